@@ -1,0 +1,82 @@
+"""CRS policy: which CRS the layers use, how edges are densified, how areas and lengths are measured.
+
+Conventions
+-----------
+* Protected layers are stored in CGCS2000 geographic coordinates (EPSG:4490, lon/lat order).
+* A boundary's edges are straight lines *in the CRS it was drawn in*. Before any reprojection each
+  geometry is densified in its own CRS so no edge is longer than ``DENSIFY_M`` (20 m); after that the
+  shape of an edge no longer depends on which engine (GEOS, PROJ, PostGIS geography) measures it.
+* Areas are measured in an Albers equal-area projection on the GRS80 ellipsoid (the CGCS2000
+  ellipsoid to 1e-10 in flattening) fitted to the data extent; lengths are geodesic on that ellipsoid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from redline.errors import CRSError
+
+CGCS2000 = CRS.from_epsg(4490)
+WGS84 = CRS.from_epsg(4326)
+GEOD = CGCS2000.get_geod() or Geod(ellps="GRS80")
+
+DENSIFY_M = 20.0
+"""Longest edge kept before reprojecting, in metres."""
+
+METRES_PER_DEGREE = 111_320.0
+"""Length of one degree of latitude (upper bound of one degree of longitude) in metres, for densifying."""
+
+SQUARE_METRES_PER_MU = 10_000.0 / 15.0
+
+
+def require_crs(crs, *, source: str) -> CRS:
+    """Return ``crs`` as a pyproj CRS, or raise CRSError naming ``source`` when it is missing."""
+    if crs is None:
+        raise CRSError(f"{source} has no CRS: state it in the file or pass --crs (e.g. --crs EPSG:4490)")
+    return CRS.from_user_input(crs)
+
+
+def densify(geometries, crs: CRS, *, max_m: float = DENSIFY_M):
+    """Insert vertices so no edge is longer than ``max_m`` metres, in the geometries' own ``crs``."""
+    crs = CRS.from_user_input(crs)
+    step = max_m / METRES_PER_DEGREE if crs.is_geographic else max_m / _unit_factor(crs)
+    return shapely.segmentize(geometries, step)
+
+
+def _unit_factor(crs: CRS) -> float:
+    """Metres per unit of the first axis of a projected ``crs``."""
+    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return factor or 1.0
+
+
+def equal_area_crs(bounds) -> CRS:
+    """Albers equal-area CRS (GRS80, metres) fitted to ``bounds`` = (west, south, east, north) in degrees."""
+    west, south, east, north = bounds
+    span = north - south
+    return CRS.from_proj4(
+        f"+proj=aea +lat_0={(south + north) / 2:.4f} +lon_0={(west + east) / 2:.4f} "
+        f"+lat_1={south + span / 6:.4f} +lat_2={north - span / 6:.4f} +ellps=GRS80 +units=m +no_defs"
+    )
+
+
+def transform(geometries, source: CRS, target: CRS):
+    """Reproject shapely geometries (array or single) from ``source`` to ``target`` (x/y = lon/lat order)."""
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def geodesic_area_m2(geometry) -> float:
+    """Area in m² of a lon/lat (CGCS2000) polygonal geometry on the ellipsoid; edges are geodesics."""
+    if geometry is None or geometry.is_empty:
+        return 0.0
+    area, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(geometry))
+    return abs(area)
+
+
+def geodesic_length_m(geometry) -> float:
+    """Length in m of a lon/lat (CGCS2000) linear geometry along geodesics."""
+    if geometry is None or geometry.is_empty:
+        return 0.0
+    return GEOD.geometry_length(geometry)
