@@ -75,8 +75,38 @@ def geodesic_area_m2(geometry) -> float:
     return abs(area)
 
 
+def geodesic_lengths_m(geometries) -> np.ndarray:
+    """Geodesic length in m of each lon/lat geometry of an array."""
+    return np.array([geodesic_length_m(g) for g in geometries], dtype=float)
+
+
 def geodesic_length_m(geometry) -> float:
     """Length in m of a lon/lat (CGCS2000) linear geometry along geodesics."""
     if geometry is None or geometry.is_empty:
         return 0.0
     return GEOD.geometry_length(geometry)
+
+
+class EqualArea:
+    """Measure lon/lat (CGCS2000) geometries in an Albers equal-area CRS fitted to ``bounds`` (degrees)."""
+
+    def __init__(self, bounds):
+        self.crs = equal_area_crs(bounds)
+        self._forward = Transformer.from_crs(CGCS2000, self.crs, always_xy=True)
+        self._inverse = Transformer.from_crs(self.crs, CGCS2000, always_xy=True)
+
+    def to_metric(self, geometries):
+        """Project lon/lat geometries to the equal-area CRS (metres)."""
+        return shapely.transform(geometries, lambda xy: np.column_stack(self._forward.transform(xy[:, 0], xy[:, 1])))
+
+    def to_degrees(self, geometries):
+        """Project equal-area geometries (metres) back to lon/lat."""
+        return shapely.transform(geometries, lambda xy: np.column_stack(self._inverse.transform(xy[:, 0], xy[:, 1])))
+
+    def area_m2(self, geometries):
+        """Area in m² of lon/lat geometries whose edges are at most ``DENSIFY_M`` long (exact up to that)."""
+        return shapely.area(self.to_metric(geometries))
+
+    def buffer(self, geometry, distance_m: float):
+        """Buffer a lon/lat geometry by ``distance_m`` metres (in the equal-area CRS: linear scale error < 1e-4 over Tianjin)."""
+        return densify(self.to_degrees(shapely.buffer(self.to_metric(geometry), distance_m)), CGCS2000)

@@ -32,7 +32,7 @@ import shapely
 import shapely.ops
 from shapely import wkb
 
-from redline.crs import CGCS2000, SQUARE_METRES_PER_MU, equal_area_crs, geodesic_area_m2, geodesic_length_m
+from redline.crs import CGCS2000, SQUARE_METRES_PER_MU, densify, equal_area_crs, geodesic_area_m2, geodesic_length_m
 from redline.crs import transform as reproject
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +66,16 @@ def to_deg(geometry):
     return reproject(geometry, AEA, CGCS2000)
 
 
+SHIPPED_EDGE_M = 100.0
+"""Shipped geometries have edges ≤ 100 m, so geodesic edges and edges straight in degrees agree to ~1e-7."""
+
+
+def dense(geometry):
+    return densify(geometry, CGCS2000, max_m=SHIPPED_EDGE_M)
+
+
 def km2(geometry) -> float:
-    return geodesic_area_m2(geometry) / 1e6
+    return geodesic_area_m2(dense(geometry)) / 1e6
 
 
 def seed_of(name: str) -> int:
@@ -443,7 +451,8 @@ def build_samples(layers):
     redline, urban, river, reserves, farmland, coast = (
         layers[k] for k in ("ecological_redline", "urban_boundary", "river_lake", "nature_reserves", "farmland",
                             "coastline"))
-    protected = shapely.union_all([redline.union_all(), river.union_all(), reserves.union_all(), farmland.union_all()])
+    redline_all = redline.union_all()
+    protected = shapely.union_all([redline_all, river.union_all(), reserves.union_all(), farmland.union_all()])
 
     def parcel(name):
         return redline.geometry[redline.name == name].iloc[0]
@@ -459,9 +468,14 @@ def build_samples(layers):
                                    for x in np.arange(117.10, 117.30, 0.005))
                    if urban.union_all().contains(box) and not box.intersects(protected))
     touch_x = next(x for x in np.arange(117.20, 117.75, 0.01)
-                   if not rect(x, MOUNTAIN_CUT_LAT, 500, 400, north_edge=True).intersection(redline.union_all()).area
-                   and rect(x, MOUNTAIN_CUT_LAT, 500, 400, north_edge=True).touches(redline.union_all()))
-    inland = shapely.Point(on_coast.x, on_coast.y - 0.0032)
+                   if not rect(x, MOUNTAIN_CUT_LAT, 500, 400, north_edge=True).intersects(protected.difference(redline_all))
+                   and not rect(x, MOUNTAIN_CUT_LAT, 500, 400, north_edge=True).intersection(redline_all).area
+                   and rect(x, MOUNTAIN_CUT_LAT, 500, 400, north_edge=True).touches(redline_all))
+    station = parcel("七里海湿地").difference(reserves.union_all()).representative_point()
+    province = layers["boundary"].geometry.iloc[0]
+    setback = next(box for box in (rect(on_coast.x + 150 * np.cos(a) / 86_000, on_coast.y + 150 * np.sin(a) / 111_000,
+                                        60, 60) for a in np.radians(np.arange(0, 360, 15)))
+                   if province.contains(box) and box.distance(reef) > 0)
     holed = shapely.Polygon(rect(117.05, 39.03, 900, 700).exterior.coords,
                             [rect(117.05, 39.03, 300, 200).exterior.coords[::-1]])
     haihe = river[river.name == "海河河道管理范围"].geometry.iloc[0]
@@ -481,13 +495,13 @@ def build_samples(layers):
         ("08_national_major_lng", "国家重大项目：LNG 接收站（填海）", "A national major project: LNG terminal on the sea",
          shapely.box(117.745, 38.735, 117.775, 38.752)),
         ("09_monitoring_station", "七里海生态监测站（允许的有限人为活动）", "A monitoring station in the 七里海 red line",
-         rect(qilihai.x, qilihai.y, 30, 30)),
+         rect(station.x, station.y, 30, 30)),
         ("10_multi_parcel_hole", "西青多地块项目（含内环）", "A project of two parcels, one with a hole",
          shapely.MultiPolygon([holed, rect(117.07, 39.03, 400, 400)])),
         ("11_haihe_bank", "海河岸线景观工程（河湖管控区）", "A riverside project inside the 海河 shoreline zone",
          rect(*shapely.get_coordinates(haihe.representative_point())[0], 300, 300)),
         ("12_coastal_setback", "岸线退缩距离内的民宿（未直接占用岸线）", "Guest houses within the coastal setback",
-         rect(inland.x, inland.y, 200, 150)),
+         setback),
     ]
     written = []
     for stem, name, purpose, geometry in samples:
@@ -645,6 +659,7 @@ def main():
     for layer_id, frame in layers.items():
         path = OUT / f"{layer_id}.gpkg"
         path.unlink(missing_ok=True)
+        frame = frame.set_geometry(dense(frame.geometry.values), crs=CGCS2000)
         frame.to_file(path, layer=layer_id, driver="GPKG")
         files[layer_id] = path.name
     write_landcover(modis, affine, OUT / "landcover.tif")

@@ -1,0 +1,117 @@
+"""The command line: ``redline check`` and ``redline layers``. It wires the library; it computes nothing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from redline.crs import SQUARE_METRES_PER_MU
+from redline.errors import RedlineError
+from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers
+from redline.model import Options, Verdict
+from redline.pipeline import check as run_check
+from redline.report.files import write_atomic
+from redline.report.html import map_html
+from redline.report.json import intrusions_geojson, report_json
+from redline.report.text import summary
+
+EXIT_PASS, EXIT_FLAGGED, EXIT_ERROR = 0, 1, 2
+
+manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
+                               show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="More log output on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.version_option(package_name="redline")
+def main(verbose: int, quiet: bool) -> None:
+    """redline: check project boundaries against protected layers (red line, farmland, coast, sea, …)."""
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@click.argument("project", type=click.Path(dir_okay=False))
+@manifest_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option("--geojson", type=click.Path(dir_okay=False), help="Write the intrusion pieces (GeoJSON) here.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write the HTML map here.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of summary and map.")
+@click.option("--national-major", is_flag=True, help="Declare a national major project (国家重大项目).")
+@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
+@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True,
+              help="Coastal setback (m) within which natural coast counts as taken.")
+@click.option("--crs", help="CRS of the boundary, for files without one or with a wrong one (e.g. EPSG:4527).")
+@click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
+@click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
+@click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (the change is reported).")
+@click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
+def check(project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
+          source_layer, encoding, repair, overwrite):
+    """Check one PROJECT boundary file against every rule.
+
+    Exit status: 0 pass, 1 violation or review needed, 2 could not check.
+
+    Example: redline check data/samples/01_qilihai_road.geojson -o report.json --map map.html
+    """
+    try:
+        for path in (output, geojson, map_path):
+            if path and not overwrite and Path(path).exists():
+                raise RedlineError(f"{path} exists; pass --overwrite to replace it")
+        layers = load_layers(manifest)
+        options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
+        result = run_check(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
+                           repair=repair)
+        if output:
+            write_atomic(output, report_json(result.report))
+        if geojson:
+            write_atomic(geojson, intrusions_geojson(result))
+        if map_path:
+            write_atomic(map_path, map_html(result, layers.nearby(result.footprint), lang=lang))
+    except RedlineError as error:
+        _fail(error)
+    click.echo(summary(result.report, lang=lang))
+    sys.exit(EXIT_PASS if result.report.verdict is Verdict.PASS else EXIT_FLAGGED)
+
+
+@main.command()
+@manifest_option
+def layers(manifest):
+    """List the manifest's layers with their totals (red line km², farmland 万亩, natural coast km).
+
+    Example: redline layers -l data/tianjin/layers.toml
+    """
+    try:
+        layer_set = load_layers(manifest)
+    except RedlineError as error:
+        _fail(error)
+    click.echo(f"{layer_set.manifest.title_en} — {layer_set.manifest.path}")
+    for spec in layer_set.manifest.layers.values():
+        layer = layer_set.layers.get(spec.id)
+        if layer is None:
+            click.echo(f"  {spec.id:<24} NOT LOADED: {layer_set.problems[spec.id]}")
+            continue
+        click.echo(f"  {spec.id:<24} {spec.title_zh}  ({spec.kind}, {spec.vintage})  {_totals(layer)}")
+    click.echo(layer_set.manifest.disclaimer)
+
+
+def _totals(layer) -> str:
+    if not isinstance(layer, VectorLayer):
+        return f"{layer.classes.shape[1]}×{layer.classes.shape[0]} cells"
+    count = f"{len(layer.frame)} features"
+    if layer.spec.kind == "line":
+        return count + ", " + ", ".join(f"{role or 'all'} {metres / 1000:,.2f} km" for role, metres in layer.totals.items())
+    if layer.spec.rule == "farmland":
+        parts = [f"{role} {m2 / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩" for role, m2 in layer.totals.items()]
+        parts.append(f"all {sum(layer.totals.values()) / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩")
+        return count + ", " + ", ".join(parts)
+    return count + ", " + ", ".join(f"{role or 'all'} {m2 / 1e6:,.2f} km²" for role, m2 in layer.totals.items())
+
+
+def _fail(error: Exception):
+    click.echo(f"redline: {error}", err=True)
+    sys.exit(EXIT_ERROR)

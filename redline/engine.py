@@ -1,0 +1,134 @@
+"""Overlay engine: measure what a project footprint shares with each protected layer (no rules, no paths).
+
+Inputs are lon/lat (CGCS2000) geometries densified to ≤ 20 m edges. Candidates come from the layer's
+STRtree; pieces the footprint fully contains are taken whole, the rest are intersected exactly in
+lon/lat (so edges shared with a layer stay exactly shared). Areas are then measured in the layer set's
+equal-area CRS, lengths along geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M``
+are numerical slivers and count as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from redline.crs import DENSIFY_M, METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
+from redline.layers import Pieces, RasterLayer, VectorLayer
+from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """What a project shares with one layer.
+
+    ``by_role`` maps each class role ("" for a layer without classes) to m² (polygons) or m (lines);
+    ``layer_by_role`` holds the same for the whole layer; ``pieces`` maps role to the shared geometry
+    (lon/lat); ``features`` lists each feature hit with its own amount.
+    """
+
+    layer: str
+    unit: str
+    by_role: dict[str, float]
+    layer_by_role: dict[str, float]
+    pieces: dict[str, object]
+    features: tuple[FeatureHit, ...]
+    near_by_role: dict[str, float] | None = None
+    """Lines only: m per role inside the footprint grown by the setback."""
+
+    @property
+    def total(self) -> float:
+        """Amount shared with the whole layer (m² or m)."""
+        return sum(self.by_role.values())
+
+    @property
+    def layer_total(self) -> float:
+        """Amount of the whole layer (m² or m)."""
+        return sum(self.layer_by_role.values())
+
+
+def footprint_area_m2(footprint, equal_area: EqualArea) -> float:
+    """Area in m² of a lon/lat footprint."""
+    return float(equal_area.area_m2(footprint))
+
+
+def overlay_polygons(footprint, layer: VectorLayer, equal_area: EqualArea) -> Overlap:
+    """Area the footprint shares with a polygon layer, per class and per feature."""
+    shapely.prepare(footprint)
+    shared, area = _cut(footprint, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    own, own_area = _cut(footprint, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    return _overlap(layer, "m2", shared, area, own, own_area)
+
+
+def overlay_lines(footprint, layer: VectorLayer, *, setback_zone) -> Overlap:
+    """Length of a line layer (geodesic m) inside the footprint, and inside ``setback_zone`` (footprint + setback).
+
+    Pieces and features hit are those within the setback zone.
+    """
+    shapely.prepare(footprint)
+    shapely.prepare(setback_zone)
+    inside, metres = _cut(footprint, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    near, near_metres = _cut(setback_zone, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    own, own_metres = _cut(setback_zone, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    overlap = _overlap(layer, "m", near, near_metres, own, own_metres)
+    roles = layer.class_pieces.owner[inside[0]]
+    by_role = {role: float(metres[roles == role].sum()) for role in layer.totals}
+    return Overlap(overlap.layer, "m", by_role, layer.totals, overlap.pieces, overlap.features, overlap.by_role)
+
+
+def _cut(zone, pieces: Pieces, measure, tolerance):
+    """Candidate pieces intersected with ``zone``: (piece index, geometry) kept where measure > tolerance."""
+    index = pieces.tree.query(zone, predicate="intersects")
+    candidates = pieces.geometries[index]
+    whole = shapely.contains(zone, candidates)
+    cut = candidates.copy()
+    cut[~whole] = shapely.intersection(candidates[~whole], zone)
+    amounts = measure(cut) if len(cut) else np.zeros(0)
+    keep = amounts > tolerance
+    return (index[keep], cut[keep]), amounts[keep]
+
+
+def _overlap(layer, unit, shared, amounts, own, own_amounts) -> Overlap:
+    totals = layer.totals
+    index, geometries = shared
+    roles = layer.class_pieces.owner[index]
+    by_role = {role: float(amounts[roles == role].sum()) for role in totals}
+    pieces = {role: shapely.union_all(geometries[roles == role]) for role in totals if by_role[role] > 0}
+    rows = layer.feature_pieces.owner[own[0]]
+    hits = []
+    for row in np.unique(rows):
+        amount = float(own_amounts[rows == row].sum())
+        role = layer.roles[row] or None
+        kwargs = {"area_m2": amount} if unit == "m2" else {"length_m": amount}
+        hits.append(FeatureHit(layer.spec.id, str(layer.names[row]), _class_value(layer, role), **kwargs))
+    hits.sort(key=lambda hit: -(hit.area_m2 or hit.length_m or 0))
+    return Overlap(layer.spec.id, unit, by_role, totals, pieces, tuple(hits))
+
+
+def _class_value(layer: VectorLayer, role: str | None) -> str | None:
+    return layer.spec.classes.get(role) if role else None
+
+
+def overlay_raster(footprint, layer: RasterLayer, equal_area: EqualArea) -> dict[int, float]:
+    """Area in m² of each raster class inside the footprint; partial pixels count by their covered share."""
+    height, width = layer.classes.shape
+    west, south, east, north = footprint.bounds
+    col0, row0 = ~layer.transform * (west, north)
+    col1, row1 = ~layer.transform * (east, south)
+    col0, row0 = max(0, int(np.floor(col0))), max(0, int(np.floor(row0)))
+    col1, row1 = min(width, int(np.ceil(col1))), min(height, int(np.ceil(row1)))
+    if col0 >= col1 or row0 >= row1:
+        return {}
+    rows, cols = np.mgrid[row0:row1 + 1, col0:col1 + 1]
+    xs, ys = layer.transform * (cols, rows)
+    cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
+    values = layer.classes[row0:row1, col0:col1].ravel()
+    shapely.prepare(footprint)
+    hit = shapely.intersects(footprint, cells)
+    areas = equal_area.area_m2(shapely.intersection(shapely.segmentize(cells[hit], DENSIFY_M / METRES_PER_DEGREE), footprint))
+    result = {}
+    for value, area in zip(values[hit], areas):
+        if value != layer.nodata and area > AREA_TOLERANCE_M2:
+            result[int(value)] = result.get(int(value), 0.0) + float(area)
+    return result

@@ -1,0 +1,5 @@
+"""Readers and writers of planners' boundary files."""
+
+from redline.io.project import Project, ensure_in_region, read_project
+
+__all__ = ["Project", "ensure_in_region", "read_project"]

@@ -1,0 +1,200 @@
+"""Read a planner's project boundary from a GIS file, validate it, and bring it to CGCS2000 lon/lat.
+
+Rejected, each with an ``InputError`` naming the file, the feature and the fix: a missing or empty
+file, a file no GIS driver reads, no features, no CRS (with a suggestion from the coordinates'
+magnitudes, never a silent guess), coordinates that do not fit the stated CRS, points or lines where
+polygons are needed, empty, NaN or invalid (e.g. self-intersecting) geometries unless ``repair``,
+files over ``MAX_BYTES`` and boundaries over ``MAX_VERTICES``; in ``ensure_in_region``, boundaries
+outside the layers' region, with a hint when latitude and longitude look swapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from redline.crs import CGCS2000, densify
+from redline.errors import CRSError, GeometryError, InputError, RedlineWarning
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_VERTICES = 200_000
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project boundary: all parcels dissolved, in CGCS2000 lon/lat, edges densified to ≤ 20 m in the source CRS."""
+
+    path: Path
+    sha256: str
+    name: str | None
+    source_crs: CRS
+    parcels: int
+    geometry: object
+    repairs: tuple[str, ...] = ()
+
+    def describe(self) -> dict:
+        """The report's ``project`` block (the area is added by the pipeline)."""
+        return {"file": str(self.path), "sha256": self.sha256, "name": self.name,
+                "crs": self.source_crs.to_string(), "parcels": self.parcels, "repairs": list(self.repairs)}
+
+
+def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
+                 max_bytes: int = MAX_BYTES, max_vertices: int = MAX_VERTICES) -> Project:
+    """Read, validate and reproject a project boundary file.
+
+    Parameters
+    ----------
+    path : file to read (GeoJSON, GeoPackage, Shapefile, GeoParquet, KML, FlatGeobuf …).
+    crs : CRS to state for a file that has none, or to override a wrong one (a label, not a transform).
+    layer : layer of a multi-layer file (GeoPackage); the first one by default.
+    encoding : attribute text encoding for files that do not declare it (e.g. "GBK" for old shapefiles).
+    repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
+    """
+    path = Path(path)
+    frame = _read_frame(path, layer=layer, encoding=encoding, max_bytes=max_bytes)
+    frame = _with_crs(frame, path, crs)
+    geometries, repairs = _validated(frame, path, repair=repair, max_vertices=max_vertices)
+    geometries = densify(geometries, frame.crs)
+    if not frame.crs.equals(CGCS2000):
+        geometries = gpd.GeoSeries(geometries, crs=frame.crs).to_crs(CGCS2000).values
+    geometry = shapely.union_all(geometries)
+    name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in frame.columns), None)
+    name = str(frame[name_column].iloc[0]) if name_column else None
+    return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry, tuple(repairs))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_frame(path: Path, *, layer, encoding, max_bytes) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path}: the file is empty; export the boundary again")
+    if size > max_bytes:
+        raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
+                         "split it or raise the limit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if path.suffix.lower() == ".parquet":
+                return gpd.read_parquet(path)
+            options = {"encoding": encoding} if encoding else {}
+            return gpd.read_file(path, layer=layer, engine="pyogrio", **options)
+    except Exception as error:  # pyogrio/arrow raise many types for unreadable input
+        raise InputError(f"{path}: cannot be read as a GIS file ({_first_line(error)}); "
+                         "save it as GeoJSON, GeoPackage or Shapefile") from None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _with_crs(frame: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
+    if frame.empty:
+        raise GeometryError(f"{path}: no features; the file holds no project boundary")
+    if crs is not None:
+        frame = frame.set_crs(CRS.from_user_input(crs), allow_override=True)
+    if frame.crs is None:
+        raise CRSError(f"{path} has no CRS. {suggest_crs(frame.total_bounds)}")
+    bounds = frame.total_bounds
+    if frame.crs.is_geographic and not _looks_geographic(bounds):
+        raise CRSError(f"{path} says {frame.crs.to_string()} (degrees) but its coordinates are in metres. "
+                       f"{suggest_crs(bounds)}")
+    if frame.crs.is_projected and _looks_geographic(bounds):
+        raise CRSError(f"{path} says {frame.crs.to_string()} (metres) but its coordinates look like degrees; "
+                       "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
+    return frame
+
+
+def _looks_geographic(bounds) -> bool:
+    west, south, east, north = bounds
+    return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+
+
+def suggest_crs(bounds) -> str:
+    """A sentence suggesting the likely CRS from coordinate magnitudes; never applied silently."""
+    west, south, east, north = bounds
+    if _looks_geographic(bounds):
+        return "Coordinates look like longitude/latitude: pass --crs EPSG:4490 (CGCS2000) if that is right."
+    if 1e7 <= west and east < 1e8 and 1e6 <= south <= 1e7:
+        zone = int(west // 1e6)
+        if 25 <= zone <= 45:
+            return (f"Coordinates look like CGCS2000 3-degree Gauss-Krüger zone {zone} with zone prefix: "
+                    f"pass --crs EPSG:{4513 + zone - 25} if that is right.")
+        if 13 <= zone <= 23:
+            return (f"Coordinates look like CGCS2000 6-degree Gauss-Krüger zone {zone} with zone prefix: "
+                    f"pass --crs EPSG:{4491 + zone - 13} if that is right.")
+    if 1e5 <= west and east < 1e6 and 1e6 <= south <= 1e7:
+        return ("Coordinates look like Gauss-Krüger metres without zone prefix: pass the CRS of your zone, "
+                "e.g. --crs EPSG:4548 (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
+    if 1e6 <= west <= 1e7 and 1e5 <= south < 1e6:
+        return "Coordinates look like Gauss-Krüger with X and Y swapped: X is the northing, Y the easting."
+    return "Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
+
+
+def _validated(frame: gpd.GeoDataFrame, path: Path, *, repair: bool, max_vertices: int):
+    geometries = shapely.force_2d(frame.geometry.values)
+    labels = [_label(frame, row) for row in range(len(frame))]
+    problems, repairs = [], []
+    total = int(shapely.get_num_coordinates(geometries).sum())
+    if total > max_vertices:
+        raise GeometryError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
+                            "simplify the boundary or raise the limit")
+    for row, geometry in enumerate(geometries):
+        if geometry is None or geometry.is_empty:
+            problems.append(f"{labels[row]} has no geometry")
+        elif geometry.geom_type not in POLYGONAL:
+            problems.append(f"{labels[row]} is a {geometry.geom_type}; a project boundary must be a polygon")
+        elif not np.isfinite(shapely.get_coordinates(geometry)).all():
+            problems.append(f"{labels[row]} has NaN or infinite coordinates")
+        elif not geometry.is_valid:
+            reason = shapely.is_valid_reason(geometry)
+            if not repair:
+                problems.append(f"{labels[row]} is invalid ({reason}); fix it or pass --repair")
+                continue
+            fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry))
+                                       if p.geom_type in POLYGONAL])
+            note = f"{labels[row]} repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} CRS units²"
+            warnings.warn(f"{path}: {note}", RedlineWarning, stacklevel=3)
+            repairs.append(note)
+            geometries[row] = fixed
+    if problems:
+        raise GeometryError(f"{path}: " + "; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
+    return geometries, repairs
+
+
+def _label(frame: gpd.GeoDataFrame, row: int) -> str:
+    for column in ("name", "NAME", "id", "ID"):
+        if column in frame.columns:
+            return f"feature {row} ({column}={frame[column].iloc[row]!s})"
+    return f"feature {row}"
+
+
+def ensure_in_region(project: Project, bounds, *, margin_deg: float = 0.5) -> None:
+    """Refuse a project outside the layers' extent (degrees), pointing out swapped latitude/longitude."""
+    west, south, east, north = bounds
+    px0, py0, px1, py1 = project.geometry.bounds
+    inside = west - margin_deg <= px0 and px1 <= east + margin_deg and south - margin_deg <= py0 and py1 <= north + margin_deg
+    if inside:
+        return
+    swapped = west - margin_deg <= py0 and py1 <= east + margin_deg and south - margin_deg <= px0 and px1 <= north + margin_deg
+    where = f"lon {px0:.4f}…{px1:.4f}, lat {py0:.4f}…{py1:.4f}"
+    if swapped:
+        raise GeometryError(f"{project.path}: latitude and longitude look swapped ({where}); "
+                            "write x = longitude, y = latitude, or state the CRS with its axis order")
+    raise GeometryError(f"{project.path}: the boundary ({where}) lies outside the region the layers cover "
+                        f"(lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}); check its CRS (--crs)")

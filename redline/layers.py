@@ -1,0 +1,330 @@
+"""The layer manifest → validated, dissolved, subdivided and indexed protected layers.
+
+A manifest (TOML) names each layer: titles, file and table, geometry kind, the rule it feeds, the
+attribute naming a feature, the attribute and values giving its class, a map style, provenance,
+vintage and the SHA-256 of its file. Layers are stored in, or reprojected to, CGCS2000 (EPSG:4490).
+
+For measuring, each layer is dissolved per class (classes made disjoint in the manifest's order, so
+overlapping features are never counted twice) and cut into pieces of at most ``MAX_PIECE_VERTICES``
+vertices (the PostGIS ``ST_Subdivide`` technique) held in a shapely STRtree. A second tree over each
+feature's own pieces tells which features a project hits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from pyproj import CRS
+
+from redline.crs import CGCS2000, EqualArea, densify, geodesic_lengths_m
+from redline.errors import InputError, ManifestError
+
+log = logging.getLogger(__name__)
+
+MAX_PIECE_VERTICES = 256
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
+KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"), "raster": ()}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One manifest entry; ``path`` is resolved against the manifest's folder."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    path: Path
+    kind: str
+    rule: str
+    sha256: str
+    vintage: str
+    table: str | None = None
+    name_field: str | None = None
+    class_field: str | None = None
+    classes: dict[str, str] = field(default_factory=dict)
+    style: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A parsed manifest: its own hash and its layers, in file order."""
+
+    path: Path
+    sha256: str
+    name: str
+    title_zh: str
+    title_en: str
+    region_layer: str | None
+    disclaimer: str
+    layers: dict[str, LayerSpec]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -> Manifest:
+    """Parse a layer manifest; with ``verify``, refuse files whose SHA-256 differs from the recorded one."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ManifestError(f"{path}: cannot read the layer manifest ({error}); pass -l with a valid layers.toml") from None
+    head, entries = data.get("manifest", {}), data.get("layers")
+    if not isinstance(entries, dict) or not entries:
+        raise ManifestError(f"{path}: no [layers.*] tables; every layer needs one (see data/tianjin/layers.toml)")
+    specs = {}
+    for layer_id, entry in entries.items():
+        missing = [k for k in ("title_zh", "title_en", "file", "kind", "rule", "sha256", "vintage") if k not in entry]
+        if missing:
+            raise ManifestError(f"{path}: layer {layer_id!r} lacks {', '.join(missing)}")
+        if entry["kind"] not in KINDS:
+            raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(KINDS)}")
+        known = {k: entry[k] for k in ("table", "name_field", "class_field", "classes", "style", "provenance") if k in entry}
+        specs[layer_id] = LayerSpec(id=layer_id, title_zh=entry["title_zh"], title_en=entry["title_en"],
+                                    path=(path.parent / entry["file"]).resolve(), kind=entry["kind"],
+                                    rule=entry["rule"], sha256=entry["sha256"], vintage=str(entry["vintage"]), **known)
+    if verify:
+        for spec in specs.values():
+            if spec.path.exists() and sha256_file(spec.path) != spec.sha256:
+                raise ManifestError(
+                    f"{spec.path} (layer {spec.id!r}) changed since {path.name} was written: its SHA-256 no longer "
+                    f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
+    return Manifest(path=path.resolve(), sha256=sha256_file(path), name=head.get("name", path.stem),
+                    title_zh=head.get("title_zh", ""), title_en=head.get("title_en", ""),
+                    region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs)
+
+
+@dataclass
+class Pieces:
+    """Geometries (lon/lat, densified) cut to ≤ MAX_PIECE_VERTICES vertices, indexed by an STRtree."""
+
+    geometries: np.ndarray
+    owner: np.ndarray
+    tree: shapely.STRtree = field(init=False)
+
+    def __post_init__(self):
+        shapely.prepare(self.geometries)
+        self.tree = shapely.STRtree(self.geometries)
+
+
+@dataclass
+class VectorLayer:
+    """A loaded polygon or line layer: features, per-class dissolved pieces and per-feature pieces.
+
+    ``class_pieces.owner`` holds the class role of each piece (``""`` for a layer without classes);
+    ``feature_pieces.owner`` holds the row number of the feature each piece belongs to.
+    """
+
+    spec: LayerSpec
+    frame: gpd.GeoDataFrame
+    names: np.ndarray
+    roles: np.ndarray
+    class_pieces: Pieces
+    feature_pieces: Pieces
+    totals: dict[str, float] = field(default_factory=dict)
+    """Whole-layer m² (polygons) or geodesic m (lines) per class role, set by ``load_layers``."""
+
+
+@dataclass
+class RasterLayer:
+    """A loaded categorical raster (lon/lat grid): the class array, its affine transform and nodata value."""
+
+    spec: LayerSpec
+    classes: np.ndarray
+    transform: object
+    nodata: int | None
+
+
+@dataclass
+class LayerSet:
+    """All layers of a manifest, the ones that could not be loaded with why, and the measuring CRS."""
+
+    manifest: Manifest
+    layers: dict[str, VectorLayer | RasterLayer]
+    problems: dict[str, str]
+    bounds: tuple[float, float, float, float]
+    equal_area: EqualArea
+
+    def nearby(self, geometry, *, margin_deg: float = 0.02):
+        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin."""
+        west, south, east, north = geometry.bounds
+        box = (west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg)
+        result = []
+        for layer in self.layers.values():
+            if isinstance(layer, VectorLayer):
+                rows = layer.frame.sindex.query(shapely.box(*box), predicate="intersects")
+                frame = layer.frame.iloc[np.sort(rows)].copy()
+                frame["geometry"] = shapely.clip_by_rect(frame.geometry.values, *box)
+                result.append((layer.spec, frame[~frame.geometry.is_empty]))
+        return result
+
+    def for_rule(self, rule: str):
+        """The layer feeding ``rule`` and ``None``, or ``None`` and why it is unavailable."""
+        for spec in self.manifest.layers.values():
+            if spec.rule == rule:
+                if spec.id in self.layers:
+                    return self.layers[spec.id], None
+                return None, self.problems.get(spec.id, f"layer {spec.id!r} is not loaded")
+        return None, f"the manifest {self.manifest.path.name} has no layer for rule {rule!r}"
+
+
+def load_layers(manifest: str | Path | Manifest = DEFAULT_MANIFEST) -> LayerSet:
+    """Read, validate and index every layer of ``manifest``; a layer that fails is kept in ``problems``."""
+    if not isinstance(manifest, Manifest):
+        manifest = read_manifest(manifest)
+    layers, problems = {}, {}
+    for spec in manifest.layers.values():
+        try:
+            layers[spec.id] = read_raster(spec) if spec.kind == "raster" else read_vector(spec)
+        except InputError as error:
+            log.warning("layer %s not available: %s", spec.id, error)
+            problems[spec.id] = str(error)
+    extents = [tuple(layer.frame.total_bounds) for layer in layers.values() if isinstance(layer, VectorLayer)]
+    if not extents:
+        raise ManifestError(f"{manifest.path}: no vector layer could be loaded: " + "; ".join(problems.values()))
+    west, south, east, north = np.array(extents).T
+    bounds = (west.min(), south.min(), east.max(), north.max())
+    equal_area = EqualArea(bounds)
+    for layer in layers.values():
+        if isinstance(layer, VectorLayer):
+            measure = geodesic_lengths_m if layer.spec.kind == "line" else equal_area.area_m2
+            amounts, owners = measure(layer.class_pieces.geometries), layer.class_pieces.owner
+            layer.totals = {role: float(amounts[owners == role].sum()) for role in (list(layer.spec.classes) or [""])}
+    return LayerSet(manifest, layers, problems, bounds, equal_area)
+
+
+def read_vector(spec: LayerSpec) -> VectorLayer:
+    """Read one vector layer with pyogrio, validate it, densify it in its own CRS and build its pieces."""
+    if not spec.path.exists():
+        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
+    try:
+        frame = gpd.read_file(spec.path, layer=spec.table, engine="pyogrio")
+    except Exception as error:  # pyogrio raises several unrelated types for unreadable files
+        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
+    if frame.crs is None:
+        raise InputError(f"{spec.path} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
+    _validate(frame, spec)
+    geometries = densify(frame.geometry.values, frame.crs)
+    if not CRS.from_user_input(frame.crs).equals(CGCS2000):
+        geometries = gpd.GeoSeries(geometries, crs=frame.crs).to_crs(CGCS2000).values
+    frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
+    names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
+    roles = _roles(frame, spec)
+    return VectorLayer(spec, frame, names, roles, _class_pieces(frame.geometry.values, roles, spec),
+                       _feature_pieces(frame.geometry.values))
+
+
+def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+    problems = []
+    if frame.empty:
+        problems.append("it has no features")
+    for field_name in (spec.name_field, spec.class_field):
+        if field_name and field_name not in frame.columns:
+            problems.append(f"attribute {field_name!r} named in the manifest is missing")
+    geometries = frame.geometry.values
+    for row in np.flatnonzero(shapely.is_missing(geometries) | shapely.is_empty(geometries))[:5]:
+        problems.append(f"feature {row} has no geometry")
+    present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+    wrong = present & ~np.isin(shapely.get_type_id(geometries), [_TYPE_IDS[t] for t in KINDS[spec.kind]])
+    for row in np.flatnonzero(wrong)[:5]:
+        problems.append(f"feature {row} is a {geometries[row].geom_type}, expected {spec.kind}")
+    invalid = present & ~wrong & ~shapely.is_valid(geometries)
+    for row in np.flatnonzero(invalid)[:5]:
+        problems.append(f"feature {row} is invalid ({shapely.is_valid_reason(geometries[row])})")
+    if problems:
+        raise InputError(f"{spec.path} (layer {spec.id!r}): " + "; ".join(problems)
+                         + ". Fix the layer (e.g. make_valid in QGIS/GDAL) and update its sha256")
+
+
+_TYPE_IDS = {"LineString": 1, "Polygon": 3, "MultiLineString": 5, "MultiPolygon": 6}
+
+
+def _roles(frame: gpd.GeoDataFrame, spec: LayerSpec) -> np.ndarray:
+    """Class role of each feature (e.g. 'permanent'), from ``class_field`` and the manifest's ``classes``."""
+    if not spec.class_field:
+        return np.full(len(frame), "", dtype=object)
+    role_of = {value: role for role, value in spec.classes.items()}
+    values = frame[spec.class_field].astype(str)
+    unknown = sorted(set(values) - set(role_of))
+    if unknown:
+        raise InputError(f"{spec.path} (layer {spec.id!r}): {spec.class_field} has values {unknown} not in the "
+                         f"manifest's classes {list(role_of)}; add them to [layers.{spec.id}.classes]")
+    return values.map(role_of).to_numpy(dtype=object)
+
+
+def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
+    """Dissolve per class, in manifest order (earlier classes win overlaps), then subdivide."""
+    pieces, owners, taken = [], [], None
+    for role in (list(spec.classes) or [""]):
+        merged = shapely.union_all(geometries[roles == role])
+        if spec.kind == "line":
+            merged = shapely.line_merge(merged) if not merged.is_empty else merged
+        elif taken is not None:
+            merged = merged.difference(taken)
+        taken = merged if taken is None else taken.union(merged)
+        parts = subdivide(merged)
+        pieces += parts
+        owners += [role] * len(parts)
+    return Pieces(np.array(pieces, dtype=object), np.array(owners, dtype=object))
+
+
+def _feature_pieces(geometries) -> Pieces:
+    pieces, owners = [], []
+    for row, geometry in enumerate(geometries):
+        parts = subdivide(geometry)
+        pieces += parts
+        owners += [row] * len(parts)
+    return Pieces(np.array(pieces, dtype=object), np.array(owners))
+
+
+def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:
+    """Cut ``geometry`` by halving its bounding box until no piece has more than ``max_vertices`` vertices."""
+    done, todo = [], [part for part in shapely.get_parts(geometry) if not part.is_empty]
+    while todo:
+        part = todo.pop()
+        if shapely.get_num_coordinates(part) <= max_vertices:
+            done.append(part)
+            continue
+        west, south, east, north = part.bounds
+        if east - west >= north - south:
+            middle = (west + east) / 2
+            boxes = shapely.box(west, south, middle, north), shapely.box(middle, south, east, north)
+        else:
+            middle = (south + north) / 2
+            boxes = shapely.box(west, south, east, middle), shapely.box(west, middle, east, north)
+        for half in shapely.intersection(part, boxes):
+            todo += [p for p in shapely.get_parts(half) if p.geom_type == part.geom_type and not p.is_empty]
+    return done
+
+
+def read_raster(spec: LayerSpec) -> RasterLayer:
+    """Read a categorical raster layer (whole band 1) with rasterio; it must be in geographic CGCS2000."""
+    if not spec.path.exists():
+        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
+    try:
+        with rasterio.open(spec.path) as dataset:
+            if dataset.crs is None:
+                raise InputError(f"{spec.path} (layer {spec.id!r}) has no CRS; store it in EPSG:4490")
+            if not CRS.from_user_input(dataset.crs).equals(CGCS2000):
+                raise InputError(f"{spec.path} (layer {spec.id!r}) is in {dataset.crs}, not EPSG:4490; "
+                                 "warp it with gdalwarp -t_srs EPSG:4490")
+            return RasterLayer(spec, dataset.read(1), dataset.transform, dataset.nodata)
+    except rasterio.RasterioIOError as error:
+        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
+
+

@@ -1,0 +1,99 @@
+"""check(): read a project → overlay every layer → apply every rule → a report with its geometries."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+
+from redline import engine
+from redline.io import Project, ensure_in_region, read_project
+from redline.layers import LayerSet, VectorLayer
+from redline.model import CheckResult, Options, Report, Status
+from redline.rules import RULES
+from redline.rules.base import Context, not_checked
+
+log = logging.getLogger(__name__)
+
+try:
+    REDLINE_VERSION = version("redline")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    REDLINE_VERSION = "0+unknown"
+
+
+def check(project: Project | str, layers: LayerSet, *, options: Options = Options(), **read_options) -> CheckResult:
+    """Check one project against every rule; ``read_options`` go to ``read_project`` when a path is given."""
+    if not isinstance(project, Project):
+        project = read_project(project, **read_options)
+    ensure_in_region(project, layers.bounds)
+    footprint = project.geometry
+    area_m2 = engine.footprint_area_m2(footprint, layers.equal_area)
+    context = Context(area_m2, options)
+    setback_zone = None
+    findings, intrusions = [], {}
+    for rule in RULES:
+        layer, problem = layers.for_rule(rule.RULE.id)
+        if layer is None:
+            findings.append(not_checked(rule.RULE, problem))
+            continue
+        if rule.RULE.kind == "line":
+            setback_zone = setback_zone or layers.equal_area.buffer(footprint, options.setback_m)
+            overlap = engine.overlay_lines(footprint, layer, setback_zone=setback_zone)
+        else:
+            overlap = engine.overlay_polygons(footprint, layer, layers.equal_area)
+        finding = rule.evaluate(overlap, context)
+        findings.append(finding)
+        if finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
+            intrusions[rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprint)
+    report = Report(
+        redline_version=REDLINE_VERSION,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        project={**project.describe(), "area_m2": area_m2},
+        manifest=describe_manifest(layers),
+        options=options,
+        findings=tuple(findings),
+        context=_context(footprint, layers),
+    )
+    return CheckResult(report, footprint, intrusions)
+
+
+def _relevant_pieces(rule_id, overlap, footprint):
+    """The shared pieces a reviewer should see; for the urban boundary that is the part *outside* it."""
+    if rule_id == "urban_boundary":
+        inside = overlap.pieces.get("")
+        outside = footprint.difference(inside) if inside is not None else footprint
+        return {"outside": outside}
+    if rule_id == "zoning":
+        return {role: piece for role, piece in overlap.pieces.items() if role == "priority"}
+    if rule_id == "farmland" or rule_id == "nature_reserves":
+        return dict(overlap.pieces)
+    if rule_id == "coastline":
+        return {role: piece for role, piece in overlap.pieces.items() if role == "natural"}
+    return dict(overlap.pieces)
+
+
+def describe_manifest(layers: LayerSet) -> dict:
+    """The report's ``manifest`` block: manifest hash, and each layer's file, hash and vintage."""
+    manifest = layers.manifest
+    return {
+        "file": str(manifest.path), "sha256": manifest.sha256, "name": manifest.name,
+        "disclaimer": manifest.disclaimer,
+        "layers": [{"id": spec.id, "file": spec.path.name, "sha256": spec.sha256, "vintage": spec.vintage,
+                    "loaded": spec.id in layers.layers, **({"problem": layers.problems[spec.id]}
+                                                           if spec.id in layers.problems else {})}
+                   for spec in manifest.layers.values()],
+    }
+
+
+def _context(footprint, layers: LayerSet) -> dict:
+    context = {}
+    region, _ = layers.for_rule("region")
+    if isinstance(region, VectorLayer):
+        overlap = engine.overlay_polygons(footprint, region, layers.equal_area)
+        context["districts"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features
+                                if hit.name != region.names[0]]
+    landcover, _ = layers.for_rule("landcover")
+    if landcover is not None:
+        context["landcover_m2"] = {str(k): v for k, v in
+                                   sorted(engine.overlay_raster(footprint, landcover, layers.equal_area).items())}
+    return context

@@ -1,0 +1,1 @@
+"""Reports for reviewers and machines: JSON, GeoJSON, a terminal summary and a folium HTML map."""

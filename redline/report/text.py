@@ -1,0 +1,48 @@
+"""A readable summary table of a report for the terminal, in Chinese or English."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from redline.model import Report
+
+LABELS = {
+    "en": {"verdict": "Verdict", "project": "Project", "area": "Area", "rule": "Rule", "status": "Status",
+           "detail": "Finding", "exemption": "Exemption", "layers": "Layers",
+           "pass": "PASS", "review": "REVIEW", "violation": "VIOLATION",
+           "clear": "clear", "not_checked": "not checked"},
+    "zh": {"verdict": "结论", "project": "项目", "area": "面积", "rule": "管控要求", "status": "状态",
+           "detail": "说明", "exemption": "豁免", "layers": "图层",
+           "pass": "合规", "review": "需审查", "violation": "违规",
+           "clear": "无冲突", "not_checked": "未检查"},
+}
+
+
+def summary(report: Report, *, lang: str = "en") -> str:
+    """The verdict, the project and one line per rule: status and reason."""
+    label = LABELS[lang]
+    area = report.project["area_m2"]
+    lines = [
+        f"{label['project']}: {report.project.get('name') or report.project['file']}",
+        f"{label['area']}: {area:,.1f} m² = {area / 10_000:,.4f} ha = {area * 15 / 10_000:,.2f} 亩",
+        f"{label['verdict']}: {label[report.verdict.value]}",
+        "",
+    ]
+    width = max(_width(f.title_zh if lang == "zh" else f.title_en) for f in report.findings) + 2
+    for finding in report.findings:
+        title = finding.title_zh if lang == "zh" else finding.title_en
+        reason = finding.reason_zh if lang == "zh" else finding.reason_en
+        lines.append(f"{_pad(title, width)}{_pad(label[finding.status.value], 12)}{reason}")
+        if finding.exemption:
+            lines.append(f"{'':<{width + 12}}{label['exemption']}: {finding.exemption}")
+    lines += ["", report.manifest.get("disclaimer", "")]
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 1)
