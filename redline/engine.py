@@ -114,14 +114,14 @@ def overlay_raster(footprint, layer: RasterLayer, equal_area: EqualArea) -> dict
     """Area in m² of each raster class inside the footprint; partial pixels count by their covered share."""
     height, width = layer.classes.shape
     west, south, east, north = footprint.bounds
-    col0, row0 = ~layer.transform * (west, north)
-    col1, row1 = ~layer.transform * (east, south)
+    col0, row0 = ~layer.transform @ (west, north)
+    col1, row1 = ~layer.transform @ (east, south)
     col0, row0 = max(0, int(np.floor(col0))), max(0, int(np.floor(row0)))
     col1, row1 = min(width, int(np.ceil(col1))), min(height, int(np.ceil(row1)))
     if col0 >= col1 or row0 >= row1:
         return {}
     rows, cols = np.mgrid[row0:row1 + 1, col0:col1 + 1]
-    xs, ys = layer.transform * (cols, rows)
+    xs, ys = layer.transform @ (cols, rows)
     cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
     values = layer.classes[row0:row1, col0:col1].ravel()
     shapely.prepare(footprint)

@@ -116,7 +116,7 @@ class Report:
     options: Options
     findings: tuple[Finding, ...]
     context: dict = field(default_factory=dict)
-    """Informational figures that decide nothing: districts touched, land-cover areas (m²)."""
+    """Informational figures that decide nothing: region features (districts) touched, land-cover areas (m²)."""
 
     @property
     def verdict(self) -> Verdict:

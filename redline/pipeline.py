@@ -90,8 +90,7 @@ def _context(footprint, layers: LayerSet) -> dict:
     region, _ = layers.for_rule("region")
     if isinstance(region, VectorLayer):
         overlap = engine.overlay_polygons(footprint, region, layers.equal_area)
-        context["districts"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features
-                                if hit.name != region.names[0]]
+        context["region_features"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features]
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
         context["landcover_m2"] = {str(k): v for k, v in

@@ -1,0 +1,84 @@
+"""Tiny canonical geometries and a factory for synthetic layer manifests (all CGCS2000 lon/lat)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+CGCS2000 = "EPSG:4490"
+GRS80_A = 6_378_137.0
+GRS80_F = 1 / 298.257222101
+
+# A red-line square of 0.02° at 117.30–117.32 E, 39.10–39.12 N (inside Tianjin's extent).
+REDLINE_SQUARE = shapely.box(117.30, 39.10, 117.32, 39.12)
+
+
+def lonlat_rectangle_area_m2(west, south, east, north) -> float:
+    """Exact area (m²) of a rectangle bounded by meridians and parallels on the GRS80 ellipsoid.
+
+    Hand formula: A = a²(1−e²)·Δλ/2·[q(φ₂) − q(φ₁)], q(φ) = sinφ/(1−e²sin²φ) + atanh(e·sinφ)/e.
+    """
+    e2 = GRS80_F * (2 - GRS80_F)
+    e = math.sqrt(e2)
+
+    def q(phi):
+        s = math.sin(math.radians(phi))
+        return s / (1 - e2 * s * s) + math.atanh(e * s) / e
+
+    return GRS80_A ** 2 * (1 - e2) * math.radians(east - west) / 2 * (q(north) - q(south))
+
+
+def write_layer(folder: Path, layer_id: str, rows: list[dict]) -> Path:
+    path = folder / f"{layer_id}.gpkg"
+    gpd.GeoDataFrame(rows, crs=CGCS2000).to_file(path, layer=layer_id, driver="GPKG")
+    return path
+
+
+LAYER_DEFAULTS = {
+    "boundary": ("region", "polygon", None, {}),
+    "ecological_redline": ("redline", "polygon", None, {}),
+    "farmland": ("farmland", "polygon", "class", {"permanent": "永久基本农田", "other": "一般耕地"}),
+    "coastline": ("coastline", "line", "type", {"natural": "natural", "artificial": "artificial"}),
+    "sea": ("reclamation", "polygon", None, {}),
+    "urban_boundary": ("urban_boundary", "polygon", None, {}),
+    "river_lake": ("river_lake", "polygon", None, {}),
+    "nature_reserves": ("nature_reserves", "polygon", "zone", {"core": "核心保护区", "general": "一般控制区"}),
+    "zoning_units": ("zoning", "polygon", "class", {"priority": "priority", "key": "key", "general": "general"}),
+}
+
+
+def toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_manifest(folder: Path, layers: dict[str, list[dict]]) -> Path:
+    """Write each layer (rows with 'name', optional class column and 'geometry') and a manifest naming them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ['[manifest]', 'name = "synthetic"', 'region_layer = "boundary"', ""]
+    for layer_id, rows in layers.items():
+        rule, kind, class_field, classes = LAYER_DEFAULTS[layer_id]
+        path = write_layer(folder, layer_id, rows)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines += [f"[layers.{layer_id}]", f'title_zh = "{layer_id}"', f'title_en = "{layer_id}"',
+                  f'file = "{path.name}"', f'table = "{layer_id}"', f'kind = "{kind}"', f'rule = "{rule}"',
+                  'name_field = "name"', 'vintage = "2024-07-29"', f'sha256 = "{digest}"']
+        if class_field:
+            lines.append(f'class_field = "{class_field}"')
+            lines.append("classes = { " + ", ".join(f"{k} = {toml_string(v)}" for k, v in classes.items()) + " }")
+        lines.append("")
+    manifest = folder / "layers.toml"
+    manifest.write_text("\n".join(lines), encoding="utf-8")
+    return manifest
+
+
+def write_project(path: Path, geometry, *, crs=CGCS2000, name="test project") -> Path:
+    frame = gpd.GeoDataFrame([{"name": name}], geometry=[geometry], crs=CGCS2000)
+    if crs != CGCS2000:
+        frame = frame.to_crs(crs)
+    driver = "GeoJSON" if path.suffix == ".geojson" else "GPKG"
+    frame.to_file(path, driver=driver)
+    return path

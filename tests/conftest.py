@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+import shapely
+
+from redline.layers import DEFAULT_MANIFEST, load_layers
+from tests.common import REDLINE_SQUARE, make_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "data" / "samples").glob("*.*"))
+
+
+@pytest.fixture(scope="session")
+def tianjin():
+    """The shipped Tianjin demo layers, loaded once."""
+    return load_layers(DEFAULT_MANIFEST)
+
+
+def synthetic_layers():
+    """One small layer per rule around 117.3 E, 39.1 N, with hand-computable shapes."""
+    return {
+        "boundary": [{"name": "region", "geometry": shapely.box(117.0, 38.9, 117.6, 39.4)}],
+        "ecological_redline": [{"name": "square", "geometry": REDLINE_SQUARE}],
+        "farmland": [
+            {"name": "permanent field", "class": "永久基本农田", "geometry": shapely.box(117.40, 39.10, 117.42, 39.12)},
+            {"name": "other field", "class": "一般耕地", "geometry": shapely.box(117.42, 39.10, 117.44, 39.12)},
+        ],
+        "coastline": [
+            {"name": "natural coast", "type": "natural", "geometry": shapely.LineString([(117.50, 39.00), (117.50, 39.05)])},
+            {"name": "port", "type": "artificial", "geometry": shapely.LineString([(117.50, 39.05), (117.50, 39.10)])},
+        ],
+        "sea": [{"name": "sea", "geometry": shapely.box(117.50, 38.95, 117.58, 39.15)}],
+        "urban_boundary": [{"name": "town", "geometry": shapely.box(117.10, 39.00, 117.20, 39.05)}],
+        "river_lake": [{"name": "river", "geometry": shapely.box(117.10, 39.20, 117.40, 39.21)}],
+        "nature_reserves": [
+            {"name": "reserve", "zone": "核心保护区", "geometry": shapely.box(117.30, 39.25, 117.32, 39.27)},
+            {"name": "reserve", "zone": "一般控制区", "geometry": shapely.box(117.32, 39.25, 117.34, 39.27)},
+        ],
+        "zoning_units": [
+            {"name": "priority unit", "class": "priority", "geometry": REDLINE_SQUARE},
+            {"name": "general unit", "class": "general", "geometry": shapely.box(117.0, 38.9, 117.6, 39.4).difference(REDLINE_SQUARE)},
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def synthetic_manifest(tmp_path_factory):
+    return make_manifest(tmp_path_factory.mktemp("synthetic"), synthetic_layers())
+
+
+@pytest.fixture(scope="session")
+def synthetic(synthetic_manifest):
+    return load_layers(synthetic_manifest)

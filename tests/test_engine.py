@@ -1,0 +1,230 @@
+"""Hand-computed overlay cases on synthetic layers, every rule with and without its exemptions."""
+
+import pytest
+import shapely
+from pyproj import Geod
+
+from redline.model import Options, Status, Verdict
+from redline.pipeline import check
+from tests.common import REDLINE_SQUARE, lonlat_rectangle_area_m2, write_project
+
+
+def run(tmp_path, synthetic, geometry, **options):
+    path = write_project(tmp_path / "project.geojson", geometry)
+    return check(path, synthetic, options=Options(**options))
+
+
+def finding(result, rule):
+    return next(f for f in result.report.findings if f.rule == rule)
+
+
+def test_rectangle_area_matches_the_ellipsoid_formula(tmp_path, synthetic):
+    box = (117.05, 39.30, 117.07, 39.32)
+    result = run(tmp_path, synthetic, shapely.box(*box))
+    expected = lonlat_rectangle_area_m2(*box)
+    assert result.report.project["area_m2"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_rectangle_area_matches_pyproj_geod_on_densified_edges(tmp_path, synthetic):
+    box = shapely.box(117.05, 39.30, 117.09, 39.33)
+    dense = shapely.segmentize(box, 0.0001)
+    geod_area = abs(Geod(ellps="GRS80").geometry_area_perimeter(shapely.orient_polygons(dense))[0])
+    result = run(tmp_path, synthetic, box)
+    assert result.report.project["area_m2"] == pytest.approx(geod_area, rel=1e-6)
+
+
+def test_half_inside_the_red_line_has_share_one_half(tmp_path, synthetic):
+    result = run(tmp_path, synthetic, shapely.box(117.31, 39.10, 117.33, 39.12))
+    red = finding(result, "redline")
+    assert red.status is Status.VIOLATION
+    assert red.measures["share"] == pytest.approx(0.5, rel=1e-9)
+    assert red.measures["area_m2"] == pytest.approx(lonlat_rectangle_area_m2(117.31, 39.10, 117.32, 39.12), rel=1e-6)
+    assert [hit.name for hit in red.features] == ["square"]
+
+
+def test_hole_is_not_counted(tmp_path, synthetic):
+    outer, hole = (117.30, 39.10, 117.32, 39.12), (117.305, 39.105, 117.315, 39.115)
+    holed = shapely.Polygon(shapely.box(*outer).exterior.coords, [shapely.box(*hole).exterior.coords[::-1]])
+    result = run(tmp_path, synthetic, holed)
+    expected = lonlat_rectangle_area_m2(*outer) - lonlat_rectangle_area_m2(*hole)
+    assert result.report.project["area_m2"] == pytest.approx(expected, rel=1e-6)
+    assert finding(result, "redline").measures["area_m2"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_multipolygon_parts_add_up(tmp_path, synthetic):
+    first, second = (117.30, 39.10, 117.305, 39.105), (117.33, 39.10, 117.335, 39.105)
+    result = run(tmp_path, synthetic, shapely.MultiPolygon([shapely.box(*first), shapely.box(*second)]))
+    assert result.report.project["area_m2"] == pytest.approx(
+        lonlat_rectangle_area_m2(*first) + lonlat_rectangle_area_m2(*second), rel=1e-6)
+    assert finding(result, "redline").measures["area_m2"] == pytest.approx(lonlat_rectangle_area_m2(*first), rel=1e-6)
+
+
+def test_edge_touch_is_no_intrusion(tmp_path, synthetic):
+    result = run(tmp_path, synthetic, shapely.box(117.32, 39.10, 117.33, 39.12))
+    red = finding(result, "redline")
+    assert red.status is Status.CLEAR
+    assert red.measures["area_m2"] == 0
+    assert red.features == ()
+
+
+def test_overlapping_features_are_not_counted_twice(tmp_path):
+    from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    layers = synthetic_layers()
+    layers["ecological_redline"] = [{"name": "a", "geometry": shapely.box(117.30, 39.10, 117.32, 39.12)},
+                                    {"name": "b", "geometry": shapely.box(117.31, 39.10, 117.33, 39.12)}]
+    overlapping = load_layers(make_manifest(tmp_path / "layers", layers))
+    result = run(tmp_path, overlapping, shapely.box(117.29, 39.09, 117.34, 39.13))
+    red = finding(result, "redline")
+    assert red.measures["area_m2"] == pytest.approx(lonlat_rectangle_area_m2(117.30, 39.10, 117.33, 39.12), rel=1e-6)
+    assert {hit.name: round(hit.area_m2) for hit in red.features} == {
+        "a": round(lonlat_rectangle_area_m2(117.30, 39.10, 117.32, 39.12)),
+        "b": round(lonlat_rectangle_area_m2(117.31, 39.10, 117.33, 39.12))}
+
+
+@pytest.mark.parametrize("options, status, exemption", [
+    ({}, Status.VIOLATION, None),
+    ({"national_major": True}, Status.REVIEW, "national major"),
+    ({"activity": 1}, Status.REVIEW, "allowed activity 1"),
+])
+def test_red_line_exemptions(tmp_path, synthetic, options, status, exemption):
+    red = finding(run(tmp_path, synthetic, shapely.box(117.305, 39.105, 117.31, 39.11), **options), "redline")
+    assert red.status is status
+    assert (red.exemption is None) if exemption is None else (exemption in red.exemption)
+
+
+@pytest.mark.parametrize("box, options, status", [
+    ((117.405, 39.105, 117.41, 39.11), {}, Status.VIOLATION),
+    ((117.405, 39.105, 117.41, 39.11), {"national_major": True}, Status.REVIEW),
+    ((117.425, 39.105, 117.43, 39.11), {}, Status.REVIEW),
+    ((117.425, 39.105, 117.43, 39.11), {"national_major": True}, Status.REVIEW),
+    ((117.05, 39.30, 117.06, 39.31), {}, Status.CLEAR),
+])
+def test_farmland_classes(tmp_path, synthetic, box, options, status):
+    farm = finding(run(tmp_path, synthetic, shapely.box(*box), **options), "farmland")
+    assert farm.status is status
+    assert farm.measures["area_mu"] == pytest.approx(farm.measures["area_m2"] * 15 / 10_000)
+
+
+def test_farmland_measures_in_mu(tmp_path, synthetic):
+    box = (117.405, 39.105, 117.41, 39.11)
+    farm = finding(run(tmp_path, synthetic, shapely.box(*box)), "farmland")
+    assert farm.measures["permanent_area_mu"] == pytest.approx(lonlat_rectangle_area_m2(*box) * 15 / 10_000, rel=1e-6)
+    assert farm.measures["other_area_m2"] == 0
+
+
+def test_natural_coast_in_footprint_is_a_violation_even_for_national_major(tmp_path, synthetic):
+    coast = finding(run(tmp_path, synthetic, shapely.box(117.49, 39.01, 117.51, 39.02), national_major=True),
+                    "coastline")
+    assert coast.status is Status.VIOLATION
+    expected = Geod(ellps="GRS80").line_length([117.5, 117.5], [39.01, 39.02])
+    assert coast.measures["natural_in_footprint_length_m"] == pytest.approx(expected, rel=1e-6)
+    assert coast.measures["city_natural_before_km"] == pytest.approx(
+        Geod(ellps="GRS80").line_length([117.5, 117.5], [39.0, 39.05]) / 1000, rel=1e-6)
+    assert coast.measures["city_natural_after_km"] < coast.measures["city_natural_before_km"]
+
+
+def test_natural_coast_within_setback_counts_as_taken(tmp_path, synthetic):
+    # 0.001° of longitude at 39° N is about 86.6 m: inside a 200 m setback, outside a 50 m one.
+    box = shapely.box(117.48, 39.01, 117.499, 39.02)
+    near = finding(run(tmp_path, synthetic, box), "coastline")
+    far = finding(run(tmp_path, synthetic, box, setback_m=50), "coastline")
+    assert near.status is Status.VIOLATION and near.measures["natural_in_footprint_length_m"] == 0
+    assert near.measures["natural_within_setback_length_m"] > 1000
+    assert far.status is Status.CLEAR
+
+
+def test_artificial_coast_is_not_counted(tmp_path, synthetic):
+    coast = finding(run(tmp_path, synthetic, shapely.box(117.49, 39.07, 117.51, 39.08)), "coastline")
+    assert coast.status is Status.CLEAR
+
+
+@pytest.mark.parametrize("options, status", [({}, Status.VIOLATION), ({"national_major": True}, Status.REVIEW)])
+def test_reclamation(tmp_path, synthetic, options, status):
+    box = (117.52, 39.12, 117.53, 39.13)
+    sea = finding(run(tmp_path, synthetic, shapely.box(*box), **options), "reclamation")
+    assert sea.status is status
+    assert sea.measures["area_ha"] == pytest.approx(lonlat_rectangle_area_m2(*box) / 10_000, rel=1e-6)
+
+
+def test_urban_boundary_inside_clear_outside_review(tmp_path, synthetic):
+    inside = finding(run(tmp_path, synthetic, shapely.box(117.12, 39.01, 117.13, 39.02)), "urban_boundary")
+    straddling = finding(run(tmp_path, synthetic, shapely.box(117.19, 39.01, 117.21, 39.02)), "urban_boundary")
+    assert inside.status is Status.CLEAR
+    assert straddling.status is Status.REVIEW
+    assert straddling.measures["outside_share"] == pytest.approx(0.5, rel=1e-9)
+
+
+def test_river_zone_needs_review(tmp_path, synthetic):
+    river = finding(run(tmp_path, synthetic, shapely.box(117.2, 39.205, 117.21, 39.215)), "river_lake")
+    assert river.status is Status.REVIEW
+    expected = lonlat_rectangle_area_m2(117.2, 39.205, 117.21, 39.21) / lonlat_rectangle_area_m2(117.2, 39.205, 117.21, 39.215)
+    assert river.measures["share"] == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("box, options, status", [
+    ((117.305, 39.255, 117.31, 39.26), {}, Status.VIOLATION),
+    ((117.305, 39.255, 117.31, 39.26), {"national_major": True}, Status.REVIEW),
+    ((117.325, 39.255, 117.33, 39.26), {}, Status.REVIEW),
+])
+def test_reserve_zones(tmp_path, synthetic, box, options, status):
+    reserve = finding(run(tmp_path, synthetic, shapely.box(*box), **options), "nature_reserves")
+    assert reserve.status is status
+    assert reserve.features[0].name == "reserve"
+
+
+def test_priority_unit_needs_review_and_general_is_clear(tmp_path, synthetic):
+    priority = finding(run(tmp_path, synthetic, shapely.box(117.305, 39.105, 117.31, 39.11)), "zoning")
+    general = finding(run(tmp_path, synthetic, shapely.box(117.05, 39.30, 117.06, 39.31)), "zoning")
+    assert priority.status is Status.REVIEW
+    assert general.status is Status.CLEAR
+    assert general.measures["general_share"] == pytest.approx(1.0, rel=1e-9)
+
+
+def test_clean_project_passes(tmp_path, synthetic):
+    result = run(tmp_path, synthetic, shapely.box(117.12, 39.01, 117.13, 39.02))
+    assert result.report.verdict is Verdict.PASS
+    assert all(f.status is Status.CLEAR for f in result.report.findings)
+
+
+def test_missing_layer_is_not_checked_never_silent(tmp_path):
+    from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    layers = synthetic_layers()
+    del layers["farmland"]
+    partial = load_layers(make_manifest(tmp_path / "layers", layers))
+    result = run(tmp_path, partial, shapely.box(117.12, 39.01, 117.13, 39.02))
+    farm = finding(result, "farmland")
+    assert farm.status is Status.NOT_CHECKED
+    assert "no layer for rule 'farmland'" in farm.reason_en
+    assert result.report.verdict is Verdict.REVIEW
+
+
+def test_unreadable_layer_file_is_not_checked(tmp_path):
+    from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    manifest = make_manifest(tmp_path / "layers", synthetic_layers())
+    (tmp_path / "layers" / "river_lake.gpkg").unlink()
+    result = run(tmp_path, load_layers(manifest), shapely.box(117.12, 39.01, 117.13, 39.02))
+    river = finding(result, "river_lake")
+    assert river.status is Status.NOT_CHECKED
+    assert "river_lake.gpkg" in river.reason_en and "does not exist" in river.reason_en
+
+
+def test_changed_layer_file_is_refused(tmp_path):
+    from redline.errors import ManifestError
+    from redline.layers import read_manifest
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    manifest = make_manifest(tmp_path / "layers", synthetic_layers())
+    with open(tmp_path / "layers" / "sea.gpkg", "ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(ManifestError, match=r"sea\.gpkg \(layer 'sea'\) changed"):
+        read_manifest(manifest)
