@@ -14,7 +14,6 @@ from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers
 from redline.model import Options, Verdict
 from redline.pipeline import check as run_check
 from redline.report.files import write_atomic
-from redline.report.html import map_html
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
 
@@ -71,6 +70,8 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
         if geojson:
             write_atomic(geojson, intrusions_geojson(result))
         if map_path:
+            from redline.report.html import map_html  # folium costs 0.2 s to import: only when a map is asked for
+
             write_atomic(map_path, map_html(result, layers.nearby(result.footprint), lang=lang))
     except RedlineError as error:
         _fail(error)
@@ -115,3 +116,7 @@ def _totals(layer) -> str:
 def _fail(error: Exception):
     click.echo(f"redline: {error}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

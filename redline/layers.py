@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import rasterio
 import shapely
 from pyproj import CRS
 
-from redline.crs import CGCS2000, EqualArea, densify, geodesic_lengths_m
+from redline.crs import CGCS2000, DENSIFY_M, EqualArea, densify, geodesic_lengths_m
 from redline.errors import InputError, ManifestError
 
 log = logging.getLogger(__name__)
@@ -136,8 +140,8 @@ class VectorLayer:
     roles: np.ndarray
     class_pieces: Pieces
     feature_pieces: Pieces
-    totals: dict[str, float] = field(default_factory=dict)
-    """Whole-layer m² (polygons) or geodesic m (lines) per class role, set by ``load_layers``."""
+    totals: dict[str, float]
+    """Whole-layer m² (polygons) or geodesic m (lines) per class role."""
 
 
 @dataclass
@@ -199,13 +203,7 @@ def load_layers(manifest: str | Path | Manifest = DEFAULT_MANIFEST) -> LayerSet:
         raise ManifestError(f"{manifest.path}: no vector layer could be loaded: " + "; ".join(problems.values()))
     west, south, east, north = np.array(extents).T
     bounds = (west.min(), south.min(), east.max(), north.max())
-    equal_area = EqualArea(bounds)
-    for layer in layers.values():
-        if isinstance(layer, VectorLayer):
-            measure = geodesic_lengths_m if layer.spec.kind == "line" else equal_area.area_m2
-            amounts, owners = measure(layer.class_pieces.geometries), layer.class_pieces.owner
-            layer.totals = {role: float(amounts[owners == role].sum()) for role in (list(layer.spec.classes) or [""])}
-    return LayerSet(manifest, layers, problems, bounds, equal_area)
+    return LayerSet(manifest, layers, problems, bounds, EqualArea(bounds))
 
 
 def read_vector(spec: LayerSpec) -> VectorLayer:
@@ -225,8 +223,65 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    return VectorLayer(spec, frame, names, roles, _class_pieces(frame.geometry.values, roles, spec),
-                       _feature_pieces(frame.geometry.values))
+    class_pieces, feature_pieces, amounts = _cached_pieces(spec, frame.geometry.values, roles)
+    totals = {role: float(amounts[class_pieces.owner == role].sum()) for role in (list(spec.classes) or [""])}
+    return VectorLayer(spec, frame, names, roles, class_pieces, feature_pieces, totals)
+
+
+CACHE_FORMAT = 3
+
+
+def cache_dir() -> Path:
+    """Folder of prepared-layer caches: $REDLINE_CACHE_DIR, else $XDG_CACHE_HOME/redline, else ~/.cache/redline."""
+    if os.environ.get("REDLINE_CACHE_DIR"):
+        return Path(os.environ["REDLINE_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
+
+
+def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray]:
+    """Dissolved and per-feature pieces and each dissolved piece's m² (polygons) or geodesic m (lines).
+
+    Areas are measured in an Albers equal-area CRS fitted to the layer: every equal-area CRS gives the
+    same m² for edges this short, so the figure does not depend on the other layers. They come from the
+    cache when the layer file and the method are unchanged.
+
+    The key covers the file's SHA-256, the class order, the piece size, the densify step and the cache
+    format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
+    """
+    key = hashlib.sha256(repr((CACHE_FORMAT, spec.sha256, spec.table, list(spec.classes), spec.kind,
+                               MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
+    path = cache_dir() / f"{spec.id}-{key}.parquet"
+    try:
+        table = pq.read_table(path)
+        which = table["set"].to_numpy()
+        owners = np.array(table["owner"].to_pylist(), dtype=object)
+        shapes = shapely.from_wkb(np.array(table["wkb"].to_pylist(), dtype=object))
+        amounts = table["amount"].to_numpy()[which == 0]
+        feature_owners = owners[which == 1].astype(int)
+        return Pieces(shapes[which == 0], owners[which == 0]), Pieces(shapes[which == 1], feature_owners), amounts
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
+    class_pieces = _class_pieces(geometries, roles, spec)
+    feature_pieces = _feature_pieces(geometries)
+    if spec.kind == "line":
+        amounts = geodesic_lengths_m(class_pieces.geometries)
+    else:
+        amounts = EqualArea(shapely.total_bounds(geometries)).area_m2(class_pieces.geometries)
+    table = pa.table({
+        "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],
+        "set": np.r_[np.zeros(len(class_pieces.geometries), np.int8), np.ones(len(feature_pieces.geometries), np.int8)],
+        "owner": [str(o) for o in class_pieces.owner] + [str(o) for o in feature_pieces.owner],
+        "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
+    })
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(descriptor)
+        pq.write_table(table, temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
+    return class_pieces, feature_pieces, amounts
 
 
 def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
@@ -280,7 +335,12 @@ def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
         parts = subdivide(merged)
         pieces += parts
         owners += [role] * len(parts)
-    return Pieces(np.array(pieces, dtype=object), np.array(owners, dtype=object))
+    return Pieces(_dense(pieces), np.array(owners, dtype=object))
+
+
+def _dense(pieces) -> np.ndarray:
+    """Pieces with the new straight cut edges densified like every other edge (≤ DENSIFY_M)."""
+    return densify(np.array(pieces, dtype=object), CGCS2000)
 
 
 def _feature_pieces(geometries) -> Pieces:
@@ -289,7 +349,7 @@ def _feature_pieces(geometries) -> Pieces:
         parts = subdivide(geometry)
         pieces += parts
         owners += [row] * len(parts)
-    return Pieces(np.array(pieces, dtype=object), np.array(owners))
+    return Pieces(_dense(pieces), np.array(owners))
 
 
 def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:

@@ -10,6 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "data" / "samples").glob("*.*"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def layer_cache(tmp_path_factory):
+    """Prepared-layer caches go to a folder of this test session, never the user's cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REDLINE_CACHE_DIR", str(folder))
+    yield folder
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def tianjin():
     """The shipped Tianjin demo layers, loaded once."""

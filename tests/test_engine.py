@@ -228,3 +228,27 @@ def test_changed_layer_file_is_refused(tmp_path):
         stream.write(b"\0")
     with pytest.raises(ManifestError, match=r"sea\.gpkg \(layer 'sea'\) changed"):
         read_manifest(manifest)
+
+
+def test_prepared_layers_come_back_from_the_cache_unchanged(tmp_path, synthetic_manifest, monkeypatch):
+    from redline.layers import load_layers
+
+    monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "cache"))
+    fresh = load_layers(synthetic_manifest)
+    cached_files = sorted((tmp_path / "cache").glob("*.parquet"))
+    assert len(cached_files) == len(fresh.layers)
+    cached = load_layers(synthetic_manifest)
+    for layer_id, layer in fresh.layers.items():
+        assert cached.layers[layer_id].totals == pytest.approx(layer.totals, rel=1e-12)
+    cached_files[0].write_bytes(b"corrupt")
+    rebuilt = load_layers(synthetic_manifest)
+    for layer_id, layer in fresh.layers.items():
+        assert rebuilt.layers[layer_id].totals == pytest.approx(layer.totals, rel=1e-12)
+
+
+def test_landcover_areas_add_up_to_the_project(tianjin, tmp_path):
+    box = shapely.box(117.073, 39.261, 117.128, 39.289)  # not aligned to the 0.05° grid: partial pixels
+    result = check(write_project(tmp_path / "p.geojson", box), tianjin)
+    landcover = result.report.context["landcover_m2"]
+    assert len(landcover) >= 2
+    assert sum(landcover.values()) == pytest.approx(result.report.project["area_m2"], rel=1e-6)

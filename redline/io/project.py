@@ -5,7 +5,7 @@ file, a file no GIS driver reads, no features, no CRS (with a suggestion from th
 magnitudes, never a silent guess), coordinates that do not fit the stated CRS, points or lines where
 polygons are needed, empty, NaN or invalid (e.g. self-intersecting) geometries unless ``repair``,
 files over ``MAX_BYTES`` and boundaries over ``MAX_VERTICES``; in ``ensure_in_region``, boundaries
-outside the layers' region, with a hint when latitude and longitude look swapped.
+outside the layers' region; latitude and longitude swapped.
 """
 
 from __future__ import annotations
@@ -111,6 +111,9 @@ def _with_crs(frame: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise CRSError(f"{path} has no CRS. {suggest_crs(frame.total_bounds)}")
     bounds = frame.total_bounds
+    if frame.crs.is_geographic and not _looks_geographic(bounds) and _looks_geographic(bounds[[1, 0, 3, 2]]):
+        raise GeometryError(f"{path}: latitude and longitude look swapped (x {bounds[0]:.4f}…{bounds[2]:.4f}, "
+                            f"y {bounds[1]:.4f}…{bounds[3]:.4f}); write x = longitude, y = latitude")
     if frame.crs.is_geographic and not _looks_geographic(bounds):
         raise CRSError(f"{path} says {frame.crs.to_string()} (degrees) but its coordinates are in metres. "
                        f"{suggest_crs(bounds)}")
@@ -185,16 +188,12 @@ def _label(frame: gpd.GeoDataFrame, row: int) -> str:
 
 
 def ensure_in_region(project: Project, bounds, *, margin_deg: float = 0.5) -> None:
-    """Refuse a project outside the layers' extent (degrees), pointing out swapped latitude/longitude."""
+    """Refuse a project outside the layers' extent (degrees) plus ``margin_deg``."""
     west, south, east, north = bounds
     px0, py0, px1, py1 = project.geometry.bounds
     inside = west - margin_deg <= px0 and px1 <= east + margin_deg and south - margin_deg <= py0 and py1 <= north + margin_deg
     if inside:
         return
-    swapped = west - margin_deg <= py0 and py1 <= east + margin_deg and south - margin_deg <= px0 and px1 <= north + margin_deg
     where = f"lon {px0:.4f}…{px1:.4f}, lat {py0:.4f}…{py1:.4f}"
-    if swapped:
-        raise GeometryError(f"{project.path}: latitude and longitude look swapped ({where}); "
-                            "write x = longitude, y = latitude, or state the CRS with its axis order")
     raise GeometryError(f"{project.path}: the boundary ({where}) lies outside the region the layers cover "
                         f"(lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}); check its CRS (--crs)")

@@ -1,0 +1,85 @@
+"""The command line: exit statuses, one-line errors, outputs written only when the check ran."""
+
+import json
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from redline.cli import main
+from redline.model import REPORT_SCHEMA
+from tests.conftest import SAMPLES
+from tests.common import write_project
+
+
+def sample(stem):
+    return str(next(p for p in SAMPLES if p.stem == stem))
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_clean_sample_exits_0_and_writes_outputs(tmp_path):
+    result = invoke("check", sample("05_factory_urban"), "-o", tmp_path / "r.json", "--map", tmp_path / "m.html",
+                    "--geojson", tmp_path / "i.geojson")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "pass" and report["schema"] == REPORT_SCHEMA["$id"]
+    assert json.loads((tmp_path / "i.geojson").read_text())["features"] == []
+    assert "Leaflet" in (tmp_path / "m.html").read_text(encoding="utf-8") or "leaflet" in (tmp_path / "m.html").read_text()
+
+
+def test_violation_exits_1_with_a_summary_in_chinese(tmp_path):
+    result = invoke("check", sample("06_beidagang_solar"), "--lang", "zh", "--geojson", tmp_path / "i.geojson")
+    assert result.exit_code == 1
+    assert "结论: 违规" in result.output and "北大港湿地" in result.output
+    features = json.loads((tmp_path / "i.geojson").read_text())["features"]
+    assert {f["properties"]["rule"] for f in features} >= {"redline", "nature_reserves"}
+
+
+def test_review_exits_1():
+    result = invoke("check", sample("08_national_major_lng"), "--national-major")
+    assert result.exit_code == 1
+    assert "Verdict: REVIEW" in result.output and "national major project" in result.output
+
+
+def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("not a map")
+    result = CliRunner().invoke(main, ["check", str(bad), "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("redline: ") and "bad.geojson" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_outside_region_exits_2(tmp_path):
+    far = write_project(tmp_path / "far.geojson", shapely.box(100.0, 30.0, 100.1, 30.1))
+    result = invoke("check", far)
+    assert result.exit_code == 2 and "outside the region" in result.stderr
+
+
+def test_existing_output_needs_overwrite(tmp_path):
+    (tmp_path / "r.json").write_text("keep me")
+    result = invoke("check", sample("05_factory_urban"), "-o", tmp_path / "r.json")
+    assert result.exit_code == 2 and "--overwrite" in result.stderr
+    assert (tmp_path / "r.json").read_text() == "keep me"
+    assert invoke("check", sample("05_factory_urban"), "-o", tmp_path / "r.json", "--overwrite").exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["0", "11"])
+def test_activity_outside_1_to_10_is_a_usage_error(value):
+    assert invoke("check", sample("09_monitoring_station"), "--activity", value).exit_code == 2
+
+
+def test_layers_lists_the_policy_totals():
+    result = invoke("layers")
+    assert result.exit_code == 0
+    assert "1,557.77 km²" in result.output and "467.46 万亩" in result.output and "natural 18.63 km" in result.output
+
+
+def test_bad_manifest_exits_2(tmp_path):
+    (tmp_path / "layers.toml").write_text("[manifest\n")
+    result = invoke("layers", "-l", tmp_path / "layers.toml")
+    assert result.exit_code == 2 and "cannot read the layer manifest" in result.stderr

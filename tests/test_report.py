@@ -1,0 +1,37 @@
+"""Reports: the JSON follows its schema; the map escapes hostile names; the summary reads in both languages."""
+
+import json
+
+import jsonschema
+import shapely
+
+from redline.model import REPORT_SCHEMA, Options
+from redline.pipeline import check
+from redline.report.html import map_html
+from redline.report.json import report_json
+from redline.report.text import summary
+from tests.common import write_project
+
+HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def test_report_json_validates_against_its_schema(tianjin):
+    from tests.conftest import SAMPLES
+    for path in SAMPLES:
+        report = json.loads(report_json(check(path, tianjin, options=Options(activity=1)).report))
+        jsonschema.validate(report, REPORT_SCHEMA)
+
+
+def test_map_escapes_names_from_the_input(tmp_path, tianjin):
+    path = write_project(tmp_path / "p.geojson", shapely.box(117.30, 39.10, 117.31, 39.11), name=HOSTILE)
+    result = check(path, tianjin)
+    page = map_html(result, tianjin.nearby(result.footprint))
+    assert "<script>window.pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
+
+
+def test_summary_in_both_languages(tianjin):
+    from tests.conftest import SAMPLES
+    report = check(SAMPLES[0], tianjin).report
+    assert "Verdict: VIOLATION" in summary(report, lang="en")
+    assert "结论: 违规" in summary(report, lang="zh")
