@@ -60,7 +60,7 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A parsed manifest: its own hash and its layers, in file order."""
+    """A parsed manifest (``path`` as given): its own hash and its layers, in file order."""
 
     path: Path
     sha256: str
@@ -108,7 +108,7 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
                 raise ManifestError(
                     f"{spec.path} (layer {spec.id!r}) changed since {path.name} was written: its SHA-256 no longer "
                     f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
-    return Manifest(path=path.resolve(), sha256=sha256_file(path), name=head.get("name", path.stem),
+    return Manifest(path=path, sha256=sha256_file(path), name=head.get("name", path.stem),
                     title_zh=head.get("title_zh", ""), title_en=head.get("title_en", ""),
                     region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from redline import engine
 from redline.io import Project, ensure_in_region, read_project
@@ -76,13 +77,19 @@ def describe_manifest(layers: LayerSet) -> dict:
     """The report's ``manifest`` block: manifest hash, and each layer's file, hash and vintage."""
     manifest = layers.manifest
     return {
-        "file": str(manifest.path), "sha256": manifest.sha256, "name": manifest.name,
+        "file": _display_path(manifest.path), "sha256": manifest.sha256, "name": manifest.name,
         "disclaimer": manifest.disclaimer,
         "layers": [{"id": spec.id, "file": spec.path.name, "sha256": spec.sha256, "vintage": spec.vintage,
                     "loaded": spec.id in layers.layers, **({"problem": layers.problems[spec.id]}
                                                            if spec.id in layers.problems else {})}
                    for spec in manifest.layers.values()],
     }
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def _context(footprint, layers: LayerSet) -> dict:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install redline in .venv and check every shipped Tianjin sample: JSON report + HTML map per sample in maps/.
+# Exit status 0 when every sample was checked (whatever its verdict); 2 when one could not be checked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e .
+.venv/bin/redline layers
+for sample in data/samples/*.geojson data/samples/*.gpkg; do
+  stem=$(basename "${sample%.*}")
+  declared=()
+  case "$stem" in
+    08_*) declared=(--national-major) ;;   # the LNG terminal is declared a national major project
+    09_*) declared=(--activity 1) ;;       # the monitoring station declares allowed activity 1 (调查监测)
+  esac
+  echo "== $stem ${declared[*]:-}"
+  status=0
+  .venv/bin/redline check "$sample" "${declared[@]}" --overwrite --lang zh \
+    -o "maps/$stem.json" --geojson "maps/$stem.intrusions.geojson" --map "maps/$stem.html" || status=$?
+  [ "$status" -le 1 ] || exit "$status"
+done
+echo "maps written to maps/ (open maps/01_qilihai_road.html in a browser)"
