@@ -12,9 +12,12 @@ Conventions
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
+from pyproj.database import query_crs_info
 
 from redline.errors import CRSError
 
@@ -36,6 +39,27 @@ def require_crs(crs, *, source: str) -> CRS:
     if crs is None:
         raise CRSError(f"{source} has no CRS: state it in the file or pass --crs (e.g. --crs EPSG:4490)")
     return CRS.from_user_input(crs)
+
+
+DATUM_NAMES = ("CGCS2000", "Xian 1980", "Beijing 1954")
+
+
+def gauss_kruger_crs(datum: str, width: int, zone: int, *, prefixed: bool) -> CRS | None:
+    """The EPSG Gauss-Krüger CRS of a Chinese datum (``DATUM_NAMES``), zone width (3 or 6) and zone number.
+
+    ``prefixed``: eastings carry the zone number in front (EPSG "zone N"), else the CRS named by its
+    central meridian (EPSG "CM …E"). None when EPSG has no such CRS.
+    """
+    meridian = zone * 3 if width == 3 else zone * 6 - 3
+    label = f"{datum} / {'3-degree ' if width == 3 else ''}Gauss-Kruger " + (f"zone {zone}" if prefixed else f"CM {meridian}E")
+    code = _gauss_kruger_codes().get(label)
+    return CRS.from_epsg(code) if code else None
+
+
+@lru_cache(maxsize=1)
+def _gauss_kruger_codes() -> dict[str, str]:
+    return {info.name: info.code for info in query_crs_info(auth_name="EPSG")
+            if "Gauss-Kruger" in info.name and info.name.split(" /")[0] in DATUM_NAMES}
 
 
 def densify(geometries, crs: CRS, *, max_m: float = DENSIFY_M):

@@ -13,6 +13,10 @@ class InputError(RedlineError, ValueError):
     """A project or layer file cannot be read or fails validation."""
 
 
+class FormatError(InputError):
+    """A file is not in any format redline reads, or is corrupt or hostile."""
+
+
 class CRSError(InputError):
     """Data has no CRS, or one redline cannot use."""
 

@@ -21,8 +21,13 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from redline.crs import CGCS2000, densify
-from redline.errors import CRSError, GeometryError, InputError, RedlineWarning
+from redline.crs import CGCS2000, densify, gauss_kruger_crs
+from redline.errors import CRSError, FormatError, GeometryError, InputError, RedlineWarning
+from redline.io.cad import read_dxf
+from redline.io.safety import check_xml, check_zip, zipped_kml
+from redline.io.table import read_csv
+from redline.io.txt import read_txt
+from redline.io.webmaps import bd09_to_wgs84, gcj02_to_wgs84
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +47,13 @@ class Project:
     parcels: int
     geometry: object
     repairs: tuple[str, ...] = ()
+    conversion: str | None = None
 
     def describe(self) -> dict:
         """The report's ``project`` block (the area is added by the pipeline)."""
+        crs = self.conversion or self.source_crs.to_string()
         return {"file": str(self.path), "sha256": self.sha256, "name": self.name,
-                "crs": self.source_crs.to_string(), "parcels": self.parcels, "repairs": list(self.repairs)}
+                "crs": crs, "parcels": self.parcels, "repairs": list(self.repairs)}
 
 
 def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
@@ -55,14 +62,20 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
 
     Parameters
     ----------
-    path : file to read (GeoJSON, GeoPackage, Shapefile, GeoParquet, KML, FlatGeobuf …).
-    crs : CRS to state for a file that has none, or to override a wrong one (a label, not a transform).
+    path : file to read: GeoJSON, GeoPackage, Shapefile (loose or .zip), GeoParquet, KML/KMZ, CSV (WKT or
+        vertex rows), DXF, the land-submission TXT, or anything else GDAL reads.
+    crs : CRS to state for a file that has none, or to override a wrong one (a label, not a transform);
+        "gcj02" or "bd09" converts lon/lat drawn on a Chinese web map to WGS84.
     layer : layer of a multi-layer file (GeoPackage); the first one by default.
     encoding : attribute text encoding for files that do not declare it (e.g. "GBK" for old shapefiles).
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
     """
     path = Path(path)
-    frame = _read_frame(path, layer=layer, encoding=encoding, max_bytes=max_bytes)
+    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    conversion = None
+    if crs in WEB_MAP_CRS:
+        frame, conversion = _from_web_map(frame, path, crs)
+        crs = None
     frame = _with_crs(frame, path, crs)
     geometries, repairs = _validated(frame, path, repair=repair, max_vertices=max_vertices)
     geometries = densify(geometries, frame.crs)
@@ -71,14 +84,15 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     geometry = shapely.union_all(geometries)
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in frame.columns), None)
     name = str(frame[name_column].iloc[0]) if name_column else None
-    return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry, tuple(repairs))
+    return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry,
+                   tuple(repairs), conversion)
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_frame(path: Path, *, layer, encoding, max_bytes) -> gpd.GeoDataFrame:
+def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path")
     size = path.stat().st_size
@@ -87,16 +101,55 @@ def _read_frame(path: Path, *, layer, encoding, max_bytes) -> gpd.GeoDataFrame:
     if size > max_bytes:
         raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
                          "split it or raise the limit")
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        return read_txt(path, encoding=encoding, crs=None if crs in WEB_MAP_CRS else crs)
+    if suffix == ".csv":
+        return read_csv(path, encoding=encoding)
+    if suffix == ".dxf":
+        return read_dxf(path, layer=layer)
+    if suffix in (".parquet", ".geoparquet"):
+        return _gdal_or_arrow(path, lambda: gpd.read_parquet(path))
+    source = str(path)
+    if suffix in (".zip", ".kmz"):
+        members = check_zip(path)
+        if suffix == ".kmz":
+            check_xml(zipped_kml(path, members), source=str(path))
+        source = f"/vsizip/{path.resolve()}"
+    elif _is_xml(path):
+        check_xml(path.read_bytes(), source=str(path))
+    options = {"encoding": encoding} if encoding else {}
+    return _gdal_or_arrow(path, lambda: gpd.read_file(source, layer=layer, engine="pyogrio", **options))
+
+
+def _is_xml(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _gdal_or_arrow(path: Path, read) -> gpd.GeoDataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if path.suffix.lower() == ".parquet":
-                return gpd.read_parquet(path)
-            options = {"encoding": encoding} if encoding else {}
-            return gpd.read_file(path, layer=layer, engine="pyogrio", **options)
+            return read()
     except Exception as error:  # pyogrio/arrow raise many types for unreadable input
-        raise InputError(f"{path}: cannot be read as a GIS file ({_first_line(error)}); "
-                         "save it as GeoJSON, GeoPackage or Shapefile") from None
+        raise FormatError(f"{path}: cannot be read as a GIS file ({_first_line(error)}); "
+                          "save it as GeoJSON, GeoPackage, Shapefile, KML or the land-submission TXT") from None
+
+
+WEB_MAP_CRS = ("gcj02", "bd09")
+
+
+def _from_web_map(frame: gpd.GeoDataFrame, path: Path, crs: str):
+    """Undo the GCJ-02 / BD-09 offset of lon/lat drawn on a Chinese web map; the result is WGS84."""
+    if frame.empty:
+        raise GeometryError(f"{path}: no features; the file holds no project boundary")
+    if not _looks_geographic(frame.total_bounds):
+        raise CRSError(f"{path}: --crs {crs} needs longitude/latitude, but the coordinates are in metres")
+    inverse = gcj02_to_wgs84 if crs == "gcj02" else bd09_to_wgs84
+    geometries = shapely.transform(frame.geometry.values, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
+    frame = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index), crs=None).set_crs(4326)
+    return frame, f"{crs.upper().replace('GCJ02', 'GCJ-02').replace('BD09', 'BD-09')} → EPSG:4326 (inversion residual < 1e-8 m)"
 
 
 def _first_line(error: Exception) -> str:
@@ -135,16 +188,16 @@ def suggest_crs(bounds) -> str:
         return "Coordinates look like longitude/latitude: pass --crs EPSG:4490 (CGCS2000) if that is right."
     if 1e7 <= west and east < 1e8 and 1e6 <= south <= 1e7:
         zone = int(west // 1e6)
-        if 25 <= zone <= 45:
-            return (f"Coordinates look like CGCS2000 3-degree Gauss-Krüger zone {zone} with zone prefix: "
-                    f"pass --crs EPSG:{4513 + zone - 25} if that is right.")
-        if 13 <= zone <= 23:
-            return (f"Coordinates look like CGCS2000 6-degree Gauss-Krüger zone {zone} with zone prefix: "
-                    f"pass --crs EPSG:{4491 + zone - 13} if that is right.")
+        width = 3 if zone >= 24 else 6
+        crs = gauss_kruger_crs("CGCS2000", width, zone, prefixed=True)
+        if crs is not None:
+            return (f"Coordinates look like CGCS2000 {width}-degree Gauss-Krüger zone {zone} with zone prefix: "
+                    f"pass --crs EPSG:{crs.to_epsg()} if that is right.")
     if 1e5 <= west and east < 1e6 and 1e6 <= south <= 1e7:
+        example = gauss_kruger_crs("CGCS2000", 3, 39, prefixed=False)
         return ("Coordinates look like Gauss-Krüger metres without zone prefix: pass the CRS of your zone, "
-                "e.g. --crs EPSG:4548 (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
-    if 1e6 <= west <= 1e7 and 1e5 <= south < 1e6:
+                f"e.g. --crs EPSG:{example.to_epsg()} (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
+    if 1e6 <= west <= 1e7 and (1e5 <= south < 1e6 or south >= 1e7):
         return "Coordinates look like Gauss-Krüger with X and Y swapped: X is the northing, Y the easting."
     return "Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
 
