@@ -111,15 +111,26 @@ def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFr
     if suffix in (".parquet", ".geoparquet"):
         return _gdal_or_arrow(path, lambda: gpd.read_parquet(path))
     source = str(path)
-    if suffix in (".zip", ".kmz"):
-        members = check_zip(path)
-        if suffix == ".kmz":
-            check_xml(zipped_kml(path, members), source=str(path))
-        source = f"/vsizip/{path.resolve()}"
+    if suffix == ".kmz":
+        check_xml(zipped_kml(path, check_zip(path)), source=str(path))
+    elif suffix == ".zip":
+        source = f"/vsizip/{path.resolve()}/{_zipped_dataset(path, check_zip(path))}"
     elif _is_xml(path):
         check_xml(path.read_bytes(), source=str(path))
     options = {"encoding": encoding} if encoding else {}
     return _gdal_or_arrow(path, lambda: gpd.read_file(source, layer=layer, engine="pyogrio", **options))
+
+
+ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gml", ".fgb")
+
+
+def _zipped_dataset(path: Path, members: list[str]) -> str:
+    """The one GIS dataset inside a zip archive (a shapefile's .shp, a GeoPackage, …)."""
+    datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
+    if len(datasets) != 1:
+        found = ", ".join(datasets) or "none"
+        raise FormatError(f"{path}: a zip must hold exactly one dataset (.shp, .gpkg, .geojson, .kml); found {found}")
+    return datasets[0]
 
 
 def _is_xml(path: Path) -> bool:
@@ -148,7 +159,7 @@ def _from_web_map(frame: gpd.GeoDataFrame, path: Path, crs: str):
         raise CRSError(f"{path}: --crs {crs} needs longitude/latitude, but the coordinates are in metres")
     inverse = gcj02_to_wgs84 if crs == "gcj02" else bd09_to_wgs84
     geometries = shapely.transform(frame.geometry.values, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
-    frame = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index), crs=None).set_crs(4326)
+    frame = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=list(geometries), crs=4326)
     return frame, f"{crs.upper().replace('GCJ02', 'GCJ-02').replace('BD09', 'BD-09')} → EPSG:4326 (inversion residual < 1e-8 m)"
 
 
