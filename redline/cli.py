@@ -13,7 +13,8 @@ from redline.errors import RedlineError
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers
 from redline.model import Options, Verdict
 from redline.pipeline import check as run_check
-from redline.report.files import write_atomic
+from redline.io import read_project, write_txt
+from redline.report.files import atomic_path, write_atomic
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
 
@@ -77,6 +78,35 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
         _fail(error)
     click.echo(summary(result.report, lang=lang))
     sys.exit(EXIT_PASS if result.report.verdict is Verdict.PASS else EXIT_FLAGGED)
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--to-crs", help="CRS of TARGET (default: SOURCE's); a .txt needs a Gauss-Krüger CRS, e.g. EPSG:4527.")
+@click.option("--crs", help="CRS of SOURCE, for files without one (or gcj02 / bd09 for web-map drawings).")
+@click.option("--layer", "source_layer", help="Layer to read from a multi-layer SOURCE.")
+@click.option("--encoding", help="Attribute encoding of SOURCE (e.g. GBK).")
+@click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid.")
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
+def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwrite):
+    """Convert a boundary file: to the land-submission TXT (.txt), GeoJSON, GeoPackage or Shapefile.
+
+    Vertices are transformed one by one (no densifying), as a surveyor's conversion would.
+
+    Example: redline convert project.geojson project.txt --to-crs EPSG:4527
+    """
+    try:
+        project = read_project(source, crs=crs, layer=source_layer, encoding=encoding, repair=repair)
+        frame = project.source if to_crs is None else project.source.to_crs(to_crs)
+        with atomic_path(target, overwrite=overwrite) as temporary:
+            if Path(target).suffix.lower() == ".txt":
+                temporary.write_text(write_txt(frame, Path(target)), encoding="utf-8")
+            else:
+                frame.to_file(temporary, layer=Path(target).stem)
+    except (RedlineError, ValueError) as error:
+        _fail(error)
+    click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()}")
 
 
 @main.command()

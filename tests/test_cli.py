@@ -1,12 +1,15 @@
 """The command line: exit statuses, one-line errors, outputs written only when the check ran."""
 
 import json
+from pathlib import Path
 
 import pytest
 import shapely
 from click.testing import CliRunner
 
 from redline.cli import main
+from redline.crs import EqualArea
+from redline.io import read_project
 from redline.model import REPORT_SCHEMA
 from tests.conftest import SAMPLES
 from tests.common import write_project
@@ -83,3 +86,31 @@ def test_bad_manifest_exits_2(tmp_path):
     (tmp_path / "layers.toml").write_text("[manifest\n")
     result = invoke("layers", "-l", tmp_path / "layers.toml")
     assert result.exit_code == 2 and "cannot read the layer manifest" in result.stderr
+
+
+INPUTS = Path(__file__).resolve().parent / "data" / "inputs" / "good"
+
+
+def test_convert_txt_round_trip_keeps_the_geometry(tmp_path):
+    source = INPUTS / "bubiao_utf8.txt"
+    assert invoke("convert", source, tmp_path / "out.txt").exit_code == 0
+    original, again = read_project(source), read_project(tmp_path / "out.txt")
+    assert again.source_crs == original.source_crs and again.parcels == original.parcels == 2
+    for before, after in zip(original.source.geometry, again.source.geometry):
+        assert shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=1e-4)
+
+
+def test_convert_geojson_to_txt_and_back(tmp_path):
+    source = INPUTS / "featurecollection.geojson"
+    assert invoke("convert", source, tmp_path / "out.txt", "--to-crs", "EPSG:4527").exit_code == 0
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert "坐标系=2000国家大地坐标系" in text and "带号=39" in text and ",2," in text  # the hole is ring 2
+    back = read_project(tmp_path / "out.txt")
+    area = EqualArea((116.7, 38.5, 118.3, 40.3))
+    assert float(area.area_m2(back.geometry)) == pytest.approx(float(area.area_m2(read_project(source).geometry)), rel=1e-6)
+
+
+def test_convert_to_txt_needs_gauss_kruger(tmp_path):
+    result = invoke("convert", INPUTS / "featurecollection.geojson", tmp_path / "out.txt")
+    assert result.exit_code == 2 and "needs a Gauss-Krüger CRS" in result.stderr
+    assert not (tmp_path / "out.txt").exists()

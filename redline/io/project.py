@@ -48,6 +48,8 @@ class Project:
     geometry: object
     repairs: tuple[str, ...] = ()
     conversion: str | None = None
+    source: gpd.GeoDataFrame | None = None
+    """The parcels as read (validated, repaired, not densified), in ``source_crs``: for ``redline convert``."""
 
     def describe(self) -> dict:
         """The report's ``project`` block (the area is added by the pipeline)."""
@@ -78,6 +80,7 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
         crs = None
     frame = _with_crs(frame, path, crs)
     geometries, repairs = _validated(frame, path, repair=repair, max_vertices=max_vertices)
+    source = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs))
     geometries = densify(geometries, frame.crs)
     if not frame.crs.equals(CGCS2000):
         geometries = gpd.GeoSeries(geometries, crs=frame.crs).to_crs(CGCS2000).values
@@ -85,7 +88,7 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in frame.columns), None)
     name = str(frame[name_column].iloc[0]) if name_column else None
     return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry,
-                   tuple(repairs), conversion)
+                   tuple(repairs), conversion, source)
 
 
 def _sha256(path: Path) -> str:

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from redline.errors import RedlineError
 
 
-def write_atomic(path, text: str, *, overwrite: bool = True) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` so readers see the old file or the whole new one, never a part."""
+@contextmanager
+def atomic_path(path, *, overwrite: bool = True):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename, else it is removed."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise RedlineError(f"{path} exists; pass --overwrite to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(descriptor)
+    os.unlink(temporary)  # writers such as GDAL want to create the file themselves
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
+        yield Path(temporary)
+        with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
-    except BaseException:
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+
+
+def write_atomic(path, text: str, *, overwrite: bool = True) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` so readers see the old file or the whole new one, never a part."""
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 def _umask() -> int:
