@@ -10,10 +10,10 @@ import click
 
 from redline.crs import SQUARE_METRES_PER_MU
 from redline.errors import RedlineError
+from redline.io import read_project, write_txt
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers
 from redline.model import Options, Verdict
 from redline.pipeline import check as run_check
-from redline.io import read_project, write_txt
 from redline.report.files import atomic_path, write_atomic
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary

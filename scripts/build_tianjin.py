@@ -253,7 +253,7 @@ def _runs(pieces, flags):
 
 def build_sea(coast, province, gshhg_land):
     """Sea on the seaward side of today's coast, out to an illustrative limit at 118.25°E."""
-    (x0, y0), (x1, y1) = coast.coords[0], coast.coords[-1]
+    y0, y1 = coast.coords[0][1], coast.coords[-1][1]
     outline = shapely.Polygon(list(coast.coords) + [(118.25, y1 - 0.08), (118.25, y0 + 0.02)])
     sea = polygons_only(outline).difference(province).difference(gshhg_land)
     parts = [p for p in shapely.get_parts(sea) if p.distance(coast) < 1e-6 and km2(p) > 1]

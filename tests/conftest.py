@@ -48,7 +48,8 @@ def synthetic_layers():
         ],
         "zoning_units": [
             {"name": "priority unit", "class": "priority", "geometry": REDLINE_SQUARE},
-            {"name": "general unit", "class": "general", "geometry": shapely.box(117.0, 38.9, 117.6, 39.4).difference(REDLINE_SQUARE)},
+            {"name": "general unit", "class": "general",
+             "geometry": shapely.box(117.0, 38.9, 117.6, 39.4).difference(REDLINE_SQUARE)},
         ],
     }
 

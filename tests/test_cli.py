@@ -11,8 +11,8 @@ from redline.cli import main
 from redline.crs import EqualArea
 from redline.io import read_project
 from redline.model import REPORT_SCHEMA
-from tests.conftest import SAMPLES
 from tests.common import write_project
+from tests.conftest import SAMPLES
 
 
 def sample(stem):

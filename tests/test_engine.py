@@ -6,7 +6,7 @@ from pyproj import Geod
 
 from redline.model import Options, Status, Verdict
 from redline.pipeline import check
-from tests.common import REDLINE_SQUARE, lonlat_rectangle_area_m2, write_project
+from tests.common import lonlat_rectangle_area_m2, write_project
 
 
 def run(tmp_path, synthetic, geometry, **options):

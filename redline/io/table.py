@@ -16,6 +16,7 @@ import geopandas as gpd
 import shapely
 
 from redline.errors import GeometryError, InputError
+from redline.io.encoding import decode_text
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
 X_COLUMNS = ("x", "lon", "lng", "longitude", "easting", "经度")
@@ -26,7 +27,7 @@ RING_COLUMNS = ("ring", "圈号", "part")
 
 def read_csv(path: Path, *, encoding: str | None = None) -> gpd.GeoDataFrame:
     """Parcels of a CSV file as a GeoDataFrame without CRS (the caller states it)."""
-    text = _decode(path, encoding)
+    text = decode_text(path, encoding)
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise InputError(f"{path}: no header row; the first row must name the columns")
@@ -69,13 +70,3 @@ def read_csv(path: Path, *, encoding: str | None = None) -> gpd.GeoDataFrame:
 
 def _pick(columns: dict[str, str], candidates) -> str | None:
     return next((columns[c] for c in candidates if c in columns), None)
-
-
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
-    for candidate in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
-        try:
-            return data.decode(candidate)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise InputError(f"{path}: the text is neither UTF-8 nor GBK; pass --encoding")

@@ -33,6 +33,7 @@ from pyproj import CRS
 
 from redline.crs import gauss_kruger_crs
 from redline.errors import CRSError, GeometryError, InputError, RedlineWarning
+from redline.io.encoding import decode_text
 
 DATUMS = {
     "CGCS2000": ("2000", "cgcs2000", "cgcs"),
@@ -61,7 +62,7 @@ class Parcel:
 
 def read_txt(path: Path, *, encoding: str | None = None, crs=None) -> gpd.GeoDataFrame:
     """Read a land-submission TXT into a GeoDataFrame (one row per parcel) in its Gauss-Krüger CRS."""
-    lines = _decode(path, encoding).splitlines()
+    lines = decode_text(path, encoding).splitlines()
     header, parcels = _parse(path, lines)
     if not parcels:
         raise GeometryError(f"{path}: no parcels under [地块坐标]; the file holds no boundary")
@@ -77,16 +78,6 @@ def read_txt(path: Path, *, encoding: str | None = None, crs=None) -> gpd.GeoDat
 
 def _warn(message: str) -> None:
     warnings.warn(message, RedlineWarning, stacklevel=4)
-
-
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
-    for candidate in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
-        try:
-            return data.decode(candidate)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise InputError(f"{path}: the text is neither UTF-8 nor GBK; pass --encoding with its encoding")
 
 
 def _parse(path: Path, lines: list[str]):

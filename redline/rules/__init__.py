@@ -5,7 +5,14 @@ the layer's kind, titles and the clause it enforces) and ``evaluate(overlap, con
 """
 
 from redline.rules import (
-    coastline, farmland, nature_reserves, reclamation, redline, river_lake, urban_boundary, zoning,
+    coastline,
+    farmland,
+    nature_reserves,
+    reclamation,
+    redline,
+    river_lake,
+    urban_boundary,
+    zoning,
 )
 
 RULES = (redline, farmland, coastline, reclamation, urban_boundary, river_lake, nature_reserves, zoning)

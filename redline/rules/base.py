@@ -43,7 +43,8 @@ class Context:
 def finding(rule: Rule, status: Status, reason_en: str, reason_zh: str, *, measures=None, features=(),
             exemption: str | None = None, layer: str | None = None) -> Finding:
     """A finding of ``rule`` with its titles and clause filled in."""
-    return Finding(rule=rule.id, title_zh=rule.title_zh, title_en=rule.title_en, clause=rule.clause, status=status, reason_en=reason_en, reason_zh=reason_zh,
+    return Finding(rule=rule.id, title_zh=rule.title_zh, title_en=rule.title_en, clause=rule.clause, status=status,
+                   reason_en=reason_en, reason_zh=reason_zh,
                    measures=measures or {}, features=tuple(features), exemption=exemption, layer=layer)
 
 

@@ -19,5 +19,6 @@ def evaluate(overlap, context):
     return finding(RULE, Status.REVIEW,
                    f"{outside / 10_000:,.2f} ha ({measures['outside_share']:.1%}) lies outside the urban development "
                    "boundary: allowed only for the uses permitted there (e.g. linear infrastructure, farming facilities).",
-                   f"{outside / 10_000:,.2f} 公顷（{measures['outside_share']:.1%}）位于城镇开发边界外，须核实是否属于允许在边界外建设的项目。",
+                   f"{outside / 10_000:,.2f} 公顷（{measures['outside_share']:.1%}）位于城镇开发边界外，"
+                   "须核实是否属于允许在边界外建设的项目。",
                    measures=measures, features=overlap.features, layer=overlap.layer)
