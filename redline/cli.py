@@ -49,9 +49,10 @@ def main(verbose: int, quiet: bool) -> None:
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
 @click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (the change is reported).")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN instead of inlining it (smaller map, needs network).")
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 def check(project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
-          source_layer, encoding, repair, overwrite):
+          source_layer, encoding, repair, cdn, overwrite):
     """Check one PROJECT boundary file against every rule.
 
     Exit status: 0 pass, 1 violation or review needed, 2 could not check.
@@ -73,7 +74,8 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
         if map_path:
             from redline.report.html import map_html  # folium costs 0.2 s to import: only when a map is asked for
 
-            write_atomic(map_path, map_html(result, layers.nearby(result.footprint), lang=lang))
+            page = map_html(result, layers.nearby(result.footprint), overview=layers.outline(), lang=lang, cdn=cdn)
+            write_atomic(map_path, page)
     except RedlineError as error:
         _fail(error)
     click.echo(summary(result.report, lang=lang))

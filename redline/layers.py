@@ -177,6 +177,13 @@ class LayerSet:
                 result.append((layer.spec, frame[~frame.geometry.is_empty]))
         return result
 
+    def outline(self, *, tolerance_deg: float = 0.002):
+        """The region layer's outline (its features dissolved, simplified for display), or None."""
+        region, _ = self.for_rule("region")
+        if not isinstance(region, VectorLayer):
+            return None
+        return shapely.simplify(shapely.union_all(region.frame.geometry.values), tolerance_deg)
+
     def for_rule(self, rule: str):
         """The layer feeding ``rule`` and ``None``, or ``None`` and why it is unavailable."""
         for spec in self.manifest.layers.values():

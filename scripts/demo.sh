@@ -3,8 +3,10 @@
 # Exit status 0 when every sample was checked (whatever its verdict); 2 when one could not be checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/apt-needs.sh npm:nodejs,npm
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e .
+bash scripts/setup-web.sh
 .venv/bin/redline layers
 for sample in data/samples/*.geojson data/samples/*.gpkg; do
   stem=$(basename "${sample%.*}")

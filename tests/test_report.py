@@ -35,3 +35,24 @@ def test_summary_in_both_languages(tianjin):
     report = check(SAMPLES[0], tianjin).report
     assert "Verdict: VIOLATION" in summary(report, lang="en")
     assert "结论: 违规" in summary(report, lang="zh")
+
+
+def test_cdn_map_links_the_pinned_versions(tianjin):
+    from tests.conftest import SAMPLES
+    result = check(SAMPLES[0], tianjin)
+    page = map_html(result, [], cdn=True)
+    assert '<script src="https://unpkg.com/leaflet@1.9.4/dist/leaflet.js"></script>' in page
+    assert len(page) < 200_000
+
+
+def test_missing_map_assets_are_a_clear_error(tianjin, tmp_path, monkeypatch):
+    import pytest
+
+    from redline.errors import RedlineError
+    from redline.report import assets
+    from tests.conftest import SAMPLES
+
+    monkeypatch.setenv("REDLINE_WEB_MODULES", str(tmp_path))
+    with pytest.raises(RedlineError, match="map assets are not installed.*setup-web.sh.*--cdn"):
+        map_html(check(SAMPLES[0], tianjin), [])
+    assert assets.modules_dir() == tmp_path

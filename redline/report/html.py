@@ -1,72 +1,157 @@
-"""The reviewer's HTML map (folium / Leaflet): project, intrusions per rule, nearby layers, verdict panel.
+"""The reviewer's HTML map (folium / Leaflet): project, intrusions per rule, nearby layers, legend, verdict panel.
 
-Every string that came from an input file or a layer is HTML-escaped before it reaches the page.
+The page works from a file with no network: Leaflet, its plugins and redline's own script are inlined
+(``cdn=True`` links them from unpkg instead, for a smaller file), and every layer is vector data, so
+the map draws without tiles ("no base map" is the default base layer). Every string that came from an
+input file or a layer is HTML-escaped before it reaches the page.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 
 import folium
+import numpy as np
 import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from redline.model import CheckResult, Status
+from redline.report.assets import head_html
 
 STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
                   Status.NOT_CHECKED: "#7b7b7b"}
 VERDICT_COLOURS = {"violation": "#d7191c", "review": "#fd8d3c", "pass": "#1a9641"}
+DISPLAY_TOLERANCE_DEG = 1e-6
+"""Vertices closer than this (≈ 0.1 m) to a straight line are dropped for display only; measures are unaffected."""
 TEXT = {
     "en": {"project": "Project boundary", "verdict": {"pass": "PASS", "review": "REVIEW", "violation": "VIOLATION"},
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
-           "intrusion": "Intrusion", "area": "Area"},
+           "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
+           "layers": "Layers", "input": "Input file", "share": "share of project", "natural": "natural coast",
+           "artificial": "artificial coast"},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
-           "intrusion": "占用", "area": "面积"},
+           "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
+           "layers": "图层", "input": "输入文件", "share": "占项目比例", "natural": "自然岸线",
+           "artificial": "人工岸线"},
 }
 
 
-def map_html(result: CheckResult, nearby, *, lang: str = "en") -> str:
-    """A standalone HTML page: ``nearby`` is a list of (layer spec, GeoDataFrame) from ``LayerSet.nearby``."""
+def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
+    """A standalone HTML page.
+
+    ``nearby`` is a list of (layer spec, GeoDataFrame) from ``LayerSet.nearby``; ``overview`` a lon/lat
+    geometry (e.g. the region's outline) for the minimap.
+    """
     text = TEXT[lang]
     report = result.report
     west, south, east, north = result.footprint.bounds
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True)
+    fmap.default_js, fmap.default_css = [], []
+    root = fmap.get_root()
+    root.header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
+    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
+    if os.environ.get("TIANDITU_KEY"):
+        folium.TileLayer(
+            tiles="https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+                  "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+                  f"&tk={html.escape(os.environ['TIANDITU_KEY'])}",
+            subdomains="01234567", attr="天地图 Tianditu", name="天地图 Tianditu", overlay=False, show=False,
+        ).add_to(fmap)
+    legend = []
     for spec, frame in nearby:
         if frame.empty:
             continue
         title = html.escape(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
         group = folium.FeatureGroup(name=title, show=spec.rule not in ("region", "zoning", "informational"))
-        for geometry, name, klass in zip(frame.geometry, _column(frame, spec.name_field), _column(frame, spec.class_field)):
-            colour = style.get("artificial_color") if klass == "artificial" and "artificial_color" in style \
-                else style.get("color", "#555555")
-            folium.GeoJson(
-                shapely.geometry.mapping(geometry),
-                style_function=_style(colour, style.get("fill_opacity", 0.2), style.get("weight", 1)),
-                tooltip=html.escape(" · ".join(str(v) for v in (name, klass) if v)),
-            ).add_to(group)
+        names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
+        for geometry, name, klass in zip(frame.geometry, names, classes):
+            artificial = klass == "artificial" and "artificial_color" in style
+            colour = style["artificial_color"] if artificial else style.get("color", "#555555")
+            weight = style.get("weight", 1) if not artificial else max(style.get("weight", 1) - 2, 1)
+            shape = folium.GeoJson(_display(geometry), style_function=_style(colour, style.get("fill_opacity", 0.2), weight))
+            shape.add_child(_Bind("bindTooltip", html.escape(" · ".join(str(v) for v in (name, klass) if v))))
+            shape.add_to(group)
         group.add_to(fmap)
+        legend.append((title, style.get("color", "#555555"), spec.kind))
+        if "artificial_color" in style:
+            legend.append((text["artificial"], style["artificial_color"], "line"))
     findings = {finding.rule: finding for finding in report.findings}
     for rule, pieces in result.intrusions.items():
         finding = findings[rule]
         title = html.escape(finding.title_zh if lang == "zh" else finding.title_en)
         group = folium.FeatureGroup(name=f"{text['intrusion']}: {title}")
         for role, geometry in pieces.items():
-            popup = _popup(finding, role, lang)
-            folium.GeoJson(shapely.geometry.mapping(geometry),
-                           style_function=_style(STATUS_COLOURS[finding.status], 0.6, 2),
-                           popup=folium.Popup(popup, max_width=360)).add_to(group)
+            shape = folium.GeoJson(_display(geometry), style_function=_style(STATUS_COLOURS[finding.status], 0.6, 2))
+            shape.add_child(_Bind("bindPopup", _popup(finding, role, text, lang)))
+            shape.add_to(group)
         group.add_to(fmap)
     project = folium.FeatureGroup(name=text["project"])
-    folium.GeoJson(shapely.geometry.mapping(result.footprint), style_function=_style("#2c7bb6", 0.05, 3),
-                   tooltip=html.escape(str(report.project.get("name") or report.project["file"]))).add_to(project)
+    outline = folium.GeoJson(_display(result.footprint), style_function=_style("#2c7bb6", 0.05, 3))
+    outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
+    outline.add_to(project)
     project.add_to(fmap)
+    legend += [(text["project"], "#2c7bb6", "line"), (f"{text['intrusion']}: {text['status']['violation']}",
+                                                      STATUS_COLOURS[Status.VIOLATION], "polygon"),
+               (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], "polygon")]
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds([[south, west], [north, east]])
-    fmap.get_root().html.add_child(folium.Element(_panel(report, lang)))
-    return fmap.get_root().render()
+    fmap.fit_bounds([[south, west], [north, east]], padding=(40, 40))
+    overview_json = json.dumps(_display(overview)) if overview is not None else "null"
+    fmap.add_child(_Controls(overview_json))
+    root.html.add_child(_raw(_panel(report, text, lang) + _legend(legend, text)))
+    return root.render()
+
+
+class _Controls(MacroElement):
+    """Scale, measure, full screen, minimap and mouse position, added once the map exists (see map.js)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        redlineControls({{ this._parent.get_name() }}, {overview: {{ this.overview }}});
+    {% endmacro %}""")
+
+    def __init__(self, overview_json: str):
+        super().__init__()
+        self.overview = overview_json
+
+
+class _Bind(MacroElement):
+    """``layer.bindPopup(text)`` / ``bindTooltip``: the (already escaped) HTML goes in as a JSON string literal.
+
+    folium's Popup and Tooltip put their text into JavaScript template literals, where ``${…}`` from an
+    input file would run; a JSON string cannot.
+    """
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content }}, {maxWidth: 400});
+    {% endmacro %}""")
+
+    def __init__(self, method: str, content: str):
+        super().__init__()
+        self.method = method
+        self.content = _js_string(content)
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal of ``text`` that is also safe inside a <script> element."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _raw(text: str) -> Element:
+    """An element whose text is inserted as it is: never parsed as a Jinja template (input text may hold '{{')."""
+    element = Element("{{ this.raw }}")
+    element.raw = text
+    return element
+
+
+def _display(geometry) -> dict:
+    """GeoJSON geometry for display: collinear vertices dropped, coordinates rounded to 1e-7° (≈ 1 cm)."""
+    simple = shapely.simplify(geometry, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+    return shapely.geometry.mapping(shapely.transform(simple, lambda xy: np.round(xy, 7)))
 
 
 def _column(frame, name):
@@ -77,43 +162,65 @@ def _style(colour, fill_opacity, weight):
     return lambda _feature: {"color": colour, "fillColor": colour, "fillOpacity": fill_opacity, "weight": weight}
 
 
-def _popup(finding, role, lang) -> str:
+def _popup(finding, role, text, lang) -> str:
     title = finding.title_zh if lang == "zh" else finding.title_en
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:,.4f}</td></tr>" for k, v in finding.measures.items())
-    hits = "".join(f"<li>{html.escape(hit.name)}{' · ' + html.escape(hit.feature_class) if hit.feature_class else ''}</li>"
-                   for hit in finding.features[:20])
-    return (f"<b>{html.escape(title)}</b> {html.escape(role)}<table>{rows}</table>"
-            f"<ul>{hits}</ul>")
+    measures = finding.measures
+    prefix = f"{role}_" if f"{role}_area_m2" in measures else ""
+    rows = []
+    if f"{prefix}area_m2" in measures:
+        rows += [("m²", f"{measures[prefix + 'area_m2']:,.1f}"), ("ha", f"{measures[prefix + 'area_ha']:,.4f}"),
+                 ("亩", f"{measures[prefix + 'area_mu']:,.2f}")]
+    if f"{prefix}share" in measures:
+        rows.append((text["share"], f"{measures[prefix + 'share']:.2%}"))
+    for name in ("natural_within_setback_length_m", "natural_in_footprint_length_m"):
+        if name in measures:
+            rows.append((name, f"{measures[name]:,.1f} m"))
+    hits = [hit for hit in finding.features if not role or hit.feature_class in (None, role)
+            or finding.rule not in ("farmland", "nature_reserves")]
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    items = "".join(f"<li>{html.escape(hit.name)}{' · ' + html.escape(hit.feature_class) if hit.feature_class else ''}"
+                    f"{_amount(hit)}</li>" for hit in hits[:20])
+    label = f" · {html.escape(role)}" if role else ""
+    return f"<b>{html.escape(title)}</b>{label}<table>{table}</table><div>{text['hits']}:</div><ul>{items}</ul>"
 
 
-def _panel(report, lang) -> str:
-    text = TEXT[lang]
+def _amount(hit) -> str:
+    if hit.area_m2 is not None:
+        return f": {hit.area_m2:,.1f} m²"
+    return f": {hit.length_m:,.1f} m" if hit.length_m is not None else ""
+
+
+def _panel(report, text, lang) -> str:
     verdict = report.verdict.value
     rows = []
     for finding in report.findings:
         title = finding.title_zh if lang == "zh" else finding.title_en
         reason = finding.reason_zh if lang == "zh" else finding.reason_en
         exemption = f"<br><i>{html.escape(finding.exemption)}</i>" if finding.exemption else ""
-        rows.append(f"<tr><td>{html.escape(title)}</td><td style='color:{STATUS_COLOURS[finding.status]}'>"
+        rows.append(f"<tr data-rule='{html.escape(finding.rule)}' data-status='{finding.status.value}'>"
+                    f"<td>{html.escape(title)}</td><td style='color:{STATUS_COLOURS[finding.status]}'>"
                     f"{text['status'][finding.status.value]}</td><td>{html.escape(reason)}{exemption}</td></tr>")
     layers = "".join(f"<li>{html.escape(layer['id'])}: {html.escape(layer['vintage'])} · "
-                     f"{html.escape(layer['sha256'][:12])}</li>" for layer in report.manifest["layers"])
+                     f"sha256 {html.escape(layer['sha256'][:12])}</li>" for layer in report.manifest["layers"])
     name = html.escape(str(report.project.get("name") or report.project["file"]))
     return f"""
-<div id="redline-summary" style="position:fixed;top:10px;left:50px;z-index:1000;max-width:460px;max-height:90%;
+<div id="redline-summary" style="position:fixed;top:10px;left:60px;z-index:1000;max-width:480px;max-height:70%;
  overflow:auto;background:white;padding:8px 12px;border:1px solid #999;font:12px sans-serif">
- <div style="font-size:16px;font-weight:bold;color:{VERDICT_COLOURS[verdict]}" id="redline-verdict">
+ <div id="redline-verdict" data-verdict="{verdict}" style="font-size:16px;font-weight:bold;color:{VERDICT_COLOURS[verdict]}">
   {text['verdict'][verdict]}</div>
- <div>{name} · {text['area']} {report.project['area_m2'] / 10_000:,.4f} ha</div>
- <table>{''.join(rows)}</table>
- <details><summary>{html.escape(report.manifest.get('name', ''))}</summary><ul>{layers}</ul>
- <div>input sha256 {html.escape(report.project['sha256'][:16])} · redline {html.escape(report.redline_version)}
- · {html.escape(report.created)}</div><div>{html.escape(report.manifest.get('disclaimer', ''))}</div></details>
-</div>
-<script type="application/json" id="redline-report">{_json_for_script(report)}</script>
-"""
+ <div id="redline-project">{name} · {text['area']} {report.project['area_m2']:,.1f} m²
+  = {report.project['area_m2'] / 10_000:,.4f} ha</div>
+ <table id="redline-findings">{''.join(rows)}</table>
+ <details><summary>{text['layers']}: {html.escape(report.manifest.get('name', ''))}</summary><ul>{layers}</ul>
+ <div>{text['input']} sha256 {html.escape(report.project['sha256'][:16])} · redline
+ {html.escape(report.redline_version)} · {html.escape(report.created)}</div>
+ <div>{html.escape(report.manifest.get('disclaimer', ''))}</div></details>
+</div>"""
 
 
-def _json_for_script(report) -> str:
-    """The report as JSON safe inside a <script> element (no '</' or '<!--' can end it)."""
-    return json.dumps(report.to_dict(), ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+def _legend(entries, text) -> str:
+    items = "".join(
+        f"<div><span style='display:inline-block;width:14px;height:{3 if kind == 'line' else 10}px;"
+        f"background:{html.escape(colour)};margin-right:6px'></span>{title}</div>" for title, colour, kind in entries)
+    return (f"<div id='redline-legend' style='position:fixed;bottom:190px;right:10px;z-index:1000;background:white;"
+            f"padding:6px 10px;border:1px solid #999;font:11px sans-serif'><b>{text['legend']}</b>{items}</div>")

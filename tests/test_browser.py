@@ -1,0 +1,96 @@
+"""The HTML maps in a real headless Chromium, from file:// with no network: they draw, list every layer,
+show the verdict and figures, and run nothing a submitter wrote."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import shapely
+from pyproj import Transformer
+
+from redline.cli import main
+from redline.io import read_project
+from tests.common import write_project
+from tests.conftest import SAMPLES
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None and os.environ.get("CI"):
+    raise RuntimeError("CI must install Debian's chromium for the browser tests (.ci/run does)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+
+HOSTILE = ("<script>document.body.setAttribute('data-pwned','script')</script>"
+           "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
+           "${document.body.setAttribute('data-pwned','template')}`{{7*7}}")
+
+
+def render(path, tmp_path):
+    """The DOM after scripts ran, and the console lines, of a page opened from a file with no network."""
+    completed = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",  # any network request fails
+         f"--user-data-dir={tmp_path / 'chromium'}", "--enable-logging=stderr", "--v=0",
+         "--virtual-time-budget=5000", "--dump-dom", path.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120)
+    console = [line for line in completed.stderr.splitlines() if ":CONSOLE" in line]
+    return completed.stdout, console
+
+
+def make_map(tmp_path, project, *args):
+    from click.testing import CliRunner
+
+    page = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["check", str(project), "--map", str(page), "--overwrite", *args])
+    assert result.exit_code in (0, 1), result.output
+    return page
+
+
+@pytest.mark.parametrize("stem, verdict", [("06_beidagang_solar", "violation"), ("05_factory_urban", "pass"),
+                                           ("11_haihe_bank", "review"), ("04_dashentang_resort", "violation")])
+def test_sample_map_draws_offline_with_every_layer_and_the_verdict(tmp_path, tianjin, stem, verdict):
+    sample = next(p for p in SAMPLES if p.stem == stem)
+    page = make_map(tmp_path, sample)
+    source = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", source), "everything is inlined"
+    dom, console = render(page, tmp_path)
+    assert console == []
+    assert f'data-verdict="{verdict}"' in dom
+    labels = re.findall(r'class="leaflet-control-layers-selector"[^>]*><span> (.*?)</span>', dom)
+    expected = {spec.title_en for spec, frame in tianjin.nearby(read_project(sample).geometry) if not frame.empty}
+    assert expected <= set(labels), (expected, labels)
+    assert "Project boundary" in labels and "No base map" in labels
+    assert "leaflet-control-measure" in dom and "leaflet-control-minimap" in dom and "leaflet-control-scale" in dom
+
+
+def test_summary_shows_the_figures(tmp_path):
+    sample = next(p for p in SAMPLES if p.stem == "06_beidagang_solar")
+    dom, _ = render(make_map(tmp_path, sample), tmp_path)
+    summary = dom.split('id="redline-summary"')[1].split("</details>")[0]
+    assert "Intrudes 3,005,572.1 m²" in summary and "北大港湿地" in summary
+    assert re.search(r"ecological_redline: 2024-07-29 · sha256 [0-9a-f]{12}", summary)
+
+
+def test_hostile_project_name_is_shown_as_text_and_never_runs(tmp_path):
+    project = write_project(tmp_path / "hostile.geojson", shapely.box(117.30, 39.10, 117.31, 39.11), name=HOSTILE)
+    dom, console = render(make_map(tmp_path, project), tmp_path)
+    assert "data-pwned" not in dom.split("<body")[1].split(">")[0]
+    assert console == []
+    shown = dom.split('id="redline-project"')[1].split("</div>")[0]
+    assert "&lt;script&gt;document.body.setAttribute" in shown and "{{7*7}}" in shown and "${document.body" in shown
+
+
+def test_mouse_position_gauss_kruger_matches_pyproj(tmp_path):
+    sample = next(p for p in SAMPLES if p.stem == "01_qilihai_road")
+    dom, _ = render(make_map(tmp_path, sample), tmp_path)
+    match = re.search(r"CGCS2000 ([\d.]+)°E ([\d.]+)°N · GK zone 39 X=([\d.]+) Y=([\d.]+)", dom)
+    lon, lat, north, east = map(float, match.groups())
+    expected_east, expected_north = Transformer.from_crs(4490, 4527, always_xy=True).transform(lon, lat)
+    assert east == pytest.approx(expected_east, abs=0.01) and north == pytest.approx(expected_north, abs=0.01)
+
+
+def test_every_sample_map_is_at_most_3_mb(tmp_path):
+    for sample in SAMPLES:
+        page = make_map(tmp_path, sample)
+        assert page.stat().st_size <= 3 * 1024 * 1024, sample.name
