@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -109,6 +111,39 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
     except (RedlineError, ValueError) as error:
         _fail(error)
     click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()}")
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Write the index page here.")
+@manifest_option
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN instead of inlining it.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+def index(reports, output, manifest, lang, cdn, overwrite):
+    """Write an overview page of many JSON REPORTS: a map coloured by verdict and a sortable table.
+
+    Each row links to the map beside its report (same name, .html). The footprints are read again from
+    the project files the reports name.
+
+    Example: redline index maps/*.json -o maps/index.html
+    """
+    from redline.report.html import index_html
+
+    try:
+        layer_set = load_layers(manifest)
+        entries = []
+        for path in sorted(reports):
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
+            crs = report["project"]["crs"] if report["project"]["crs"].startswith("EPSG:") else None
+            footprint = read_project(report["project"]["file"], crs=crs).geometry
+            page = Path(path).with_suffix(".html")
+            link = os.path.relpath(page, Path(output).parent) if page.exists() else None
+            entries.append((report, footprint, link))
+        write_atomic(output, index_html(entries, overview=layer_set.outline(), lang=lang, cdn=cdn), overwrite=overwrite)
+    except (RedlineError, OSError, KeyError, ValueError) as error:
+        _fail(error)
+    click.echo(f"{output}: {len(entries)} checks")
 
 
 @main.command()

@@ -21,4 +21,5 @@ for sample in data/samples/*.geojson data/samples/*.gpkg; do
     -o "maps/$stem.json" --geojson "maps/$stem.intrusions.geojson" --map "maps/$stem.html" || status=$?
   [ "$status" -le 1 ] || exit "$status"
 done
-echo "maps written to maps/ (open maps/01_qilihai_road.html in a browser)"
+.venv/bin/redline index maps/[0-9]*.json -o maps/index.html --lang zh --overwrite
+echo "maps written to maps/ (open maps/index.html or maps/01_qilihai_road.html in a browser)"

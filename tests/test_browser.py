@@ -94,3 +94,21 @@ def test_every_sample_map_is_at_most_3_mb(tmp_path):
     for sample in SAMPLES:
         page = make_map(tmp_path, sample)
         assert page.stat().st_size <= 3 * 1024 * 1024, sample.name
+
+
+def test_index_page_lists_every_check_with_links(tmp_path):
+    from click.testing import CliRunner
+
+    reports = []
+    for sample in SAMPLES[:4]:
+        report = tmp_path / f"{sample.stem}.json"
+        CliRunner().invoke(main, ["check", str(sample), "-o", str(report), "--map", str(report.with_suffix(".html"))])
+        reports.append(str(report))
+    page = tmp_path / "index.html"
+    result = CliRunner().invoke(main, ["index", *reports, "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    dom, console = render(page, tmp_path)
+    assert console == []
+    assert dom.count("<tr data-verdict=") == 4
+    assert all(f"href=\"{sample.stem}.html\"" in dom for sample in SAMPLES[:4])
+    assert re.search(r"VIOLATION \d+.*REVIEW \d+.*PASS \d+", dom.split('id="redline-counts"')[1][:600])

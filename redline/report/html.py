@@ -31,12 +31,12 @@ TEXT = {
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
            "layers": "Layers", "input": "Input file", "share": "share of project", "natural": "natural coast",
-           "artificial": "artificial coast"},
+           "artificial": "artificial coast", "verdict_label": "Verdict"},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
            "layers": "图层", "input": "输入文件", "share": "占项目比例", "natural": "自然岸线",
-           "artificial": "人工岸线"},
+           "artificial": "人工岸线", "verdict_label": "结论"},
 }
 
 
@@ -224,3 +224,60 @@ def _legend(entries, text) -> str:
         f"background:{html.escape(colour)};margin-right:6px'></span>{title}</div>" for title, colour, kind in entries)
     return (f"<div id='redline-legend' style='position:fixed;bottom:190px;right:10px;z-index:1000;background:white;"
             f"padding:6px 10px;border:1px solid #999;font:11px sans-serif'><b>{text['legend']}</b>{items}</div>")
+
+
+def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
+    """An overview page of many checks: a map of their footprints coloured by verdict and a sortable table.
+
+    ``entries`` are (report dict as in ``Report.to_dict``, lon/lat footprint or None, link to its map or None).
+    """
+    text = TEXT[lang]
+    fmap = folium.Map(tiles=None, control_scale=False)
+    fmap.default_js, fmap.default_css = [], []
+    root = fmap.get_root()
+    root.header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
+    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
+    if overview is not None:
+        folium.GeoJson(_display(overview), style_function=_style("#555555", 0.02, 1)).add_to(fmap)
+    groups = {verdict: folium.FeatureGroup(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
+    rows, bounds = [], []
+    rules = [finding["rule"] for finding in entries[0][0]["findings"]] if entries else []
+    for report, footprint, link in entries:
+        verdict = report["verdict"]
+        name = html.escape(str(report["project"].get("name") or report["project"]["file"]))
+        anchor = f"<a href='{html.escape(link, quote=True)}'>{name}</a>" if link else name
+        if footprint is not None:
+            shape = folium.GeoJson(_display(footprint), style_function=_style(VERDICT_COLOURS[verdict], 0.5, 2))
+            shape.add_child(_Bind("bindPopup", f"{anchor}<br>{text['verdict'][verdict]}"))
+            shape.add_to(groups[verdict])
+            bounds.append(footprint.bounds)
+        statuses = {finding["rule"]: finding["status"] for finding in report["findings"]}
+        cells = "".join(f"<td style='color:{STATUS_COLOURS[Status(statuses[rule])]}'>"
+                        f"{text['status'][statuses[rule]]}</td>" for rule in rules)
+        area = report["project"]["area_m2"]
+        rank = list(VERDICT_COLOURS).index(verdict)
+        rows.append(f"<tr data-verdict='{verdict}'><td>{anchor}</td><td data-value='{rank}'"
+                    f" style='color:{VERDICT_COLOURS[verdict]}'>{text['verdict'][verdict]}</td>"
+                    f"<td data-value='{area:.3f}'>{area / 10_000:,.4f}</td>{cells}</tr>")
+    for group in groups.values():
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if bounds:
+        west, south, east, north = (min(b[0] for b in bounds), min(b[1] for b in bounds),
+                                    max(b[2] for b in bounds), max(b[3] for b in bounds))
+        fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+    fmap.add_child(_Controls(json.dumps(_display(overview)) if overview is not None else "null"))
+    titles = {f["rule"]: f["title_zh" if lang == "zh" else "title_en"] for f in entries[0][0]["findings"]} if entries else {}
+    head = "".join(f"<th>{html.escape(titles[rule])}</th>" for rule in rules)
+    counts = {verdict: sum(1 for report, _, _ in entries if report["verdict"] == verdict) for verdict in VERDICT_COLOURS}
+    summary = " · ".join(f"<span style='color:{VERDICT_COLOURS[v]}'>{text['verdict'][v]} {n}</span>"
+                         for v, n in counts.items())
+    table = (f"<div id='redline-index' style='position:fixed;top:10px;left:60px;z-index:1000;max-width:60%;max-height:60%;"
+             f"overflow:auto;background:white;padding:8px 12px;border:1px solid #999;font:12px sans-serif'>"
+             f"<div id='redline-counts'>{summary}</div><table id='redline-table'><thead><tr><th>{text['project']}</th>"
+             f"<th>{text['verdict_label']}</th><th>ha</th>{head}</tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table></div>")
+    root.html.add_child(_raw(table))
+    root.script.add_child(_raw("redlineSortable(document.getElementById('redline-table'));"))
+    return root.render()

@@ -52,3 +52,25 @@
     position.addTo(map);
   };
 })();
+
+/* Sortable tables: click a header to sort by that column (numbers numerically), again to reverse. */
+window.redlineSortable = function (table) {
+  var headers = table.querySelectorAll("th");
+  headers.forEach(function (header, column) {
+    header.style.cursor = "pointer";
+    header.addEventListener("click", function () {
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      var ascending = header.getAttribute("data-order") !== "asc";
+      headers.forEach(function (h) { h.removeAttribute("data-order"); });
+      header.setAttribute("data-order", ascending ? "asc" : "desc");
+      rows.sort(function (a, b) {
+        var x = a.cells[column].getAttribute("data-value") || a.cells[column].textContent;
+        var y = b.cells[column].getAttribute("data-value") || b.cells[column].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+};
