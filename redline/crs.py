@@ -85,9 +85,14 @@ def equal_area_crs(bounds) -> CRS:
     )
 
 
+@lru_cache(maxsize=64)
+def _transformer(source: CRS, target: CRS) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
 def transform(geometries, source: CRS, target: CRS):
     """Reproject shapely geometries (array or single) from ``source`` to ``target`` (x/y = lon/lat order)."""
-    transformer = Transformer.from_crs(source, target, always_xy=True)
+    transformer = _transformer(CRS.from_user_input(source), CRS.from_user_input(target))
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 

@@ -89,6 +89,12 @@ class Finding:
     exemption: str | None = None
     layer: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        """The finding of a report's JSON (``to_dict`` inverted)."""
+        hits = tuple(FeatureHit(**hit) for hit in data["features"])
+        return cls(**{**data, "status": Status(data["status"]), "features": hits})
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["status"] = self.status.value
@@ -121,6 +127,13 @@ class Report:
     @property
     def verdict(self) -> Verdict:
         return Verdict.from_statuses(f.status for f in self.findings)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        """The report of a JSON document written by ``to_dict``."""
+        return cls(data["redline_version"], data["created"], data["project"], data["manifest"],
+                   Options(**data["options"]), tuple(Finding.from_dict(f) for f in data["findings"]),
+                   data.get("context", {}))
 
     def to_dict(self) -> dict:
         return {

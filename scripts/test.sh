@@ -3,7 +3,7 @@
 # the map assets) and run the test suite. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/apt-needs.sh npm:nodejs,npm chromium:chromium
+bash scripts/apt-needs.sh npm:nodejs,npm chromium:chromium chromedriver:chromium-driver
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 bash scripts/setup-web.sh

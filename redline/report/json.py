@@ -6,7 +6,6 @@ import json
 
 import shapely
 
-from redline.crs import CGCS2000, WGS84, transform
 from redline.model import CheckResult, Report
 
 
@@ -18,7 +17,8 @@ def report_json(report: Report) -> str:
 def intrusions_geojson(result: CheckResult) -> str:
     """A FeatureCollection (RFC 7946, WGS84 lon/lat) of the intrusion pieces: one feature per rule and class.
 
-    CGCS2000 and WGS84 coordinates differ by centimetres; they are written unchanged.
+    CGCS2000 and WGS84 coordinates differ by centimetres (PROJ's transformation between them is the
+    identity), so the CGCS2000 lon/lat are written unchanged.
     """
     findings = {finding.rule: finding for finding in result.report.findings}
     features = []
@@ -29,6 +29,15 @@ def intrusions_geojson(result: CheckResult) -> str:
                 "type": "Feature",
                 "properties": {"rule": rule, "class": role or None, "status": finding.status.value,
                                "title_en": finding.title_en, "title_zh": finding.title_zh},
-                "geometry": shapely.geometry.mapping(transform(geometry, CGCS2000, WGS84)),
+                "geometry": shapely.geometry.mapping(geometry),
             })
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def read_intrusions_geojson(text: str) -> dict[str, dict[str, object]]:
+    """Intrusion pieces per rule and class from ``intrusions_geojson`` output (lon/lat)."""
+    pieces: dict[str, dict[str, object]] = {}
+    for feature in json.loads(text)["features"]:
+        properties = feature["properties"]
+        pieces.setdefault(properties["rule"], {})[properties["class"] or ""] = shapely.geometry.shape(feature["geometry"])
+    return pieces

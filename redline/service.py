@@ -1,0 +1,217 @@
+"""The HTTP front (FastAPI): planners upload a boundary, get the verdict, the figures and the map.
+
+It wires the library and computes nothing itself: ``read_project`` → ``check`` → reports. Layers are
+loaded once when the app is made; results are kept in an embedded SQLite database under unguessable
+ids. Uploads are stored only under server-chosen names in a private temporary folder and removed after
+the check. Limits answer with the CLI's messages: 413 too large, 415 unknown format, 400 unreadable,
+422 invalid geometry or CRS, 504 over the time limit; 401 without the bearer token when one is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sqlite3
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import shapely
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from redline.errors import CRSError, FormatError, GeometryError, InputError, RedlineError
+from redline.io import read_project
+from redline.layers import LayerSet
+from redline.model import CheckResult, Options, Report
+from redline.pipeline import check
+from redline.report.html import map_html
+from redline.report.json import intrusions_geojson, read_intrusions_geojson, report_json
+
+READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
+MAP_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: https:; "
+              "connect-src 'none'; frame-ancestors 'self'")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upload bytes, boundary vertices and seconds per check."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_vertices: int = 200_000
+    seconds: float = 30.0
+
+
+class Store:
+    """Check results in SQLite: report JSON, intrusions GeoJSON, and the map once it was asked for."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                       "report TEXT NOT NULL, intrusions TEXT NOT NULL, footprint BLOB NOT NULL, lang TEXT NOT NULL, "
+                       "map TEXT)")
+
+    def _connection(self) -> sqlite3.Connection:
+        if getattr(self._local, "db", None) is None:
+            self._local.db = sqlite3.connect(self.path, timeout=30)
+            self._local.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the process
+        return self._local.db
+
+    def add(self, report: str, intrusions: str, footprint: bytes, lang: str) -> str:
+        """Keep one result under a new unguessable id (144 random bits)."""
+        check_id = secrets.token_urlsafe(18)
+        with self._connection() as db:
+            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang) VALUES (?, ?, ?, ?, ?, ?)",
+                       (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang))
+        return check_id
+
+    def get(self, check_id: str) -> sqlite3.Row | None:
+        db = self._connection()
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM checks WHERE id = ?", (check_id,)).fetchone()
+
+    def set_map(self, check_id: str, page: str) -> None:
+        with self._connection() as db:
+            db.execute("UPDATE checks SET map = ? WHERE id = ?", (page, check_id))
+
+
+def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, limits: Limits = Limits(),
+               cdn: bool = False) -> FastAPI:
+    """The FastAPI app over ``layers`` (loaded once), storing results in ``db_path``."""
+    store = Store(db_path)
+    uploads = Path(tempfile.mkdtemp(prefix="redline-uploads-"))
+    app = FastAPI(title="redline", version=_version(), description=(
+        "Check project boundaries against protected layers. " + layers.manifest.disclaimer))
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        if token and not secrets.compare_digest(authorization or "", f"Bearer {token}"):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "layers": len(layers.layers), "unavailable": sorted(layers.problems)}
+
+    @app.get("/v1/layers", dependencies=[Depends(authorised)])
+    def list_layers() -> list[dict]:
+        return [{"id": spec.id, "title_zh": spec.title_zh, "title_en": spec.title_en, "kind": spec.kind,
+                 "rule": spec.rule, "vintage": spec.vintage, "sha256": spec.sha256,
+                 "loaded": spec.id in layers.layers, "totals": getattr(layers.layers.get(spec.id), "totals", None),
+                 "provenance": spec.provenance} for spec in layers.manifest.layers.values()]
+
+    @app.post("/v1/checks", status_code=201, dependencies=[Depends(authorised)])
+    async def create_check(
+        file: Annotated[UploadFile, File(description="a boundary file in any format redline reads")],
+        national_major: Annotated[bool, Form()] = False,
+        activity: Annotated[int | None, Form(ge=1, le=10)] = None,
+        lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
+        crs: Annotated[str | None, Form(max_length=64)] = None,
+    ) -> JSONResponse:
+        suffix = Path(file.filename or "").suffix.lower()
+        if suffix not in READABLE_SUFFIXES:
+            raise HTTPException(415, f"{file.filename!s}: unknown format {suffix or '(no suffix)'}; "
+                                     f"send one of {', '.join(READABLE_SUFFIXES)}")
+        data = await file.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:
+            raise HTTPException(413, f"{file.filename!s}: over the {limits.max_bytes:,}-byte limit for one project")
+        path = uploads / f"{secrets.token_hex(16)}{suffix}"
+        path.write_bytes(data)
+        options = Options(national_major=national_major, activity=activity)
+        try:
+            result = await asyncio.wait_for(asyncio.to_thread(_run, path, layers, options, crs, limits),
+                                            timeout=limits.seconds)
+        except asyncio.TimeoutError:
+            raise HTTPException(504, f"{file.filename!s}: the check took over {limits.seconds:g} s") from None
+        except RedlineError as error:
+            raise HTTPException(_status(error), str(error).replace(str(path), file.filename or "upload")) from None
+        finally:
+            path.unlink(missing_ok=True)
+        report = json.loads(report_json(result.report))
+        report["project"]["file"] = file.filename
+        check_id = store.add(json.dumps(report, ensure_ascii=False), intrusions_geojson(result),
+                             shapely.to_wkb(result.footprint), lang)
+        return JSONResponse({"id": check_id, **report}, status_code=201)
+
+    @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised)])
+    def get_check(check_id: str) -> JSONResponse:
+        row = _row(store, check_id)
+        return JSONResponse({"id": check_id, **json.loads(row["report"])})
+
+    @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised)])
+    def get_intrusions(check_id: str) -> Response:
+        return Response(_row(store, check_id)["intrusions"], media_type="application/geo+json")
+
+    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse, dependencies=[Depends(authorised)])
+    def get_map(check_id: str) -> HTMLResponse:
+        row = _row(store, check_id)
+        page = row["map"]
+        if page is None:
+            page = _map_from_stored(row, layers, cdn=cdn)
+            store.set_map(check_id, page)
+        return HTMLResponse(page, headers={"Content-Security-Policy": MAP_POLICY})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def planner_page() -> HTMLResponse:
+        return HTMLResponse((Path(__file__).parent / "report" / "planner.html").read_text(encoding="utf-8"))
+
+    return app
+
+
+SETTINGS = {"manifest": "REDLINE_MANIFEST", "db": "REDLINE_DB", "max_bytes": "REDLINE_MAX_BYTES", "cdn": "REDLINE_CDN",
+            "token": "REDLINE_TOKEN"}
+"""Environment variables that configure ``app_from_environment`` (one app per uvicorn worker)."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from ``SETTINGS`` environment variables, with the layers loaded once per process."""
+    import os
+
+    from redline.layers import DEFAULT_MANIFEST, load_layers
+
+    environment = {key: os.environ.get(name) for key, name in SETTINGS.items()}
+    limits = Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes))
+    return create_app(load_layers(environment["manifest"] or DEFAULT_MANIFEST),
+                      db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
+                      limits=limits, cdn=bool(environment["cdn"]))
+
+
+def _run(path: Path, layers: LayerSet, options: Options, crs: str | None, limits: Limits):
+    project = read_project(path, crs=crs or None, max_bytes=limits.max_bytes, max_vertices=limits.max_vertices)
+    return check(project, layers, options=options)
+
+
+def _status(error: RedlineError) -> int:
+    if isinstance(error, (GeometryError, CRSError)):
+        return 422
+    if isinstance(error, FormatError):
+        return 400 if "cannot be read" in str(error) else 415
+    if isinstance(error, InputError):
+        return 413 if "limit" in str(error) else 400
+    return 400
+
+
+def _row(store: Store, check_id: str) -> sqlite3.Row:
+    row = store.get(check_id) if len(check_id) < 64 else None
+    if row is None:
+        raise HTTPException(404, "no check with that id")
+    return row
+
+
+def _map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
+    """Rebuild the map from the stored report, intrusions and footprint (the upload itself is never kept)."""
+    footprint = shapely.from_wkb(row["footprint"])
+    result = CheckResult(Report.from_dict(json.loads(row["report"])), footprint, read_intrusions_geojson(row["intrusions"]))
+    return map_html(result, layers.nearby(footprint), overview=layers.outline(), lang=row["lang"], cdn=cdn)
+
+
+def _version() -> str:
+    from redline.pipeline import REDLINE_VERSION
+
+    return REDLINE_VERSION

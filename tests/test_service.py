@@ -1,0 +1,202 @@
+"""The HTTP service, started for real on a free loopback port and spoken to over HTTP."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from redline.model import Options
+from redline.pipeline import check
+from tests.conftest import SAMPLES
+
+INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
+DECLARED = {"08_national_major_lng": {"national_major": "true"}, "09_monitoring_station": {"activity": "1"}}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """``redline serve`` in a subprocess; stops on exit."""
+
+    def __init__(self, db: Path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "redline.cli", "serve", "--port", str(self.port), "--db", str(db)]
+        self.process = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.process.stderr.read().decode()[-2000:]}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    return tmp_path_factory.mktemp("service") / "results.sqlite"
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    running = Server(database)
+    yield running
+    running.stop()
+
+
+def submit(server, path, **fields):
+    with open(path, "rb") as stream:
+        return httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data=fields, timeout=60)
+
+
+def comparable(report):
+    return {"verdict": report["verdict"], "area_m2": round(report["project"]["area_m2"], 3),
+            "findings": [(f["rule"], f["status"], {k: round(v, 6) for k, v in f["measures"].items()}, f["exemption"])
+                         for f in report["findings"]]}
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_every_sample_gives_the_cli_report(server, tianjin, sample):
+    fields = DECLARED.get(sample.stem, {})
+    answer = submit(server, sample, **fields)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    options = Options(national_major=fields.get("national_major") == "true",
+                      activity=int(fields["activity"]) if "activity" in fields else None)
+    assert comparable(body) == comparable(json.loads(json.dumps(check(sample, tianjin, options=options).report.to_dict())))
+    assert len(body["id"]) >= 24
+    again = httpx.get(f"{server.url}/v1/checks/{body['id']}").json()
+    assert comparable(again) == comparable(body)
+
+
+def test_map_and_intrusions_are_served(server):
+    body = submit(server, next(p for p in SAMPLES if p.stem == "06_beidagang_solar")).json()
+    page = httpx.get(f"{server.url}/v1/checks/{body['id']}/map", timeout=60)
+    assert page.status_code == 200 and "redline-summary" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    geojson = httpx.get(f"{server.url}/v1/checks/{body['id']}/intrusions.geojson").json()
+    assert {f["properties"]["rule"] for f in geojson["features"]} >= {"redline", "nature_reserves"}
+
+
+def test_layers_health_and_docs(server):
+    layers = httpx.get(f"{server.url}/v1/layers").json()
+    redline = next(layer for layer in layers if layer["id"] == "ecological_redline")
+    assert redline["totals"][""] / 1e6 == pytest.approx(1557.77, abs=0.01)
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+    assert "/v1/checks" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("path, fields, status, message", [
+    (INPUTS / "bad" / "garbage.geojson", {}, 400, "cannot be read as a GIS file"),
+    (INPUTS / "bad" / "self_intersection.geojson", {}, 422, "Self-intersection"),
+    (INPUTS / "bad" / "no_prj.shp", {}, 415, "unknown format .shp"),
+    (INPUTS / "bad" / "zip_slip.zip", {}, 400, "climbs out"),
+    (INPUTS / "bad" / "txt_no_datum.txt", {}, 422, "the datum cannot be determined"),
+    (INPUTS / "good" / "wkt.csv", {}, 422, "has no CRS"),
+    (INPUTS / "good" / "wkt.csv", {"activity": "11"}, 422, "less than or equal to 10"),
+])
+def test_bad_uploads_get_the_right_status_and_message(server, path, fields, status, message):
+    answer = submit(server, path, **fields)
+    assert answer.status_code == status, answer.text
+    assert message in json.dumps(answer.json(), ensure_ascii=False)
+    assert "/tmp/redline-uploads" not in answer.text  # never the server's file name
+
+
+def test_too_large_upload_is_413(server, tmp_path):
+    big = tmp_path / "big.geojson"
+    big.write_bytes(b" " * (20 * 1024 * 1024 + 1))
+    answer = submit(server, big)
+    assert answer.status_code == 413 and "byte limit" in answer.json()["detail"]
+
+
+def test_unknown_id_is_404(server):
+    assert httpx.get(f"{server.url}/v1/checks/not-an-id").status_code == 404
+
+
+def test_restart_keeps_every_result(tmp_path):
+    database = tmp_path / "db.sqlite"
+    first = Server(database)
+    ids = [submit(first, sample).json()["id"] for sample in SAMPLES[:3]]
+    first.stop()
+    second = Server(database)
+    try:
+        for check_id in ids:
+            assert httpx.get(f"{second.url}/v1/checks/{check_id}").status_code == 200
+    finally:
+        second.stop()
+
+
+def test_bearer_token(tmp_path):
+    guarded = Server(tmp_path / "db.sqlite", REDLINE_TOKEN="s3cret")
+    try:
+        sample = SAMPLES[0]
+        assert submit(guarded, sample).status_code == 401
+        with open(sample, "rb") as stream:
+            answer = httpx.post(f"{guarded.url}/v1/checks", files={"file": (sample.name, stream)},
+                                headers={"Authorization": "Bearer s3cret"}, timeout=60)
+        assert answer.status_code == 201
+        assert httpx.get(f"{guarded.url}/healthz").status_code == 200
+    finally:
+        guarded.stop()
+
+
+def test_no_cors_by_default(server):
+    answer = httpx.options(f"{server.url}/v1/checks", headers={"Origin": "https://elsewhere.example",
+                                                               "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in answer.headers
+
+
+def test_schemathesis_finds_no_server_error(server):
+    schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    completed = subprocess.run(
+        [schemathesis, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "30",
+         "--generation-deterministic", "--request-timeout", "60"],
+        capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service as DriverService
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium")
+    browser = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
+    try:
+        browser.get(f"{server.url}/")
+        sample = next(p for p in SAMPLES if p.stem == "06_beidagang_solar")
+        browser.find_element(By.ID, "file").send_keys(str(sample))
+        WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "verdict").get_attribute("data-verdict"))
+        assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == "violation"
+        assert "北大港湿地" in browser.find_element(By.ID, "findings").text
+        logs = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert logs == []
+    finally:
+        browser.quit()
