@@ -48,54 +48,81 @@ class Overlap:
         return sum(self.layer_by_role.values())
 
 
-def footprint_area_m2(footprint, equal_area: EqualArea) -> float:
-    """Area in m² of a lon/lat footprint."""
-    return float(equal_area.area_m2(footprint))
+def footprint_areas_m2(footprints, equal_area: EqualArea) -> np.ndarray:
+    """Area in m² of each lon/lat footprint."""
+    return np.asarray(equal_area.area_m2(footprints), dtype=float)
 
 
-def overlay_polygons(footprint, layer: VectorLayer, equal_area: EqualArea) -> Overlap:
-    """Area the footprint shares with a polygon layer, per class and per feature."""
-    shapely.prepare(footprint)
-    shared, area = _cut(footprint, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
-    own, own_area = _cut(footprint, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
-    return _overlap(layer, "m2", shared, area, own, own_area)
+def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea) -> list[Overlap]:
+    """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint)."""
+    footprints = _prepared(footprints)
+    shared = _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    return [_overlap(layer, "m2", a, b) for a, b in zip(_split(shared, len(footprints)), _split(own, len(footprints)))]
 
 
-def overlay_lines(footprint, layer: VectorLayer, *, setback_zone) -> Overlap:
-    """Length of a line layer (geodesic m) inside the footprint, and inside ``setback_zone`` (footprint + setback).
+def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Overlap]:
+    """Length of a line layer (geodesic m) inside each footprint, and inside its setback zone (footprint + setback).
 
     Pieces and features hit are those within the setback zone.
     """
-    shapely.prepare(footprint)
-    shapely.prepare(setback_zone)
-    inside, metres = _cut(footprint, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
-    near, near_metres = _cut(setback_zone, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
-    own, own_metres = _cut(setback_zone, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
-    overlap = _overlap(layer, "m", near, near_metres, own, own_metres)
-    roles = layer.class_pieces.owner[inside[0]]
-    by_role = {role: float(metres[roles == role].sum()) for role in layer.totals}
-    return Overlap(overlap.layer, "m", by_role, layer.totals, overlap.pieces, overlap.features, overlap.by_role)
+    footprints, setback_zones = _prepared(footprints), _prepared(setback_zones)
+    count = len(footprints)
+    inside = _split(_cut(footprints, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    near = _split(_cut(setback_zones, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    own = _split(_cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    overlaps = []
+    for inside_cut, near_cut, own_cut in zip(inside, near, own):
+        overlap = _overlap(layer, "m", near_cut, own_cut)
+        by_role = _by_role(layer, inside_cut)
+        overlaps.append(Overlap(overlap.layer, "m", by_role, layer.totals, overlap.pieces, overlap.features,
+                                overlap.by_role))
+    return overlaps
 
 
-def _cut(zone, pieces: Pieces, measure, tolerance):
-    """Candidate pieces intersected with ``zone``: (piece index, geometry) kept where measure > tolerance."""
-    index = pieces.tree.query(zone, predicate="intersects")
-    candidates = pieces.geometries[index]
-    whole = shapely.contains(zone, candidates)
+def _prepared(geometries) -> np.ndarray:
+    geometries = np.asarray(geometries, dtype=object)
+    shapely.prepare(geometries)
+    return geometries
+
+
+def _cut(zones, pieces: Pieces, measure, tolerance):
+    """All (zone, piece) pairs that share something: zone index, piece index, shared geometry, amount.
+
+    One bulk STRtree query for every zone; pieces a zone fully contains are taken whole, the others are
+    intersected in one vectorised call; pairs whose amount is at most ``tolerance`` are dropped.
+    """
+    zone_index, piece_index = pieces.tree.query(zones, predicate="intersects")
+    candidates = pieces.geometries[piece_index]
+    whole = shapely.contains(zones[zone_index], candidates)
     cut = candidates.copy()
-    cut[~whole] = shapely.intersection(candidates[~whole], zone)
+    cut[~whole] = shapely.intersection(candidates[~whole], zones[zone_index[~whole]])
     amounts = measure(cut) if len(cut) else np.zeros(0)
     keep = amounts > tolerance
-    return (index[keep], cut[keep]), amounts[keep]
+    return zone_index[keep], piece_index[keep], cut[keep], amounts[keep]
 
 
-def _overlap(layer, unit, shared, amounts, own, own_amounts) -> Overlap:
-    totals = layer.totals
-    index, geometries = shared
-    roles = layer.class_pieces.owner[index]
-    by_role = {role: float(amounts[roles == role].sum()) for role in totals}
-    pieces = {role: shapely.union_all(geometries[roles == role]) for role in totals if by_role[role] > 0}
-    rows = layer.feature_pieces.owner[own[0]]
+def _split(cut, count: int) -> list[tuple]:
+    """Per zone (0 … count−1): its (piece index, geometry, amount) arrays."""
+    zone_index, piece_index, geometries, amounts = cut
+    order = np.argsort(zone_index, kind="stable")
+    bounds = np.searchsorted(zone_index[order], np.arange(count + 1))
+    return [(piece_index[order[a:b]], geometries[order[a:b]], amounts[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _by_role(layer: VectorLayer, cut) -> dict[str, float]:
+    piece_index, _, amounts = cut
+    roles = layer.class_pieces.owner[piece_index]
+    return {role: float(amounts[roles == role].sum()) for role in layer.totals}
+
+
+def _overlap(layer, unit, shared, own) -> Overlap:
+    piece_index, geometries, _ = shared
+    by_role = _by_role(layer, shared)
+    roles = layer.class_pieces.owner[piece_index]
+    pieces = {role: shapely.union_all(geometries[roles == role]) for role in layer.totals if by_role[role] > 0}
+    own_index, _, own_amounts = own
+    rows = layer.feature_pieces.owner[own_index]
     hits = []
     for row in np.unique(rows):
         amount = float(own_amounts[rows == row].sum())
@@ -103,7 +130,7 @@ def _overlap(layer, unit, shared, amounts, own, own_amounts) -> Overlap:
         kwargs = {"area_m2": amount} if unit == "m2" else {"length_m": amount}
         hits.append(FeatureHit(layer.spec.id, str(layer.names[row]), _class_value(layer, role), **kwargs))
     hits.sort(key=lambda hit: -(hit.area_m2 or hit.length_m or 0))
-    return Overlap(layer.spec.id, unit, by_role, totals, pieces, tuple(hits))
+    return Overlap(layer.spec.id, unit, by_role, layer.totals, pieces, tuple(hits))
 
 
 def _class_value(layer: VectorLayer, role: str | None) -> str | None:

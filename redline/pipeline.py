@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
+
 from redline import engine
 from redline.io import Project, ensure_in_region, read_project
 from redline.layers import LayerSet, VectorLayer
@@ -27,35 +29,41 @@ def check(project: Project | str, layers: LayerSet, *, options: Options = Option
     if not isinstance(project, Project):
         project = read_project(project, **read_options)
     ensure_in_region(project, layers.bounds)
-    footprint = project.geometry
-    area_m2 = engine.footprint_area_m2(footprint, layers.equal_area)
-    context = Context(area_m2, options)
-    setback_zone = None
-    findings, intrusions = [], {}
+    return check_many([project], layers, options=options)[0]
+
+
+def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options()) -> list[CheckResult]:
+    """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised)."""
+    footprints = np.array([project.geometry for project in projects], dtype=object)
+    areas = engine.footprint_areas_m2(footprints, layers.equal_area)
+    findings = [[] for _ in projects]
+    intrusions = [{} for _ in projects]
+    setback_zones = None
     for rule in RULES:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
-            findings.append(not_checked(rule.RULE, problem))
+            for found in findings:
+                found.append(not_checked(rule.RULE, problem))
             continue
         if rule.RULE.kind == "line":
-            setback_zone = setback_zone or layers.equal_area.buffer(footprint, options.setback_m)
-            overlap = engine.overlay_lines(footprint, layer, setback_zone=setback_zone)
+            if setback_zones is None:
+                setback_zones = layers.equal_area.buffer(footprints, options.setback_m)
+            overlaps = engine.overlay_lines(footprints, layer, setback_zones=setback_zones)
         else:
-            overlap = engine.overlay_polygons(footprint, layer, layers.equal_area)
-        finding = rule.evaluate(overlap, context)
-        findings.append(finding)
-        if finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
-            intrusions[rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprint)
-    report = Report(
-        redline_version=REDLINE_VERSION,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        project={**project.describe(), "area_m2": area_m2},
-        manifest=describe_manifest(layers),
-        options=options,
-        findings=tuple(findings),
-        context=_context(footprint, layers),
-    )
-    return CheckResult(report, footprint, intrusions)
+            overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area)
+        for number, overlap in enumerate(overlaps):
+            finding = rule.evaluate(overlap, Context(float(areas[number]), options))
+            findings[number].append(finding)
+            if finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
+                intrusions[number][rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprints[number])
+    manifest = describe_manifest(layers)
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    contexts = _contexts(footprints, layers)
+    return [CheckResult(Report(redline_version=REDLINE_VERSION, created=created,
+                               project={**project.describe(), "area_m2": float(area)}, manifest=manifest,
+                               options=options, findings=tuple(found), context=context), footprint, intruded)
+            for project, area, found, context, footprint, intruded
+            in zip(projects, areas, findings, contexts, footprints, intrusions)]
 
 
 def _relevant_pieces(rule_id, overlap, footprint):
@@ -92,14 +100,15 @@ def _display_path(path: Path) -> str:
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
-def _context(footprint, layers: LayerSet) -> dict:
-    context = {}
+def _contexts(footprints, layers: LayerSet) -> list[dict]:
+    contexts = [{} for _ in footprints]
     region, _ = layers.for_rule("region")
     if isinstance(region, VectorLayer):
-        overlap = engine.overlay_polygons(footprint, region, layers.equal_area)
-        context["region_features"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features]
+        for context, overlap in zip(contexts, engine.overlay_polygons(footprints, region, layers.equal_area)):
+            context["region_features"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features]
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
-        context["landcover_m2"] = {str(k): v for k, v in
-                                   sorted(engine.overlay_raster(footprint, landcover, layers.equal_area).items())}
-    return context
+        for context, footprint in zip(contexts, footprints):
+            areas = engine.overlay_raster(footprint, landcover, layers.equal_area)
+            context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}
+    return contexts
