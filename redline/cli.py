@@ -114,6 +114,43 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help="Folder of results.")
+@manifest_option
+@click.option("-j", "--jobs", default=os.cpu_count() or 1, show_default="all cores", type=click.IntRange(1, 256),
+              help="Worker processes.")
+@click.option("--id-field", default="id", show_default=True, help="Column naming each application of a multi-feature file.")
+@click.option("--national-major", is_flag=True, help="Declare every application a national major project.")
+@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
+@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True)
+@click.option("--crs", help="CRS of inputs without one (e.g. EPSG:4527).")
+@click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
+@click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
+def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, crs, encoding, repair):
+    """Check many applications: a folder of files, or a multi-feature file (one application per feature).
+
+    Writes OUTPUT/results.csv, results.gpkg, reports.jsonl (every full report) and errors.csv. A batch
+    that was killed resumes when started again with the same arguments. Exit status: 0 every application
+    passed, 1 some need review, violate or could not be checked (see errors.csv), 2 the batch could not run.
+
+    Example: redline batch data/samples -o results/
+    """
+    from redline.batch import ProgressBar, run_batch
+
+    options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    try:
+        summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
+                            id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar())
+    except RedlineError as error:
+        _fail(error)
+    counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))
+    click.echo(f"{summary.total:,} applications in {summary.seconds:.1f} s ({summary.resumed:,} from an earlier run): "
+               f"{counts}, errors {summary.errors:,}. Results in {outdir}")
+    flagged = summary.errors or any(v != "pass" for v in summary.verdicts)
+    sys.exit(EXIT_FLAGGED if flagged else EXIT_PASS)
+
+
+@main.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Write the index page here.")
 @manifest_option

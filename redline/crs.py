@@ -120,6 +120,7 @@ class EqualArea:
     """Measure lon/lat (CGCS2000) geometries in an Albers equal-area CRS fitted to ``bounds`` (degrees)."""
 
     def __init__(self, bounds):
+        self.bounds = tuple(bounds)
         self.crs = equal_area_crs(bounds)
         self._forward = Transformer.from_crs(CGCS2000, self.crs, always_xy=True)
         self._inverse = Transformer.from_crs(self.crs, CGCS2000, always_xy=True)

@@ -9,7 +9,8 @@ are numerical slivers and count as zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -32,10 +33,17 @@ class Overlap:
     unit: str
     by_role: dict[str, float]
     layer_by_role: dict[str, float]
-    pieces: dict[str, object]
+    shared: tuple = field(repr=False)
+    """(geometries, roles) of the shared pieces; ``pieces`` dissolves them per role when asked."""
     features: tuple[FeatureHit, ...]
     near_by_role: dict[str, float] | None = None
     """Lines only: m per role inside the footprint grown by the setback."""
+
+    @cached_property
+    def pieces(self) -> dict[str, object]:
+        """The shared geometry (lon/lat) per role, for maps and GeoJSON (dissolved on first use only)."""
+        geometries, roles = self.shared
+        return {role: shapely.union_all(geometries[roles == role]) for role in self.by_role if self.by_role[role] > 0}
 
     @property
     def total(self) -> float:
@@ -56,9 +64,20 @@ def footprint_areas_m2(footprints, equal_area: EqualArea) -> np.ndarray:
 def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea) -> list[Overlap]:
     """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint)."""
     footprints = _prepared(footprints)
-    shared = _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
     own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
     return [_overlap(layer, "m2", a, b) for a, b in zip(_split(shared, len(footprints)), _split(own, len(footprints)))]
+
+
+def features_touched(footprints, layer: VectorLayer) -> list[list[str]]:
+    """Names of the features each footprint's interior meets (no measuring; e.g. the districts)."""
+    footprints = _prepared(footprints)
+    zone_index, piece_index = layer.feature_pieces.tree.query(footprints, predicate="intersects")
+    touching = ~shapely.touches(footprints[zone_index], layer.feature_pieces.geometries[piece_index])
+    names = [[] for _ in footprints]
+    for zone, row in sorted(set(zip(zone_index[touching].tolist(), layer.feature_pieces.owner[piece_index[touching]].tolist()))):
+        names[zone].append(str(layer.names[row]))
+    return names
 
 
 def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Overlap]:
@@ -68,16 +87,35 @@ def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Over
     """
     footprints, setback_zones = _prepared(footprints), _prepared(setback_zones)
     count = len(footprints)
-    inside = _split(_cut(footprints, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
-    near = _split(_cut(setback_zones, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
-    own = _split(_cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    pieces = layer.feature_pieces if layer.disjoint else layer.class_pieces
+    inside = _split(_cut(footprints, pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    own_cut = _cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    near = _split(own_cut if layer.disjoint else _cut(setback_zones, layer.class_pieces, geodesic_lengths_m,
+                                                      LENGTH_TOLERANCE_M), count)
+    own = _split(own_cut, count)
     overlaps = []
     for inside_cut, near_cut, own_cut in zip(inside, near, own):
         overlap = _overlap(layer, "m", near_cut, own_cut)
         by_role = _by_role(layer, inside_cut)
-        overlaps.append(Overlap(overlap.layer, "m", by_role, layer.totals, overlap.pieces, overlap.features,
+        overlaps.append(Overlap(overlap.layer, "m", by_role, layer.totals, overlap.shared, overlap.features,
                                 overlap.by_role))
     return overlaps
+
+
+def setback_zones(footprints, layer: VectorLayer, equal_area: EqualArea, setback_m: float) -> np.ndarray:
+    """Each footprint grown by ``setback_m`` metres where a piece of ``layer`` could lie that close; else itself.
+
+    The prefilter is conservative: a degree distance of setback_m / (111,320 m · cos of the layers'
+    northmost latitude) is at least the metric distance in any direction.
+    """
+    footprints = np.asarray(footprints, dtype=object)
+    north = np.radians(abs(equal_area.bounds[3]))
+    near = np.unique(layer.feature_pieces.tree.query(footprints, predicate="dwithin",
+                                                     distance=setback_m / (METRES_PER_DEGREE * np.cos(north)))[0])
+    zones = footprints.copy()
+    if len(near) and setback_m > 0:
+        zones[near] = equal_area.buffer(footprints[near], setback_m)
+    return zones
 
 
 def _prepared(geometries) -> np.ndarray:
@@ -99,29 +137,26 @@ def _cut(zones, pieces: Pieces, measure, tolerance):
     cut[~whole] = shapely.intersection(candidates[~whole], zones[zone_index[~whole]])
     amounts = measure(cut) if len(cut) else np.zeros(0)
     keep = amounts > tolerance
-    return zone_index[keep], piece_index[keep], cut[keep], amounts[keep]
+    return zone_index[keep], piece_index[keep], cut[keep], amounts[keep], pieces.role[piece_index[keep]]
 
 
 def _split(cut, count: int) -> list[tuple]:
-    """Per zone (0 … count−1): its (piece index, geometry, amount) arrays."""
-    zone_index, piece_index, geometries, amounts = cut
+    """Per zone (0 … count−1): its (piece index, geometry, amount, role) arrays."""
+    zone_index, *columns = cut
     order = np.argsort(zone_index, kind="stable")
     bounds = np.searchsorted(zone_index[order], np.arange(count + 1))
-    return [(piece_index[order[a:b]], geometries[order[a:b]], amounts[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [tuple(column[order[a:b]] for column in columns) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _by_role(layer: VectorLayer, cut) -> dict[str, float]:
-    piece_index, _, amounts = cut
-    roles = layer.class_pieces.owner[piece_index]
+    _, _, amounts, roles = cut
     return {role: float(amounts[roles == role].sum()) for role in layer.totals}
 
 
 def _overlap(layer, unit, shared, own) -> Overlap:
-    piece_index, geometries, _ = shared
+    _, geometries, _, roles = shared
     by_role = _by_role(layer, shared)
-    roles = layer.class_pieces.owner[piece_index]
-    pieces = {role: shapely.union_all(geometries[roles == role]) for role in layer.totals if by_role[role] > 0}
-    own_index, _, own_amounts = own
+    own_index, _, own_amounts, _ = own
     rows = layer.feature_pieces.owner[own_index]
     hits = []
     for row in np.unique(rows):
@@ -130,7 +165,7 @@ def _overlap(layer, unit, shared, own) -> Overlap:
         kwargs = {"area_m2": amount} if unit == "m2" else {"length_m": amount}
         hits.append(FeatureHit(layer.spec.id, str(layer.names[row]), _class_value(layer, role), **kwargs))
     hits.sort(key=lambda hit: -(hit.area_m2 or hit.length_m or 0))
-    return Overlap(layer.spec.id, unit, by_role, layer.totals, pieces, tuple(hits))
+    return Overlap(layer.spec.id, unit, by_role, layer.totals, (geometries, roles), tuple(hits))
 
 
 def _class_value(layer: VectorLayer, role: str | None) -> str | None:

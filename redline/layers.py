@@ -119,6 +119,8 @@ class Pieces:
 
     geometries: np.ndarray
     owner: np.ndarray
+    role: np.ndarray
+    """Class role of each piece ("" for a layer without classes)."""
     tree: shapely.STRtree = field(init=False)
 
     def __post_init__(self):
@@ -142,6 +144,8 @@ class VectorLayer:
     feature_pieces: Pieces
     totals: dict[str, float]
     """Whole-layer m² (polygons) or geodesic m (lines) per class role."""
+    disjoint: bool = False
+    """True when no two features overlap: the per-feature pieces then measure the classes too."""
 
 
 @dataclass
@@ -230,12 +234,15 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    class_pieces, feature_pieces, amounts = _cached_pieces(spec, frame.geometry.values, roles)
-    totals = {role: float(amounts[class_pieces.owner == role].sum()) for role in (list(spec.classes) or [""])}
-    return VectorLayer(spec, frame, names, roles, class_pieces, feature_pieces, totals)
+    class_pieces, feature_pieces, amounts, feature_amounts = _cached_pieces(spec, frame.geometry.values, roles)
+    all_roles = list(spec.classes) or [""]
+    totals = {role: float(amounts[class_pieces.role == role].sum()) for role in all_roles}
+    by_feature = {role: float(feature_amounts[feature_pieces.role == role].sum()) for role in all_roles}
+    disjoint = all(abs(by_feature[role] - totals[role]) <= 1e-9 * max(totals[role], 1.0) + 0.01 for role in all_roles)
+    return VectorLayer(spec, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
 
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 def cache_dir() -> Path:
@@ -245,8 +252,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
 
 
-def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray]:
-    """Dissolved and per-feature pieces and each dissolved piece's m² (polygons) or geodesic m (lines).
+def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, np.ndarray]:
+    """Dissolved and per-feature pieces, and each piece's m² (polygons) or geodesic m (lines).
 
     Areas are measured in an Albers equal-area CRS fitted to the layer: every equal-area CRS gives the
     same m² for edges this short, so the figure does not depend on the other layers. They come from the
@@ -263,19 +270,21 @@ def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, 
         which = table["set"].to_numpy()
         owners = np.array(table["owner"].to_pylist(), dtype=object)
         shapes = shapely.from_wkb(np.array(table["wkb"].to_pylist(), dtype=object))
-        amounts = table["amount"].to_numpy()[which == 0]
+        amounts = table["amount"].to_numpy()
         feature_owners = owners[which == 1].astype(int)
-        return Pieces(shapes[which == 0], owners[which == 0]), Pieces(shapes[which == 1], feature_owners), amounts
+        return (Pieces(shapes[which == 0], owners[which == 0], owners[which == 0]),
+                Pieces(shapes[which == 1], feature_owners, roles[feature_owners]), amounts[which == 0], amounts[which == 1])
     except (OSError, KeyError, ValueError, pa.ArrowException):
         log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
     class_pieces = _class_pieces(geometries, roles, spec)
-    feature_pieces = _feature_pieces(geometries)
+    feature_pieces = _feature_pieces(geometries, roles)
     if spec.kind == "line":
-        amounts = geodesic_lengths_m(class_pieces.geometries)
+        amounts, feature_amounts = geodesic_lengths_m(class_pieces.geometries), geodesic_lengths_m(feature_pieces.geometries)
     else:
-        amounts = EqualArea(shapely.total_bounds(geometries)).area_m2(class_pieces.geometries)
+        equal_area = EqualArea(shapely.total_bounds(geometries))
+        amounts, feature_amounts = equal_area.area_m2(class_pieces.geometries), equal_area.area_m2(feature_pieces.geometries)
     table = pa.table({
-        "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],
+        "amount": np.r_[amounts, feature_amounts],
         "set": np.r_[np.zeros(len(class_pieces.geometries), np.int8), np.ones(len(feature_pieces.geometries), np.int8)],
         "owner": [str(o) for o in class_pieces.owner] + [str(o) for o in feature_pieces.owner],
         "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
@@ -288,7 +297,7 @@ def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, 
         os.replace(temporary, path)
     except OSError as error:
         log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
-    return class_pieces, feature_pieces, amounts
+    return class_pieces, feature_pieces, amounts, feature_amounts
 
 
 def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
@@ -342,7 +351,8 @@ def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
         parts = subdivide(merged)
         pieces += parts
         owners += [role] * len(parts)
-    return Pieces(_dense(pieces), np.array(owners, dtype=object))
+    owners = np.array(owners, dtype=object)
+    return Pieces(_dense(pieces), owners, owners)
 
 
 def _dense(pieces) -> np.ndarray:
@@ -350,13 +360,14 @@ def _dense(pieces) -> np.ndarray:
     return densify(np.array(pieces, dtype=object), CGCS2000)
 
 
-def _feature_pieces(geometries) -> Pieces:
+def _feature_pieces(geometries, roles) -> Pieces:
     pieces, owners = [], []
     for row, geometry in enumerate(geometries):
         parts = subdivide(geometry)
         pieces += parts
         owners += [row] * len(parts)
-    return Pieces(_dense(pieces), np.array(owners))
+    owners = np.array(owners, dtype=int)
+    return Pieces(_dense(pieces), owners, roles[owners])
 
 
 def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:

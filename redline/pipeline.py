@@ -32,13 +32,16 @@ def check(project: Project | str, layers: LayerSet, *, options: Options = Option
     return check_many([project], layers, options=options)[0]
 
 
-def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options()) -> list[CheckResult]:
-    """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised)."""
+def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
+               with_geometry: bool = True) -> list[CheckResult]:
+    """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised).
+
+    ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports).
+    """
     footprints = np.array([project.geometry for project in projects], dtype=object)
     areas = engine.footprint_areas_m2(footprints, layers.equal_area)
     findings = [[] for _ in projects]
     intrusions = [{} for _ in projects]
-    setback_zones = None
     for rule in RULES:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
@@ -46,15 +49,14 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
                 found.append(not_checked(rule.RULE, problem))
             continue
         if rule.RULE.kind == "line":
-            if setback_zones is None:
-                setback_zones = layers.equal_area.buffer(footprints, options.setback_m)
-            overlaps = engine.overlay_lines(footprints, layer, setback_zones=setback_zones)
+            zones = engine.setback_zones(footprints, layer, layers.equal_area, options.setback_m)
+            overlaps = engine.overlay_lines(footprints, layer, setback_zones=zones)
         else:
             overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area)
         for number, overlap in enumerate(overlaps):
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
             findings[number].append(finding)
-            if finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
+            if with_geometry and finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
                 intrusions[number][rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprints[number])
     manifest = describe_manifest(layers)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -104,8 +106,8 @@ def _contexts(footprints, layers: LayerSet) -> list[dict]:
     contexts = [{} for _ in footprints]
     region, _ = layers.for_rule("region")
     if isinstance(region, VectorLayer):
-        for context, overlap in zip(contexts, engine.overlay_polygons(footprints, region, layers.equal_area)):
-            context["region_features"] = [{"name": hit.name, "area_m2": hit.area_m2} for hit in overlap.features]
+        for context, names in zip(contexts, engine.features_touched(footprints, region)):
+            context["region_features"] = names
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
         for context, footprint in zip(contexts, footprints):

@@ -218,33 +218,85 @@ def suggest_crs(bounds) -> str:
 
 def _validated(frame: gpd.GeoDataFrame, path: Path, *, repair: bool, max_vertices: int):
     geometries = shapely.force_2d(frame.geometry.values)
-    labels = [_label(frame, row) for row in range(len(frame))]
     problems, repairs = [], []
     total = int(shapely.get_num_coordinates(geometries).sum())
     if total > max_vertices:
         raise GeometryError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
                             "simplify the boundary or raise the limit")
     for row, geometry in enumerate(geometries):
-        if geometry is None or geometry.is_empty:
-            problems.append(f"{labels[row]} has no geometry")
-        elif geometry.geom_type not in POLYGONAL:
-            problems.append(f"{labels[row]} is a {geometry.geom_type}; a project boundary must be a polygon")
-        elif not np.isfinite(shapely.get_coordinates(geometry)).all():
-            problems.append(f"{labels[row]} has NaN or infinite coordinates")
-        elif not geometry.is_valid:
-            reason = shapely.is_valid_reason(geometry)
-            if not repair:
-                problems.append(f"{labels[row]} is invalid ({reason}); fix it or pass --repair")
-                continue
-            fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry))
-                                       if p.geom_type in POLYGONAL])
-            note = f"{labels[row]} repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} CRS units²"
+        geometries[row], problem, note = _checked(geometry, _label(frame, row), repair=repair)
+        if problem:
+            problems.append(problem)
+        if note:
             warnings.warn(f"{path}: {note}", RedlineWarning, stacklevel=3)
             repairs.append(note)
-            geometries[row] = fixed
     if problems:
         raise GeometryError(f"{path}: " + "; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
     return geometries, repairs
+
+
+def _checked(geometry, label: str, *, repair: bool):
+    """(geometry, problem or None, repair note or None) for one feature."""
+    if geometry is None or geometry.is_empty:
+        return geometry, f"{label} has no geometry", None
+    if geometry.geom_type not in POLYGONAL:
+        return geometry, f"{label} is a {geometry.geom_type}; a project boundary must be a polygon", None
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():
+        return geometry, f"{label} has NaN or infinite coordinates", None
+    if geometry.is_valid:
+        return geometry, None, None
+    reason = shapely.is_valid_reason(geometry)
+    if not repair:
+        return geometry, f"{label} is invalid ({reason}); fix it or pass --repair", None
+    fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
+    return fixed, None, f"{label} repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} CRS units²"
+
+
+def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encoding=None, repair: bool = False,
+                      max_bytes: int = 2 * 1024 ** 3, max_vertices: int = MAX_VERTICES):
+    """One project per feature of a multi-feature file (GeoPackage, GeoParquet, CSV, …), for batch checks.
+
+    Returns (id, Project or InputError) pairs in file order; a bad feature is an error of its own, never
+    the whole file's. ``id_field`` names each application (row numbers from 1 when the file has no such
+    column and the default is kept); duplicate ids are refused, since results are keyed by id.
+    """
+    path = Path(path)
+    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    conversion = None
+    if crs in WEB_MAP_CRS:
+        frame, conversion = _from_web_map(frame, path, crs)
+        crs = None
+    frame = _with_crs(frame, path, crs)
+    if id_field in frame.columns:
+        ids = frame[id_field].astype(str).tolist()
+    elif id_field == "id":
+        ids = [str(number) for number in range(1, len(frame) + 1)]
+    else:
+        raise InputError(f"{path}: no column {id_field!r} for the application ids; columns: {', '.join(frame.columns)}")
+    duplicates = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+    if duplicates:
+        raise InputError(f"{path}: application ids repeat ({', '.join(duplicates[:10])}); ids must be unique")
+    source_crs = CRS.from_user_input(frame.crs)
+    geometries = shapely.force_2d(frame.geometry.values)
+    checked = [_checked(g, f"application {i}", repair=repair) for g, i in zip(geometries, ids)]
+    sizes = shapely.get_num_coordinates(geometries)
+    ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)])
+    dense = densify(np.array([g for g, _, _ in checked], dtype=object)[ok], frame.crs)
+    if not source_crs.equals(CGCS2000):
+        dense = gpd.GeoSeries(dense, crs=frame.crs).to_crs(CGCS2000).values
+    dense_iter = iter(dense)
+    name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
+    results = []
+    for row, (application, (geometry, problem, note), size) in enumerate(zip(ids, checked, sizes)):
+        if problem or size > max_vertices:
+            message = problem or f"application {application}: {size:,} vertices is over the {max_vertices:,}-vertex limit"
+            results.append((application, GeometryError(f"{path}: {message}")))
+            continue
+        digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
+        name = str(frame[name_column].iloc[row]) if name_column else None
+        results.append((application, Project(path, digest, name, source_crs, 1, next(dense_iter),
+                                             (note,) if note else (), conversion)))
+    return results
 
 
 def _label(frame: gpd.GeoDataFrame, row: int) -> str:

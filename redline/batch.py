@@ -1,0 +1,284 @@
+"""batch(): check many applications unattended, in worker processes, resumable after a kill.
+
+Input: a folder of files (one application each, id = file name without suffix), or one multi-feature
+file (one application per feature; id from ``id_field``). Applications are checked in chunks; each
+worker loads the layers once and checks a whole chunk with ``check_many`` (one bulk query per layer).
+
+Nothing is lost: an application that cannot be checked becomes an error row and the batch goes on.
+Every finished chunk is appended to ``reports.jsonl`` (one line per application, in input order) and
+flushed to disk before the next; a batch started again with the same arguments skips what the journal
+holds (a line cut by a kill is dropped and redone), so the final outputs equal an uninterrupted run's.
+The tables (``results.csv``, ``results.gpkg``, ``errors.csv``) are written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from redline.errors import InputError, RedlineError
+from redline.io import Project, ensure_in_region, read_applications, read_project
+from redline.layers import LayerSet, load_layers
+from redline.model import Options
+from redline.pipeline import check_many
+from redline.report.files import atomic_path, write_atomic
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256
+JOURNAL = "reports.jsonl"
+STATE = "batch.json"
+FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".shp", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
+RESULT_COLUMNS = ("id", "verdict", "area_m2", "error")
+"""Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
+RULE_FIGURES = {"redline": "area_m2", "farmland": "permanent_area_mu", "coastline": "natural_within_setback_length_m",
+                "reclamation": "area_m2", "urban_boundary": "outside_area_m2", "river_lake": "area_m2",
+                "nature_reserves": "core_area_m2", "zoning": "priority_area_m2"}
+
+
+@dataclass(frozen=True)
+class Application:
+    """One application to check: its position in the input, id, and project or the error reading it."""
+
+    order: int
+    id: str
+    project: Project | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a batch did: counts per verdict, errors, how many were already done, seconds taken."""
+
+    total: int
+    verdicts: dict[str, int]
+    errors: int
+    resumed: int
+    seconds: float
+
+
+def read_inputs(inputs: list[Path], *, id_field: str = "id", crs=None, encoding=None, repair=False) -> list[Application]:
+    """Every application of the inputs, in a deterministic order (folders sorted by file name)."""
+    applications: list[Application] = []
+    for source in inputs:
+        source = Path(source)
+        if source.is_dir():
+            for path in sorted(p for p in source.iterdir() if p.suffix.lower() in FILE_SUFFIXES and p.is_file()):
+                applications.append(_one_file(len(applications), path, crs=crs, encoding=encoding, repair=repair))
+        else:
+            for application_id, result in read_applications(source, id_field=id_field, crs=crs, encoding=encoding,
+                                                            repair=repair):
+                error = str(result) if isinstance(result, Exception) else None
+                project = None if error else result
+                applications.append(Application(len(applications), application_id, project, error))
+    ids = [a.id for a in applications]
+    if len(set(ids)) < len(ids):
+        raise InputError("application ids repeat across the inputs; give every application a unique id")
+    return applications
+
+
+def _one_file(order: int, path: Path, **options) -> Application:
+    try:
+        project = read_project(path, **options)
+        return Application(order, path.stem, dataclasses.replace(project, source=None), None)
+    except RedlineError as error:
+        return Application(order, path.stem, None, str(error))
+
+
+_WORKER_LAYERS: LayerSet | None = None
+
+
+def _load_worker(manifest) -> None:
+    global _WORKER_LAYERS
+    _WORKER_LAYERS = load_layers(manifest)
+
+
+def check_chunk(chunk: list[Application], options: Options, layers: LayerSet | None = None) -> list[str]:
+    """JSON lines for a chunk of applications, in order: each full report with its id, or its error."""
+    layers = layers or _WORKER_LAYERS
+    ready, lines = [], {}
+    for application in chunk:
+        if application.error:
+            lines[application.order] = {"id": application.id, "order": application.order, "error": application.error}
+            continue
+        try:
+            ensure_in_region(application.project, layers.bounds)
+            ready.append(application)
+        except RedlineError as error:
+            lines[application.order] = {"id": application.id, "order": application.order, "error": str(error)}
+    if ready:
+        try:
+            results = check_many([a.project for a in ready], layers, options=options, with_geometry=False)
+        except Exception as error:  # one bad geometry must not sink its chunk: retry one by one
+            log.warning("chunk failed (%s); checking its applications one by one", error)
+            results = []
+            for application in ready:
+                try:
+                    results.append(check_many([application.project], layers, options=options, with_geometry=False)[0])
+                except Exception as single:  # noqa: BLE001 - recorded as this application's error
+                    results.append(single)
+        for application, result in zip(ready, results):
+            if isinstance(result, Exception):
+                lines[application.order] = {"id": application.id, "order": application.order,
+                                            "error": f"could not check: {result}"}
+            else:
+                lines[application.order] = {"id": application.id, "order": application.order,
+                                            "report": result.report.to_dict()}
+    return [json.dumps(lines[a.order], ensure_ascii=False) for a in chunk]
+
+
+def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
+              id_field: str = "id", crs=None, encoding=None, repair=False, progress=None) -> Summary:
+    """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there."""
+    started = time.monotonic()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    applications = read_inputs(inputs, id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    fingerprint = _fingerprint(inputs, manifest, options, id_field, crs)
+    done = _resume(outdir, fingerprint, applications)
+    todo = [a for a in applications if a.order not in done]
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    progress = progress or (lambda finished, total: None)
+    progress(len(done), len(applications))
+    with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
+        for lines in _checked_chunks(chunks, manifest, options, workers):
+            journal.write("".join(line + "\n" for line in lines))
+            journal.flush()
+            os.fsync(journal.fileno())
+            done.update({json.loads(line)["order"] for line in lines})
+            progress(len(done), len(applications))
+    records = _journal(outdir)
+    _write_tables(outdir, applications, records)
+    verdicts: dict[str, int] = {}
+    for record in records.values():
+        key = record["report"]["verdict"] if "report" in record else "error"
+        verdicts[key] = verdicts.get(key, 0) + 1
+    return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
+                   time.monotonic() - started)
+
+
+def _checked_chunks(chunks, manifest, options, workers) -> Iterator[list[str]]:
+    if workers <= 1 or len(chunks) <= 1:
+        layers = load_layers(manifest)
+        for chunk in chunks:
+            yield check_chunk(chunk, options, layers)
+        return
+    with ProcessPoolExecutor(workers, initializer=_load_worker, initargs=(manifest,)) as pool:
+        yield from pool.map(check_chunk, chunks, [options] * len(chunks))
+
+
+def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
+    digest = hashlib.sha256()
+    for source in sorted(Path(p) for p in inputs):
+        files = sorted(source.iterdir()) if source.is_dir() else [source]
+        for path in files:
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return {"inputs": digest.hexdigest(), "manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
+            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs}
+
+
+def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:
+    """Orders already in the journal; refuse a journal of a different batch; drop a line cut by a kill."""
+    state, journal = outdir / STATE, outdir / JOURNAL
+    if state.exists():
+        if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
+            raise RedlineError(f"{outdir} holds the results of a different batch (other inputs, layers or options); "
+                               "write to another folder")
+    else:
+        write_atomic(state, json.dumps(fingerprint, indent=2))
+        journal.unlink(missing_ok=True)
+    if not journal.exists():
+        return set()
+    data = journal.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        log.warning("%s: dropping a line cut short by an interrupted run", journal)
+        with open(journal, "r+b") as stream:
+            stream.truncate(keep)
+    ids = {a.order: a.id for a in applications}
+    done = set()
+    for line in data[:keep].decode("utf-8").splitlines():
+        record = json.loads(line)
+        if ids.get(record["order"]) == record["id"]:
+            done.add(record["order"])
+    return done
+
+
+def _journal(outdir: Path) -> dict[int, dict]:
+    records = {}
+    for line in (outdir / JOURNAL).read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        records[record["order"]] = record
+    return records
+
+
+def _write_tables(outdir: Path, applications: list[Application], records: dict[int, dict]) -> None:
+    rules = list(RULE_FIGURES)
+    header = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in rules for part in ("status", RULE_FIGURES[rule])]
+    rows, errors, geometries = [], [], []
+    for application in applications:
+        record = records[application.order]
+        row = dict.fromkeys(header, "")
+        row["id"] = application.id
+        if "error" in record:
+            row.update(verdict="error", error=record["error"])
+            errors.append({"id": application.id, "error": record["error"]})
+        else:
+            report = record["report"]
+            row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
+            for finding in report["findings"]:
+                row[f"{finding['rule']}_status"] = finding["status"]
+                figure = RULE_FIGURES.get(finding["rule"])
+                if figure and figure in finding["measures"]:
+                    row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
+        rows.append(row)
+        geometries.append(shapely.simplify(application.project.geometry, 1e-7) if application.project else None)
+    write_atomic(outdir / "results.csv", _csv(header, rows))
+    write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
+    frame = gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4490")
+    with atomic_path(outdir / "results.gpkg") as temporary:
+        frame.to_file(temporary, layer="results", driver="GPKG")
+
+
+def _csv(header, rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr with rate and ETA; call it with (finished, total)."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self.start = stream, width, None
+
+    def __call__(self, finished: int, total: int) -> None:
+        now = time.monotonic()
+        if self.start is None:
+            self.start = (now, finished)
+        start, first = self.start
+        rate = (finished - first) / (now - start) if now > start else 0.0
+        eta = f"{(total - finished) / rate:,.0f} s" if rate else "?"
+        filled = int(self.width * finished / total) if total else self.width
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {finished:,}/{total:,} {rate:,.0f}/s ETA {eta} ")
+        if finished >= total:
+            self.stream.write("\n")
+        self.stream.flush()

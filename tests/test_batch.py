@@ -1,0 +1,91 @@
+"""Batch checks: errors become rows, results equal single checks, and a SIGKILLed batch resumes exactly."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import shapely
+
+from benchmarks.applications import make_applications
+from redline.batch import run_batch
+from redline.layers import DEFAULT_MANIFEST
+from redline.model import Options
+from redline.pipeline import check
+from tests.conftest import SAMPLES
+
+
+def rows(path):
+    with open(path, encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_folder_batch_equals_single_checks(tmp_path, tianjin):
+    summary = run_batch([SAMPLES[0].parent], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    assert summary.total == len(SAMPLES) and summary.errors == 0
+    results = {row["id"]: row for row in rows(tmp_path / "out" / "results.csv")}
+    for sample in SAMPLES:
+        report = check(sample, tianjin).report
+        assert results[sample.stem]["verdict"] == report.verdict.value
+        red = next(f for f in report.findings if f.rule == "redline")
+        assert float(results[sample.stem]["redline_area_m2"]) == round(red.measures["area_m2"], 3)
+
+
+def test_bad_applications_become_error_rows(tmp_path):
+    frame = make_applications(20)
+    frame.loc[3, "geometry"] = shapely.Polygon([(117.2, 39.1), (117.3, 39.2), (117.3, 39.1), (117.2, 39.2)])
+    frame.loc[7, "geometry"] = shapely.box(100.0, 30.0, 100.1, 30.1)
+    frame.to_parquet(tmp_path / "apps.parquet")
+    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    assert summary.total == 20 and summary.errors == 2
+    errors = {row["id"]: row["error"] for row in rows(tmp_path / "out" / "errors.csv")}
+    assert "Self-intersection" in errors["A000003"] and "outside the region" in errors["A000007"]
+    assert len(rows(tmp_path / "out" / "results.csv")) == 20
+
+
+def test_parallel_workers_give_the_same_results(tmp_path):
+    make_applications(600).to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "one", manifest=DEFAULT_MANIFEST, workers=1)
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "two", manifest=DEFAULT_MANIFEST, workers=2)
+    assert (tmp_path / "one" / "results.csv").read_text() == (tmp_path / "two" / "results.csv").read_text()
+
+
+def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path):
+    make_applications(3000, seed=7).to_parquet(tmp_path / "apps.parquet")
+    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"), "-j", "1"]
+    whole = subprocess.run(command + ["-o", str(tmp_path / "whole")], capture_output=True, text=True, timeout=600)
+    assert whole.returncode in (0, 1), whole.stderr
+    journal = tmp_path / "killed" / "reports.jsonl"
+    process = subprocess.Popen(command + ["-o", str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 200_000):
+        assert process.poll() is None, "the batch ended before it could be killed"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    lines_at_kill = journal.read_text(encoding="utf-8").count("\n")
+    assert 0 < lines_at_kill < 3000
+    with open(journal, "ab") as stream:
+        stream.write(b'{"id": "A00')  # a line cut short, as a kill during a write leaves it
+    resumed = subprocess.run(command + ["-o", str(tmp_path / "killed")], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode in (0, 1), resumed.stderr
+    assert f"({lines_at_kill:,} from an earlier run)" in resumed.stdout
+    assert (tmp_path / "killed" / "results.csv").read_text() == (tmp_path / "whole" / "results.csv").read_text()
+    records = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["order"] for r in records) == list(range(3000))
+
+
+def test_a_different_batch_in_the_same_folder_is_refused(tmp_path):
+    import pytest
+
+    from redline.errors import RedlineError
+
+    make_applications(5).to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST)
+    with pytest.raises(RedlineError, match="different batch"):
+        run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
+                  options=Options(national_major=True))
+    assert os.path.exists(tmp_path / "out" / "results.csv")
