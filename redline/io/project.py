@@ -73,12 +73,7 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
     """
     path = Path(path)
-    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
-    conversion = None
-    if crs in WEB_MAP_CRS:
-        frame, conversion = _from_web_map(frame, path, crs)
-        crs = None
-    frame = _with_crs(frame, path, crs)
+    frame, conversion = _frame_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
     geometries, repairs = _validated(frame, path, repair=repair, max_vertices=max_vertices)
     source = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs))
     geometries = densify(geometries, frame.crs)
@@ -89,6 +84,16 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     name = str(frame[name_column].iloc[0]) if name_column else None
     return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry,
                    tuple(repairs), conversion, source)
+
+
+def _frame_in_crs(path: Path, *, layer, encoding, crs, max_bytes):
+    """The file's features with a trustworthy CRS, and the web-map conversion applied (or None)."""
+    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    conversion = None
+    if crs in WEB_MAP_CRS:
+        frame, conversion = _from_web_map(frame, path, crs)
+        crs = None
+    return _with_crs(frame, path, crs), conversion
 
 
 def _sha256(path: Path) -> str:
@@ -261,12 +266,7 @@ def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encod
     column and the default is kept); duplicate ids are refused, since results are keyed by id.
     """
     path = Path(path)
-    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
-    conversion = None
-    if crs in WEB_MAP_CRS:
-        frame, conversion = _from_web_map(frame, path, crs)
-        crs = None
-    frame = _with_crs(frame, path, crs)
+    frame, conversion = _frame_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
     if id_field in frame.columns:
         ids = frame[id_field].astype(str).tolist()
     elif id_field == "id":
