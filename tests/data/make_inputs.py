@@ -111,6 +111,13 @@ def write_good(expected):
     space.add_lwpolyline([(0, 0), (5, 0), (5, 5)], close=True, dxfattribs={"layer": "图框"})
     document.saveas(GOOD / "cad.dxf")
     record("cad.dxf", gk(OUTER, TO_GK_CM), 4548, crs="EPSG:4548", layer="红线")
+    document = ezdxf.new()
+    hatch = document.modelspace().add_hatch(dxfattribs={"layer": "用地"})
+    holed = gk(HOLED, TO_GK_CM)
+    hatch.paths.add_polyline_path(list(holed.exterior.coords)[:-1], is_closed=True)
+    hatch.paths.add_polyline_path(list(holed.interiors[0].coords)[:-1], is_closed=True)
+    document.saveas(GOOD / "hatch.dxf")
+    record("hatch.dxf", holed, 4548, crs="EPSG:4548")
     both = [gk(HOLED), gk(SECOND)]
     (GOOD / "bubiao_utf8.txt").write_bytes(txt(both, header=CGCS_HEADER))
     record("bubiao_utf8.txt", shapely.MultiPolygon(both), 4527)
