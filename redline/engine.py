@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from redline.crs import DENSIFY_M, METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
+from redline.crs import METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
 from redline.layers import Pieces, RasterLayer, VectorLayer
 from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
 
@@ -172,25 +172,18 @@ def _class_value(layer: VectorLayer, role: str | None) -> str | None:
     return layer.spec.classes.get(role) if role else None
 
 
-def overlay_raster(footprint, layer: RasterLayer, equal_area: EqualArea) -> dict[int, float]:
-    """Area in m² of each raster class inside the footprint; partial pixels count by their covered share."""
-    height, width = layer.classes.shape
-    west, south, east, north = footprint.bounds
-    col0, row0 = ~layer.transform @ (west, north)
-    col1, row1 = ~layer.transform @ (east, south)
-    col0, row0 = max(0, int(np.floor(col0))), max(0, int(np.floor(row0)))
-    col1, row1 = min(width, int(np.ceil(col1))), min(height, int(np.ceil(row1)))
-    if col0 >= col1 or row0 >= row1:
-        return {}
-    rows, cols = np.mgrid[row0:row1 + 1, col0:col1 + 1]
-    xs, ys = layer.transform @ (cols, rows)
-    cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
-    values = layer.classes[row0:row1, col0:col1].ravel()
-    shapely.prepare(footprint)
-    hit = shapely.intersects(footprint, cells)
-    areas = equal_area.area_m2(shapely.intersection(shapely.segmentize(cells[hit], DENSIFY_M / METRES_PER_DEGREE), footprint))
-    result = {}
-    for value, area in zip(values[hit], areas):
-        if value != layer.nodata and area > AREA_TOLERANCE_M2:
-            result[int(value)] = result.get(int(value), 0.0) + float(area)
-    return result
+def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea) -> list[dict[int, float]]:
+    """Area in m² of each raster class inside each footprint; partial pixels count by their covered share.
+
+    One bulk STRtree query pairs the layer's pixel polygons with every footprint; each pair is
+    intersected exactly.
+    """
+    footprints = _prepared(footprints)
+    values = layer.classes.ravel().astype(int)
+    zone_index, cell_index = layer.tree.query(footprints, predicate="intersects")
+    areas = equal_area.area_m2(shapely.intersection(layer.cells[cell_index], footprints[zone_index]))
+    keep = (values[cell_index] != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
+    results: list[dict[int, float]] = [{} for _ in footprints]
+    for zone, value, area in zip(zone_index[keep].tolist(), values[cell_index[keep]].tolist(), areas[keep].tolist()):
+        results[zone][value] = results[zone].get(value, 0.0) + area
+    return results

@@ -156,6 +156,17 @@ class RasterLayer:
     classes: np.ndarray
     transform: object
     nodata: int | None
+    cells: np.ndarray = field(init=False, repr=False)
+    """Each pixel as a lon/lat polygon (edges densified like any boundary), row by row."""
+    tree: shapely.STRtree = field(init=False, repr=False)
+
+    def __post_init__(self):
+        height, width = self.classes.shape
+        rows, cols = np.mgrid[0:height + 1, 0:width + 1]
+        xs, ys = self.transform @ (cols, rows)
+        cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
+        self.cells = densify(cells, CGCS2000)
+        self.tree = shapely.STRtree(self.cells)
 
 
 @dataclass

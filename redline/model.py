@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 
 from redline.crs import SQUARE_METRES_PER_MU
@@ -96,9 +96,11 @@ class Finding:
         return cls(**{**data, "status": Status(data["status"]), "features": hits})
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["status"] = self.status.value
-        data["features"] = [{k: v for k, v in asdict(hit).items() if v is not None} for hit in self.features]
+        data["measures"] = dict(self.measures)
+        data["features"] = [{item.name: getattr(hit, item.name) for item in fields(hit) if getattr(hit, item.name) is not None}
+                            for hit in self.features]
         return data
 
 

@@ -110,7 +110,6 @@ def _contexts(footprints, layers: LayerSet) -> list[dict]:
             context["region_features"] = names
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
-        for context, footprint in zip(contexts, footprints):
-            areas = engine.overlay_raster(footprint, landcover, layers.equal_area)
+        for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, layers.equal_area)):
             context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}
     return contexts
