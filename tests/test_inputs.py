@@ -127,3 +127,20 @@ def test_outside_region_and_swapped_axes(tmp_path):
         ensure_in_region(far, TIANJIN_BOUNDS)
     with pytest.raises(GeometryError, match=r"swapped.geojson: latitude and longitude look swapped"):
         read_project(write_project(tmp_path / "swapped.geojson", shapely.box(39.01, 117.10, 39.03, 117.12)))
+
+
+def test_gcj02_offset_over_tianjin_and_its_inversion():
+    import numpy as np
+    from pyproj import Geod
+
+    from redline.io.webmaps import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
+
+    lon, lat = np.meshgrid(np.linspace(116.7, 118.1, 30), np.linspace(38.55, 40.25, 30))
+    geod = Geod(ellps="WGS84")
+    shifted = wgs84_to_gcj02(lon, lat)
+    offset = geod.inv(lon, lat, *shifted)[2]
+    assert 500 < offset.min() and offset.max() < 600  # 506–594 m measured for cnmaps' data (DATA-SOURCES.md)
+    back = gcj02_to_wgs84(*shifted)
+    assert geod.inv(lon, lat, *back)[2].max() < 1e-6
+    gcj = bd09_to_gcj02(lon + 0.0065, lat + 0.006)
+    assert np.all(np.isfinite(gcj[0])) and np.abs(gcj[0] - lon).max() < 0.02
