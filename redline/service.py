@@ -30,7 +30,7 @@ from redline.layers import LayerSet
 from redline.model import CheckResult, Options, Report
 from redline.pipeline import check
 from redline.report.html import map_html
-from redline.report.json import intrusions_geojson, read_intrusions_geojson, report_json
+from redline.report.json import intrusions_geojson, read_intrusions_geojson
 
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
 MAP_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: https:; "
@@ -125,19 +125,16 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         path.write_bytes(data)
         options = Options(national_major=national_major, activity=activity)
         try:
-            result = await asyncio.wait_for(asyncio.to_thread(_run, path, layers, options, crs, limits),
-                                            timeout=limits.seconds)
+            body = await asyncio.wait_for(
+                asyncio.to_thread(_run, path, file.filename or "upload", layers, options, crs, lang, limits, store),
+                timeout=limits.seconds)
         except asyncio.TimeoutError:
             raise HTTPException(504, f"{file.filename!s}: the check took over {limits.seconds:g} s") from None
         except RedlineError as error:
             raise HTTPException(_status(error), str(error).replace(str(path), file.filename or "upload")) from None
         finally:
             path.unlink(missing_ok=True)
-        report = json.loads(report_json(result.report))
-        report["project"]["file"] = file.filename
-        check_id = store.add(json.dumps(report, ensure_ascii=False), intrusions_geojson(result),
-                             shapely.to_wkb(result.footprint), lang)
-        return JSONResponse({"id": check_id, **report}, status_code=201)
+        return Response(body, status_code=201, media_type="application/json")
 
     @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised)])
     def get_check(check_id: str) -> JSONResponse:
@@ -182,9 +179,16 @@ def app_from_environment() -> FastAPI:
                       limits=limits, cdn=bool(environment["cdn"]))
 
 
-def _run(path: Path, layers: LayerSet, options: Options, crs: str | None, limits: Limits):
+def _run(path: Path, filename: str, layers: LayerSet, options: Options, crs: str | None, lang: str, limits: Limits,
+         store: Store) -> str:
+    """Read, check and store one upload (in a worker thread, off the event loop); the response body."""
     project = read_project(path, crs=crs or None, max_bytes=limits.max_bytes, max_vertices=limits.max_vertices)
-    return check(project, layers, options=options)
+    result = check(project, layers, options=options)
+    report = result.report.to_dict()
+    report["project"]["file"] = filename
+    text = json.dumps(report, ensure_ascii=False)
+    check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), lang)
+    return json.dumps({"id": check_id}, ensure_ascii=False)[:-1] + ", " + text[1:]
 
 
 def _status(error: RedlineError) -> int:
