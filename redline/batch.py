@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import shapely
 
 from redline.errors import InputError, RedlineError
-from redline.io import Project, ensure_in_region, read_applications, read_project
+from redline.io import FeatureTable, Project, applications_of, ensure_in_region, read_feature_table, read_project
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
 from redline.pipeline import check_many
@@ -53,12 +52,26 @@ RULE_FIGURES = {"redline": "area_m2", "farmland": "permanent_area_mu", "coastlin
 
 @dataclass(frozen=True)
 class Application:
-    """One application to check: its position in the input, id, and project or the error reading it."""
+    """One application: its position in the input, id, and where it is read from.
+
+    ``row`` is its feature in a multi-feature file; None when the whole file is the application.
+    Workers read it, so the parent never holds the footprints.
+    """
 
     order: int
     id: str
-    project: Project | None
-    error: str | None
+    source: str
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the inputs (see ``read_project``)."""
+
+    id_field: str = "id"
+    crs: str | None = None
+    encoding: str | None = None
+    repair: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,35 +85,34 @@ class Summary:
     seconds: float
 
 
-def read_inputs(inputs: list[Path], *, id_field: str = "id", crs=None, encoding=None, repair=False) -> list[Application]:
+def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions()) -> list[Application]:
     """Every application of the inputs, in a deterministic order (folders sorted by file name)."""
     applications: list[Application] = []
     for source in inputs:
         source = Path(source)
         if source.is_dir():
             for path in sorted(p for p in source.iterdir() if p.suffix.lower() in FILE_SUFFIXES and p.is_file()):
-                applications.append(_one_file(len(applications), path, crs=crs, encoding=encoding, repair=repair))
+                applications.append(Application(len(applications), path.stem, str(path)))
         else:
-            for application_id, result in read_applications(source, id_field=id_field, crs=crs, encoding=encoding,
-                                                            repair=repair):
-                error = str(result) if isinstance(result, Exception) else None
-                project = None if error else result
-                applications.append(Application(len(applications), application_id, project, error))
+            table = _table(str(source), read)
+            applications += [Application(len(applications) + row, application_id, str(source), row)
+                             for row, application_id in enumerate(table.ids)]
     ids = [a.id for a in applications]
     if len(set(ids)) < len(ids):
         raise InputError("application ids repeat across the inputs; give every application a unique id")
     return applications
 
 
-def _one_file(order: int, path: Path, **options) -> Application:
-    try:
-        project = read_project(path, **options)
-        return Application(order, path.stem, dataclasses.replace(project, source=None), None)
-    except RedlineError as error:
-        return Application(order, path.stem, None, str(error))
-
-
+_TABLES: dict[tuple, FeatureTable] = {}
 _WORKER_LAYERS: LayerSet | None = None
+
+
+def _table(path: str, read: ReadOptions) -> FeatureTable:
+    """A multi-feature input, read once per process."""
+    key = (path, read.id_field, read.crs, read.encoding)
+    if key not in _TABLES:
+        _TABLES[key] = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
+    return _TABLES[key]
 
 
 def _load_worker(manifest) -> None:
@@ -108,31 +120,53 @@ def _load_worker(manifest) -> None:
     _WORKER_LAYERS = load_layers(manifest)
 
 
-def check_chunk(chunk: list[Application], options: Options, layers: LayerSet | None = None) -> list[str]:
+def _projects(chunk: list[Application], read: ReadOptions) -> dict[int, Project | str]:
+    """Each application's project, or the error reading it, by order."""
+    projects: dict[int, Project | str] = {}
+    by_table: dict[str, list[Application]] = {}
+    for application in chunk:
+        if application.row is None:
+            try:
+                project = read_project(application.source, crs=read.crs, encoding=read.encoding, repair=read.repair)
+                projects[application.order] = dataclasses.replace(project, source=None)
+            except RedlineError as error:
+                projects[application.order] = str(error)
+        else:
+            by_table.setdefault(application.source, []).append(application)
+    for source, members in by_table.items():
+        results = applications_of(_table(source, read), [a.row for a in members], repair=read.repair)
+        for application, (_, result) in zip(members, results):
+            projects[application.order] = str(result) if isinstance(result, Exception) else result
+    return projects
+
+
+def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None) -> list[str]:
     """JSON lines for a chunk of applications, in order: each full report with its id, or its error."""
     layers = layers or _WORKER_LAYERS
+    projects = _projects(chunk, read)
     ready, lines = [], {}
     for application in chunk:
-        if application.error:
-            lines[application.order] = {"id": application.id, "order": application.order, "error": application.error}
+        project = projects[application.order]
+        if isinstance(project, str):
+            lines[application.order] = {"id": application.id, "order": application.order, "error": project}
             continue
         try:
-            ensure_in_region(application.project, layers.bounds)
-            ready.append(application)
+            ensure_in_region(project, layers.bounds)
+            ready.append((application, project))
         except RedlineError as error:
             lines[application.order] = {"id": application.id, "order": application.order, "error": str(error)}
     if ready:
         try:
-            results = check_many([a.project for a in ready], layers, options=options, with_geometry=False)
+            results = check_many([p for _, p in ready], layers, options=options, with_geometry=False)
         except Exception as error:  # one bad geometry must not sink its chunk: retry one by one
             log.warning("chunk failed (%s); checking its applications one by one", error)
             results = []
-            for application in ready:
+            for _, project in ready:
                 try:
-                    results.append(check_many([application.project], layers, options=options, with_geometry=False)[0])
+                    results.append(check_many([project], layers, options=options, with_geometry=False)[0])
                 except Exception as single:  # noqa: BLE001 - recorded as this application's error
                     results.append(single)
-        for application, result in zip(ready, results):
+        for (application, _), result in zip(ready, results):
             if isinstance(result, Exception):
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "error": f"could not check: {result}"}
@@ -148,7 +182,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     started = time.monotonic()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    applications = read_inputs(inputs, id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    applications = read_inputs(inputs, read)
     fingerprint = _fingerprint(inputs, manifest, options, id_field, crs)
     done = _resume(outdir, fingerprint, applications)
     todo = [a for a in applications if a.order not in done]
@@ -157,14 +192,14 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     finished = len(done)
     progress(finished, len(applications))
     with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
-        for lines in _checked_chunks(chunks, manifest, options, workers):
+        for lines in _checked_chunks(chunks, manifest, options, read, workers):
             journal.write("".join(line + "\n" for line in lines))
             journal.flush()
             os.fsync(journal.fileno())
             finished += len(lines)
             progress(finished, len(applications))
     records = _journal(outdir)
-    _write_tables(outdir, applications, records)
+    _write_tables(outdir, applications, records, read)
     verdicts: dict[str, int] = {}
     for record in records.values():
         key = record["report"]["verdict"] if "report" in record else "error"
@@ -173,14 +208,14 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
                    time.monotonic() - started)
 
 
-def _checked_chunks(chunks, manifest, options, workers) -> Iterator[list[str]]:
+def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[str]]:
     if workers <= 1 or len(chunks) <= 1:
         layers = load_layers(manifest)
         for chunk in chunks:
-            yield check_chunk(chunk, options, layers)
+            yield check_chunk(chunk, options, read, layers)
         return
     with ProcessPoolExecutor(workers, initializer=_load_worker, initargs=(manifest,)) as pool:
-        yield from pool.map(check_chunk, chunks, [options] * len(chunks))
+        yield from pool.map(check_chunk, chunks, [options] * len(chunks), [read] * len(chunks))
 
 
 def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
@@ -230,10 +265,10 @@ def _journal(outdir: Path) -> dict[int, dict]:
     return records
 
 
-def _write_tables(outdir: Path, applications: list[Application], records: dict[int, dict]) -> None:
+def _write_tables(outdir: Path, applications: list[Application], records: dict[int, dict], read: ReadOptions) -> None:
     rules = list(RULE_FIGURES)
     header = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in rules for part in ("status", RULE_FIGURES[rule])]
-    rows, errors, geometries = [], [], []
+    rows, errors = [], []
     for application in applications:
         record = records[application.order]
         row = dict.fromkeys(header, "")
@@ -250,14 +285,29 @@ def _write_tables(outdir: Path, applications: list[Application], records: dict[i
                 if figure and figure in finding["measures"]:
                     row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
         rows.append(row)
-        geometries.append(application.project.geometry if application.project else None)
+    geometries = _footprints(applications, read)
     write_atomic(outdir / "results.csv", _csv(header, rows))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    # Densified footprints, thinned for the table: points within 1e-7° (≈ 1 cm) of a straight line go.
-    thinned = shapely.simplify(np.array(geometries, dtype=object), 1e-7, preserve_topology=False)
-    frame = gpd.GeoDataFrame(rows, geometry=thinned, crs="EPSG:4490")
+    frame = gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")
+
+
+def _footprints(applications: list[Application], read: ReadOptions) -> list:
+    """Each application's boundary as drawn (not densified), in CGCS2000, for results.gpkg; None if unreadable."""
+    tables = {source: _table(source, read).frame.geometry.to_crs(4490).values
+              for source in {a.source for a in applications if a.row is not None}}
+    geometries = []
+    for application in applications:
+        if application.row is not None:
+            geometries.append(tables[application.source][application.row])
+            continue
+        try:
+            project = read_project(application.source, crs=read.crs, encoding=read.encoding, repair=read.repair)
+            geometries.append(shapely.union_all(project.source.to_crs(4490).geometry.values))
+        except RedlineError:
+            geometries.append(None)
+    return geometries
 
 
 def _csv(header, rows) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,13 +258,22 @@ def _checked(geometry, label: str, *, repair: bool):
     return fixed, None, f"{label} repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} CRS units²"
 
 
-def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encoding=None, repair: bool = False,
-                      max_bytes: int = 2 * 1024 ** 3, max_vertices: int = MAX_VERTICES):
-    """One project per feature of a multi-feature file (GeoPackage, GeoParquet, CSV, …), for batch checks.
+@dataclass(frozen=True)
+class FeatureTable:
+    """The features of a multi-application file with a trustworthy CRS, their ids, and the web-map conversion."""
 
-    Returns (id, Project or InputError) pairs in file order; a bad feature is an error of its own, never
-    the whole file's. ``id_field`` names each application (row numbers from 1 when the file has no such
-    column and the default is kept); duplicate ids are refused, since results are keyed by id.
+    path: Path
+    frame: gpd.GeoDataFrame
+    ids: list[str]
+    conversion: str | None = None
+
+
+def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, encoding=None,
+                       max_bytes: int = 2 * 1024 ** 3) -> FeatureTable:
+    """Read a multi-feature file (GeoPackage, GeoParquet, CSV, …) whose features are separate applications.
+
+    ``id_field`` names each application (row numbers from 1 when the file has no such column and the
+    default is kept); duplicate ids are refused, since results are keyed by id.
     """
     path = Path(path)
     frame, conversion = _frame_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
@@ -273,30 +283,48 @@ def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encod
         ids = [str(number) for number in range(1, len(frame) + 1)]
     else:
         raise InputError(f"{path}: no column {id_field!r} for the application ids; columns: {', '.join(frame.columns)}")
-    duplicates = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+    duplicates = sorted(application for application, count in Counter(ids).items() if count > 1)
     if duplicates:
         raise InputError(f"{path}: application ids repeat ({', '.join(duplicates[:10])}); ids must be unique")
+    return FeatureTable(path, frame, ids, conversion)
+
+
+def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max_vertices: int = MAX_VERTICES):
+    """(id, Project or InputError) for the table's ``rows`` (all by default), in order.
+
+    A bad feature is an error of its own, never the whole file's.
+    """
+    rows = np.arange(len(table.frame)) if rows is None else np.asarray(rows)
+    frame, path = table.frame.iloc[rows], table.path
+    ids = [table.ids[row] for row in rows]
     source_crs = CRS.from_user_input(frame.crs)
     geometries = shapely.force_2d(frame.geometry.values)
     checked = [_checked(g, f"application {i}", repair=repair) for g, i in zip(geometries, ids)]
     sizes = shapely.get_num_coordinates(geometries)
-    ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)])
+    ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)], dtype=bool)
     dense = densify(np.array([g for g, _, _ in checked], dtype=object)[ok], frame.crs)
     if not source_crs.equals(CGCS2000):
         dense = gpd.GeoSeries(dense, crs=frame.crs).to_crs(CGCS2000).values
     dense_iter = iter(dense)
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
     results = []
-    for row, (application, (geometry, problem, note), size) in enumerate(zip(ids, checked, sizes)):
+    for position, (application, (geometry, problem, note), size) in enumerate(zip(ids, checked, sizes)):
         if problem or size > max_vertices:
             message = problem or f"application {application}: {size:,} vertices is over the {max_vertices:,}-vertex limit"
             results.append((application, GeometryError(f"{path}: {message}")))
             continue
         digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
-        name = str(frame[name_column].iloc[row]) if name_column else None
+        name = str(frame[name_column].iloc[position]) if name_column else None
         results.append((application, Project(path, digest, name, source_crs, 1, next(dense_iter),
-                                             (note,) if note else (), conversion)))
+                                             (note,) if note else (), table.conversion)))
     return results
+
+
+def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encoding=None, repair: bool = False,
+                      max_bytes: int = 2 * 1024 ** 3, max_vertices: int = MAX_VERTICES):
+    """Every application of a multi-feature file: ``applications_of(read_feature_table(path))``."""
+    table = read_feature_table(path, id_field=id_field, crs=crs, layer=layer, encoding=encoding, max_bytes=max_bytes)
+    return applications_of(table, repair=repair, max_vertices=max_vertices)
 
 
 def _label(frame: gpd.GeoDataFrame, row: int) -> str:
