@@ -198,12 +198,11 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             os.fsync(journal.fileno())
             finished += len(lines)
             progress(finished, len(applications))
-    records = _journal(outdir)
-    _write_tables(outdir, applications, records, read)
+    rows = _table_rows(outdir)
+    _write_tables(outdir, applications, rows, read)
     verdicts: dict[str, int] = {}
-    for record in records.values():
-        key = record["report"]["verdict"] if "report" in record else "error"
-        verdicts[key] = verdicts.get(key, 0) + 1
+    for row in rows.values():
+        verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
     return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
                    time.monotonic() - started)
 
@@ -257,38 +256,37 @@ def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) ->
     return done
 
 
-def _journal(outdir: Path) -> dict[int, dict]:
-    records = {}
-    for line in (outdir / JOURNAL).read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        records[record["order"]] = record
-    return records
+HEADER = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in RULE_FIGURES for part in ("status", RULE_FIGURES[rule])]
 
 
-def _write_tables(outdir: Path, applications: list[Application], records: dict[int, dict], read: ReadOptions) -> None:
-    rules = list(RULE_FIGURES)
-    header = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in rules for part in ("status", RULE_FIGURES[rule])]
-    rows, errors = [], []
-    for application in applications:
-        record = records[application.order]
-        row = dict.fromkeys(header, "")
-        row["id"] = application.id
-        if "error" in record:
-            row.update(verdict="error", error=record["error"])
-            errors.append({"id": application.id, "error": record["error"]})
-        else:
-            report = record["report"]
-            row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
-            for finding in report["findings"]:
-                row[f"{finding['rule']}_status"] = finding["status"]
-                figure = RULE_FIGURES.get(finding["rule"])
-                if figure and figure in finding["measures"]:
-                    row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
-        rows.append(row)
-    geometries = _footprints(applications, read)
-    write_atomic(outdir / "results.csv", _csv(header, rows))
+def _table_rows(outdir: Path) -> dict[int, dict]:
+    """One flat results row per application, by order, streamed from the journal (reports are not kept)."""
+    rows = {}
+    with open(outdir / JOURNAL, encoding="utf-8") as journal:
+        for line in journal:
+            record = json.loads(line)
+            row = dict.fromkeys(HEADER, "")
+            row["id"] = record["id"]
+            if "error" in record:
+                row.update(verdict="error", error=record["error"])
+            else:
+                report = record["report"]
+                row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
+                for finding in report["findings"]:
+                    row[f"{finding['rule']}_status"] = finding["status"]
+                    figure = RULE_FIGURES.get(finding["rule"])
+                    if figure and figure in finding["measures"]:
+                        row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
+            rows[record["order"]] = row
+    return rows
+
+
+def _write_tables(outdir: Path, applications: list[Application], rows: dict[int, dict], read: ReadOptions) -> None:
+    ordered = [rows[application.order] for application in applications]
+    errors = [{"id": row["id"], "error": row["error"]} for row in ordered if row["verdict"] == "error"]
+    write_atomic(outdir / "results.csv", _csv(HEADER, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    frame = gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4490")
+    frame = gpd.GeoDataFrame(ordered, geometry=_footprints(applications, read), crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")
 
