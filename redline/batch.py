@@ -140,10 +140,11 @@ def _projects(chunk: list[Application], read: ReadOptions) -> dict[int, Project 
     return projects
 
 
-def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None) -> list[str]:
+def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None,
+                projects: dict[int, Project | str] | None = None) -> list[str]:
     """JSON lines for a chunk of applications, in order: each full report with its id, or its error."""
     layers = layers or _WORKER_LAYERS
-    projects = _projects(chunk, read)
+    projects = projects if projects is not None else _projects(chunk, read)
     ready, lines = [], {}
     for application in chunk:
         project = projects[application.order]
@@ -177,8 +178,13 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, l
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
-              id_field: str = "id", crs=None, encoding=None, repair=False, progress=None) -> Summary:
-    """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there."""
+              id_field: str = "id", crs=None, encoding=None, repair=False, progress=None,
+              dask_address: str | None = None) -> Summary:
+    """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
+
+    ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
+    ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes.
+    """
     started = time.monotonic()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +198,9 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     finished = len(done)
     progress(finished, len(applications))
     with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
-        for lines in _checked_chunks(chunks, manifest, options, read, workers):
+        source = _dask_chunks(todo, manifest, options, read, dask_address) if dask_address is not None \
+            else _checked_chunks(chunks, manifest, options, read, workers)
+        for lines in source:
             journal.write("".join(line + "\n" for line in lines))
             journal.flush()
             os.fsync(journal.fileno())
@@ -215,6 +223,55 @@ def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[s
         return
     with ProcessPoolExecutor(workers, initializer=_load_worker, initargs=(manifest,)) as pool:
         yield from pool.map(check_chunk, chunks, [options] * len(chunks), [read] * len(chunks))
+
+
+def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions, address) -> Iterator[list[str]]:
+    """Check on a Dask cluster: the applications travel as dask-geopandas partitions (CHUNK rows each),
+    every worker loads the layers from ``manifest`` once (the manifest must be readable at the same path on
+    the workers), and partitions come back in input order, each journaled as it arrives."""
+    import dask_geopandas
+    import pandas as pd
+    from distributed import Client
+
+    if not todo:
+        return
+    sources = {a.source for a in todo}
+    if len(sources) != 1 or any(a.row is None for a in todo):
+        raise RedlineError("--dask takes one multi-feature input file (GeoPackage, GeoParquet, …), not folders")
+    table = _table(sources.pop(), read)
+    rows = [a.row for a in todo]
+    frame = table.frame.iloc[rows].copy()
+    frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]
+    partitions = dask_geopandas.from_geopandas(frame, chunksize=CHUNK, sort=False)
+    meta = pd.DataFrame({"line": pd.Series(dtype=object)})
+    checked = partitions.map_partitions(_check_partition, str(manifest), options, read, str(table.path),
+                                        table.conversion, meta=meta)
+    client = address if isinstance(address, Client) else Client(address)
+    try:
+        futures = client.compute(checked.to_delayed())
+        for future in futures:
+            yield future.result()["line"].tolist()
+    finally:
+        if client is not address:
+            client.close()
+
+
+_DASK_LAYERS: dict[str, LayerSet] = {}
+
+
+def _check_partition(part, manifest: str, options: Options, read: ReadOptions, path: str, conversion):
+    """Run on a Dask worker: one partition of applications → a frame of JSON lines, in order."""
+    import pandas as pd
+
+    if manifest not in _DASK_LAYERS:
+        _DASK_LAYERS[manifest] = load_layers(manifest)
+    table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
+    chunk = [Application(int(order), application_id, path, row)
+             for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
+    results = applications_of(table, repair=read.repair)
+    projects = {a.order: (str(r) if isinstance(r, Exception) else r) for a, (_, r) in zip(chunk, results)}
+    lines = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], projects) if chunk else []
+    return pd.DataFrame({"line": pd.array(lines, dtype=object)}, index=part.index)
 
 
 def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:

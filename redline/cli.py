@@ -126,7 +126,9 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
 @click.option("--crs", help="CRS of inputs without one (e.g. EPSG:4527).")
 @click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
-def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, crs, encoding, repair):
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
+def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, crs, encoding, repair,
+          dask_address):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
     Writes OUTPUT/results.csv, results.gpkg, reports.jsonl (every full report) and errors.csv. A batch
@@ -140,7 +142,8 @@ def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, se
     options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
-                            id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar())
+                            id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar(),
+                            dask_address=dask_address)
     except RedlineError as error:
         _fail(error)
     counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))

@@ -89,3 +89,16 @@ def test_a_different_batch_in_the_same_folder_is_refused(tmp_path):
         run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
                   options=Options(national_major=True))
     assert os.path.exists(tmp_path / "out" / "results.csv")
+
+
+def test_dask_local_cluster_gives_the_same_results(tmp_path):
+    from distributed import Client, LocalCluster
+
+    make_applications(700, seed=11).to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "local", manifest=DEFAULT_MANIFEST, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "dask", manifest=DEFAULT_MANIFEST,
+                            dask_address=client)
+    assert summary.total == 700
+    assert (tmp_path / "dask" / "results.csv").read_text() == (tmp_path / "local" / "results.csv").read_text()
