@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -274,6 +275,41 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     return pd.DataFrame({"line": pd.array(lines, dtype=object)}, index=part.index)
 
 
+def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
+               repair=False, lang: str = "en", cdn: bool = False) -> int:
+    """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html; the number of maps.
+
+    Applications are checked again with their geometry (the journal keeps reports, not geometry).
+    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced.
+    """
+    from redline.report.html import index_html, map_html
+
+    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    state = json.loads((outdir / STATE).read_text(encoding="utf-8"))
+    applications = read_inputs([Path(p) for p in state["sources"]], read)
+    layers = load_layers(manifest)
+    folder = outdir / "maps"
+    entries = []
+    for start in range(0, len(applications), CHUNK):
+        chunk = applications[start:start + CHUNK]
+        projects = _projects(chunk, read)
+        ready = [(a, projects[a.order]) for a in chunk if not isinstance(projects[a.order], str)]
+        inside = []
+        for application, project in ready:
+            try:
+                ensure_in_region(project, layers.bounds)
+                inside.append((application, project))
+            except RedlineError:
+                continue
+        for (application, _), result in zip(inside, check_many([p for _, p in inside], layers, options=options)):
+            name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
+            write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline(),
+                                                 lang=lang, cdn=cdn))
+            entries.append((result.report.to_dict(), result.footprint, name))
+    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline(), lang=lang, cdn=cdn))
+    return len(entries)
+
+
 def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
     digest = hashlib.sha256()
     for source in sorted(Path(p) for p in inputs):
@@ -282,7 +318,8 @@ def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
             if path.is_file():
                 digest.update(path.name.encode())
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return {"inputs": digest.hexdigest(), "manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
+    return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
+            "manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
             "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs}
 
 

@@ -127,8 +127,10 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
 @click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
+@click.option("--maps", is_flag=True, help="Also write OUTPUT/maps/: a map per application and index.html.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the maps.")
 def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, crs, encoding, repair,
-          dask_address):
+          dask_address, maps, lang):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
     Writes OUTPUT/results.csv, results.gpkg, reports.jsonl (every full report) and errors.csv. A batch
@@ -137,13 +139,17 @@ def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, se
 
     Example: redline batch data/samples -o results/
     """
-    from redline.batch import ProgressBar, run_batch
+    from redline.batch import ProgressBar, run_batch, write_maps
 
     options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
                             id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar(),
                             dask_address=dask_address)
+        if maps:
+            written = write_maps(Path(outdir), manifest, options=options, id_field=id_field, crs=crs, encoding=encoding,
+                                 repair=repair, lang=lang)
+            click.echo(f"{written:,} maps and the index page in {Path(outdir) / 'maps'}")
     except RedlineError as error:
         _fail(error)
     counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))

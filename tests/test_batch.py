@@ -102,3 +102,16 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path):
                             dask_address=client)
     assert summary.total == 700
     assert (tmp_path / "dask" / "results.csv").read_text() == (tmp_path / "local" / "results.csv").read_text()
+
+
+def test_batch_maps_and_index_page(tmp_path):
+    from click.testing import CliRunner
+
+    from redline.cli import main
+
+    result = CliRunner().invoke(main, ["batch", str(SAMPLES[0].parent), "-o", str(tmp_path / "out"), "-j", "1", "--maps"])
+    assert result.exit_code == 1, result.output
+    maps = sorted((tmp_path / "out" / "maps").glob("0*.html"))
+    assert len(maps) == len(SAMPLES)
+    index = (tmp_path / "out" / "maps" / "index.html").read_text(encoding="utf-8")
+    assert all(f"href='{page.name}'" in index for page in maps)
