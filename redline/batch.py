@@ -303,10 +303,10 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
                 continue
         for (application, _), result in zip(inside, check_many([p for _, p in inside], layers, options=options)):
             name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
-            write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline(),
+            write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,
                                                  lang=lang, cdn=cdn))
             entries.append((result.report.to_dict(), result.footprint, name))
-    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline(), lang=lang, cdn=cdn))
+    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn))
     return len(entries)
 
 

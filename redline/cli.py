@@ -76,7 +76,7 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
         if map_path:
             from redline.report.html import map_html  # folium costs 0.2 s to import: only when a map is asked for
 
-            page = map_html(result, layers.nearby(result.footprint), overview=layers.outline(), lang=lang, cdn=cdn)
+            page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang, cdn=cdn)
             write_atomic(map_path, page)
     except RedlineError as error:
         _fail(error)
@@ -186,7 +186,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
             page = Path(path).with_suffix(".html")
             link = os.path.relpath(page, Path(output).parent) if page.exists() else None
             entries.append((report, footprint, link))
-        write_atomic(output, index_html(entries, overview=layer_set.outline(), lang=lang, cdn=cdn), overwrite=overwrite)
+        write_atomic(output, index_html(entries, overview=layer_set.outline, lang=lang, cdn=cdn), overwrite=overwrite)
     except (RedlineError, OSError, KeyError, ValueError) as error:
         _fail(error)
     click.echo(f"{output}: {len(entries)} checks")

@@ -19,10 +19,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.database import query_crs_info
 
-from redline.errors import CRSError
-
 CGCS2000 = CRS.from_epsg(4490)
-WGS84 = CRS.from_epsg(4326)
 GEOD = CGCS2000.get_geod() or Geod(ellps="GRS80")
 
 DENSIFY_M = 20.0
@@ -32,13 +29,6 @@ METRES_PER_DEGREE = 111_320.0
 """Length of one degree of latitude (upper bound of one degree of longitude) in metres, for densifying."""
 
 SQUARE_METRES_PER_MU = 10_000.0 / 15.0
-
-
-def require_crs(crs, *, source: str) -> CRS:
-    """Return ``crs`` as a pyproj CRS, or raise CRSError naming ``source`` when it is missing."""
-    if crs is None:
-        raise CRSError(f"{source} has no CRS: state it in the file or pass --crs (e.g. --crs EPSG:4490)")
-    return CRS.from_user_input(crs)
 
 
 DATUM_NAMES = ("CGCS2000", "Xian 1980", "Beijing 1954")
@@ -83,17 +73,6 @@ def equal_area_crs(bounds) -> CRS:
         f"+proj=aea +lat_0={(south + north) / 2:.4f} +lon_0={(west + east) / 2:.4f} "
         f"+lat_1={south + span / 6:.4f} +lat_2={north - span / 6:.4f} +ellps=GRS80 +units=m +no_defs"
     )
-
-
-@lru_cache(maxsize=64)
-def _transformer(source: CRS, target: CRS) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
-
-
-def transform(geometries, source: CRS, target: CRS):
-    """Reproject shapely geometries (array or single) from ``source`` to ``target`` (x/y = lon/lat order)."""
-    transformer = _transformer(CRS.from_user_input(source), CRS.from_user_input(target))
-    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
 def geodesic_area_m2(geometry) -> float:

@@ -17,6 +17,10 @@ class FormatError(InputError):
     """A file is not in any format redline reads, or is corrupt or hostile."""
 
 
+class LimitError(InputError):
+    """An input is over a configured size limit (bytes, vertices, archive members)."""
+
+
 class CRSError(InputError):
     """Data has no CRS, or one redline cannot use."""
 

@@ -18,6 +18,7 @@ import os
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -192,12 +193,13 @@ class LayerSet:
                 result.append((layer.spec, frame[~frame.geometry.is_empty]))
         return result
 
-    def outline(self, *, tolerance_deg: float = 0.002):
-        """The region layer's outline (its features dissolved, simplified for display), or None."""
+    @cached_property
+    def outline(self):
+        """The region layer's outline (features dissolved, simplified to 0.002° for display), or None; made once."""
         region, _ = self.for_rule("region")
         if not isinstance(region, VectorLayer):
             return None
-        return shapely.simplify(shapely.union_all(region.frame.geometry.values), tolerance_deg)
+        return shapely.simplify(shapely.union_all(region.frame.geometry.values), 0.002)
 
     def for_rule(self, rule: str):
         """The layer feeding ``rule`` and ``None``, or ``None`` and why it is unavailable."""

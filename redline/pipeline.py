@@ -74,13 +74,8 @@ def _relevant_pieces(rule_id, overlap, footprint):
         inside = overlap.pieces.get("")
         outside = footprint.difference(inside) if inside is not None else footprint
         return {"outside": outside}
-    if rule_id == "zoning":
-        return {role: piece for role, piece in overlap.pieces.items() if role == "priority"}
-    if rule_id == "farmland" or rule_id == "nature_reserves":
-        return dict(overlap.pieces)
-    if rule_id == "coastline":
-        return {role: piece for role, piece in overlap.pieces.items() if role == "natural"}
-    return dict(overlap.pieces)
+    only = {"zoning": "priority", "coastline": "natural"}.get(rule_id)
+    return {role: piece for role, piece in overlap.pieces.items() if only is None or role == only}
 
 
 def describe_manifest(layers: LayerSet) -> dict:

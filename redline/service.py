@@ -24,7 +24,7 @@ import shapely
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from redline.errors import CRSError, FormatError, GeometryError, InputError, RedlineError
+from redline.errors import CRSError, GeometryError, LimitError, RedlineError
 from redline.io import read_project
 from redline.layers import LayerSet
 from redline.model import CheckResult, Options, Report
@@ -192,12 +192,11 @@ def _run(path: Path, filename: str, layers: LayerSet, options: Options, crs: str
 
 
 def _status(error: RedlineError) -> int:
+    """413 over a limit, 422 invalid geometry or CRS, 400 anything else unreadable (415 is decided by suffix)."""
+    if isinstance(error, LimitError):
+        return 413
     if isinstance(error, (GeometryError, CRSError)):
         return 422
-    if isinstance(error, FormatError):
-        return 400 if "cannot be read" in str(error) else 415
-    if isinstance(error, InputError):
-        return 413 if "limit" in str(error) else 400
     return 400
 
 
@@ -212,7 +211,7 @@ def _map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
     """Rebuild the map from the stored report, intrusions and footprint (the upload itself is never kept)."""
     footprint = shapely.from_wkb(row["footprint"])
     result = CheckResult(Report.from_dict(json.loads(row["report"])), footprint, read_intrusions_geojson(row["intrusions"]))
-    return map_html(result, layers.nearby(footprint), overview=layers.outline(), lang=row["lang"], cdn=cdn)
+    return map_html(result, layers.nearby(footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
 
 
 def _version() -> str:

@@ -35,8 +35,7 @@ import shapely
 import shapely.ops
 from shapely import wkb
 
-from redline.crs import CGCS2000, SQUARE_METRES_PER_MU, densify, equal_area_crs, geodesic_area_m2, geodesic_length_m
-from redline.crs import transform as reproject
+from redline.crs import CGCS2000, SQUARE_METRES_PER_MU, EqualArea, densify, geodesic_area_m2, geodesic_length_m
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "tianjin"
@@ -58,15 +57,8 @@ DISTRICT_CODES = {
     "蓟州区": "120119",
 }
 
-AEA = equal_area_crs(WINDOW)
-
-
-def to_m(geometry):
-    return reproject(geometry, CGCS2000, AEA)
-
-
-def to_deg(geometry):
-    return reproject(geometry, AEA, CGCS2000)
+AEA = EqualArea(WINDOW)
+to_m, to_deg = AEA.to_metric, AEA.to_degrees
 
 
 SHIPPED_EDGE_M = 100.0

@@ -13,7 +13,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from redline.crs import EqualArea
-from redline.errors import CRSError, FormatError, GeometryError, InputError, RedlineWarning
+from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io import ensure_in_region, read_project
 
 INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
@@ -81,7 +81,7 @@ BAD = {
     "missing_parts.shp": (FormatError, "cannot be read as a GIS file", {}),
     "zip_slip.zip": (InputError, "climbs out of the archive's folder", {}),
     "zip_bomb.zip": (InputError, "zip bomb", {}),
-    "too_many_members.zip": (InputError, "250 members is over the 200-member limit", {}),
+    "too_many_members.zip": (LimitError, "250 members is over the 200-member limit", {}),
     "billion_laughs.kml": (InputError, "declares a DTD or XML entities", {}),
     "external_entity.kml": (InputError, "declares a DTD or XML entities", {}),
     "txt_no_datum.txt": (CRSError, "no 坐标系.*the datum cannot be determined", {}),

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from redline.errors import CRSError, GeometryError, InputError, RedlineWarning
+from redline.errors import CRSError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io import ensure_in_region, read_project
 from tests.common import lonlat_rectangle_area_m2, write_project
 
@@ -115,9 +115,9 @@ def test_missing_file(tmp_path):
 
 def test_oversized_inputs_are_refused(tmp_path):
     path = write_project(tmp_path / "p.geojson", shapely.box(*BOX).segmentize(0.0001))
-    with pytest.raises(InputError, match="byte limit"):
+    with pytest.raises(LimitError, match="byte limit"):
         read_project(path, max_bytes=100)
-    with pytest.raises(GeometryError, match="vertex limit"):
+    with pytest.raises(LimitError, match="vertex limit"):
         read_project(path, max_vertices=100)
 
 

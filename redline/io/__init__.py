@@ -5,11 +5,10 @@ from redline.io.project import (
     Project,
     applications_of,
     ensure_in_region,
-    read_applications,
     read_feature_table,
     read_project,
 )
 from redline.io.txt import write_txt
 
-__all__ = ["FeatureTable", "Project", "applications_of", "ensure_in_region", "read_applications", "read_feature_table",
+__all__ = ["FeatureTable", "Project", "applications_of", "ensure_in_region", "read_feature_table",
            "read_project", "write_txt"]

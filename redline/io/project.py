@@ -23,7 +23,7 @@ import shapely
 from pyproj import CRS
 
 from redline.crs import CGCS2000, densify, gauss_kruger_crs
-from redline.errors import CRSError, FormatError, GeometryError, InputError, RedlineWarning
+from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io.cad import read_dxf
 from redline.io.safety import check_xml, check_zip, zipped_kml
 from redline.io.table import read_csv
@@ -108,7 +108,7 @@ def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFr
     if size == 0:
         raise InputError(f"{path}: the file is empty; export the boundary again")
     if size > max_bytes:
-        raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
+        raise LimitError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
                          "split it or raise the limit")
     suffix = path.suffix.lower()
     if suffix == ".txt":
@@ -227,8 +227,8 @@ def _validated(frame: gpd.GeoDataFrame, path: Path, *, repair: bool, max_vertice
     problems, repairs = [], []
     total = int(shapely.get_num_coordinates(geometries).sum())
     if total > max_vertices:
-        raise GeometryError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
-                            "simplify the boundary or raise the limit")
+        raise LimitError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
+                         "simplify the boundary or raise the limit")
     for row, geometry in enumerate(geometries):
         geometries[row], problem, note = _checked(geometry, _label(frame, row), repair=repair)
         if problem:
@@ -318,13 +318,6 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
         results.append((application, Project(path, digest, name, source_crs, 1, next(dense_iter),
                                              (note,) if note else (), table.conversion)))
     return results
-
-
-def read_applications(path, *, id_field: str = "id", crs=None, layer=None, encoding=None, repair: bool = False,
-                      max_bytes: int = 2 * 1024 ** 3, max_vertices: int = MAX_VERTICES):
-    """Every application of a multi-feature file: ``applications_of(read_feature_table(path))``."""
-    table = read_feature_table(path, id_field=id_field, crs=crs, layer=layer, encoding=encoding, max_bytes=max_bytes)
-    return applications_of(table, repair=repair, max_vertices=max_vertices)
 
 
 def _label(frame: gpd.GeoDataFrame, row: int) -> str:

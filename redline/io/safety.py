@@ -14,7 +14,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from redline.errors import InputError
+from redline.errors import InputError, LimitError
 
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -31,7 +31,7 @@ def check_zip(path: Path) -> list[str]:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise InputError(f"{path}: {len(members)} members is over the {MAX_MEMBERS}-member limit for one project")
+            raise LimitError(f"{path}: {len(members)} members is over the {MAX_MEMBERS}-member limit for one project")
         total = 0
         for member in members:
             name = PurePosixPath(member.filename.replace("\\", "/"))
@@ -45,7 +45,7 @@ def check_zip(path: Path) -> list[str]:
                 raise InputError(f"{path}: member {member.filename!r} expands {member.file_size / member.compress_size:,.0f}"
                                  " times (a zip bomb?); refusing the archive")
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise InputError(f"{path}: {total:,} uncompressed bytes is over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit")
+            raise LimitError(f"{path}: {total:,} uncompressed bytes is over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit")
         return [m.filename for m in members if not m.is_dir()]
 
 

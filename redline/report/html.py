@@ -49,19 +49,8 @@ def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cd
     text = TEXT[lang]
     report = result.report
     west, south, east, north = result.footprint.bounds
-    fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True)
-    fmap.default_js, fmap.default_css = [], []
+    fmap = _base_map(text, lang=lang, cdn=cdn)
     root = fmap.get_root()
-    root.header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
-    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
-    if os.environ.get("TIANDITU_KEY"):
-        folium.TileLayer(
-            tiles="https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
-                  "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
-                  f"&tk={html.escape(os.environ['TIANDITU_KEY'])}",
-            subdomains="01234567", attr="天地图 Tianditu", name="天地图 Tianditu", overlay=False, show=False,
-        ).add_to(fmap)
     legend = []
     for spec, frame in nearby:
         if frame.empty:
@@ -105,6 +94,24 @@ def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cd
     fmap.add_child(_Controls(overview_json))
     root.html.add_child(_raw(_panel(report, text, lang) + _legend(legend, text)))
     return root.render()
+
+
+def _base_map(text, *, lang: str, cdn: bool) -> folium.Map:
+    """A folium map with redline's assets instead of folium's CDN links, and the base layers: none (default),
+    OpenStreetMap, and Tianditu when TIANDITU_KEY is set."""
+    fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True)
+    fmap.default_js, fmap.default_css = [], []
+    fmap.get_root().header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
+    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
+    if os.environ.get("TIANDITU_KEY"):
+        folium.TileLayer(
+            tiles="https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+                  "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+                  f"&tk={html.escape(os.environ['TIANDITU_KEY'])}",
+            subdomains="01234567", attr="天地图 Tianditu", name="天地图 Tianditu", overlay=False, show=False,
+        ).add_to(fmap)
+    return fmap
 
 
 class _Controls(MacroElement):
@@ -232,12 +239,8 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -
     ``entries`` are (report dict as in ``Report.to_dict``, lon/lat footprint or None, link to its map or None).
     """
     text = TEXT[lang]
-    fmap = folium.Map(tiles=None, control_scale=False)
-    fmap.default_js, fmap.default_css = [], []
+    fmap = _base_map(text, lang=lang, cdn=cdn)
     root = fmap.get_root()
-    root.header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
-    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
     if overview is not None:
         folium.GeoJson(_display(overview), style_function=_style("#555555", 0.02, 1)).add_to(fmap)
     groups = {verdict: folium.FeatureGroup(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
