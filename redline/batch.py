@@ -33,10 +33,10 @@ import shapely
 
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, ensure_in_region, read_feature_table, read_project
+from redline.io.files import atomic_path, write_atomic
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
 from redline.pipeline import check_many
-from redline.report.files import atomic_path, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ import click
 from redline.crs import SQUARE_METRES_PER_MU
 from redline.errors import RedlineError
 from redline.io import read_project, write_txt
-from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers
+from redline.io.files import atomic_path, write_atomic
+from redline.io.postgis import describe_database
+from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
 from redline.pipeline import check as run_check
-from redline.report.files import atomic_path, write_atomic
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
 
@@ -226,12 +227,27 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers):
 
 @main.command()
 @manifest_option
-def layers(manifest):
+@click.option("--publish", "database", metavar="DATABASE",
+              help="Copy the vector layers into this PostGIS database (libpq URI) and write a manifest using them to -o.")
+@click.option("--schema", default="redline", show_default=True, help="Schema of the published tables.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The manifest written by --publish.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing -o file.")
+def layers(manifest, database, schema, output, overwrite):
     """List the manifest's layers with their totals (red line km², farmland 万亩, natural coast km).
 
-    Example: redline layers -l data/tianjin/layers.toml
+    With --publish, first copy the vector layers into PostGIS tables SCHEMA.<layer id> (GiST-indexed)
+    and write a manifest that reads them; the listing then comes from the database.
+
+    Examples: redline layers -l data/tianjin/layers.toml;
+    redline layers --publish postgresql://user@host/gis -o pg-layers.toml
     """
+    if database and not output:
+        _fail(click.UsageError("--publish needs -o NEW_MANIFEST.toml"))
     try:
+        if database:
+            manifest = publish_layers(manifest, database, output, schema=schema, overwrite=overwrite)
+            click.echo(f"published the vector layers to {describe_database(database)} schema {schema}; manifest {output}",
+                       err=True)
         layer_set = load_layers(manifest)
     except RedlineError as error:
         _fail(error)

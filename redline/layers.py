@@ -1,8 +1,9 @@
 """The layer manifest → validated, dissolved, subdivided and indexed protected layers.
 
-A manifest (TOML) names each layer: titles, file and table, geometry kind, the rule it feeds, the
-attribute naming a feature, the attribute and values giving its class, a map style, provenance,
-vintage and the SHA-256 of its file. Layers are stored in, or reprojected to, CGCS2000 (EPSG:4490).
+A manifest (TOML) names each layer: titles, its file (and table) or PostGIS ``database`` and ``table``,
+geometry kind, the rule it feeds, the attribute naming a feature, the attribute and values giving its
+class, a map style, provenance, vintage and the SHA-256 of its file (of its rows for a PostGIS table,
+where it is optional and checked when given). Layers are stored in, or reprojected to, CGCS2000 (EPSG:4490).
 
 For measuring, each layer is dissolved per class (classes made disjoint in the manifest's order, so
 overlapping features are never counted twice) and cut into pieces of at most ``MAX_PIECE_VERTICES``
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,10 +27,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import rasterio
 import shapely
+import tomli_w
 from pyproj import CRS
 
 from redline.crs import CGCS2000, DENSIFY_M, EqualArea, densify, geodesic_lengths_m
 from redline.errors import InputError, ManifestError
+from redline.io.files import atomic_path, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +43,37 @@ KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLi
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One manifest entry; ``path`` is resolved against the manifest's folder."""
+    """One manifest entry: a file (``path``, resolved against the manifest's folder) or a PostGIS ``database``."""
 
     id: str
     title_zh: str
     title_en: str
-    path: Path
+    path: Path | None
     kind: str
     rule: str
-    sha256: str
+    sha256: str | None
     vintage: str
     table: str | None = None
+    database: str | None = None
     name_field: str | None = None
     class_field: str | None = None
     classes: dict[str, str] = field(default_factory=dict)
     style: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """Where the layer is read from, for messages (a database without its password)."""
+        if self.database is None:
+            return str(self.path)
+        from redline.io.postgis import describe_database
+
+        return f"{describe_database(self.database)} table {self.table}"
+
+    @property
+    def label(self) -> str:
+        """Short name of the source for reports: the file name, or ``postgis:schema.table``."""
+        return self.path.name if self.database is None else f"postgis:{self.table}"
 
 
 @dataclass(frozen=True)
@@ -94,18 +111,25 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
         raise ManifestError(f"{path}: no [layers.*] tables; every layer needs one (see data/tianjin/layers.toml)")
     specs = {}
     for layer_id, entry in entries.items():
-        missing = [k for k in ("title_zh", "title_en", "file", "kind", "rule", "sha256", "vintage") if k not in entry]
+        in_database = "database" in entry
+        required = ("title_zh", "title_en", "kind", "rule", "vintage") + (("table",) if in_database else ("file", "sha256"))
+        missing = [k for k in required if k not in entry]
         if missing:
             raise ManifestError(f"{path}: layer {layer_id!r} lacks {', '.join(missing)}")
-        if entry["kind"] not in KINDS:
-            raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(KINDS)}")
-        known = {k: entry[k] for k in ("table", "name_field", "class_field", "classes", "style", "provenance") if k in entry}
+        if in_database == ("file" in entry):
+            raise ManifestError(f"{path}: layer {layer_id!r} needs either 'file' or 'database' (PostGIS), not both or neither")
+        if entry["kind"] not in KINDS or (in_database and entry["kind"] == "raster"):
+            kinds = [k for k in KINDS if not (in_database and k == "raster")]
+            raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(kinds)}")
+        known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance")
+                 if k in entry}
         specs[layer_id] = LayerSpec(id=layer_id, title_zh=entry["title_zh"], title_en=entry["title_en"],
-                                    path=(path.parent / entry["file"]).resolve(), kind=entry["kind"],
-                                    rule=entry["rule"], sha256=entry["sha256"], vintage=str(entry["vintage"]), **known)
+                                    path=None if in_database else (path.parent / entry["file"]).resolve(),
+                                    kind=entry["kind"], rule=entry["rule"], sha256=entry.get("sha256"),
+                                    vintage=str(entry["vintage"]), **known)
     if verify:
         for spec in specs.values():
-            if spec.path.exists() and sha256_file(spec.path) != spec.sha256:
+            if spec.path is not None and spec.path.exists() and sha256_file(spec.path) != spec.sha256:
                 raise ManifestError(
                     f"{spec.path} (layer {spec.id!r}) changed since {path.name} was written: its SHA-256 no longer "
                     f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
@@ -138,6 +162,8 @@ class VectorLayer:
     """
 
     spec: LayerSpec
+    sha256: str
+    """SHA-256 of the data read: the file's, or the PostGIS rows'."""
     frame: gpd.GeoDataFrame
     names: np.ndarray
     roles: np.ndarray
@@ -201,6 +227,11 @@ class LayerSet:
             return None
         return shapely.simplify(shapely.union_all(region.frame.geometry.values), 0.002)
 
+    def data_sha256(self, spec: LayerSpec) -> str:
+        """SHA-256 of the data checked against: as read (PostGIS rows are hashed when loaded), else the manifest's."""
+        layer = self.layers.get(spec.id)
+        return layer.sha256 if isinstance(layer, VectorLayer) else spec.sha256 or ""
+
     def for_rule(self, rule: str):
         """The layer feeding ``rule`` and ``None``, or ``None`` and why it is unavailable."""
         for spec in self.manifest.layers.values():
@@ -230,16 +261,40 @@ def load_layers(manifest: str | Path | Manifest = DEFAULT_MANIFEST) -> LayerSet:
     return LayerSet(manifest, layers, problems, bounds, EqualArea(bounds))
 
 
+def publish_layers(manifest: str | Path, database: str, output: str | Path, *, schema: str = "redline",
+                   overwrite: bool = False) -> Path:
+    """Copy a manifest's vector layers into PostGIS tables ``schema.<layer id>``; write a manifest using them.
+
+    Each table keeps the layer's CRS as its SRID, its name and class attributes as text, and a GiST index;
+    the new manifest records the SHA-256 of its rows. Raster layers stay files, referred to from ``output``.
+    """
+    from redline.io.postgis import read_table, write_table
+
+    source = read_manifest(manifest)
+    output = Path(output).resolve()
+    data = tomllib.loads(source.path.read_text(encoding="utf-8"))
+    for spec in source.layers.values():
+        entry = data["layers"][spec.id]
+        if spec.kind == "raster" or spec.path is None:
+            if spec.path is not None:
+                entry["file"] = os.path.relpath(spec.path, output.parent)
+            continue
+        frame, _ = _read_frame(spec)
+        columns = [f for f in (spec.name_field, spec.class_field) if f]
+        table = f"{schema}.{spec.id}"
+        write_table(database, table, frame, columns)
+        for key in ("file", "sha256"):
+            entry.pop(key, None)
+        entry.update(database=database, table=table, sha256=read_table(database, table, columns)[1])
+    write_atomic(output, tomli_w.dumps(data), overwrite=overwrite)
+    return output
+
+
 def read_vector(spec: LayerSpec) -> VectorLayer:
-    """Read one vector layer with pyogrio, validate it, densify it in its own CRS and build its pieces."""
-    if not spec.path.exists():
-        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
-    try:
-        frame = gpd.read_file(spec.path, layer=spec.table, engine="pyogrio")
-    except Exception as error:  # pyogrio raises several unrelated types for unreadable files
-        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
+    """Read one vector layer (pyogrio, or PostGIS), validate it, densify it in its own CRS and build its pieces."""
+    frame, sha256 = _read_frame(spec)
     if frame.crs is None:
-        raise InputError(f"{spec.path} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
+        raise InputError(f"{spec.source} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
     _validate(frame, spec)
     geometries = densify(frame.geometry.values, frame.crs)
     if not CRS.from_user_input(frame.crs).equals(CGCS2000):
@@ -247,12 +302,31 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    class_pieces, feature_pieces, amounts, feature_amounts = _cached_pieces(spec, frame.geometry.values, roles)
+    class_pieces, feature_pieces, amounts, feature_amounts = _cached_pieces(spec, sha256, frame.geometry.values, roles)
     all_roles = list(spec.classes) or [""]
     totals = {role: float(amounts[class_pieces.role == role].sum()) for role in all_roles}
     by_feature = {role: float(feature_amounts[feature_pieces.role == role].sum()) for role in all_roles}
     disjoint = all(abs(by_feature[role] - totals[role]) <= 1e-9 * max(totals[role], 1.0) + 0.01 for role in all_roles)
-    return VectorLayer(spec, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
+    return VectorLayer(spec, sha256, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
+
+
+def _read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
+    """The layer's features and the SHA-256 identifying them (the file's, or the PostGIS rows')."""
+    if spec.database is not None:
+        from redline.io.postgis import read_table
+
+        frame, sha256 = read_table(spec.database, spec.table, [f for f in (spec.name_field, spec.class_field) if f])
+        if spec.sha256 is not None and sha256 != spec.sha256:
+            raise ManifestError(f"{spec.source} (layer {spec.id!r}) changed since the manifest was written: the SHA-256 "
+                                f"of its rows is {sha256}, the manifest records {spec.sha256}. Restore the table, or "
+                                "record the new hash if the change is intended")
+        return frame, sha256
+    if not spec.path.exists():
+        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
+    try:
+        return gpd.read_file(spec.path, layer=spec.table, engine="pyogrio"), spec.sha256
+    except Exception as error:  # pyogrio raises several unrelated types for unreadable files
+        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
 
 
 CACHE_FORMAT = 4
@@ -265,17 +339,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
 
 
-def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, np.ndarray]:
+def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, np.ndarray]:
     """Dissolved and per-feature pieces, and each piece's m² (polygons) or geodesic m (lines).
 
     Areas are measured in an Albers equal-area CRS fitted to the layer: every equal-area CRS gives the
     same m² for edges this short, so the figure does not depend on the other layers. They come from the
     cache when the layer file and the method are unchanged.
 
-    The key covers the file's SHA-256, the class order, the piece size, the densify step and the cache
+    The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
     format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
     """
-    key = hashlib.sha256(repr((CACHE_FORMAT, spec.sha256, spec.table, list(spec.classes), spec.kind,
+    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, spec.table, list(spec.classes), spec.kind,
                                MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
     path = cache_dir() / f"{spec.id}-{key}.parquet"
     try:
@@ -303,11 +377,8 @@ def _cached_pieces(spec: LayerSpec, geometries, roles) -> tuple[Pieces, Pieces, 
         "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
     })
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(descriptor)
-        pq.write_table(table, temporary)
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            pq.write_table(table, temporary)
     except OSError as error:
         log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
     return class_pieces, feature_pieces, amounts, feature_amounts
@@ -331,7 +402,7 @@ def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
     for row in np.flatnonzero(invalid)[:5]:
         problems.append(f"feature {row} is invalid ({shapely.is_valid_reason(geometries[row])})")
     if problems:
-        raise InputError(f"{spec.path} (layer {spec.id!r}): " + "; ".join(problems)
+        raise InputError(f"{spec.source} (layer {spec.id!r}): " + "; ".join(problems)
                          + ". Fix the layer (e.g. make_valid in QGIS/GDAL) and update its sha256")
 
 
@@ -346,7 +417,7 @@ def _roles(frame: gpd.GeoDataFrame, spec: LayerSpec) -> np.ndarray:
     values = frame[spec.class_field].astype(str)
     unknown = sorted(set(values) - set(role_of))
     if unknown:
-        raise InputError(f"{spec.path} (layer {spec.id!r}): {spec.class_field} has values {unknown} not in the "
+        raise InputError(f"{spec.source} (layer {spec.id!r}): {spec.class_field} has values {unknown} not in the "
                          f"manifest's classes {list(role_of)}; add them to [layers.{spec.id}.classes]")
     return values.map(role_of).to_numpy(dtype=object)
 

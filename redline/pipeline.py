@@ -84,7 +84,7 @@ def describe_manifest(layers: LayerSet) -> dict:
     return {
         "file": _display_path(manifest.path), "sha256": manifest.sha256, "name": manifest.name,
         "disclaimer": manifest.disclaimer,
-        "layers": [{"id": spec.id, "file": spec.path.name, "sha256": spec.sha256, "vintage": spec.vintage,
+        "layers": [{"id": spec.id, "file": spec.label, "sha256": layers.data_sha256(spec), "vintage": spec.vintage,
                     "loaded": spec.id in layers.layers, **({"problem": layers.problems[spec.id]}
                                                            if spec.id in layers.problems else {})}
                    for spec in manifest.layers.values()],

@@ -102,7 +102,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     @app.get("/v1/layers", dependencies=[Depends(authorised)])
     def list_layers() -> list[dict]:
         return [{"id": spec.id, "title_zh": spec.title_zh, "title_en": spec.title_en, "kind": spec.kind,
-                 "rule": spec.rule, "vintage": spec.vintage, "sha256": spec.sha256,
+                 "rule": spec.rule, "vintage": spec.vintage, "sha256": layers.data_sha256(spec),
                  "loaded": spec.id in layers.layers, "totals": getattr(layers.layers.get(spec.id), "totals", None),
                  "provenance": spec.provenance} for spec in layers.manifest.layers.values()]
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# apt-needs.sh COMMAND:PACKAGE[,PACKAGE] …: install the Debian packages of each command that is missing.
+# apt-needs.sh NEED:PACKAGE[,PACKAGE] …: install the Debian packages of each need that is missing.
+# A NEED is a command on PATH, or an absolute path to a file that must exist.
 set -euo pipefail
 missing=()
 for need in "$@"; do
-  if ! command -v "${need%%:*}" >/dev/null; then
+  thing=${need%%:*}
+  if { [[ $thing == /* ]] && [ ! -e "$thing" ]; } || { [[ $thing != /* ]] && ! command -v "$thing" >/dev/null; }; then
     IFS=, read -r -a packages <<< "${need#*:}"
     missing+=("${packages[@]}")
   fi
