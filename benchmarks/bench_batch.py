@@ -7,18 +7,26 @@ Prints, on the same data in one process:
     CRS, against redline's vectorised engine on the same layer, per layer, on a subset of SUBSET
     applications (both edge-densified to 20 m), with the throughput ratio and the largest relative area
     difference between the two;
-(c) PostGIS, only when REDLINE_BENCH_POSTGIS names a database URL (not wired in this version).
+(c) PostGIS, when a server is given: the layers published to it (``redline layers --publish``), each
+    cut with ``ST_Subdivide(geom, 256)`` into a GiST-indexed table, the same SUBSET applications in a
+    table, and per layer one ``ST_Intersects`` join summing ``ST_Area(ST_Intersection(…)::geography)``
+    (ellipsoidal) per application; its throughput and its largest relative area difference to redline.
 
-Run: python benchmarks/bench_batch.py [N]   (default N = 100,000; 2 worker processes)
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start]   (default N = 100,000; 2 worker processes)
+``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
+postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
+``--postgis URL``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
-import sys
+import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,7 +36,8 @@ from benchmarks.applications import make_applications
 from redline import engine
 from redline.batch import run_batch
 from redline.crs import CGCS2000, densify
-from redline.layers import DEFAULT_MANIFEST, load_layers
+from redline.io.postgis import connect, write_table
+from redline.layers import DEFAULT_MANIFEST, load_layers, publish_layers
 
 SUBSET = 2_000
 WORKERS = int(os.environ.get("REDLINE_BENCH_WORKERS", "2"))
@@ -51,15 +60,29 @@ def batch_run(count: int, folder: Path) -> float:
     return seconds
 
 
-def per_layer(layers, count: int) -> None:
+def subset_applications(count: int) -> gpd.GeoDataFrame:
+    """The per-layer applications, edge-densified to 20 m like every input redline reads."""
     frame = make_applications(count, seed=99)
-    footprints = densify(frame.geometry.values, CGCS2000)
-    dense = gpd.GeoDataFrame({"row": np.arange(count)}, geometry=footprints, crs=4490)
+    return gpd.GeoDataFrame({"row": np.arange(count)}, geometry=densify(frame.geometry.values, CGCS2000), crs=4490)
+
+
+def polygon_layers(layers):
+    return {layer_id: layer for layer_id, layer in layers.layers.items()
+            if getattr(layer, "spec", None) is not None and layer.spec.kind == "polygon"}
+
+
+def relative_difference(ours: np.ndarray, theirs: np.ndarray) -> float:
+    """Largest |a − b| / max(a, b) over applications where either side exceeds 1 m²."""
+    big = np.maximum(ours, theirs) > 1.0
+    return float(np.max(np.abs(ours - theirs)[big] / np.maximum(ours, theirs)[big], initial=0.0))
+
+
+def per_layer(layers, dense: gpd.GeoDataFrame) -> dict[str, tuple[float, np.ndarray]]:
+    """(b): each polygon layer's redline seconds and areas, printed against geopandas.overlay."""
+    count, footprints = len(dense), dense.geometry.values
     print(f"(b) per layer, {count:,} applications: redline vectorised engine vs geopandas.overlay")
-    worst = 0.0
-    for layer_id, layer in layers.layers.items():
-        if getattr(layer, "spec", None) is None or layer.spec.kind != "polygon":
-            continue
+    worst, measured = 0.0, {}
+    for layer_id, layer in polygon_layers(layers).items():
         start = time.perf_counter()
         overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area)
         ours = time.perf_counter() - start
@@ -68,28 +91,89 @@ def per_layer(layers, count: int) -> None:
         naive_area = shared.assign(area=shared.to_crs(layers.equal_area.crs).area).groupby("row")["area"].sum()
         theirs = time.perf_counter() - start
         redline_area = np.array([o.total for o in overlaps])
-        naive = naive_area.reindex(np.arange(count), fill_value=0.0).to_numpy()
-        big = np.maximum(redline_area, naive) > 1.0
-        difference = np.max(np.abs(redline_area - naive)[big] / np.maximum(redline_area, naive)[big], initial=0.0)
+        measured[layer_id] = ours, redline_area
+        difference = relative_difference(redline_area, naive_area.reindex(np.arange(count), fill_value=0.0).to_numpy())
         worst = max(worst, difference) if layer.disjoint else worst
         note = "" if layer.disjoint else " (overlapping features: overlay counts overlaps twice; not compared)"
         print(f"    {layer_id:<24} redline {count / ours:>8,.0f}/s  overlay {count / theirs:>7,.0f}/s  "
               f"ratio {theirs / ours:5.1f}x  max rel. area difference {difference:.2e}{note}")
     print(f"    largest relative area difference (layers without overlaps): {worst:.2e}")
+    return measured
+
+
+@contextmanager
+def postgis_server(address: str | None):
+    """The database URL to use: ``address``, or a throwaway server's when ``address`` is "start"."""
+    if address != "start":
+        yield address
+        return
+    script = Path(__file__).resolve().parents[1] / "scripts" / "postgis-server.sh"
+    folder = tempfile.mkdtemp(prefix="redline-pg-")
+    started = subprocess.run(["bash", str(script), "start", folder], capture_output=True, text=True, check=True)
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(script), "stop", folder], check=True)
+        subprocess.run(["rm", "-rf", folder], check=True)
+
+
+def postgis(database: str, layers, dense: gpd.GeoDataFrame, measured: dict) -> None:
+    """(c): the same per-layer measurement as one SQL join per layer on subdivided, GiST-indexed tables."""
+    count = len(dense)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        publish_layers(DEFAULT_MANIFEST, database, Path(folder) / "layers.toml", schema="bench")
+        write_table(database, "bench.applications", dense.assign(row=dense["row"].astype(str)), ["row"])
+        loading = time.perf_counter() - start
+    ids = list(polygon_layers(layers))
+    with connect(database) as connection:
+        start = time.perf_counter()
+        for layer_id in ids:
+            connection.execute(f"DROP TABLE IF EXISTS bench.{layer_id}_pieces; CREATE TABLE bench.{layer_id}_pieces AS "
+                               f"SELECT fid, ST_Subdivide(geom, 256) AS geom FROM bench.{layer_id}; "
+                               f"CREATE INDEX ON bench.{layer_id}_pieces USING GIST (geom); ANALYZE bench.{layer_id}_pieces")
+        connection.commit()
+        preparing = time.perf_counter() - start
+        print(f"(c) PostGIS, {count:,} applications: loading {loading:.1f} s, ST_Subdivide + GiST {preparing:.1f} s; "
+              "per layer one ST_Intersects join, ST_Area(geography)")
+        worst = 0.0
+        for layer_id in ids:
+            start = time.perf_counter()
+            rows = connection.execute(
+                f"SELECT a.row::int, sum(ST_Area(ST_Intersection(a.geom, p.geom)::geography)) FROM bench.applications a "
+                f"JOIN bench.{layer_id}_pieces p ON ST_Intersects(a.geom, p.geom) GROUP BY a.row").fetchall()
+            seconds = time.perf_counter() - start
+            theirs = np.zeros(count)
+            for row, area in rows:
+                theirs[row] = area
+            ours, redline_area = measured[layer_id]
+            difference = relative_difference(redline_area, theirs)
+            disjoint = layers.layers[layer_id].disjoint
+            worst = max(worst, difference) if disjoint else worst
+            note = "" if disjoint else " (overlapping features: counted twice; not compared)"
+            print(f"    {layer_id:<24} redline {count / ours:>8,.0f}/s  PostGIS {count / seconds:>7,.0f}/s  "
+                  f"ratio {seconds / ours:5.1f}x  max rel. area difference {difference:.2e}{note}")
+        print(f"    largest relative area difference redline vs PostGIS (layers without overlaps): {worst:.2e}")
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=100_000)
+    parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
+    arguments = parser.parse_args()
+    count = arguments.count
     layers = load_layers(DEFAULT_MANIFEST)
-    per_layer(layers, SUBSET)
+    dense = subset_applications(SUBSET)
+    measured = per_layer(layers, dense)
+    if arguments.postgis:
+        with postgis_server(arguments.postgis) as database:
+            postgis(database, layers, dense, measured)
+    else:
+        print("(c) PostGIS: skipped (no --postgis URL|start)")
     with tempfile.TemporaryDirectory() as folder:
         small = batch_run(count // 10, Path(folder))
         large = batch_run(count, Path(folder))
     print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak_rss_mib():,.0f} MiB")
-    if os.environ.get("REDLINE_BENCH_POSTGIS"):
-        print("(c) PostGIS: not wired in this version")
-    else:
-        print("(c) PostGIS: skipped (no REDLINE_BENCH_POSTGIS server)")
 
 
 if __name__ == "__main__":
