@@ -1,8 +1,8 @@
 """Overlay engine: measure what a project footprint shares with each protected layer (no rules, no paths).
 
 Inputs are lon/lat (CGCS2000) geometries densified to ≤ 20 m edges. Candidates come from the layer's
-STRtree; pieces the footprint fully contains are taken whole, the rest are intersected exactly in
-lon/lat (so edges shared with a layer stay exactly shared). Areas are then measured in the layer set's
+STRtree; pieces the footprint fully contains are taken whole, as is a footprint inside one piece; the
+rest are intersected exactly in lon/lat (so edges shared with a layer stay exactly shared). Areas are then measured in the layer set's
 equal-area CRS, lengths along geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M``
 are numerical slivers and count as zero.
 """
@@ -127,17 +127,25 @@ def _prepared(geometries) -> np.ndarray:
 def _cut(zones, pieces: Pieces, measure, tolerance):
     """All (zone, piece) pairs that share something: zone index, piece index, shared geometry, amount.
 
-    One bulk STRtree query for every zone; pieces a zone fully contains are taken whole, the others are
-    intersected in one vectorised call; pairs whose amount is at most ``tolerance`` are dropped.
+    One bulk STRtree query for every zone, then ``_intersections``; pairs whose amount is at most
+    ``tolerance`` are dropped.
     """
     zone_index, piece_index = pieces.tree.query(zones, predicate="intersects")
-    candidates = pieces.geometries[piece_index]
-    whole = shapely.contains(zones[zone_index], candidates)
-    cut = candidates.copy()
-    cut[~whole] = shapely.intersection(candidates[~whole], zones[zone_index[~whole]])
+    cut = _intersections(pieces.geometries[piece_index], zones[zone_index])
     amounts = measure(cut) if len(cut) else np.zeros(0)
     keep = amounts > tolerance
     return zone_index[keep], piece_index[keep], cut[keep], amounts[keep], pieces.role[piece_index[keep]]
+
+
+def _intersections(pieces: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Pairwise intersections of prepared geometries: a piece inside its zone, or a zone inside its piece, is
+    the answer as it is; only the pairs whose boundaries cross are intersected (in one vectorised call)."""
+    result = pieces.copy()
+    inside = shapely.contains(pieces, zones)
+    result[inside] = zones[inside]
+    crossing = ~inside & ~shapely.contains(zones, pieces)
+    result[crossing] = shapely.intersection(pieces[crossing], zones[crossing])
+    return result
 
 
 def _split(cut, count: int) -> list[tuple]:
@@ -181,7 +189,7 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea) -> lis
     footprints = _prepared(footprints)
     values = layer.classes.ravel().astype(int)
     zone_index, cell_index = layer.tree.query(footprints, predicate="intersects")
-    areas = equal_area.area_m2(shapely.intersection(layer.cells[cell_index], footprints[zone_index]))
+    areas = equal_area.area_m2(_intersections(layer.cells[cell_index], footprints[zone_index]))
     keep = (values[cell_index] != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
     results: list[dict[int, float]] = [{} for _ in footprints]
     for zone, value, area in zip(zone_index[keep].tolist(), values[cell_index[keep]].tolist(), areas[keep].tolist()):

@@ -8,7 +8,9 @@ where it is optional and checked when given). Layers are stored in, or reproject
 For measuring, each layer is dissolved per class (classes made disjoint in the manifest's order, so
 overlapping features are never counted twice) and cut into pieces of at most ``MAX_PIECE_VERTICES``
 vertices (the PostGIS ``ST_Subdivide`` technique) held in a shapely STRtree. A second tree over each
-feature's own pieces tells which features a project hits.
+feature's own pieces tells which features a project hits. The straight cut edges are densified like
+every other edge, so neighbouring pieces measure the same along them in the equal-area CRS (a cut along
+a parallel is curved there).
 """
 
 from __future__ import annotations
@@ -193,6 +195,7 @@ class RasterLayer:
         xs, ys = self.transform @ (cols, rows)
         cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
         self.cells = densify(cells, CGCS2000)
+        shapely.prepare(self.cells)
         self.tree = shapely.STRtree(self.cells)
 
 
@@ -302,11 +305,8 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    class_pieces, feature_pieces, amounts, feature_amounts = _cached_pieces(spec, sha256, frame.geometry.values, roles)
-    all_roles = list(spec.classes) or [""]
-    totals = {role: float(amounts[class_pieces.role == role].sum()) for role in all_roles}
-    by_feature = {role: float(feature_amounts[feature_pieces.role == role].sum()) for role in all_roles}
-    disjoint = all(abs(by_feature[role] - totals[role]) <= 1e-9 * max(totals[role], 1.0) + 0.01 for role in all_roles)
+    class_pieces, feature_pieces, amounts, disjoint = _cached_pieces(spec, sha256, frame.geometry.values, roles)
+    totals = {role: float(amounts[class_pieces.role == role].sum()) for role in list(spec.classes) or [""]}
     return VectorLayer(spec, sha256, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
 
 
@@ -329,7 +329,7 @@ def _read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
         raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
 
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 7
 
 
 def cache_dir() -> Path:
@@ -339,8 +339,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
 
 
-def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, np.ndarray]:
-    """Dissolved and per-feature pieces, and each piece's m² (polygons) or geodesic m (lines).
+def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, bool]:
+    """Dissolved and per-feature pieces, each dissolved piece's m² (polygons) or geodesic m (lines), and
+    whether no two features overlap (see ``is_disjoint``).
 
     Areas are measured in an Albers equal-area CRS fitted to the layer: every equal-area CRS gives the
     same m² for edges this short, so the figure does not depend on the other layers. They come from the
@@ -357,31 +358,41 @@ def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pie
         which = table["set"].to_numpy()
         owners = np.array(table["owner"].to_pylist(), dtype=object)
         shapes = shapely.from_wkb(np.array(table["wkb"].to_pylist(), dtype=object))
-        amounts = table["amount"].to_numpy()
         feature_owners = owners[which == 1].astype(int)
         return (Pieces(shapes[which == 0], owners[which == 0], owners[which == 0]),
-                Pieces(shapes[which == 1], feature_owners, roles[feature_owners]), amounts[which == 0], amounts[which == 1])
+                Pieces(shapes[which == 1], feature_owners, roles[feature_owners]), table["amount"].to_numpy()[which == 0],
+                (table.schema.metadata or {})[b"disjoint"] == b"1")
     except (OSError, KeyError, ValueError, pa.ArrowException):
         log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
     class_pieces = _class_pieces(geometries, roles, spec)
     feature_pieces = _feature_pieces(geometries, roles)
     if spec.kind == "line":
-        amounts, feature_amounts = geodesic_lengths_m(class_pieces.geometries), geodesic_lengths_m(feature_pieces.geometries)
+        amounts = geodesic_lengths_m(class_pieces.geometries)
     else:
-        equal_area = EqualArea(shapely.total_bounds(geometries))
-        amounts, feature_amounts = equal_area.area_m2(class_pieces.geometries), equal_area.area_m2(feature_pieces.geometries)
+        amounts = EqualArea(shapely.total_bounds(geometries)).area_m2(class_pieces.geometries)
+    disjoint = is_disjoint(geometries)
     table = pa.table({
-        "amount": np.r_[amounts, feature_amounts],
+        "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],
         "set": np.r_[np.zeros(len(class_pieces.geometries), np.int8), np.ones(len(feature_pieces.geometries), np.int8)],
         "owner": [str(o) for o in class_pieces.owner] + [str(o) for o in feature_pieces.owner],
         "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
-    })
+    }, metadata={"disjoint": "1" if disjoint else "0"})
     try:
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)
     except OSError as error:
         log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
-    return class_pieces, feature_pieces, amounts, feature_amounts
+    return class_pieces, feature_pieces, amounts, disjoint
+
+
+def is_disjoint(geometries) -> bool:
+    """True when no two geometries share area (polygons) or length (lines), to 1e-9 of their sum.
+
+    Compared in degrees: the question is topological, so any planar measure answers it.
+    """
+    measure = shapely.length if shapely.get_dimensions(geometries[0]) == 1 else shapely.area
+    total = float(np.sum(measure(geometries)))
+    return total - float(measure(shapely.union_all(geometries))) <= 1e-9 * total
 
 
 def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
