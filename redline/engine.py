@@ -2,9 +2,9 @@
 
 Inputs are lon/lat (CGCS2000) geometries densified to ≤ 20 m edges. Candidates come from the layer's
 STRtree; pieces the footprint fully contains are taken whole, as is a footprint inside one piece; the
-rest are intersected exactly in lon/lat (so edges shared with a layer stay exactly shared). Areas are then measured in the layer set's
-equal-area CRS, lengths along geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M``
-are numerical slivers and count as zero.
+rest are intersected exactly in lon/lat (so edges shared with a layer stay exactly shared). Areas are
+then measured in the layer set's equal-area CRS, lengths along geodesics. Amounts below
+``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M`` are numerical slivers and count as zero.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from redline.crs import METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
+from redline.crs import CGCS2000, METRES_PER_DEGREE, EqualArea, densify, geodesic_lengths_m
 from redline.layers import Pieces, RasterLayer, VectorLayer
 from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
 
@@ -61,11 +61,15 @@ def footprint_areas_m2(footprints, equal_area: EqualArea) -> np.ndarray:
     return np.asarray(equal_area.area_m2(footprints), dtype=float)
 
 
-def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea) -> list[Overlap]:
-    """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint)."""
+def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea, *, areas_m2=None) -> list[Overlap]:
+    """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint).
+
+    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``).
+    """
     footprints = _prepared(footprints)
-    own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
-    shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2)
+    areas_m2 = footprint_areas_m2(footprints, equal_area) if areas_m2 is None else areas_m2
+    own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
+    shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
     return [_overlap(layer, "m2", a, b) for a, b in zip(_split(shared, len(footprints)), _split(own, len(footprints)))]
 
 
@@ -73,7 +77,9 @@ def features_touched(footprints, layer: VectorLayer) -> list[list[str]]:
     """Names of the features each footprint's interior meets (no measuring; e.g. the districts)."""
     footprints = _prepared(footprints)
     zone_index, piece_index = layer.feature_pieces.tree.query(footprints, predicate="intersects")
-    touching = ~shapely.touches(footprints[zone_index], layer.feature_pieces.geometries[piece_index])
+    pieces = layer.feature_pieces.geometries[piece_index]
+    touching = shapely.contains(pieces, footprints[zone_index])
+    touching[~touching] = ~shapely.touches(footprints[zone_index[~touching]], pieces[~touching])
     names = [[] for _ in footprints]
     for zone, row in sorted(set(zip(zone_index[touching].tolist(), layer.feature_pieces.owner[piece_index[touching]].tolist()))):
         names[zone].append(str(layer.names[row]))
@@ -124,28 +130,41 @@ def _prepared(geometries) -> np.ndarray:
     return geometries
 
 
-def _cut(zones, pieces: Pieces, measure, tolerance):
+def _cut(zones, pieces: Pieces, measure, tolerance, zone_amounts=None):
     """All (zone, piece) pairs that share something: zone index, piece index, shared geometry, amount.
 
-    One bulk STRtree query for every zone, then ``_intersections``; pairs whose amount is at most
-    ``tolerance`` are dropped.
+    One bulk STRtree query for every zone, then ``_intersections``; a zone inside a piece shares its own
+    amount (``zone_amounts`` when given), the rest is measured; pairs whose amount is at most ``tolerance``
+    are dropped.
     """
     zone_index, piece_index = pieces.tree.query(zones, predicate="intersects")
-    cut = _intersections(pieces.geometries[piece_index], zones[zone_index])
-    amounts = measure(cut) if len(cut) else np.zeros(0)
+    cut, inside = _intersections(pieces.geometries[piece_index], zones[zone_index])
+    amounts = _measured(cut, inside, zone_amounts[zone_index] if zone_amounts is not None else None, measure)
     keep = amounts > tolerance
     return zone_index[keep], piece_index[keep], cut[keep], amounts[keep], pieces.role[piece_index[keep]]
 
 
-def _intersections(pieces: np.ndarray, zones: np.ndarray) -> np.ndarray:
-    """Pairwise intersections of prepared geometries: a piece inside its zone, or a zone inside its piece, is
-    the answer as it is; only the pairs whose boundaries cross are intersected (in one vectorised call)."""
+def _intersections(pieces: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise intersections of prepared geometries, and which zones lie inside their piece.
+
+    A piece inside its zone, or a zone inside its piece, is the answer as it is; only the pairs whose
+    boundaries cross are intersected (in one vectorised call).
+    """
     result = pieces.copy()
     inside = shapely.contains(pieces, zones)
     result[inside] = zones[inside]
     crossing = ~inside & ~shapely.contains(zones, pieces)
     result[crossing] = shapely.intersection(pieces[crossing], zones[crossing])
-    return result
+    return result, inside
+
+
+def _measured(cut: np.ndarray, inside: np.ndarray, zone_amounts, measure) -> np.ndarray:
+    """``measure`` of each cut geometry, taking a whole zone's known amount where there is one."""
+    if zone_amounts is None or not len(cut):
+        return measure(cut) if len(cut) else np.zeros(0)
+    amounts = np.array(zone_amounts, dtype=float)
+    amounts[~inside] = measure(cut[~inside]) if (~inside).any() else 0.0
+    return amounts
 
 
 def _split(cut, count: int) -> list[tuple]:
@@ -180,18 +199,41 @@ def _class_value(layer: VectorLayer, role: str | None) -> str | None:
     return layer.spec.classes.get(role) if role else None
 
 
-def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea) -> list[dict[int, float]]:
+def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, areas_m2=None) -> list[dict[int, float]]:
     """Area in m² of each raster class inside each footprint; partial pixels count by their covered share.
 
-    One bulk STRtree query pairs the layer's pixel polygons with every footprint; each pair is
-    intersected exactly.
+    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``).
+    The pixels under a footprint's bounds come from the grid's affine transform; a footprint within one
+    pixel counts whole, otherwise it is clipped to each pixel's rectangle (GEOS rectangle clipping, exact
+    for the rectangle) and each part, densified, is measured.
     """
-    footprints = _prepared(footprints)
-    values = layer.classes.ravel().astype(int)
-    zone_index, cell_index = layer.tree.query(footprints, predicate="intersects")
-    areas = equal_area.area_m2(_intersections(layer.cells[cell_index], footprints[zone_index]))
-    keep = (values[cell_index] != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
+    footprints = np.asarray(footprints, dtype=object)
+    areas_m2 = footprint_areas_m2(footprints, equal_area) if areas_m2 is None else areas_m2
+    height, width = layer.classes.shape
+    zones, cells, parts, whole = [], [], [], []
+    west, south, east, north = shapely.bounds(footprints).T
+    (left, top), (right, bottom) = ~layer.transform @ (west, north), ~layer.transform @ (east, south)
+    first_rows = np.clip(np.floor(np.minimum(top, bottom)), 0, height).astype(int)
+    end_rows = np.clip(np.ceil(np.maximum(top, bottom)), 0, height).astype(int)
+    first_cols, end_cols = np.clip(np.floor(left), 0, width).astype(int), np.clip(np.ceil(right), 0, width).astype(int)
+    for zone in range(len(footprints)):
+        rows, cols = range(first_rows[zone], end_rows[zone]), range(first_cols[zone], end_cols[zone])
+        for row in rows:
+            for col in cols:
+                zones.append(zone)
+                cells.append(row * width + col)
+                if len(rows) == 1 and len(cols) == 1:
+                    parts.append(footprints[zone])
+                    whole.append(True)
+                else:
+                    parts.append(shapely.clip_by_rect(footprints[zone], *layer.pixel_bounds[row * width + col]))
+                    whole.append(False)
+    zones, cells, whole = np.array(zones, dtype=int), np.array(cells, dtype=int), np.array(whole, dtype=bool)
+    areas = _measured(np.array(parts, dtype=object), whole, areas_m2[zones] if len(zones) else np.zeros(0),
+                      lambda shapes: equal_area.area_m2(densify(shapes, CGCS2000)))
+    values = layer.classes.ravel().astype(int)[cells]
+    keep = (values != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
     results: list[dict[int, float]] = [{} for _ in footprints]
-    for zone, value, area in zip(zone_index[keep].tolist(), values[cell_index[keep]].tolist(), areas[keep].tolist()):
+    for zone, value, area in zip(zones[keep].tolist(), values[keep].tolist(), areas[keep].tolist()):
         results[zone][value] = results[zone].get(value, 0.0) + area
     return results

@@ -185,18 +185,16 @@ class RasterLayer:
     classes: np.ndarray
     transform: object
     nodata: int | None
-    cells: np.ndarray = field(init=False, repr=False)
-    """Each pixel as a lon/lat polygon (edges densified like any boundary), row by row."""
-    tree: shapely.STRtree = field(init=False, repr=False)
+    pixel_bounds: np.ndarray = field(init=False, repr=False)
+    """(west, south, east, north) in degrees of each pixel, row by row."""
 
     def __post_init__(self):
         height, width = self.classes.shape
         rows, cols = np.mgrid[0:height + 1, 0:width + 1]
         xs, ys = self.transform @ (cols, rows)
-        cells = shapely.box(xs[:-1, :-1], ys[1:, 1:], xs[1:, 1:], ys[:-1, :-1]).ravel()
-        self.cells = densify(cells, CGCS2000)
-        shapely.prepare(self.cells)
-        self.tree = shapely.STRtree(self.cells)
+        corners = np.stack([xs[:-1, :-1], ys[:-1, :-1], xs[1:, 1:], ys[1:, 1:]], axis=-1).reshape(-1, 4)
+        self.pixel_bounds = np.column_stack([np.minimum(corners[:, 0], corners[:, 2]), np.minimum(corners[:, 1], corners[:, 3]),
+                                             np.maximum(corners[:, 0], corners[:, 2]), np.maximum(corners[:, 1], corners[:, 3])])
 
 
 @dataclass

@@ -52,7 +52,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
             zones = engine.setback_zones(footprints, layer, layers.equal_area, options.setback_m)
             overlaps = engine.overlay_lines(footprints, layer, setback_zones=zones)
         else:
-            overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area)
+            overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area, areas_m2=areas)
         for number, overlap in enumerate(overlaps):
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
             findings[number].append(finding)
@@ -60,7 +60,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
                 intrusions[number][rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprints[number])
     manifest = describe_manifest(layers)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    contexts = _contexts(footprints, layers)
+    contexts = _contexts(footprints, areas, layers)
     return [CheckResult(Report(redline_version=REDLINE_VERSION, created=created,
                                project={**project.describe(), "area_m2": float(area)}, manifest=manifest,
                                options=options, findings=tuple(found), context=context), footprint, intruded)
@@ -97,7 +97,7 @@ def _display_path(path: Path) -> str:
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
-def _contexts(footprints, layers: LayerSet) -> list[dict]:
+def _contexts(footprints, areas_m2, layers: LayerSet) -> list[dict]:
     contexts = [{} for _ in footprints]
     region, _ = layers.for_rule("region")
     if isinstance(region, VectorLayer):
@@ -105,6 +105,6 @@ def _contexts(footprints, layers: LayerSet) -> list[dict]:
             context["region_features"] = names
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
-        for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, layers.equal_area)):
+        for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, layers.equal_area, areas_m2=areas_m2)):
             context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}
     return contexts
