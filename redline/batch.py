@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import orjson
 import shapely
 
 from redline.errors import InputError, RedlineError
@@ -37,6 +38,7 @@ from redline.io.files import atomic_path, write_atomic
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
 from redline.pipeline import check_many
+from redline.report.json import compact_json
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +177,7 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, l
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.report.to_dict()}
-    return [json.dumps(lines[a.order], ensure_ascii=False) for a in chunk]
+    return [compact_json(lines[a.order]) for a in chunk]
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
@@ -344,7 +346,7 @@ def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) ->
     ids = {a.order: a.id for a in applications}
     done = set()
     for line in data[:keep].decode("utf-8").splitlines():
-        record = json.loads(line)
+        record = orjson.loads(line)
         if ids.get(record["order"]) == record["id"]:
             done.add(record["order"])
     return done
@@ -358,7 +360,7 @@ def _table_rows(outdir: Path) -> dict[int, dict]:
     rows = {}
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
         for line in journal:
-            record = json.loads(line)
+            record = orjson.loads(line)
             row = dict.fromkeys(HEADER, "")
             row["id"] = record["id"]
             if "error" in record:

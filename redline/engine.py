@@ -70,7 +70,7 @@ def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea, *, a
     areas_m2 = footprint_areas_m2(footprints, equal_area) if areas_m2 is None else areas_m2
     own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
     shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
-    return [_overlap(layer, "m2", a, b) for a, b in zip(_split(shared, len(footprints)), _split(own, len(footprints)))]
+    return _overlaps(layer, "m2", len(footprints), shared, own)
 
 
 def features_touched(footprints, layer: VectorLayer) -> list[list[str]]:
@@ -93,19 +93,12 @@ def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Over
     """
     footprints, setback_zones = _prepared(footprints), _prepared(setback_zones)
     count = len(footprints)
-    pieces = layer.feature_pieces if layer.disjoint else layer.class_pieces
-    inside = _split(_cut(footprints, pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
-    own_cut = _cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
-    near = _split(own_cut if layer.disjoint else _cut(setback_zones, layer.class_pieces, geodesic_lengths_m,
-                                                      LENGTH_TOLERANCE_M), count)
-    own = _split(own_cut, count)
-    overlaps = []
-    for inside_cut, near_cut, own_cut in zip(inside, near, own):
-        overlap = _overlap(layer, "m", near_cut, own_cut)
-        by_role = _by_role(layer, inside_cut)
-        overlaps.append(Overlap(overlap.layer, "m", by_role, layer.totals, overlap.shared, overlap.features,
-                                overlap.by_role))
-    return overlaps
+    inside = _role_sums(layer, _cut(footprints, layer.feature_pieces if layer.disjoint else layer.class_pieces,
+                                    geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    own = _cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    near = own if layer.disjoint else _cut(setback_zones, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    return [Overlap(overlap.layer, "m", by_role, layer.totals, overlap.shared, overlap.features, overlap.by_role)
+            for overlap, by_role in zip(_overlaps(layer, "m", count, near, own), inside)]
 
 
 def setback_zones(footprints, layer: VectorLayer, equal_area: EqualArea, setback_m: float) -> np.ndarray:
@@ -167,32 +160,47 @@ def _measured(cut: np.ndarray, inside: np.ndarray, zone_amounts, measure) -> np.
     return amounts
 
 
-def _split(cut, count: int) -> list[tuple]:
-    """Per zone (0 … count−1): its (piece index, geometry, amount, role) arrays."""
-    zone_index, *columns = cut
+def _overlaps(layer: VectorLayer, unit: str, count: int, shared, own) -> list[Overlap]:
+    """One Overlap per zone from the ``_cut`` of the layer's class (``shared``) and feature (``own``) pieces."""
+    return [Overlap(layer.spec.id, unit, by_role, layer.totals, pieces, hits) for by_role, pieces, hits
+            in zip(_role_sums(layer, shared, count), _shared_by_zone(shared, count), _feature_hits(layer, unit, own, count))]
+
+
+def _role_sums(layer: VectorLayer, cut, count: int) -> list[dict[str, float]]:
+    """Per zone: the amount per class role (every role of the layer, zero when untouched)."""
+    zone_index, _, _, amounts, roles = cut
+    names = list(layer.totals)
+    sums = np.zeros((count, len(names)))
+    code = {name: number for number, name in enumerate(names)}
+    np.add.at(sums, (zone_index, np.fromiter((code[role] for role in roles), dtype=int, count=len(roles))), amounts)
+    return [dict(zip(names, row)) for row in sums.tolist()]
+
+
+def _shared_by_zone(cut, count: int) -> list[tuple]:
+    """Per zone: the (geometries, roles) it shares, for ``Overlap.pieces``."""
+    zone_index, _, geometries, _, roles = cut
     order = np.argsort(zone_index, kind="stable")
     bounds = np.searchsorted(zone_index[order], np.arange(count + 1))
-    return [tuple(column[order[a:b]] for column in columns) for a, b in zip(bounds[:-1], bounds[1:])]
+    empty = (geometries[:0], roles[:0])
+    return [(geometries[order[a:b]], roles[order[a:b]]) if b > a else empty for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _by_role(layer: VectorLayer, cut) -> dict[str, float]:
-    _, _, amounts, roles = cut
-    return {role: float(amounts[roles == role].sum()) for role in layer.totals}
-
-
-def _overlap(layer, unit, shared, own) -> Overlap:
-    _, geometries, _, roles = shared
-    by_role = _by_role(layer, shared)
-    own_index, _, own_amounts, _ = own
-    rows = layer.feature_pieces.owner[own_index]
-    hits = []
-    for row in np.unique(rows):
-        amount = float(own_amounts[rows == row].sum())
-        role = layer.roles[row] or None
-        kwargs = {"area_m2": amount} if unit == "m2" else {"length_m": amount}
-        hits.append(FeatureHit(layer.spec.id, str(layer.names[row]), _class_value(layer, role), **kwargs))
-    hits.sort(key=lambda hit: -(hit.area_m2 or hit.length_m or 0))
-    return Overlap(layer.spec.id, unit, by_role, layer.totals, (geometries, roles), tuple(hits))
+def _feature_hits(layer: VectorLayer, unit: str, own, count: int) -> list[tuple[FeatureHit, ...]]:
+    """Per zone: each feature it shares something with and that amount, largest first."""
+    zone_index, piece_index, _, amounts, _ = own
+    hits: list[tuple[FeatureHit, ...]] = [()] * count
+    if not len(zone_index):
+        return hits
+    features = len(layer.names)
+    keys, position = np.unique(zone_index * features + layer.feature_pieces.owner[piece_index], return_inverse=True)
+    grouped: dict[int, list[FeatureHit]] = {}
+    key = "area_m2" if unit == "m2" else "length_m"
+    for zone, row, amount in zip(*(part.tolist() for part in np.divmod(keys, features)), np.bincount(position, amounts).tolist()):
+        grouped.setdefault(zone, []).append(FeatureHit(layer.spec.id, str(layer.names[row]),
+                                                       _class_value(layer, layer.roles[row] or None), **{key: amount}))
+    for zone, found in grouped.items():
+        hits[zone] = tuple(sorted(found, key=lambda hit: -getattr(hit, key)))
+    return hits
 
 
 def _class_value(layer: VectorLayer, role: str | None) -> str | None:

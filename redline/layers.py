@@ -38,7 +38,7 @@ from redline.io.files import atomic_path, write_atomic
 
 log = logging.getLogger(__name__)
 
-MAX_PIECE_VERTICES = 256
+MAX_PIECE_VERTICES = 1024
 DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
 KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"), "raster": ()}
 

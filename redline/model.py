@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 from redline.crs import SQUARE_METRES_PER_MU
@@ -72,6 +72,12 @@ class FeatureHit:
     area_m2: float | None = None
     length_m: float | None = None
 
+    def to_dict(self) -> dict:
+        """The fields that are set (unset figures and class are left out)."""
+        data = {"layer": self.layer, "name": self.name, "feature_class": self.feature_class,
+                "area_m2": self.area_m2, "length_m": self.length_m}
+        return {key: value for key, value in data.items() if value is not None}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -96,12 +102,10 @@ class Finding:
         return cls(**{**data, "status": Status(data["status"]), "features": hits})
 
     def to_dict(self) -> dict:
-        data = {item.name: getattr(self, item.name) for item in fields(self)}
-        data["status"] = self.status.value
-        data["measures"] = dict(self.measures)
-        data["features"] = [{item.name: getattr(hit, item.name) for item in fields(hit) if getattr(hit, item.name) is not None}
-                            for hit in self.features]
-        return data
+        return {"rule": self.rule, "title_zh": self.title_zh, "title_en": self.title_en, "clause": self.clause,
+                "status": self.status.value, "reason_en": self.reason_en, "reason_zh": self.reason_zh,
+                "measures": dict(self.measures), "features": [hit.to_dict() for hit in self.features],
+                "exemption": self.exemption, "layer": self.layer}
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from redline.layers import LayerSet
 from redline.model import CheckResult, Options, Report
 from redline.pipeline import check
 from redline.report.html import map_html
-from redline.report.json import intrusions_geojson, read_intrusions_geojson
+from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
 
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
 MAP_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: https:; "
@@ -186,9 +186,9 @@ def _run(path: Path, filename: str, layers: LayerSet, options: Options, crs: str
     result = check(project, layers, options=options)
     report = result.report.to_dict()
     report["project"]["file"] = filename
-    text = json.dumps(report, ensure_ascii=False)
+    text = compact_json(report)
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), lang)
-    return json.dumps({"id": check_id}, ensure_ascii=False)[:-1] + ", " + text[1:]
+    return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 
 def _status(error: RedlineError) -> int:

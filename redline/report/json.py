@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import shapely
 
 from redline.model import CheckResult, Report
+
+
+def compact_json(data) -> str:
+    """``data`` as one line of UTF-8 JSON (orjson; numpy scalars allowed), for journals and HTTP bodies."""
+    return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def report_json(report: Report) -> str:
@@ -31,7 +37,7 @@ def intrusions_geojson(result: CheckResult) -> str:
                                "title_en": finding.title_en, "title_zh": finding.title_zh},
                 "geometry": shapely.geometry.mapping(geometry),
             })
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    return compact_json({"type": "FeatureCollection", "features": features})
 
 
 def read_intrusions_geojson(text: str) -> dict[str, dict[str, object]]:
