@@ -144,8 +144,9 @@ def _projects(chunk: list[Application], read: ReadOptions) -> dict[int, Project 
 
 
 def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None,
-                projects: dict[int, Project | str] | None = None) -> list[str]:
-    """JSON lines for a chunk of applications, in order: each full report with its id, or its error."""
+                projects: dict[int, Project | str] | None = None) -> list[tuple[str, dict]]:
+    """A chunk of applications, in order: each one's journal line (JSON: its full report and id, or its
+    error) and its results-table row."""
     layers = layers or _WORKER_LAYERS
     projects = projects if projects is not None else _projects(chunk, read)
     ready, lines = [], {}
@@ -177,7 +178,7 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, l
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.report.to_dict()}
-    return [compact_json(lines[a.order]) for a in chunk]
+    return [(compact_json(lines[a.order]), _table_row(lines[a.order])) for a in chunk]
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
@@ -195,6 +196,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     applications = read_inputs(inputs, read)
     fingerprint = _fingerprint(inputs, manifest, options, id_field, crs)
     done = _resume(outdir, fingerprint, applications)
+    rows = _table_rows(outdir) if done else {}
     todo = [a for a in applications if a.order not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     progress = progress or (lambda finished, total: None)
@@ -203,13 +205,13 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
         source = _dask_chunks(todo, manifest, options, read, dask_address) if dask_address is not None \
             else _checked_chunks(chunks, manifest, options, read, workers)
-        for lines in source:
-            journal.write("".join(line + "\n" for line in lines))
+        for records in source:
+            journal.write("".join(line + "\n" for line, _ in records))
             journal.flush()
             os.fsync(journal.fileno())
-            finished += len(lines)
+            rows.update((row["order"], row) for _, row in records)
+            finished += len(records)
             progress(finished, len(applications))
-    rows = _table_rows(outdir)
     _write_tables(outdir, applications, rows, read)
     verdicts: dict[str, int] = {}
     for row in rows.values():
@@ -218,7 +220,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
                    time.monotonic() - started)
 
 
-def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[str]]:
+def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
     if workers <= 1 or len(chunks) <= 1:
         layers = load_layers(manifest)
         for chunk in chunks:
@@ -228,7 +230,8 @@ def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[s
         yield from pool.map(check_chunk, chunks, [options] * len(chunks), [read] * len(chunks))
 
 
-def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions, address) -> Iterator[list[str]]:
+def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
+                 address) -> Iterator[list[tuple[str, dict]]]:
     """Check on a Dask cluster: the applications travel as dask-geopandas partitions (CHUNK rows each),
     every worker loads the layers from ``manifest`` once (the manifest must be readable at the same path on
     the workers), and partitions come back in input order, each journaled as it arrives."""
@@ -246,14 +249,15 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
     frame = table.frame.iloc[rows].copy()
     frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]
     partitions = dask_geopandas.from_geopandas(frame, chunksize=CHUNK, sort=False)
-    meta = pd.DataFrame({"line": pd.Series(dtype=object)})
+    meta = pd.DataFrame({"line": pd.Series(dtype=object), "row": pd.Series(dtype=object)})
     checked = partitions.map_partitions(_check_partition, str(manifest), options, read, str(table.path),
                                         table.conversion, meta=meta)
     client = address if isinstance(address, Client) else Client(address)
     try:
         futures = client.compute(checked.to_delayed())
         for future in futures:
-            yield future.result()["line"].tolist()
+            result = future.result()
+            yield list(zip(result["line"], result["row"]))
     finally:
         if client is not address:
             client.close()
@@ -263,7 +267,7 @@ _DASK_LAYERS: dict[str, LayerSet] = {}
 
 
 def _check_partition(part, manifest: str, options: Options, read: ReadOptions, path: str, conversion):
-    """Run on a Dask worker: one partition of applications → a frame of JSON lines, in order."""
+    """Run on a Dask worker: one partition of applications → a frame of journal lines and table rows, in order."""
     import pandas as pd
 
     if manifest not in _DASK_LAYERS:
@@ -273,8 +277,9 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
              for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
     results = applications_of(table, repair=read.repair)
     projects = {a.order: (str(r) if isinstance(r, Exception) else r) for a, (_, r) in zip(chunk, results)}
-    lines = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], projects) if chunk else []
-    return pd.DataFrame({"line": pd.array(lines, dtype=object)}, index=part.index)
+    records = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], projects) if chunk else []
+    return pd.DataFrame({"line": pd.array([line for line, _ in records], dtype=object),
+                         "row": pd.array([row for _, row in records], dtype=object)}, index=part.index)
 
 
 def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
@@ -356,25 +361,30 @@ HEADER = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in RULE_FIGURES for p
 
 
 def _table_rows(outdir: Path) -> dict[int, dict]:
-    """One flat results row per application, by order, streamed from the journal (reports are not kept)."""
+    """The results row of each application already in the journal, by order (when resuming)."""
     rows = {}
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
         for line in journal:
-            record = orjson.loads(line)
-            row = dict.fromkeys(HEADER, "")
-            row["id"] = record["id"]
-            if "error" in record:
-                row.update(verdict="error", error=record["error"])
-            else:
-                report = record["report"]
-                row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
-                for finding in report["findings"]:
-                    row[f"{finding['rule']}_status"] = finding["status"]
-                    figure = RULE_FIGURES.get(finding["rule"])
-                    if figure and figure in finding["measures"]:
-                        row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
-            rows[record["order"]] = row
+            row = _table_row(orjson.loads(line))
+            rows[row["order"]] = row
     return rows
+
+
+def _table_row(record: dict) -> dict:
+    """The flat results row (``HEADER`` columns, plus its order) of one journal record."""
+    row = dict.fromkeys(HEADER, "")
+    row.update(id=record["id"], order=record["order"])
+    if "error" in record:
+        row.update(verdict="error", error=record["error"])
+        return row
+    report = record["report"]
+    row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
+    for finding in report["findings"]:
+        row[f"{finding['rule']}_status"] = finding["status"]
+        figure = RULE_FIGURES.get(finding["rule"])
+        if figure and figure in finding["measures"]:
+            row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
+    return row
 
 
 def _write_tables(outdir: Path, applications: list[Application], rows: dict[int, dict], read: ReadOptions) -> None:
@@ -382,7 +392,7 @@ def _write_tables(outdir: Path, applications: list[Application], rows: dict[int,
     errors = [{"id": row["id"], "error": row["error"]} for row in ordered if row["verdict"] == "error"]
     write_atomic(outdir / "results.csv", _csv(HEADER, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    frame = gpd.GeoDataFrame(ordered, geometry=_footprints(applications, read), crs="EPSG:4490")
+    frame = gpd.GeoDataFrame(ordered, columns=HEADER, geometry=_footprints(applications, read), crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")
 
@@ -406,7 +416,7 @@ def _footprints(applications: list[Application], read: ReadOptions) -> list:
 
 def _csv(header, rows) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

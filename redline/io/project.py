@@ -241,6 +241,14 @@ def _validated(frame: gpd.GeoDataFrame, path: Path, *, repair: bool, max_vertice
     return geometries, repairs
 
 
+def _plainly_valid(geometries) -> np.ndarray:
+    """Which geometries pass every check of ``_checked`` (tested for the whole array at once)."""
+    polygonal = np.isin(shapely.get_type_id(geometries), [3, 6])  # Polygon, MultiPolygon
+    coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
+    finite = ~np.isin(np.arange(len(geometries)), owner[~np.isfinite(coordinates).all(axis=1)])
+    return polygonal & ~shapely.is_empty(geometries) & finite & shapely.is_valid(geometries)
+
+
 def _checked(geometry, label: str, *, repair: bool):
     """(geometry, problem or None, repair note or None) for one feature."""
     if geometry is None or geometry.is_empty:
@@ -299,7 +307,9 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     ids = [table.ids[row] for row in rows]
     source_crs = CRS.from_user_input(frame.crs)
     geometries = shapely.force_2d(frame.geometry.values)
-    checked = [_checked(g, f"application {i}", repair=repair) for g, i in zip(geometries, ids)]
+    sound = _plainly_valid(geometries)
+    checked = [(g, None, None) if fine else _checked(g, f"application {i}", repair=repair)
+               for g, i, fine in zip(geometries, ids, sound)]
     sizes = shapely.get_num_coordinates(geometries)
     ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)], dtype=bool)
     dense = densify(np.array([g for g, _, _ in checked], dtype=object)[ok], frame.crs)
@@ -307,6 +317,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
         dense = gpd.GeoSeries(dense, crs=frame.crs).to_crs(CGCS2000).values
     dense_iter = iter(dense)
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
+    names = frame[name_column].astype(str).tolist() if name_column else [None] * len(frame)
     results = []
     for position, (application, (geometry, problem, note), size) in enumerate(zip(ids, checked, sizes)):
         if problem or size > max_vertices:
@@ -314,8 +325,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
             results.append((application, GeometryError(f"{path}: {message}")))
             continue
         digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
-        name = str(frame[name_column].iloc[position]) if name_column else None
-        results.append((application, Project(path, digest, name, source_crs, 1, next(dense_iter),
+        results.append((application, Project(path, digest, names[position], source_crs, 1, next(dense_iter),
                                              (note,) if note else (), table.conversion)))
     return results
 
