@@ -202,27 +202,26 @@ def index(reports, output, manifest, lang, cdn, overwrite):
 @click.option("--max-bytes", default=20 * 1024 * 1024, show_default=True, help="Upload size limit.")
 @click.option("--cdn", is_flag=True, help="Maps link Leaflet from a CDN instead of inlining it.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes, each with its own copy of the layers (use the number of cores).")
+              help="Check processes, each with its own copy of the layers (use the number of cores); 1 checks in threads.")
 def serve(manifest, host, port, db, max_bytes, cdn, workers):
     """Serve the planner's page and the HTTP API (FastAPI on uvicorn); REDLINE_TOKEN sets a bearer token.
 
-    Example: redline serve --port 8000 --db results.sqlite   (then open http://127.0.0.1:8000/)
+    One event loop takes every request; with --workers N each check goes to the next free of N processes.
+
+    Example: redline serve --port 8000 --db results.sqlite --workers 2   (then open http://127.0.0.1:8000/)
     """
     import uvicorn
 
     from redline.service import SETTINGS, app_from_environment
 
     os.environ.update({SETTINGS["manifest"]: str(Path(manifest).resolve()), SETTINGS["db"]: str(Path(db).resolve()),
-                       SETTINGS["max_bytes"]: str(max_bytes), SETTINGS["cdn"]: "1" if cdn else ""})
+                       SETTINGS["max_bytes"]: str(max_bytes), SETTINGS["cdn"]: "1" if cdn else "",
+                       SETTINGS["check_processes"]: str(workers if workers > 1 else 0)})
     try:
         app = app_from_environment()  # fails here, once, with a clear message if the layers cannot be loaded
     except RedlineError as error:
         _fail(error)
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    else:
-        uvicorn.run("redline.service:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()

@@ -1,7 +1,9 @@
 """The HTTP front (FastAPI): planners upload a boundary, get the verdict, the figures and the map.
 
 It wires the library and computes nothing itself: ``read_project`` → ``check`` → reports. Layers are
-loaded once when the app is made; results are kept in an embedded SQLite database under unguessable
+loaded once when the app is made (and once in each check process: with ``check_processes``, one event
+loop takes every request and hands each check to the next free process, so no connection waits behind
+a busy one); results are kept in an embedded SQLite database under unguessable
 ids. Uploads are stored only under server-chosen names in a private temporary folder and removed after
 the check. Limits answer with the CLI's messages: 413 too large, 415 unknown format, 400 unreadable,
 422 invalid geometry or CRS, 504 over the time limit; 401 without the bearer token when one is set.
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import sqlite3
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +31,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from redline.errors import CRSError, GeometryError, LimitError, RedlineError
 from redline.io import read_project
-from redline.layers import LayerSet
+from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import CheckResult, Options, Report
 from redline.pipeline import check
 from redline.report.html import map_html
@@ -84,11 +89,26 @@ class Store:
 
 
 def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, limits: Limits = Limits(),
-               cdn: bool = False) -> FastAPI:
-    """The FastAPI app over ``layers`` (loaded once), storing results in ``db_path``."""
+               cdn: bool = False, check_processes: int = 0) -> FastAPI:
+    """The FastAPI app over ``layers`` (loaded once), storing results in ``db_path``.
+
+    ``check_processes``: run checks in that many worker processes (each loads the layers from the same
+    manifest once), else in threads of this process.
+    """
     store = Store(db_path)
     uploads = Path(tempfile.mkdtemp(prefix="redline-uploads-"))
-    app = FastAPI(title="redline", version=_version(), description=(
+    pool: list[ProcessPoolExecutor] = []
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        if check_processes:
+            pool.append(ProcessPoolExecutor(check_processes, initializer=_start_check_process,
+                                            initargs=(str(layers.manifest.path), str(db_path))))
+        yield
+        for executor in pool:
+            executor.shutdown(cancel_futures=True)
+
+    app = FastAPI(title="redline", version=_version(), lifespan=lifespan, description=(
         "Check project boundaries against protected layers. " + layers.manifest.disclaimer))
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -124,10 +144,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         path = uploads / f"{secrets.token_hex(16)}{suffix}"
         path.write_bytes(data)
         options = Options(national_major=national_major, activity=activity)
+        arguments = (path, file.filename or "upload", options, crs, lang, limits)
+        work = (asyncio.get_running_loop().run_in_executor(pool[0], _run_in_check_process, *arguments) if pool
+                else asyncio.to_thread(_run, *arguments, layers, store))
         try:
-            body = await asyncio.wait_for(
-                asyncio.to_thread(_run, path, file.filename or "upload", layers, options, crs, lang, limits, store),
-                timeout=limits.seconds)
+            body = await asyncio.wait_for(work, timeout=limits.seconds)
         except asyncio.TimeoutError:
             raise HTTPException(504, f"{file.filename!s}: the check took over {limits.seconds:g} s") from None
         except RedlineError as error:
@@ -162,26 +183,34 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
 
 SETTINGS = {"manifest": "REDLINE_MANIFEST", "db": "REDLINE_DB", "max_bytes": "REDLINE_MAX_BYTES", "cdn": "REDLINE_CDN",
-            "token": "REDLINE_TOKEN"}
-"""Environment variables that configure ``app_from_environment`` (one app per uvicorn worker)."""
+            "token": "REDLINE_TOKEN", "check_processes": "REDLINE_CHECK_PROCESSES"}
+"""Environment variables that configure ``app_from_environment``."""
 
 
 def app_from_environment() -> FastAPI:
-    """The app configured from ``SETTINGS`` environment variables, with the layers loaded once per process."""
-    import os
-
-    from redline.layers import DEFAULT_MANIFEST, load_layers
-
+    """The app configured from ``SETTINGS`` environment variables, e.g. for ``uvicorn --factory``."""
     environment = {key: os.environ.get(name) for key, name in SETTINGS.items()}
     limits = Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes))
     return create_app(load_layers(environment["manifest"] or DEFAULT_MANIFEST),
                       db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
-                      limits=limits, cdn=bool(environment["cdn"]))
+                      limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 0))
 
 
-def _run(path: Path, filename: str, layers: LayerSet, options: Options, crs: str | None, lang: str, limits: Limits,
+_CHECK_PROCESS: dict = {}
+"""In a check process: its layers and store."""
+
+
+def _start_check_process(manifest: str, db_path: str) -> None:
+    _CHECK_PROCESS.update(layers=load_layers(manifest), store=Store(Path(db_path)))
+
+
+def _run_in_check_process(*arguments) -> str:
+    return _run(*arguments, _CHECK_PROCESS["layers"], _CHECK_PROCESS["store"])
+
+
+def _run(path: Path, filename: str, options: Options, crs: str | None, lang: str, limits: Limits, layers: LayerSet,
          store: Store) -> str:
-    """Read, check and store one upload (in a worker thread, off the event loop); the response body."""
+    """Read, check and store one upload (off the event loop: a thread or a check process); the response body."""
     project = read_project(path, crs=crs or None, max_bytes=limits.max_bytes, max_vertices=limits.max_vertices)
     result = check(project, layers, options=options)
     report = result.report.to_dict()
