@@ -29,10 +29,11 @@ def free_port() -> int:
 class Server:
     """``redline serve`` in a subprocess; stops on exit."""
 
-    def __init__(self, db: Path, **env):
+    def __init__(self, db: Path, *, workers: int = 1, **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "redline.cli", "serve", "--port", str(self.port), "--db", str(db)]
+        command = [sys.executable, "-m", "redline.cli", "serve", "--port", str(self.port), "--db", str(db),
+                   "--workers", str(workers)]
         self.process = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -57,7 +58,8 @@ def database(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(database):
-    running = Server(database)
+    """Checks run in 2 check processes here (the other tests' servers check in threads)."""
+    running = Server(database, workers=2)
     yield running
     running.stop()
 
