@@ -1,5 +1,7 @@
 """Synthetic permit applications across Tianjin, for the batch benchmark and tests (deterministic in ``seed``).
 
+Run ``python -m benchmarks.applications N OUT.parquet`` to write N of them as GeoParquet.
+
 Each application is a star-shaped simple polygon (so always valid) around a random point inside the
 shipped Tianjin outline: area log-uniform between 0.5 ha and 5 km², 5 to 300 vertices, radius varying
 ±20 % around the circle of that area. Being spread over the city, a realistic share touches each layer.
@@ -7,6 +9,7 @@ shipped Tianjin outline: area log-uniform between 0.5 ha and 5 km², 5 to 300 ve
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,3 +42,7 @@ def make_applications(count: int, *, seed: int = 2024) -> gpd.GeoDataFrame:
         polygons.append(shapely.Polygon(np.column_stack([x, y])))
     ids = [f"A{number:06d}" for number in range(count)]
     return gpd.GeoDataFrame({"id": ids, "name": ids}, geometry=polygons, crs="EPSG:4490")
+
+
+if __name__ == "__main__":
+    make_applications(int(sys.argv[1])).to_parquet(sys.argv[2])

@@ -1,8 +1,11 @@
 """Benchmark batch checks (a benchmark, not a test) on synthetic applications across Tianjin.
 
 Prints, on the same data in one process:
-(a) redline's batch path end to end (read → check → results written), for N and N/10 applications,
-    with throughput, the N : N/10 time ratio and the peak memory (RSS of this process and its workers);
+(a) redline's batch path end to end (read → check → results written), for N/10 and N applications,
+    with throughput, the N : N/10 time ratio and the peak memory: the largest sum, sampled every 0.1 s,
+    of the proportional set size (PSS: memory shared by forked workers counted once) of this process and
+    its worker processes together (run first, so this process holds nothing of (b) and (c) yet; the
+    applications are generated in a subprocess);
 (b) the naive baseline, ``geopandas.overlay`` with each polygon layer plus areas in the same equal-area
     CRS, against redline's vectorised engine on the same layer, per layer, on a subset of SUBSET
     applications (both edge-densified to 20 m), with the throughput ratio and the largest relative area
@@ -22,9 +25,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,21 +47,56 @@ SUBSET = 2_000
 WORKERS = int(os.environ.get("REDLINE_BENCH_WORKERS", "2"))
 
 
-def peak_rss_mib() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+class PeakMemory(threading.Thread):
+    """Samples the PSS of this process plus all its descendants every 0.1 s; ``peak_mib``."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak_mib, self.running = 0.0, True
+
+    def run(self):
+        while self.running:
+            self.peak_mib = max(self.peak_mib, sum(map(_pss_mib, _tree(os.getpid()))))
+            time.sleep(0.1)
+
+    def stop(self) -> float:
+        self.running = False
+        self.join()
+        return self.peak_mib
 
 
-def batch_run(count: int, folder: Path) -> float:
+def _tree(pid: int) -> list[int]:
+    try:
+        children = [int(c) for task in os.listdir(f"/proc/{pid}/task")
+                    for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    except OSError:
+        return [pid]
+    return [pid] + [p for child in children for p in _tree(child)]
+
+
+def _pss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
+def batch_run(count: int, folder: Path) -> tuple[float, float]:
+    """(seconds, peak MiB of this process and its workers) of one batch of ``count`` applications."""
     path = folder / f"apps-{count}.parquet"
-    make_applications(count).to_parquet(path)
+    subprocess.run([sys.executable, "-m", "benchmarks.applications", str(count), str(path)], check=True,
+                   cwd=Path(__file__).resolve().parents[1])
+    memory = PeakMemory()
+    memory.start()
     start = time.perf_counter()
     summary = run_batch([path], folder / f"out-{count}", manifest=DEFAULT_MANIFEST, workers=WORKERS)
     seconds = time.perf_counter() - start
+    peak = memory.stop()
     print(f"(a) redline batch, {count:,} applications, {WORKERS} workers: {seconds:.1f} s end to end, "
-          f"{count / seconds:,.0f} applications/s; verdicts {summary.verdicts}, errors {summary.errors}")
-    return seconds
+          f"{count / seconds:,.0f} applications/s; peak memory {peak:,.0f} MiB; verdicts {summary.verdicts}, "
+          f"errors {summary.errors}")
+    return seconds, peak
 
 
 def subset_applications(count: int) -> gpd.GeoDataFrame:
@@ -162,6 +201,9 @@ def main() -> None:
     parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
     arguments = parser.parse_args()
     count = arguments.count
+    with tempfile.TemporaryDirectory() as folder:
+        (small, _), (large, peak) = batch_run(count // 10, Path(folder)), batch_run(count, Path(folder))
+    print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak:,.0f} MiB")
     layers = load_layers(DEFAULT_MANIFEST)
     dense = subset_applications(SUBSET)
     measured = per_layer(layers, dense)
@@ -170,10 +212,6 @@ def main() -> None:
             postgis(database, layers, dense, measured)
     else:
         print("(c) PostGIS: skipped (no --postgis URL|start)")
-    with tempfile.TemporaryDirectory() as folder:
-        small = batch_run(count // 10, Path(folder))
-        large = batch_run(count, Path(folder))
-    print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak_rss_mib():,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,19 @@ The tables (``results.csv``, ``results.gpkg``, ``errors.csv``) are written atomi
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import dataclasses
 import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -118,13 +122,37 @@ def _table(path: str, read: ReadOptions) -> FeatureTable:
     return _TABLES[key]
 
 
-def _load_worker(manifest) -> None:
-    global _WORKER_LAYERS
-    _WORKER_LAYERS = load_layers(manifest)
+def _release_memory() -> None:
+    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
+    long-running worker does not grow by allocator fragmentation."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
-def _projects(chunk: list[Application], read: ReadOptions) -> dict[int, Project | str]:
-    """Each application's project, or the error reading it, by order."""
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
+    _LIBC.malloc_trim  # only glibc has it: AttributeError elsewhere
+except (OSError, AttributeError):
+    _LIBC = None
+
+
+def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, FeatureTable]:
+    """The chunk's rows of each multi-feature input, as small tables in chunk order: what a worker needs
+    of the inputs (the parent reads each input once; workers never hold a whole table)."""
+    rows: dict[str, list[int]] = {}
+    for application in chunk:
+        if application.row is not None:
+            rows.setdefault(application.source, []).append(application.row)
+    tables = {}
+    for source, numbers in rows.items():
+        table = _table(source, read)
+        tables[source] = FeatureTable(table.path, table.frame.iloc[numbers].reset_index(drop=True),
+                                      [table.ids[row] for row in numbers], table.conversion)
+    return tables
+
+
+def _projects(chunk: list[Application], read: ReadOptions, tables: dict[str, FeatureTable]) -> dict[int, Project | str]:
+    """Each application's project, or the error reading it, by order; ``tables`` from ``chunk_tables``."""
     projects: dict[int, Project | str] = {}
     by_table: dict[str, list[Application]] = {}
     for application in chunk:
@@ -137,18 +165,18 @@ def _projects(chunk: list[Application], read: ReadOptions) -> dict[int, Project 
         else:
             by_table.setdefault(application.source, []).append(application)
     for source, members in by_table.items():
-        results = applications_of(_table(source, read), [a.row for a in members], repair=read.repair)
+        results = applications_of(tables[source], repair=read.repair)
         for application, (_, result) in zip(members, results):
             projects[application.order] = str(result) if isinstance(result, Exception) else result
     return projects
 
 
-def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None,
-                projects: dict[int, Project | str] | None = None) -> list[tuple[str, dict]]:
+def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, tables: dict[str, FeatureTable],
+                layers: LayerSet | None = None) -> list[tuple[str, dict]]:
     """A chunk of applications, in order: each one's journal line (JSON: its full report and id, or its
     error) and its results-table row."""
     layers = layers or _WORKER_LAYERS
-    projects = projects if projects is not None else _projects(chunk, read)
+    projects = _projects(chunk, read, tables)
     ready, lines = [], {}
     for application in chunk:
         project = projects[application.order]
@@ -178,7 +206,9 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, l
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.report.to_dict()}
-    return [(compact_json(lines[a.order]), _table_row(lines[a.order])) for a in chunk]
+    records = [(compact_json(lines[a.order]), _table_row(lines[a.order])) for a in chunk]
+    _release_memory()
+    return records
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
@@ -221,13 +251,22 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
 
 
 def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
+    """Checked chunks in order. The layers are loaded once, here; forked workers share them (copy-on-write)."""
+    global _WORKER_LAYERS
+    layers = load_layers(manifest)
     if workers <= 1 or len(chunks) <= 1:
-        layers = load_layers(manifest)
         for chunk in chunks:
-            yield check_chunk(chunk, options, read, layers)
+            yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers)
         return
-    with ProcessPoolExecutor(workers, initializer=_load_worker, initargs=(manifest,)) as pool:
-        yield from pool.map(check_chunk, chunks, [options] * len(chunks), [read] * len(chunks))
+    _WORKER_LAYERS = layers
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque = deque()
+        for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
+            pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
@@ -275,9 +314,7 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
     chunk = [Application(int(order), application_id, path, row)
              for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
-    results = applications_of(table, repair=read.repair)
-    projects = {a.order: (str(r) if isinstance(r, Exception) else r) for a, (_, r) in zip(chunk, results)}
-    records = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], projects) if chunk else []
+    records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest]) if chunk else []
     return pd.DataFrame({"line": pd.array([line for line, _ in records], dtype=object),
                          "row": pd.array([row for _, row in records], dtype=object)}, index=part.index)
 
@@ -299,7 +336,7 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
     entries = []
     for start in range(0, len(applications), CHUNK):
         chunk = applications[start:start + CHUNK]
-        projects = _projects(chunk, read)
+        projects = _projects(chunk, read, chunk_tables(chunk, read))
         ready = [(a, projects[a.order]) for a in chunk if not isinstance(projects[a.order], str)]
         inside = []
         for application, project in ready:

@@ -64,10 +64,10 @@ def footprint_areas_m2(footprints, equal_area: EqualArea) -> np.ndarray:
 def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea, *, areas_m2=None) -> list[Overlap]:
     """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint).
 
-    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``).
+    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``), else a
+    footprint inside a piece is measured here.
     """
     footprints = _prepared(footprints)
-    areas_m2 = footprint_areas_m2(footprints, equal_area) if areas_m2 is None else areas_m2
     own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
     shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
     return _overlaps(layer, "m2", len(footprints), shared, own)
@@ -216,7 +216,6 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
     for the rectangle) and each part, densified, is measured.
     """
     footprints = np.asarray(footprints, dtype=object)
-    areas_m2 = footprint_areas_m2(footprints, equal_area) if areas_m2 is None else areas_m2
     height, width = layer.classes.shape
     zones, cells, parts, whole = [], [], [], []
     west, south, east, north = shapely.bounds(footprints).T
@@ -237,7 +236,7 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
                     parts.append(shapely.clip_by_rect(footprints[zone], *layer.pixel_bounds[row * width + col]))
                     whole.append(False)
     zones, cells, whole = np.array(zones, dtype=int), np.array(cells, dtype=int), np.array(whole, dtype=bool)
-    areas = _measured(np.array(parts, dtype=object), whole, areas_m2[zones] if len(zones) else np.zeros(0),
+    areas = _measured(np.array(parts, dtype=object), whole, areas_m2[zones] if areas_m2 is not None else None,
                       lambda shapes: equal_area.area_m2(densify(shapes, CGCS2000)))
     values = layer.classes.ravel().astype(int)[cells]
     keep = (values != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
