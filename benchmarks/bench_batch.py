@@ -2,7 +2,7 @@
 
 Prints, on the same data in one process:
 (a) redline's batch path end to end (read → check → results written), for N/10 and N applications,
-    with throughput, the N : N/10 time ratio and the peak memory: the largest sum, sampled every 0.1 s,
+    with throughput, the N : N/10 time ratio and the peak memory: the largest sum, sampled every second,
     of the proportional set size (PSS: memory shared by forked workers counted once) of this process and
     its worker processes together (run first, so this process holds nothing of (b) and (c) yet; the
     applications are generated in a subprocess);
@@ -48,7 +48,7 @@ WORKERS = int(os.environ.get("REDLINE_BENCH_WORKERS", "2"))
 
 
 class PeakMemory(threading.Thread):
-    """Samples the PSS of this process plus all its descendants every 0.1 s; ``peak_mib``."""
+    """Samples the PSS of this process plus all its descendants every second; ``peak_mib``."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -57,7 +57,7 @@ class PeakMemory(threading.Thread):
     def run(self):
         while self.running:
             self.peak_mib = max(self.peak_mib, sum(map(_pss_mib, _tree(os.getpid()))))
-            time.sleep(0.1)
+            time.sleep(1.0)
 
     def stop(self) -> float:
         self.running = False

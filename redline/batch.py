@@ -36,6 +36,7 @@ import geopandas as gpd
 import orjson
 import shapely
 
+from redline.crs import CGCS2000
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, ensure_in_region, read_feature_table, read_project
 from redline.io.files import atomic_path, write_atomic
@@ -239,13 +240,13 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             journal.write("".join(line + "\n" for line, _ in records))
             journal.flush()
             os.fsync(journal.fileno())
-            rows.update((row["order"], row) for _, row in records)
+            rows.update(row for _, row in records)
             finished += len(records)
             progress(finished, len(applications))
     _write_tables(outdir, applications, rows, read)
     verdicts: dict[str, int] = {}
-    for row in rows.values():
-        verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
+    for values in rows.values():
+        verdicts[values[1]] = verdicts.get(values[1], 0) + 1
     return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
                    time.monotonic() - started)
 
@@ -397,46 +398,46 @@ def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) ->
 HEADER = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in RULE_FIGURES for part in ("status", RULE_FIGURES[rule])]
 
 
-def _table_rows(outdir: Path) -> dict[int, dict]:
+def _table_rows(outdir: Path) -> dict[int, tuple]:
     """The results row of each application already in the journal, by order (when resuming)."""
-    rows = {}
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
-        for line in journal:
-            row = _table_row(orjson.loads(line))
-            rows[row["order"]] = row
-    return rows
+        return dict(_table_row(orjson.loads(line)) for line in journal)
 
 
-def _table_row(record: dict) -> dict:
-    """The flat results row (``HEADER`` columns, plus its order) of one journal record."""
+def _table_row(record: dict) -> tuple[int, tuple]:
+    """The order and the flat results row (values in ``HEADER`` order; a tuple, as a batch holds many) of
+    one journal record."""
     row = dict.fromkeys(HEADER, "")
-    row.update(id=record["id"], order=record["order"])
+    row["id"] = record["id"]
     if "error" in record:
         row.update(verdict="error", error=record["error"])
-        return row
+        return record["order"], tuple(row.values())
     report = record["report"]
     row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3))
     for finding in report["findings"]:
-        row[f"{finding['rule']}_status"] = finding["status"]
         figure = RULE_FIGURES.get(finding["rule"])
-        if figure and figure in finding["measures"]:
+        if figure is None:  # a rule without a column: its status is in reports.jsonl only
+            continue
+        row[f"{finding['rule']}_status"] = finding["status"]
+        if figure in finding["measures"]:
             row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
-    return row
+    return record["order"], tuple(row.values())
 
 
-def _write_tables(outdir: Path, applications: list[Application], rows: dict[int, dict], read: ReadOptions) -> None:
+def _write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions) -> None:
     ordered = [rows[application.order] for application in applications]
-    errors = [{"id": row["id"], "error": row["error"]} for row in ordered if row["verdict"] == "error"]
+    errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
     write_atomic(outdir / "results.csv", _csv(HEADER, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    frame = gpd.GeoDataFrame(ordered, columns=HEADER, geometry=_footprints(applications, read), crs="EPSG:4490")
+    columns = dict(zip(HEADER, map(list, zip(*ordered)))) if ordered else dict.fromkeys(HEADER, [])
+    frame = gpd.GeoDataFrame(columns, geometry=_footprints(applications, read), crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")
 
 
 def _footprints(applications: list[Application], read: ReadOptions) -> list:
     """Each application's boundary as drawn (not densified), in CGCS2000, for results.gpkg; None if unreadable."""
-    tables = {source: _table(source, read).frame.geometry.to_crs(4490).values
+    tables = {source: _in_cgcs2000(_table(source, read).frame.geometry).values
               for source in {a.source for a in applications if a.row is not None}}
     geometries = []
     for application in applications:
@@ -451,10 +452,14 @@ def _footprints(applications: list[Application], read: ReadOptions) -> list:
     return geometries
 
 
+def _in_cgcs2000(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
+    return geometries if geometries.crs is not None and geometries.crs.equals(CGCS2000) else geometries.to_crs(CGCS2000)
+
+
 def _csv(header, rows) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
 
