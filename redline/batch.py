@@ -42,7 +42,7 @@ from redline.io import FeatureTable, Project, applications_of, ensure_in_region,
 from redline.io.files import atomic_path, write_atomic
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
-from redline.pipeline import check_many
+from redline.pipeline import check_each, check_many
 from redline.report.json import compact_json
 
 log = logging.getLogger(__name__)
@@ -190,16 +190,7 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
         except RedlineError as error:
             lines[application.order] = {"id": application.id, "order": application.order, "error": str(error)}
     if ready:
-        try:
-            results = check_many([p for _, p in ready], layers, options=options, with_geometry=False)
-        except Exception as error:  # one bad geometry must not sink its chunk: retry one by one
-            log.warning("chunk failed (%s); checking its applications one by one", error)
-            results = []
-            for _, project in ready:
-                try:
-                    results.append(check_many([project], layers, options=options, with_geometry=False)[0])
-                except Exception as single:  # noqa: BLE001 - recorded as this application's error
-                    results.append(single)
+        results = check_each([p for _, p in ready], layers, options=options, with_geometry=False)
         for (application, _), result in zip(ready, results):
             if isinstance(result, Exception):
                 lines[application.order] = {"id": application.id, "order": application.order,

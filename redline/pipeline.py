@@ -32,6 +32,26 @@ def check(project: Project | str, layers: LayerSet, *, options: Options = Option
     return check_many([project], layers, options=options)[0]
 
 
+def check_each(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
+               with_geometry: bool = True) -> list[CheckResult | Exception]:
+    """``check_many``, but a project that makes it fail is that project's exception, never the others'.
+
+    The projects are checked together; if that fails, one by one (a failure here is a bug or a geometry
+    GEOS cannot handle, kept as the project's result so a batch or a server goes on).
+    """
+    try:
+        return list(check_many(projects, layers, options=options, with_geometry=with_geometry))
+    except Exception as error:  # noqa: BLE001 - retried one by one just below
+        log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
+    results: list[CheckResult | Exception] = []
+    for project in projects:
+        try:
+            results.append(check_many([project], layers, options=options, with_geometry=with_geometry)[0])
+        except Exception as single:  # noqa: BLE001 - this project's result
+            results.append(single)
+    return results
+
+
 def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
                with_geometry: bool = True) -> list[CheckResult]:
     """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised).

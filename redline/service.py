@@ -1,24 +1,27 @@
 """The HTTP front (FastAPI): planners upload a boundary, get the verdict, the figures and the map.
 
 It wires the library and computes nothing itself: ``read_project`` → ``check`` → reports. Layers are
-loaded once when the app is made (and once in each check process: with ``check_processes``, one event
-loop takes every request and hands each check to the next free process, so no connection waits behind
-a busy one); results are kept in an embedded SQLite database under unguessable
-ids. Uploads are stored only under server-chosen names in a private temporary folder and removed after
-the check. Limits answer with the CLI's messages: 413 too large, 415 unknown format, 400 unreadable,
-422 invalid geometry or CRS, 504 over the time limit; 401 without the bearer token when one is set.
+loaded once when the app is made; check processes are forked from it at start-up and share them. One
+event loop takes every request and hands each check to the next free check process (or a thread), so
+no connection waits behind a busy process. Results are kept in an embedded SQLite database under
+unguessable ids. Uploads are stored only under server-chosen names in a private temporary folder and
+removed after the check. Limits answer with the CLI's messages: 413 too large, 415 unknown format, 400
+unreadable, 422 invalid geometry or CRS, 504 over the time limit; 401 without the bearer token when one
+is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import multiprocessing
 import os
 import secrets
 import sqlite3
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -97,16 +100,20 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     """
     store = Store(db_path)
     uploads = Path(tempfile.mkdtemp(prefix="redline-uploads-"))
-    pool: list[ProcessPoolExecutor] = []
+    executors: list = []
 
     @asynccontextmanager
     async def lifespan(_app):
-        if check_processes:
-            pool.append(ProcessPoolExecutor(check_processes, initializer=_start_check_process,
-                                            initargs=(str(layers.manifest.path), str(db_path))))
+        if check_processes:  # forked now, before serving: they share the layers already loaded here
+            _CHECK_PROCESS.update(layers=layers, db_path=db_path)
+            executor = ProcessPoolExecutor(check_processes, mp_context=multiprocessing.get_context("fork"))
+            await asyncio.get_running_loop().run_in_executor(executor, os.getpid)  # starts every process
+            executors.append((executor, _check_in_check_process))
+        else:
+            executor = ThreadPoolExecutor(4)
+            executors.append((executor, functools.partial(check_upload, layers=layers, store=store)))
         yield
-        for executor in pool:
-            executor.shutdown(cancel_futures=True)
+        executor.shutdown(cancel_futures=True)
 
     app = FastAPI(title="redline", version=_version(), lifespan=lifespan, description=(
         "Check project boundaries against protected layers. " + layers.manifest.disclaimer))
@@ -144,11 +151,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         path = uploads / f"{secrets.token_hex(16)}{suffix}"
         path.write_bytes(data)
         options = Options(national_major=national_major, activity=activity)
-        arguments = (path, file.filename or "upload", options, crs, lang, limits)
-        work = (asyncio.get_running_loop().run_in_executor(pool[0], _run_in_check_process, *arguments) if pool
-                else asyncio.to_thread(_run, *arguments, layers, store))
+        upload = Upload(path, file.filename or "upload", options, crs, lang, limits)
         try:
-            body = await asyncio.wait_for(work, timeout=limits.seconds)
+            executor, work = executors[0]
+            body = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(executor, work, upload),
+                                          timeout=limits.seconds)
         except asyncio.TimeoutError:
             raise HTTPException(504, f"{file.filename!s}: the check took over {limits.seconds:g} s") from None
         except RedlineError as error:
@@ -196,27 +203,37 @@ def app_from_environment() -> FastAPI:
                       limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 0))
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One upload to check: where it was saved, the name the client gave it, and the request's options."""
+
+    path: Path
+    filename: str
+    options: Options
+    crs: str | None
+    lang: str
+    limits: Limits
+
+
 _CHECK_PROCESS: dict = {}
-"""In a check process: its layers and store."""
+"""The layers and the database path the check processes inherit when forked; each opens its own store."""
 
 
-def _start_check_process(manifest: str, db_path: str) -> None:
-    _CHECK_PROCESS.update(layers=load_layers(manifest), store=Store(Path(db_path)))
+def _check_in_check_process(upload: Upload) -> str:
+    if "store" not in _CHECK_PROCESS:
+        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
+    return check_upload(upload, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
-def _run_in_check_process(*arguments) -> str:
-    return _run(*arguments, _CHECK_PROCESS["layers"], _CHECK_PROCESS["store"])
-
-
-def _run(path: Path, filename: str, options: Options, crs: str | None, lang: str, limits: Limits, layers: LayerSet,
-         store: Store) -> str:
-    """Read, check and store one upload (off the event loop: a thread or a check process); the response body."""
-    project = read_project(path, crs=crs or None, max_bytes=limits.max_bytes, max_vertices=limits.max_vertices)
-    result = check(project, layers, options=options)
+def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
+    """Read, check and store one upload (off the event loop); the response body: the report with its id."""
+    project = read_project(upload.path, crs=upload.crs or None, max_bytes=upload.limits.max_bytes,
+                           max_vertices=upload.limits.max_vertices)
+    result = check(project, layers, options=upload.options)
     report = result.report.to_dict()
-    report["project"]["file"] = filename
+    report["project"]["file"] = upload.filename
     text = compact_json(report)
-    check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), lang)
+    check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 
