@@ -1,7 +1,7 @@
 """Benchmark batch checks (a benchmark, not a test) on synthetic applications across Tianjin.
 
 Prints, on the same data in one process:
-(a) redline's batch path end to end (read → check → results written), for N/10 and N applications,
+(a) redline's batch path end to end (read → check → results written), for N and then N/10 applications,
     with throughput, the N : N/10 time ratio and the peak memory: the largest sum, sampled every second,
     of the proportional set size (PSS: memory shared by forked workers counted once) of this process and
     its worker processes together (run first, so this process holds nothing of (b) and (c) yet; the
@@ -202,7 +202,7 @@ def main() -> None:
     arguments = parser.parse_args()
     count = arguments.count
     with tempfile.TemporaryDirectory() as folder:
-        (small, _), (large, peak) = batch_run(count // 10, Path(folder)), batch_run(count, Path(folder))
+        (large, peak), (small, _) = batch_run(count, Path(folder)), batch_run(count // 10, Path(folder))
     print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak:,.0f} MiB")
     layers = load_layers(DEFAULT_MANIFEST)
     dense = subset_applications(SUBSET)

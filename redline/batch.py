@@ -251,14 +251,18 @@ def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[t
             yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers)
         return
     _WORKER_LAYERS = layers
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending: deque = deque()
-        for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
-            pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
-            if len(pending) >= 2 * workers:
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque = deque()
+            for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
+                pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:  # the tables are written next: without the layers
+        _WORKER_LAYERS = layers = None
+        _release_memory()
 
 
 def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
