@@ -220,16 +220,17 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
     zones, cells, parts, whole = [], [], [], []
     west, south, east, north = shapely.bounds(footprints).T
     (left, top), (right, bottom) = ~layer.transform @ (west, north), ~layer.transform @ (east, south)
-    first_rows = np.clip(np.floor(np.minimum(top, bottom)), 0, height).astype(int)
-    end_rows = np.clip(np.ceil(np.maximum(top, bottom)), 0, height).astype(int)
-    first_cols, end_cols = np.clip(np.floor(left), 0, width).astype(int), np.clip(np.ceil(right), 0, width).astype(int)
+    first_rows, end_rows = np.floor(np.minimum(top, bottom)), np.ceil(np.maximum(top, bottom))
+    first_cols, end_cols = np.floor(left), np.ceil(right)
+    within_one = (end_rows - first_rows <= 1) & (end_cols - first_cols <= 1)  # and so inside the grid, if on it
+    first_rows, end_rows = np.clip(first_rows, 0, height).astype(int), np.clip(end_rows, 0, height).astype(int)
+    first_cols, end_cols = np.clip(first_cols, 0, width).astype(int), np.clip(end_cols, 0, width).astype(int)
     for zone in range(len(footprints)):
-        rows, cols = range(first_rows[zone], end_rows[zone]), range(first_cols[zone], end_cols[zone])
-        for row in rows:
-            for col in cols:
+        for row in range(first_rows[zone], end_rows[zone]):
+            for col in range(first_cols[zone], end_cols[zone]):
                 zones.append(zone)
                 cells.append(row * width + col)
-                if len(rows) == 1 and len(cols) == 1:
+                if within_one[zone]:
                     parts.append(footprints[zone])
                     whole.append(True)
                 else:

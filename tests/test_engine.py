@@ -1,5 +1,6 @@
 """Hand-computed overlay cases on synthetic layers, every rule with and without its exemptions."""
 
+import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
@@ -252,3 +253,16 @@ def test_landcover_areas_add_up_to_the_project(tianjin, tmp_path):
     landcover = result.report.context["landcover_m2"]
     assert len(landcover) >= 2
     assert sum(landcover.values()) == pytest.approx(result.report.project["area_m2"], rel=1e-6)
+
+
+def test_landcover_counts_only_what_lies_on_the_grid(tianjin):
+    """A footprint across the grid's west edge, within one pixel's width: only the half on the grid counts."""
+    from redline import engine
+    from redline.crs import CGCS2000, densify
+
+    grid = tianjin.layers["landcover"]
+    west, south = grid.pixel_bounds[:, 0].min(), grid.pixel_bounds[:, 1].min()
+    across = densify(np.array([shapely.box(west - 0.01, south + 1.01, west + 0.01, south + 1.03)]), CGCS2000)
+    areas = engine.overlay_raster(across, grid, tianjin.equal_area)[0]
+    assert sum(areas.values()) == pytest.approx(lonlat_rectangle_area_m2(west, south + 1.01, west + 0.01, south + 1.03),
+                                                rel=1e-6)
