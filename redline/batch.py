@@ -216,7 +216,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     outdir.mkdir(parents=True, exist_ok=True)
     read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
     applications = read_inputs(inputs, read)
-    fingerprint = _fingerprint(inputs, manifest, options, id_field, crs)
+    layers = load_layers(manifest)
+    fingerprint = _fingerprint(inputs, layers, options, id_field, crs)
     done = _resume(outdir, fingerprint, applications)
     rows = _table_rows(outdir) if done else {}
     todo = [a for a in applications if a.order not in done]
@@ -226,7 +227,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     progress(finished, len(applications))
     with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
         source = _dask_chunks(todo, manifest, options, read, dask_address) if dask_address is not None \
-            else _checked_chunks(chunks, manifest, options, read, workers)
+            else _checked_chunks(chunks, layers, options, read, workers)
+        del layers  # held by the local workers' generator only, which lets go before the tables are written
         for records in source:
             journal.write("".join(line + "\n" for line, _ in records))
             journal.flush()
@@ -242,10 +244,9 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
                    time.monotonic() - started)
 
 
-def _checked_chunks(chunks, manifest, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
-    """Checked chunks in order. The layers are loaded once, here; forked workers share them (copy-on-write)."""
+def _checked_chunks(chunks, layers: LayerSet, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
+    """Checked chunks in order; forked workers share this process's ``layers`` (copy-on-write)."""
     global _WORKER_LAYERS
-    layers = load_layers(manifest)
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers)
@@ -350,7 +351,9 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
     return len(entries)
 
 
-def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
+def _fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
+    """What makes a batch: its inputs' bytes, the manifest and every layer's data (PostGIS rows included),
+    the options."""
     digest = hashlib.sha256()
     for source in sorted(Path(p) for p in inputs):
         files = sorted(source.iterdir()) if source.is_dir() else [source]
@@ -359,7 +362,8 @@ def _fingerprint(inputs, manifest, options, id_field, crs) -> dict:
                 digest.update(path.name.encode())
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
     return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
-            "manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
+            "manifest": layers.manifest.sha256,
+            "layers": {spec.id: layers.data_sha256(spec) for spec in layers.manifest.layers.values()},
             "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs}
 
 

@@ -11,6 +11,7 @@ import tomllib
 
 import psycopg
 import pytest
+import tomli_w
 from click.testing import CliRunner
 
 from redline.cli import main
@@ -127,3 +128,26 @@ def _problem(manifest) -> str:
     with pytest.raises(ManifestError) as caught:  # the only layer fails, so the set cannot load
         load_layers(manifest)
     return str(caught.value)
+
+
+def test_a_batch_is_bound_to_the_rows_it_was_checked_against(database, tmp_path):
+    """A live table (no sha256 in the manifest) that changes between runs makes it a different batch."""
+    from redline.batch import run_batch
+    from redline.errors import RedlineError
+
+    manifest = tmp_path / "live.toml"
+    publish_layers(DEFAULT_MANIFEST, database, manifest, schema="live")
+    data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    for entry in data["layers"].values():
+        if "database" in entry:
+            del entry["sha256"]
+    manifest.write_text(tomli_w.dumps(data), encoding="utf-8")
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for sample in SAMPLES[:2]:
+        shutil.copy(sample, inputs / sample.name)
+    assert run_batch([inputs], tmp_path / "out", manifest=manifest).total == 2
+    with psycopg.connect(database) as connection:
+        connection.execute("UPDATE live.sea SET geom = ST_Buffer(geom, 0.001)")
+    with pytest.raises(RedlineError, match="different batch"):
+        run_batch([inputs], tmp_path / "out", manifest=manifest)
