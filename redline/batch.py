@@ -445,7 +445,7 @@ def _footprints(applications: list[Application], read: ReadOptions) -> list:
             continue
         try:
             project = read_project(application.source, crs=read.crs, encoding=read.encoding, repair=read.repair)
-            geometries.append(shapely.union_all(project.source.to_crs(4490).geometry.values))
+            geometries.append(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values))
         except RedlineError:
             geometries.append(None)
     return geometries

@@ -103,7 +103,7 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
     """
     try:
         project = read_project(source, crs=crs, layer=source_layer, encoding=encoding, repair=repair)
-        frame = project.source if to_crs is None else project.source.to_crs(to_crs)
+        frame = project.source.to_frame() if to_crs is None else project.source.to_frame().to_crs(to_crs)
         with atomic_path(target, overwrite=overwrite) as temporary:
             if Path(target).suffix.lower() == ".txt":
                 temporary.write_text(write_txt(frame, Path(target)), encoding="utf-8")

@@ -96,7 +96,7 @@ def test_convert_txt_round_trip_keeps_the_geometry(tmp_path):
     assert invoke("convert", source, tmp_path / "out.txt").exit_code == 0
     original, again = read_project(source), read_project(tmp_path / "out.txt")
     assert again.source_crs == original.source_crs and again.parcels == original.parcels == 2
-    for before, after in zip(original.source.geometry, again.source.geometry):
+    for before, after in zip(original.source.geometries, again.source.geometries):
         assert shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=1e-4)
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -38,6 +40,27 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 @dataclass(frozen=True)
+class Features:
+    """Features as read: their attributes (no geometry column), shapely geometries and CRS (None if unstated).
+
+    Kept apart rather than as a GeoDataFrame, whose construction costs more than reading a small upload.
+    """
+
+    attributes: pd.DataFrame
+    geometries: np.ndarray
+    crs: CRS | None
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> Features:
+        return cls(pd.DataFrame(frame.drop(columns=frame.geometry.name)), np.asarray(frame.geometry.values, dtype=object),
+                   CRS.from_user_input(frame.crs) if frame.crs is not None else None)
+
+    def to_frame(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(self.attributes, geometry=gpd.GeoSeries(self.geometries, index=self.attributes.index,
+                                                                         crs=self.crs))
+
+
+@dataclass(frozen=True)
 class Project:
     """A project boundary: all parcels dissolved, in CGCS2000 lon/lat, edges densified to ≤ 20 m in the source CRS."""
 
@@ -49,7 +72,7 @@ class Project:
     geometry: object
     repairs: tuple[str, ...] = ()
     conversion: str | None = None
-    source: gpd.GeoDataFrame | None = None
+    source: Features | None = None
     """The parcels as read (validated, repaired, not densified), in ``source_crs``: for ``redline convert``."""
 
     def describe(self) -> dict:
@@ -74,34 +97,34 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
     """
     path = Path(path)
-    frame, conversion = _frame_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
-    geometries, repairs = _validated(frame, path, repair=repair, max_vertices=max_vertices)
-    source = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs))
-    geometries = densify(geometries, frame.crs)
-    if not frame.crs.equals(CGCS2000):
-        geometries = gpd.GeoSeries(geometries, crs=frame.crs).to_crs(CGCS2000).values
+    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
+    source = Features(features.attributes, geometries, features.crs)
+    geometries = densify(geometries, features.crs)
+    if not features.crs.equals(CGCS2000):
+        geometries = gpd.GeoSeries(geometries, crs=features.crs).to_crs(CGCS2000).values
     geometry = shapely.union_all(geometries)
-    name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in frame.columns), None)
-    name = str(frame[name_column].iloc[0]) if name_column else None
-    return Project(path, _sha256(path), name, CRS.from_user_input(frame.crs), len(frame), geometry,
-                   tuple(repairs), conversion, source)
+    attributes = features.attributes
+    name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes.columns), None)
+    name = str(attributes[name_column].iloc[0]) if name_column else None
+    return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source)
 
 
-def _frame_in_crs(path: Path, *, layer, encoding, crs, max_bytes):
+def _features_in_crs(path: Path, *, layer, encoding, crs, max_bytes) -> tuple[Features, str | None]:
     """The file's features with a trustworthy CRS, and the web-map conversion applied (or None)."""
-    frame = _read_frame(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    features = _read_features(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
     conversion = None
     if crs in WEB_MAP_CRS:
-        frame, conversion = _from_web_map(frame, path, crs)
+        features, conversion = _from_web_map(features, path, crs)
         crs = None
-    return _with_crs(frame, path, crs), conversion
+    return _with_crs(features, path, crs), conversion
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFrame:
+def _read_features(path: Path, *, layer, encoding, crs, max_bytes) -> Features:
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path")
     size = path.stat().st_size
@@ -112,13 +135,13 @@ def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFr
                          "split it or raise the limit")
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        return read_txt(path, encoding=encoding, crs=None if crs in WEB_MAP_CRS else crs)
+        return Features.of(read_txt(path, encoding=encoding, crs=None if crs in WEB_MAP_CRS else crs))
     if suffix == ".csv":
-        return read_csv(path, encoding=encoding)
+        return Features.of(read_csv(path, encoding=encoding))
     if suffix == ".dxf":
-        return read_dxf(path, layer=layer)
+        return Features.of(read_dxf(path, layer=layer))
     if suffix in (".parquet", ".geoparquet"):
-        return _gdal_or_arrow(path, lambda: gpd.read_parquet(path))
+        return Features.of(_gdal_or_arrow(path, lambda: gpd.read_parquet(path)))
     source = str(path)
     if suffix == ".kmz":
         check_xml(zipped_kml(path, check_zip(path)), source=str(path))
@@ -126,8 +149,9 @@ def _read_frame(path: Path, *, layer, encoding, crs, max_bytes) -> gpd.GeoDataFr
         source = f"/vsizip/{path.resolve()}/{_zipped_dataset(path, check_zip(path))}"
     elif _is_xml(path):
         check_xml(path.read_bytes(), source=str(path))
-    options = {"encoding": encoding} if encoding else {}
-    return _gdal_or_arrow(path, lambda: gpd.read_file(source, layer=layer, engine="pyogrio", **options))
+    meta, _, geometries, values = _gdal_or_arrow(path, lambda: pyogrio.raw.read(source, layer=layer, encoding=encoding))
+    return Features(pd.DataFrame(dict(zip(meta["fields"], values))), shapely.from_wkb(geometries),
+                    CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
 
 
 ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gml", ".fgb")
@@ -147,7 +171,7 @@ def _is_xml(path: Path) -> bool:
         return stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
-def _gdal_or_arrow(path: Path, read) -> gpd.GeoDataFrame:
+def _gdal_or_arrow(path: Path, read):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -160,40 +184,41 @@ def _gdal_or_arrow(path: Path, read) -> gpd.GeoDataFrame:
 WEB_MAP_CRS = ("gcj02", "bd09")
 
 
-def _from_web_map(frame: gpd.GeoDataFrame, path: Path, crs: str):
+def _from_web_map(features: Features, path: Path, crs: str):
     """Undo the GCJ-02 / BD-09 offset of lon/lat drawn on a Chinese web map; the result is WGS84."""
-    if frame.empty:
+    if not len(features.geometries):
         raise GeometryError(f"{path}: no features; the file holds no project boundary")
-    if not _looks_geographic(frame.total_bounds):
+    if not _looks_geographic(shapely.total_bounds(features.geometries)):
         raise CRSError(f"{path}: --crs {crs} needs longitude/latitude, but the coordinates are in metres")
     inverse = gcj02_to_wgs84 if crs == "gcj02" else bd09_to_wgs84
-    geometries = shapely.transform(frame.geometry.values, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
-    frame = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=list(geometries), crs=4326)
-    return frame, f"{crs.upper().replace('GCJ02', 'GCJ-02').replace('BD09', 'BD-09')} → EPSG:4326 (inversion residual < 1e-8 m)"
+    geometries = shapely.transform(features.geometries, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
+    label = crs.upper().replace("GCJ02", "GCJ-02").replace("BD09", "BD-09")
+    return Features(features.attributes, geometries, CRS.from_epsg(4326)), f"{label} → EPSG:4326 (inversion residual < 1e-8 m)"
 
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _with_crs(frame: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
-    if frame.empty:
+def _with_crs(features: Features, path: Path, crs) -> Features:
+    """``features`` labelled with ``crs`` when given (a label, not a transform), checked against their coordinates."""
+    if not len(features.geometries):
         raise GeometryError(f"{path}: no features; the file holds no project boundary")
     if crs is not None:
-        frame = frame.set_crs(CRS.from_user_input(crs), allow_override=True)
-    if frame.crs is None:
-        raise CRSError(f"{path} has no CRS. {suggest_crs(frame.total_bounds)}")
-    bounds = frame.total_bounds
-    if frame.crs.is_geographic and not _looks_geographic(bounds) and _looks_geographic(bounds[[1, 0, 3, 2]]):
+        features = Features(features.attributes, features.geometries, CRS.from_user_input(crs))
+    bounds = shapely.total_bounds(features.geometries)
+    if features.crs is None:
+        raise CRSError(f"{path} has no CRS. {suggest_crs(bounds)}")
+    if features.crs.is_geographic and not _looks_geographic(bounds) and _looks_geographic(bounds[[1, 0, 3, 2]]):
         raise GeometryError(f"{path}: latitude and longitude look swapped (x {bounds[0]:.4f}…{bounds[2]:.4f}, "
                             f"y {bounds[1]:.4f}…{bounds[3]:.4f}); write x = longitude, y = latitude")
-    if frame.crs.is_geographic and not _looks_geographic(bounds):
-        raise CRSError(f"{path} says {frame.crs.to_string()} (degrees) but its coordinates are in metres. "
+    if features.crs.is_geographic and not _looks_geographic(bounds):
+        raise CRSError(f"{path} says {features.crs.to_string()} (degrees) but its coordinates are in metres. "
                        f"{suggest_crs(bounds)}")
-    if frame.crs.is_projected and _looks_geographic(bounds):
-        raise CRSError(f"{path} says {frame.crs.to_string()} (metres) but its coordinates look like degrees; "
+    if features.crs.is_projected and _looks_geographic(bounds):
+        raise CRSError(f"{path} says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
                        "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
-    return frame
+    return features
 
 
 def _looks_geographic(bounds) -> bool:
@@ -222,15 +247,15 @@ def suggest_crs(bounds) -> str:
     return "Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
 
 
-def _validated(frame: gpd.GeoDataFrame, path: Path, *, repair: bool, max_vertices: int):
-    geometries = shapely.force_2d(frame.geometry.values)
+def _validated(features: Features, path: Path, *, repair: bool, max_vertices: int):
+    geometries = shapely.force_2d(features.geometries)
     problems, repairs = [], []
     total = int(shapely.get_num_coordinates(geometries).sum())
     if total > max_vertices:
         raise LimitError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
                          "simplify the boundary or raise the limit")
     for row, geometry in enumerate(geometries):
-        geometries[row], problem, note = _checked(geometry, _label(frame, row), repair=repair)
+        geometries[row], problem, note = _checked(geometry, _label(features.attributes, row), repair=repair)
         if problem:
             problems.append(problem)
         if note:
@@ -284,7 +309,8 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     default is kept); duplicate ids are refused, since results are keyed by id.
     """
     path = Path(path)
-    frame, conversion = _frame_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    frame = features.to_frame()
     if id_field in frame.columns:
         ids = frame[id_field].astype(str).tolist()
     elif id_field == "id":
@@ -330,10 +356,10 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     return results
 
 
-def _label(frame: gpd.GeoDataFrame, row: int) -> str:
+def _label(attributes: pd.DataFrame, row: int) -> str:
     for column in ("name", "NAME", "id", "ID"):
-        if column in frame.columns:
-            return f"feature {row} ({column}={frame[column].iloc[row]!s})"
+        if column in attributes.columns:
+            return f"feature {row} ({column}={attributes[column].iloc[row]!s})"
     return f"feature {row}"
 
 
