@@ -46,18 +46,19 @@ class Features:
     Kept apart rather than as a GeoDataFrame, whose construction costs more than reading a small upload.
     """
 
-    attributes: pd.DataFrame
+    attributes: dict[str, np.ndarray]
+    """Column name → one value per feature."""
     geometries: np.ndarray
     crs: CRS | None
 
     @classmethod
     def of(cls, frame: gpd.GeoDataFrame) -> Features:
-        return cls(pd.DataFrame(frame.drop(columns=frame.geometry.name)), np.asarray(frame.geometry.values, dtype=object),
-                   CRS.from_user_input(frame.crs) if frame.crs is not None else None)
+        crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
+        return cls({column: frame[column].to_numpy() for column in frame.columns if column != frame.geometry.name},
+                   np.asarray(frame.geometry.values, dtype=object), crs)
 
     def to_frame(self) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(self.attributes, geometry=gpd.GeoSeries(self.geometries, index=self.attributes.index,
-                                                                         crs=self.crs))
+        return gpd.GeoDataFrame(pd.DataFrame(self.attributes), geometry=gpd.GeoSeries(self.geometries, crs=self.crs))
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
         geometries = gpd.GeoSeries(geometries, crs=features.crs).to_crs(CGCS2000).values
     geometry = shapely.union_all(geometries)
     attributes = features.attributes
-    name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes.columns), None)
-    name = str(attributes[name_column].iloc[0]) if name_column else None
+    name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes), None)
+    name = str(attributes[name_column][0]) if name_column else None
     return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source)
 
 
@@ -150,7 +151,7 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes) -> Features:
     elif _is_xml(path):
         check_xml(path.read_bytes(), source=str(path))
     meta, _, geometries, values = _gdal_or_arrow(path, lambda: pyogrio.raw.read(source, layer=layer, encoding=encoding))
-    return Features(pd.DataFrame(dict(zip(meta["fields"], values))), shapely.from_wkb(geometries),
+    return Features(dict(zip(meta["fields"], values)), shapely.from_wkb(geometries),
                     CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
 
 
@@ -254,8 +255,8 @@ def _validated(features: Features, path: Path, *, repair: bool, max_vertices: in
     if total > max_vertices:
         raise LimitError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
                          "simplify the boundary or raise the limit")
-    for row, geometry in enumerate(geometries):
-        geometries[row], problem, note = _checked(geometry, _label(features.attributes, row), repair=repair)
+    for row in np.flatnonzero(~_plainly_valid(geometries)):
+        geometries[row], problem, note = _checked(geometries[row], _label(features.attributes, row), repair=repair)
         if problem:
             problems.append(problem)
         if note:
@@ -356,10 +357,10 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     return results
 
 
-def _label(attributes: pd.DataFrame, row: int) -> str:
+def _label(attributes: dict[str, np.ndarray], row: int) -> str:
     for column in ("name", "NAME", "id", "ID"):
-        if column in attributes.columns:
-            return f"feature {row} ({column}={attributes[column].iloc[row]!s})"
+        if column in attributes:
+            return f"feature {row} ({column}={attributes[column][row]!s})"
     return f"feature {row}"
 
 

@@ -35,7 +35,7 @@ def intrusions_geojson(result: CheckResult) -> str:
                 "type": "Feature",
                 "properties": {"rule": rule, "class": role or None, "status": finding.status.value,
                                "title_en": finding.title_en, "title_zh": finding.title_zh},
-                "geometry": shapely.geometry.mapping(geometry),
+                "geometry": orjson.Fragment(shapely.to_geojson(geometry)),
             })
     return compact_json({"type": "FeatureCollection", "features": features})
 
