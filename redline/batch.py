@@ -123,18 +123,18 @@ def _table(path: str, read: ReadOptions) -> FeatureTable:
     return _TABLES[key]
 
 
-def _release_memory() -> None:
-    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
-    long-running worker does not grow by allocator fragmentation."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
 try:
     _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
     _LIBC.malloc_trim  # only glibc has it: AttributeError elsewhere
 except (OSError, AttributeError):
     _LIBC = None
+
+
+def _release_memory() -> None:
+    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
+    long-running worker does not grow by allocator fragmentation."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, FeatureTable]:

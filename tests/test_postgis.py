@@ -6,6 +6,7 @@ these tests fail, not skip, when it is missing.
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import tomllib
 
@@ -151,3 +152,10 @@ def test_a_batch_is_bound_to_the_rows_it_was_checked_against(database, tmp_path)
         connection.execute("UPDATE live.sea SET geom = ST_Buffer(geom, 0.001)")
     with pytest.raises(RedlineError, match="different batch"):
         run_batch([inputs], tmp_path / "out", manifest=manifest)
+
+
+def test_without_psycopg_the_layer_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now raises ImportError
+    manifest = _one_layer_manifest(tmp_path, "postgresql://planner:s3cret@db/gis", "public.x")
+    problem = _problem(manifest)
+    assert "pip install 'redline[postgis]'" in problem and "s3cret" not in problem

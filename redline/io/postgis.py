@@ -28,8 +28,12 @@ def _psycopg():
 def describe_database(database: str) -> str:
     """``database`` without its password, for messages: ``postgresql://user@host:port/db``."""
     try:
-        parts = _psycopg().conninfo.conninfo_to_dict(database)
-    except _psycopg().ProgrammingError:  # the string itself is malformed
+        psycopg = _psycopg()
+    except InputError:
+        return "a PostgreSQL database (psycopg is not installed)"
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(database)
+    except psycopg.ProgrammingError:  # the string itself is malformed
         return "an unparsable connection string"
     host = parts.get("host", "")
     port = f":{parts['port']}" if parts.get("port") else ""
@@ -49,7 +53,7 @@ def connect(database: str):
 
 
 def _identifier(table: str):
-    from psycopg import sql
+    sql = _psycopg().sql
 
     schema, _, name = table.rpartition(".")
     return (schema or "public", name), sql.Identifier(*([schema, name] if schema else [name]))
@@ -62,7 +66,7 @@ def read_table(database: str, table: str, columns: list[str]) -> tuple[gpd.GeoDa
     Returns the frame in the column's SRID (as its authority's CRS) and the SHA-256 of its content (each
     row's attribute text and WKB, in order), which identifies the data as a file's hash does.
     """
-    from psycopg import sql
+    sql = _psycopg().sql
 
     where = f"{describe_database(database)} table {table}"
     (schema, name), identifier = _identifier(table)
@@ -104,7 +108,7 @@ def write_table(database: str, table: str, frame: gpd.GeoDataFrame, columns: lis
 
     The frame's CRS must have an EPSG code; it becomes the geometry column's SRID.
     """
-    from psycopg import sql
+    sql = _psycopg().sql
 
     epsg = frame.crs.to_epsg() if frame.crs is not None else None
     if epsg is None:
