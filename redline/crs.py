@@ -3,9 +3,11 @@
 Conventions
 -----------
 * Protected layers are stored in CGCS2000 geographic coordinates (EPSG:4490, lon/lat order).
-* A boundary's edges are straight lines *in the CRS it was drawn in*. Before any reprojection each
-  geometry is densified in its own CRS so no edge is longer than ``DENSIFY_M`` (20 m); after that the
-  shape of an edge no longer depends on which engine (GEOS, PROJ, PostGIS geography) measures it.
+* A boundary's edges are straight lines *in the CRS it was drawn in*. A geometry drawn in a projected
+  CRS (e.g. Gauss-Krüger) is densified there so no edge is longer than ``DENSIFY_M`` (20 m) before it
+  is reprojected to lon/lat (``to_cgcs2000``); a lon/lat one keeps its vertices. In lon/lat, geometries
+  are intersected as they are (fewer vertices, same shapes) and densified to ``DENSIFY_M`` only when
+  measured, so the measure does not depend on which engine (GEOS, PROJ, PostGIS geography) takes it.
 * Areas are measured in an Albers equal-area projection on the GRS80 ellipsoid (the CGCS2000
   ellipsoid to 1e-10 in flattening) fitted to the data extent; lengths are geodesic on that ellipsoid.
 """
@@ -23,7 +25,7 @@ CGCS2000 = CRS.from_epsg(4490)
 GEOD = CGCS2000.get_geod() or Geod(ellps="GRS80")
 
 DENSIFY_M = 20.0
-"""Longest edge kept before reprojecting, in metres."""
+"""Longest edge kept before reprojecting or measuring, in metres."""
 
 METRES_PER_DEGREE = 111_320.0
 """Length of one degree of latitude (upper bound of one degree of longitude) in metres, for densifying."""
@@ -65,6 +67,22 @@ def _unit_factor(crs: CRS) -> float:
     return factor or 1.0
 
 
+def to_cgcs2000(geometries, crs):
+    """``geometries`` (in ``crs``) in CGCS2000 lon/lat; from a projected ``crs`` densified there first.
+
+    A lon/lat source keeps its vertices: its edges are straight in lon/lat already, and a datum change
+    (WGS84 → CGCS2000 is a null one) moves neighbouring vertices alike.
+    """
+    crs = CRS.from_user_input(crs)
+    geometries = np.asarray(geometries, dtype=object)
+    if crs.equals(CGCS2000):
+        return geometries
+    if not crs.is_geographic:
+        geometries = densify(geometries, crs)
+    transformer = Transformer.from_crs(crs, CGCS2000, always_xy=True)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
 def equal_area_crs(bounds) -> CRS:
     """Albers equal-area CRS (GRS80, metres) fitted to ``bounds`` = (west, south, east, north) in degrees."""
     west, south, east, north = bounds
@@ -84,8 +102,8 @@ def geodesic_area_m2(geometry) -> float:
 
 
 def geodesic_lengths_m(geometries) -> np.ndarray:
-    """Geodesic length in m of each lon/lat geometry of an array."""
-    return np.array([geodesic_length_m(g) for g in geometries], dtype=float)
+    """Length in m of each lon/lat geometry of an array, edges straight in lon/lat (densified to ``DENSIFY_M``)."""
+    return np.array([geodesic_length_m(g) for g in densify(geometries, CGCS2000)], dtype=float)
 
 
 def geodesic_length_m(geometry) -> float:
@@ -105,7 +123,7 @@ class EqualArea:
         self._inverse = Transformer.from_crs(self.crs, CGCS2000, always_xy=True)
 
     def to_metric(self, geometries):
-        """Project lon/lat geometries to the equal-area CRS (metres)."""
+        """Project lon/lat geometries to the equal-area CRS (metres), vertex by vertex."""
         return shapely.transform(geometries, lambda xy: np.column_stack(self._forward.transform(xy[:, 0], xy[:, 1])))
 
     def to_degrees(self, geometries):
@@ -113,9 +131,9 @@ class EqualArea:
         return shapely.transform(geometries, lambda xy: np.column_stack(self._inverse.transform(xy[:, 0], xy[:, 1])))
 
     def area_m2(self, geometries):
-        """Area in m² of lon/lat geometries whose edges are at most ``DENSIFY_M`` long (exact up to that)."""
-        return shapely.area(self.to_metric(geometries))
+        """Area in m² of lon/lat geometries, edges straight in lon/lat (densified to ``DENSIFY_M`` first)."""
+        return shapely.area(self.to_metric(densify(geometries, CGCS2000)))
 
     def buffer(self, geometry, distance_m: float):
         """Buffer a lon/lat geometry by ``distance_m`` metres (in the equal-area CRS: linear scale error < 1e-4 over Tianjin)."""
-        return densify(self.to_degrees(shapely.buffer(self.to_metric(geometry), distance_m)), CGCS2000)
+        return self.to_degrees(shapely.buffer(self.to_metric(densify(geometry, CGCS2000)), distance_m))

@@ -1,10 +1,12 @@
 """Overlay engine: measure what a project footprint shares with each protected layer (no rules, no paths).
 
-Inputs are lon/lat (CGCS2000) geometries densified to ≤ 20 m edges. Candidates come from the layer's
-STRtree; pieces the footprint fully contains are taken whole, as is a footprint inside one piece; the
-rest are intersected exactly in lon/lat (so edges shared with a layer stay exactly shared). Areas are
-then measured in the layer set's equal-area CRS, lengths along geodesics. Amounts below
-``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M`` are numerical slivers and count as zero.
+Inputs are lon/lat (CGCS2000) geometries with the vertices they were drawn with (``redline.crs``).
+Candidates come from the layer's STRtree; pieces the footprint fully contains are taken whole, as is a
+footprint inside one piece; the rest are intersected exactly in lon/lat, before any densifying (so
+edges shared with a layer stay exactly shared, and GEOS works on the fewest vertices). Each shared
+piece is then densified to ≤ 20 m and measured in the layer set's equal-area CRS, lengths along
+geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M`` are numerical slivers and count
+as zero.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from redline.crs import CGCS2000, METRES_PER_DEGREE, EqualArea, densify, geodesic_lengths_m
+from redline.crs import METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
 from redline.layers import Pieces, RasterLayer, VectorLayer
 from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
 
@@ -69,7 +71,7 @@ def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea, *, a
     """
     footprints = _prepared(footprints)
     own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
-    shared = own if layer.disjoint else _cut(footprints, layer.class_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
+    shared = _by_class(footprints, layer, own, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
     return _overlaps(layer, "m2", len(footprints), shared, own)
 
 
@@ -96,7 +98,7 @@ def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Over
     inside = _role_sums(layer, _cut(footprints, layer.feature_pieces if layer.disjoint else layer.class_pieces,
                                     geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
     own = _cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
-    near = own if layer.disjoint else _cut(setback_zones, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
+    near = _by_class(setback_zones, layer, own, geodesic_lengths_m, LENGTH_TOLERANCE_M)
     return [Overlap(overlap.layer, "m", by_role, layer.totals, overlap.shared, overlap.features, overlap.by_role)
             for overlap, by_role in zip(_overlaps(layer, "m", count, near, own), inside)]
 
@@ -135,6 +137,28 @@ def _cut(zones, pieces: Pieces, measure, tolerance, zone_amounts=None):
     amounts = _measured(cut, inside, zone_amounts[zone_index] if zone_amounts is not None else None, measure)
     keep = amounts > tolerance
     return zone_index[keep], piece_index[keep], cut[keep], amounts[keep], pieces.role[piece_index[keep]]
+
+
+def _by_class(zones, layer: VectorLayer, own, measure, tolerance, zone_amounts=None):
+    """The ``_cut`` of the layer's class pieces, given ``own``, the ``_cut`` of its feature pieces.
+
+    Where features never overlap, or a zone shares something with one feature only, that is ``own``
+    (its piece indices then point at feature pieces); only the zones meeting several features of an
+    overlapping layer are cut again, by the class pieces.
+    """
+    if layer.disjoint:
+        return own
+    zone_index, piece_index = own[0], own[1]
+    features = len(layer.names)
+    pairs = np.unique(zone_index * features + layer.feature_pieces.owner[piece_index]) // features
+    several = np.flatnonzero(np.bincount(pairs, minlength=len(zones)) > 1)
+    if not len(several):
+        return own
+    again = _cut(zones[several], layer.class_pieces, measure, tolerance,
+                 zone_amounts[several] if zone_amounts is not None else None)
+    alone = ~np.isin(zone_index, several)
+    return (np.concatenate([zone_index[alone], several[again[0]]]),
+            *(np.concatenate([part[alone], cut]) for part, cut in zip(own[1:], again[1:])))
 
 
 def _intersections(pieces: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +237,7 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
     ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``).
     The pixels under a footprint's bounds come from the grid's affine transform; a footprint within one
     pixel counts whole, otherwise it is clipped to each pixel's rectangle (GEOS rectangle clipping, exact
-    for the rectangle) and each part, densified, is measured.
+    for the rectangle) and each part is measured.
     """
     footprints = np.asarray(footprints, dtype=object)
     height, width = layer.classes.shape
@@ -238,7 +262,7 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
                     whole.append(False)
     zones, cells, whole = np.array(zones, dtype=int), np.array(cells, dtype=int), np.array(whole, dtype=bool)
     areas = _measured(np.array(parts, dtype=object), whole, areas_m2[zones] if areas_m2 is not None else None,
-                      lambda shapes: equal_area.area_m2(densify(shapes, CGCS2000)))
+                      equal_area.area_m2)
     values = layer.classes.ravel().astype(int)[cells]
     keep = (values != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
     results: list[dict[int, float]] = [{} for _ in footprints]

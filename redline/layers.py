@@ -8,9 +8,8 @@ where it is optional and checked when given). Layers are stored in, or reproject
 For measuring, each layer is dissolved per class (classes made disjoint in the manifest's order, so
 overlapping features are never counted twice) and cut into pieces of at most ``MAX_PIECE_VERTICES``
 vertices (the PostGIS ``ST_Subdivide`` technique) held in a shapely STRtree. A second tree over each
-feature's own pieces tells which features a project hits. The straight cut edges are densified like
-every other edge, so neighbouring pieces measure the same along them in the equal-area CRS (a cut along
-a parallel is curved there).
+feature's own pieces tells which features a project hits. Pieces keep the layer's own vertices (their
+straight cut edges too): measuring densifies what it measures (``redline.crs``).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import shapely
 import tomli_w
 from pyproj import CRS
 
-from redline.crs import CGCS2000, DENSIFY_M, EqualArea, densify, geodesic_lengths_m
+from redline.crs import CGCS2000, DENSIFY_M, EqualArea, geodesic_lengths_m, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
 
@@ -142,7 +141,7 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
 
 @dataclass
 class Pieces:
-    """Geometries (lon/lat, densified) cut to ≤ MAX_PIECE_VERTICES vertices, indexed by an STRtree."""
+    """Geometries (lon/lat, as read) cut to ≤ MAX_PIECE_VERTICES vertices, indexed by an STRtree."""
 
     geometries: np.ndarray
     owner: np.ndarray
@@ -292,14 +291,12 @@ def publish_layers(manifest: str | Path, database: str, output: str | Path, *, s
 
 
 def read_vector(spec: LayerSpec) -> VectorLayer:
-    """Read one vector layer (pyogrio, or PostGIS), validate it, densify it in its own CRS and build its pieces."""
+    """Read one vector layer (pyogrio, or PostGIS), validate it, bring it to lon/lat (``to_cgcs2000``), build its pieces."""
     frame, sha256 = _read_frame(spec)
     if frame.crs is None:
         raise InputError(f"{spec.source} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
     _validate(frame, spec)
-    geometries = densify(frame.geometry.values, frame.crs)
-    if not CRS.from_user_input(frame.crs).equals(CGCS2000):
-        geometries = gpd.GeoSeries(geometries, crs=frame.crs).to_crs(CGCS2000).values
+    geometries = to_cgcs2000(frame.geometry.values, frame.crs)
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
@@ -327,7 +324,7 @@ def _read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
         raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
 
 
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 
 
 def cache_dir() -> Path:
@@ -445,12 +442,7 @@ def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
         pieces += parts
         owners += [role] * len(parts)
     owners = np.array(owners, dtype=object)
-    return Pieces(_dense(pieces), owners, owners)
-
-
-def _dense(pieces) -> np.ndarray:
-    """Pieces with the new straight cut edges densified like every other edge (≤ DENSIFY_M)."""
-    return densify(np.array(pieces, dtype=object), CGCS2000)
+    return Pieces(np.array(pieces, dtype=object), owners, owners)
 
 
 def _feature_pieces(geometries, roles) -> Pieces:
@@ -460,7 +452,7 @@ def _feature_pieces(geometries, roles) -> Pieces:
         pieces += parts
         owners += [row] * len(parts)
     owners = np.array(owners, dtype=int)
-    return Pieces(_dense(pieces), owners, roles[owners])
+    return Pieces(np.array(pieces, dtype=object), owners, roles[owners])
 
 
 def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:

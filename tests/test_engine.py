@@ -85,6 +85,28 @@ def test_overlapping_features_are_not_counted_twice(tmp_path):
         "b": round(lonlat_rectangle_area_m2(117.31, 39.10, 117.33, 39.12))}
 
 
+def test_overlapping_features_checked_together_count_once_per_footprint(tmp_path):
+    """Footprints meeting both, one or none of two overlapping features, in one call: lon/lat rectangles."""
+    from redline.engine import overlay_polygons
+    from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    layers = synthetic_layers()
+    layers["ecological_redline"] = [{"name": "a", "geometry": shapely.box(117.30, 39.10, 117.32, 39.12)},
+                                    {"name": "b", "geometry": shapely.box(117.31, 39.10, 117.33, 39.12)}]
+    overlapping = load_layers(make_manifest(tmp_path / "layers", layers))
+    boxes = [(117.29, 39.09, 117.34, 39.13), (117.301, 39.101, 117.305, 39.105), (117.325, 39.11, 117.335, 39.13),
+             (117.315, 39.105, 117.316, 39.106), (117.40, 39.10, 117.41, 39.11)]
+    shared = [(117.30, 39.10, 117.33, 39.12), (117.301, 39.101, 117.305, 39.105), (117.325, 39.11, 117.33, 39.12),
+              (117.315, 39.105, 117.316, 39.106), None]
+    overlaps = overlay_polygons([shapely.box(*b) for b in boxes], overlapping.layers["ecological_redline"],
+                                overlapping.equal_area)
+    for overlap, expected in zip(overlaps, shared):
+        assert overlap.total == pytest.approx(lonlat_rectangle_area_m2(*expected) if expected else 0.0, rel=1e-6)
+    assert [sorted(hit.name for hit in overlap.features) for overlap in overlaps] == [["a", "b"], ["a"], ["b"], ["a", "b"], []]
+
+
 @pytest.mark.parametrize("options, status, exemption", [
     ({}, Status.VIOLATION, None),
     ({"national_major": True}, Status.REVIEW, "national major"),

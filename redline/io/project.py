@@ -24,7 +24,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from redline.crs import CGCS2000, densify, gauss_kruger_crs
+from redline.crs import gauss_kruger_crs, to_cgcs2000
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io.cad import read_dxf
 from redline.io.safety import check_xml, check_zip, zipped_kml
@@ -63,7 +63,7 @@ class Features:
 
 @dataclass(frozen=True)
 class Project:
-    """A project boundary: all parcels dissolved, in CGCS2000 lon/lat, edges densified to ≤ 20 m in the source CRS."""
+    """A project boundary: all parcels dissolved, in CGCS2000 lon/lat (``redline.crs.to_cgcs2000``)."""
 
     path: Path
     sha256: str
@@ -101,10 +101,7 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
     geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
     source = Features(features.attributes, geometries, features.crs)
-    geometries = densify(geometries, features.crs)
-    if not features.crs.equals(CGCS2000):
-        geometries = gpd.GeoSeries(geometries, crs=features.crs).to_crs(CGCS2000).values
-    geometry = shapely.union_all(geometries)
+    geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
     attributes = features.attributes
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes), None)
     name = str(attributes[name_column][0]) if name_column else None
@@ -339,10 +336,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
                for g, i, fine in zip(geometries, ids, sound)]
     sizes = shapely.get_num_coordinates(geometries)
     ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)], dtype=bool)
-    dense = densify(np.array([g for g, _, _ in checked], dtype=object)[ok], frame.crs)
-    if not source_crs.equals(CGCS2000):
-        dense = gpd.GeoSeries(dense, crs=frame.crs).to_crs(CGCS2000).values
-    dense_iter = iter(dense)
+    footprints = iter(to_cgcs2000(np.array([g for g, _, _ in checked], dtype=object)[ok], source_crs))
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
     names = frame[name_column].astype(str).tolist() if name_column else [None] * len(frame)
     results = []
@@ -352,7 +346,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
             results.append((application, GeometryError(f"{path}: {message}")))
             continue
         digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
-        results.append((application, Project(path, digest, names[position], source_crs, 1, next(dense_iter),
+        results.append((application, Project(path, digest, names[position], source_crs, 1, next(footprints),
                                              (note,) if note else (), table.conversion)))
     return results
 
