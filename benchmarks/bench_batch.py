@@ -140,13 +140,14 @@ def per_layer(layers, applications: gpd.GeoDataFrame) -> dict[str, tuple[float, 
     worst, worst_as_drawn, measured = 0.0, 0.0, {}
     for layer_id, layer in polygon_layers(layers).items():
         start = time.perf_counter()
-        overlaps = engine.overlay_polygons(applications.geometry.values, layer, layers.equal_area)
+        overlaps = engine.overlay_polygons(applications.geometry.values, layer)
         ours = time.perf_counter() - start
         redline_area = np.array([o.total for o in overlaps])
         measured[layer_id] = ours, redline_area
         theirs, naive_area = overlay_areas(dense, densified(layer.frame[["geometry"]]), layers.equal_area)
         as_drawn, drawn_area = overlay_areas(applications, layer.frame[["geometry"]], layers.equal_area)
-        difference, drawn_difference = relative_difference(redline_area, naive_area), relative_difference(redline_area, drawn_area)
+        difference = relative_difference(redline_area, naive_area)
+        drawn_difference = relative_difference(redline_area, drawn_area)
         if layer.disjoint:
             worst, worst_as_drawn = max(worst, difference), max(worst_as_drawn, drawn_difference)
         note = "" if layer.disjoint else " (overlapping features: overlay counts overlaps twice; not compared)"

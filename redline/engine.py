@@ -2,11 +2,11 @@
 
 Inputs are lon/lat (CGCS2000) geometries with the vertices they were drawn with (``redline.crs``).
 Candidates come from the layer's STRtree; pieces the footprint fully contains are taken whole, as is a
-footprint inside one piece; the rest are intersected exactly in lon/lat, before any densifying (so
+footprint inside one piece; the rest are intersected exactly in lon/lat, on the vertices as drawn (so
 edges shared with a layer stay exactly shared, and GEOS works on the fewest vertices). Each shared
-piece is then densified to ≤ 20 m and measured in the layer set's equal-area CRS, lengths along
-geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M`` are numerical slivers and count
-as zero.
+piece is then measured: areas exactly on the ellipsoid (``ellipsoidal_areas_m2``), lengths along
+geodesics. Amounts below ``AREA_TOLERANCE_M2`` / ``LENGTH_TOLERANCE_M`` are numerical slivers and
+count as zero.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from redline.crs import METRES_PER_DEGREE, EqualArea, geodesic_lengths_m
+from redline.crs import METRES_PER_DEGREE, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m
 from redline.layers import Pieces, RasterLayer, VectorLayer
 from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
 
@@ -58,20 +58,15 @@ class Overlap:
         return sum(self.layer_by_role.values())
 
 
-def footprint_areas_m2(footprints, equal_area: EqualArea) -> np.ndarray:
-    """Area in m² of each lon/lat footprint."""
-    return np.asarray(equal_area.area_m2(footprints), dtype=float)
-
-
-def overlay_polygons(footprints, layer: VectorLayer, equal_area: EqualArea, *, areas_m2=None) -> list[Overlap]:
+def overlay_polygons(footprints, layer: VectorLayer, *, areas_m2=None) -> list[Overlap]:
     """Area each footprint shares with a polygon layer, per class and per feature (one Overlap per footprint).
 
-    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``), else a
+    ``areas_m2``: the footprints' own areas when already measured (``ellipsoidal_areas_m2``), else a
     footprint inside a piece is measured here.
     """
     footprints = _prepared(footprints)
-    own = _cut(footprints, layer.feature_pieces, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
-    shared = _by_class(footprints, layer, own, equal_area.area_m2, AREA_TOLERANCE_M2, areas_m2)
+    own = _cut(footprints, layer.feature_pieces, ellipsoidal_areas_m2, AREA_TOLERANCE_M2, areas_m2)
+    shared = _by_class(footprints, layer, own, ellipsoidal_areas_m2, AREA_TOLERANCE_M2, areas_m2)
     return _overlaps(layer, "m2", len(footprints), shared, own)
 
 
@@ -231,10 +226,10 @@ def _class_value(layer: VectorLayer, role: str | None) -> str | None:
     return layer.spec.classes.get(role) if role else None
 
 
-def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, areas_m2=None) -> list[dict[int, float]]:
+def overlay_raster(footprints, layer: RasterLayer, *, areas_m2=None) -> list[dict[int, float]]:
     """Area in m² of each raster class inside each footprint; partial pixels count by their covered share.
 
-    ``areas_m2``: the footprints' own areas when already measured (``footprint_areas_m2``).
+    ``areas_m2``: the footprints' own areas when already measured (``ellipsoidal_areas_m2``).
     The pixels under a footprint's bounds come from the grid's affine transform; a footprint within one
     pixel counts whole, otherwise it is clipped to each pixel's rectangle (GEOS rectangle clipping, exact
     for the rectangle) and each part is measured.
@@ -262,7 +257,7 @@ def overlay_raster(footprints, layer: RasterLayer, equal_area: EqualArea, *, are
                     whole.append(False)
     zones, cells, whole = np.array(zones, dtype=int), np.array(cells, dtype=int), np.array(whole, dtype=bool)
     areas = _measured(np.array(parts, dtype=object), whole, areas_m2[zones] if areas_m2 is not None else None,
-                      equal_area.area_m2)
+                      ellipsoidal_areas_m2)
     values = layer.classes.ravel().astype(int)[cells]
     keep = (values != (layer.nodata if layer.nodata is not None else -1)) & (areas > AREA_TOLERANCE_M2)
     results: list[dict[int, float]] = [{} for _ in footprints]

@@ -31,7 +31,7 @@ import shapely
 import tomli_w
 from pyproj import CRS
 
-from redline.crs import CGCS2000, DENSIFY_M, EqualArea, geodesic_lengths_m, to_cgcs2000
+from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
 
@@ -324,7 +324,7 @@ def _read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
         raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
 
 
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 
 
 def cache_dir() -> Path:
@@ -338,9 +338,8 @@ def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pie
     """Dissolved and per-feature pieces, each dissolved piece's m² (polygons) or geodesic m (lines), and
     whether no two features overlap (see ``is_disjoint``).
 
-    Areas are measured in an Albers equal-area CRS fitted to the layer: every equal-area CRS gives the
-    same m² for edges this short, so the figure does not depend on the other layers. They come from the
-    cache when the layer file and the method are unchanged.
+    Areas are measured on the ellipsoid (``ellipsoidal_areas_m2``), so the figure does not depend on the
+    other layers. They come from the cache when the layer file and the method are unchanged.
 
     The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
     format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
@@ -364,7 +363,7 @@ def _cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pie
     if spec.kind == "line":
         amounts = geodesic_lengths_m(class_pieces.geometries)
     else:
-        amounts = EqualArea(shapely.total_bounds(geometries)).area_m2(class_pieces.geometries)
+        amounts = ellipsoidal_areas_m2(class_pieces.geometries)
     disjoint = is_disjoint(geometries)
     table = pa.table({
         "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],

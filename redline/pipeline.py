@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from redline import engine
+from redline.crs import ellipsoidal_areas_m2
 from redline.io import Project, ensure_in_region, read_project
 from redline.layers import LayerSet, VectorLayer
 from redline.model import CheckResult, Options, Report, Status
@@ -59,7 +60,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
     ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports).
     """
     footprints = np.array([project.geometry for project in projects], dtype=object)
-    areas = engine.footprint_areas_m2(footprints, layers.equal_area)
+    areas = ellipsoidal_areas_m2(footprints)
     findings = [[] for _ in projects]
     intrusions = [{} for _ in projects]
     for rule in RULES:
@@ -72,7 +73,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
             zones = engine.setback_zones(footprints, layer, layers.equal_area, options.setback_m)
             overlaps = engine.overlay_lines(footprints, layer, setback_zones=zones)
         else:
-            overlaps = engine.overlay_polygons(footprints, layer, layers.equal_area, areas_m2=areas)
+            overlaps = engine.overlay_polygons(footprints, layer, areas_m2=areas)
         for number, overlap in enumerate(overlaps):
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
             findings[number].append(finding)
@@ -125,6 +126,6 @@ def _contexts(footprints, areas_m2, layers: LayerSet) -> list[dict]:
             context["region_features"] = names
     landcover, _ = layers.for_rule("landcover")
     if landcover is not None:
-        for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, layers.equal_area, areas_m2=areas_m2)):
+        for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, areas_m2=areas_m2)):
             context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}
     return contexts

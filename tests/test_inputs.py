@@ -15,8 +15,8 @@ TIANJIN_BOUNDS = (116.70, 38.55, 118.25, 40.25)
 
 
 def area_m2(project):
-    from redline.crs import EqualArea
-    return float(EqualArea(TIANJIN_BOUNDS).area_m2(project.geometry))
+    from redline.crs import ellipsoidal_areas_m2
+    return float(ellipsoidal_areas_m2([project.geometry])[0])
 
 
 @pytest.mark.parametrize("suffix, crs", [(".geojson", "EPSG:4490"), (".gpkg", "EPSG:4490"), (".gpkg", "EPSG:4527"),
