@@ -102,11 +102,12 @@ def ellipsoidal_areas_m2(geometries) -> np.ndarray:
 
     By Green's theorem the area of a ring is −∮ G(φ) dλ, with G the integral over latitude of the
     ellipsoid's area element (the authalic function: G(φ) = a²(1−e²)/2 · q(φ)); along an edge straight
-    in lon/lat, φ is linear in λ and Simpson's rule is exact to ~1e-15 for edges up to a degree. No
-    densifying, no projection. Lines and points measure 0.
+    in lon/lat, φ is linear in λ and Simpson's rule is exact to ~1e-15 for edges up to a degree. A
+    polygon's area is its outer ring's less its holes'. No densifying, no projection. Lines and points
+    measure 0.
     """
     polygons, owner = _polygons(np.asarray(geometries, dtype=object))
-    rings, ring_owner = shapely.get_rings(shapely.orient_polygons(polygons), return_index=True)
+    rings, ring_owner = shapely.get_rings(polygons, return_index=True)
     lonlat, ring = shapely.get_coordinates(rings, return_index=True)
     lon, lat = np.radians(lonlat).T
     reference = _authalic_integral(lat[np.searchsorted(ring, np.arange(len(rings)))])[ring]  # small terms, less rounding
@@ -114,8 +115,9 @@ def ellipsoidal_areas_m2(geometries) -> np.ndarray:
     at_middle = _authalic_integral((lat[1:] + lat[:-1]) / 2) - reference[1:]
     edge = -np.diff(lon) * (at_vertex[1:] + 4 * at_middle + at_vertex[:-1]) / 6
     within = ring[1:] == ring[:-1]
-    ring_areas = np.bincount(ring[1:][within], edge[within], minlength=len(rings))
-    return np.bincount(owner[ring_owner], ring_areas, minlength=len(geometries))
+    ring_areas = np.abs(np.bincount(ring[1:][within], edge[within], minlength=len(rings)))
+    exterior = np.r_[True, ring_owner[1:] != ring_owner[:-1]]  # each polygon's first ring; the others are holes
+    return np.bincount(owner[ring_owner], np.where(exterior, ring_areas, -ring_areas), minlength=len(geometries))
 
 
 def _authalic_integral(latitude: np.ndarray) -> np.ndarray:

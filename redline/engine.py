@@ -127,8 +127,7 @@ def _cut(zones, pieces: Pieces, measure, tolerance, zone_amounts=None):
     amount (``zone_amounts`` when given), the rest is measured; pairs whose amount is at most ``tolerance``
     are dropped.
     """
-    zone_index, piece_index = pieces.tree.query(zones, predicate="intersects")
-    cut, inside = _intersections(pieces.geometries[piece_index], zones[zone_index])
+    zone_index, piece_index, cut, inside = _intersections(pieces, zones, *pieces.tree.query(zones, predicate="intersects"))
     amounts = _measured(cut, inside, zone_amounts[zone_index] if zone_amounts is not None else None, measure)
     keep = amounts > tolerance
     return zone_index[keep], piece_index[keep], cut[keep], amounts[keep], pieces.role[piece_index[keep]]
@@ -156,18 +155,33 @@ def _by_class(zones, layer: VectorLayer, own, measure, tolerance, zone_amounts=N
             *(np.concatenate([part[alone], cut]) for part, cut in zip(own[1:], again[1:])))
 
 
-def _intersections(pieces: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise intersections of prepared geometries, and which zones lie inside their piece.
+def _intersections(pieces: Pieces, zones: np.ndarray, zone_index, piece_index):
+    """Intersections of the (zone, piece) pairs of prepared geometries: (zone index, piece index, shared
+    geometry, whether the zone lies inside its piece), one row per pair or per part of a pair.
 
-    A piece inside its zone, or a zone inside its piece, is the answer as it is; only the pairs whose
-    boundaries cross are intersected (in one vectorised call).
+    A piece inside its zone, or a zone inside its piece, is the answer as it is; the pairs whose
+    boundaries cross are intersected in one vectorised call, except that where no two pieces touch
+    (``Pieces.apart``) a zone crossing several is intersected once with all of them together (its edges
+    noded once, not once per piece), each part of the result going to the piece holding it.
     """
-    result = pieces.copy()
-    inside = shapely.contains(pieces, zones)
-    result[inside] = zones[inside]
-    crossing = ~inside & ~shapely.contains(zones, pieces)
-    result[crossing] = shapely.intersection(pieces[crossing], zones[crossing])
-    return result, inside
+    shapes, areas = pieces.geometries[piece_index], zones[zone_index]
+    result = shapes.copy()
+    inside = shapely.contains(shapes, areas)
+    result[inside] = areas[inside]
+    crossing = ~inside & ~shapely.contains(areas, shapes)
+    together = crossing & (np.bincount(zone_index[crossing], minlength=len(zones)) > 1)[zone_index] if pieces.apart else None
+    alone = crossing & ~together if together is not None else crossing
+    result[alone] = shapely.intersection(shapes[alone], areas[alone])
+    if together is None or not together.any():
+        return zone_index, piece_index, result, inside
+    groups, group_of = np.unique(zone_index[together], return_inverse=True)
+    order = np.argsort(group_of, kind="stable")
+    grouped = shapely.multipolygons(shapes[together][order], indices=group_of[order])
+    parts, part_group = shapely.get_parts(shapely.intersection(zones[groups], grouped), return_index=True)
+    part_row, holder = pieces.tree.query(shapely.point_on_surface(parts), predicate="intersects")
+    rest = ~together
+    return (np.concatenate([zone_index[rest], groups[part_group[part_row]]]), np.concatenate([piece_index[rest], holder]),
+            np.concatenate([result[rest], parts[part_row]]), np.concatenate([inside[rest], np.zeros(len(part_row), bool)]))
 
 
 def _measured(cut: np.ndarray, inside: np.ndarray, zone_amounts, measure) -> np.ndarray:

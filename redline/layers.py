@@ -148,10 +148,14 @@ class Pieces:
     role: np.ndarray
     """Class role of each piece ("" for a layer without classes)."""
     tree: shapely.STRtree = field(init=False)
+    apart: bool = field(init=False)
+    """True when the pieces are polygons and no two of them touch (e.g. fields with tracks between)."""
 
     def __post_init__(self):
         shapely.prepare(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
+        first, second = self.tree.query(self.geometries, predicate="intersects")
+        self.apart = bool((shapely.get_type_id(self.geometries) == 3).all() and (first == second).all())
 
 
 @dataclass

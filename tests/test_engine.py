@@ -106,6 +106,33 @@ def test_overlapping_features_checked_together_count_once_per_footprint(tmp_path
     assert [sorted(hit.name for hit in overlap.features) for overlap in overlaps] == [["a", "b"], ["a"], ["b"], ["a", "b"], []]
 
 
+def test_fields_apart_crossed_together_get_each_their_share(tmp_path, synthetic):
+    """Fields with tracks between them (pieces apart): a footprint crossing several is intersected once."""
+    from redline.engine import overlay_polygons
+    from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
+
+    layers = synthetic_layers()
+    fields = {"west": (117.400, 39.10, 117.410, 39.12), "middle": (117.411, 39.10, 117.420, 39.12),
+              "east": (117.421, 39.10, 117.430, 39.12)}
+    layers["farmland"] = [{"name": name, "class": "永久基本农田" if name != "east" else "一般耕地", "geometry": shapely.box(*box)}
+                          for name, box in fields.items()]
+    farmland = load_layers(make_manifest(tmp_path / "layers", layers)).layers["farmland"]
+    assert farmland.feature_pieces.apart and not synthetic.layers["farmland"].feature_pieces.apart
+    footprints = [(117.405, 39.11, 117.425, 39.13), (117.409, 39.119, 117.4115, 39.121), (117.402, 39.102, 117.403, 39.103)]
+    overlaps = overlay_polygons([shapely.box(*box) for box in footprints], farmland)
+    expected = [{"west": (117.405, 39.11, 117.410, 39.12), "middle": (117.411, 39.11, 117.420, 39.12),
+                 "east": (117.421, 39.11, 117.425, 39.12)},
+                {"west": (117.409, 39.119, 117.410, 39.12), "middle": (117.411, 39.119, 117.4115, 39.12)},
+                {"west": (117.402, 39.102, 117.403, 39.103)}]
+    for overlap, shares in zip(overlaps, expected):
+        areas = {name: lonlat_rectangle_area_m2(*box) for name, box in shares.items()}
+        assert {hit.name: hit.area_m2 for hit in overlap.features} == pytest.approx(areas, rel=1e-9)
+        assert overlap.by_role["permanent"] == pytest.approx(sum(a for n, a in areas.items() if n != "east"), rel=1e-9)
+        assert overlap.by_role["other"] == pytest.approx(areas.get("east", 0.0), rel=1e-9)
+
+
 @pytest.mark.parametrize("options, status, exemption", [
     ({}, Status.VIOLATION, None),
     ({"national_major": True}, Status.REVIEW, "national major"),
