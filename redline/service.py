@@ -220,9 +220,9 @@ class Upload:
 CHECK_NICENESS = 19
 """Check processes run this much nicer than the event loop (the most there is: they take the CPU the loop
 leaves): under load the loop, which reads requests and writes answers for every connection, must not wait
-for the CPU behind checks. Measured with benchmarks/bench_service.py: at 0, p95 ≈ 1 s in 6 runs of 6; at
-5, in 2 of 7; at 10, in 1 of 14; at 19, 149–193 ms in 16 of 16. On a host shared with other busy work,
-the checks get only what that work leaves."""
+for the CPU behind checks. Measured with benchmarks/bench_service.py: p95 ≈ 1 s in 6 runs of 6 at 0 and
+at 2, 6 of 24 at 5, 1 of 14 at 10; at 19, p95 148–193 ms in 21 runs of 21. On a host shared with other
+busy work, the checks get only what that work leaves."""
 
 _CHECK_PROCESS: dict = {}
 """The layers and the database path the check processes inherit when forked; each opens its own store."""
