@@ -6,11 +6,11 @@ Conventions
 * A boundary's edges are straight lines *in the CRS it was drawn in*. A geometry drawn in a projected
   CRS (e.g. Gauss-Krüger) is densified there so no edge is longer than ``DENSIFY_M`` (20 m) before it
   is reprojected to lon/lat (``to_cgcs2000``); a lon/lat one keeps its vertices. In lon/lat, geometries
-  are intersected as they are (fewer vertices, same shapes) and densified to ``DENSIFY_M`` only when
-  measured, so the measure does not depend on which engine (GEOS, PROJ, PostGIS geography) takes it.
+  are intersected as they are (fewer vertices, same shapes).
 * Areas are measured on the GRS80 ellipsoid (the CGCS2000 ellipsoid to 1e-10 in flattening) exactly
-  for that edge convention (``ellipsoidal_areas_m2``); lengths are geodesic on that ellipsoid, along edges
-  densified to ``DENSIFY_M``. Metric buffers are drawn in an Albers equal-area projection (``EqualArea``).
+  for edges straight in lon/lat (``ellipsoidal_areas_m2``); lengths are geodesic on that ellipsoid,
+  along edges densified to ``DENSIFY_M``; metric buffers are drawn in an Albers equal-area projection
+  (``EqualArea``) from edges densified to ``DENSIFY_M``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ For measuring, each layer is dissolved per class (classes made disjoint in the m
 overlapping features are never counted twice) and cut into pieces of at most ``MAX_PIECE_VERTICES``
 vertices (the PostGIS ``ST_Subdivide`` technique) held in a shapely STRtree. A second tree over each
 feature's own pieces tells which features a project hits. Pieces keep the layer's own vertices (their
-straight cut edges too): measuring densifies what it measures (``redline.crs``).
+straight cut edges too), which ``redline.crs`` measures exactly.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class RasterLayer:
 
 @dataclass
 class LayerSet:
-    """All layers of a manifest, the ones that could not be loaded with why, and the measuring CRS."""
+    """All layers of a manifest, the ones that could not be loaded with why, and the equal-area CRS for buffers."""
 
     manifest: Manifest
     layers: dict[str, VectorLayer | RasterLayer]

@@ -185,7 +185,7 @@ REPORT_SCHEMA = {
                 "crs": {"type": "string", "description": "CRS the boundary was drawn in"},
                 "name": {"type": ["string", "null"]},
                 "parcels": {"type": "integer"},
-                "area_m2": {"type": "number", "description": "geodesic (equal-area) area of the project"},
+                "area_m2": {"type": "number", "description": "area of the project on the ellipsoid (m²)"},
             },
         },
         "manifest": {
