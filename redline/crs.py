@@ -117,7 +117,8 @@ def ellipsoidal_areas_m2(geometries) -> np.ndarray:
     within = ring[1:] == ring[:-1]
     ring_areas = np.abs(np.bincount(ring[1:][within], edge[within], minlength=len(rings)))
     exterior = np.r_[True, ring_owner[1:] != ring_owner[:-1]]  # each polygon's first ring; the others are holes
-    return np.bincount(owner[ring_owner], np.where(exterior, ring_areas, -ring_areas), minlength=len(geometries))
+    areas = np.bincount(owner[ring_owner], np.where(exterior, ring_areas, -ring_areas), minlength=len(geometries))
+    return areas.astype(float)  # bincount answers integers when there is no polygon at all
 
 
 def _authalic_integral(latitude: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ def test_holes_parts_collections_orientation_and_non_polygons():
     two = 2 * lonlat_rectangle_area_m2(117.0, 39.0, 117.01, 39.01)
     assert areas[:4] == pytest.approx([hole_area, two, hole_area + two, lonlat_rectangle_area_m2(*outer)], rel=1e-12)
     assert list(areas[4:]) == [0.0, 0.0, 0.0]
+    assert ellipsoidal_areas_m2([shapely.Point(117, 39)]).dtype == float and len(ellipsoidal_areas_m2([])) == 0
 
 
 def test_irregular_polygons_match_pyproj_geod_on_two_metre_edges():
