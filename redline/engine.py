@@ -169,10 +169,10 @@ def _intersections(pieces: Pieces, zones: np.ndarray, zone_index, piece_index):
     inside = shapely.contains(shapes, areas)
     result[inside] = areas[inside]
     crossing = ~inside & ~shapely.contains(areas, shapes)
-    together = crossing & (np.bincount(zone_index[crossing], minlength=len(zones)) > 1)[zone_index] if pieces.apart else None
-    alone = crossing & ~together if together is not None else crossing
+    together = crossing & (np.bincount(zone_index[crossing], minlength=len(zones)) > 1)[zone_index] & pieces.apart
+    alone = crossing & ~together
     result[alone] = shapely.intersection(shapes[alone], areas[alone])
-    if together is None or not together.any():
+    if not together.any():
         return zone_index, piece_index, result, inside
     groups, group_of = np.unique(zone_index[together], return_inverse=True)
     order = np.argsort(group_of, kind="stable")
