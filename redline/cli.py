@@ -17,7 +17,7 @@ from redline.io.files import atomic_path, write_atomic
 from redline.io.postgis import describe_database
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
-from redline.pipeline import check as run_check
+from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
 
@@ -68,8 +68,8 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
                 raise RedlineError(f"{path} exists; pass --overwrite to replace it")
         layers = load_layers(manifest)
         options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
-        result = run_check(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
-                           repair=repair)
+        result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
+                                repair=repair)
         if output:
             write_atomic(output, report_json(result.report))
         if geojson:

@@ -12,6 +12,7 @@ import numpy as np
 from redline import engine
 from redline.crs import ellipsoidal_areas_m2
 from redline.io import Project, ensure_in_region, read_project
+from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
 from redline.model import CheckResult, Options, Report, Status
 from redline.rules import RULES
@@ -31,6 +32,16 @@ def check(project: Project | str, layers: LayerSet, *, options: Options = Option
         project = read_project(project, **read_options)
     ensure_in_region(project, layers.bounds)
     return check_many([project], layers, options=options)[0]
+
+
+def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limits: Limits = Limits(),
+                   **read_options) -> CheckResult:
+    """``check`` of an untrusted file in a child process held to ``limits`` (``redline.isolation.isolated``).
+
+    A file that crashes the reader, runs too long or takes too much memory raises that file's ``RedlineError``
+    and leaves this process as it was. Call it from a single-threaded process.
+    """
+    return isolated(check, path, layers, options=options, limits=limits, label=str(path), **read_options)
 
 
 def check_each(projects: list[Project], layers: LayerSet, *, options: Options = Options(),

@@ -68,8 +68,8 @@ def test_gcj02_conversion_is_recorded():
 
 BAD = {
     "empty.geojson": (InputError, "the file is empty", {}),
-    "garbage.geojson": (FormatError, "cannot be read as a GIS file", {}),
-    "truncated.geojson": (FormatError, "cannot be read as a GIS file", {}),
+    "garbage.geojson": (FormatError, "the content is not GeoJSON although the name ends in .geojson", {}),
+    "truncated.geojson": (FormatError, "not valid JSON", {}),
     "empty_collection.geojson": (GeometryError, "no features", {}),
     "line.geojson": (GeometryError, "is a LineString; a project boundary must be a polygon", {}),
     "point.geojson": (GeometryError, "is a Point", {}),
@@ -78,7 +78,7 @@ BAD = {
     "not_a_number.csv": (GeometryError, "line 3: x='117.2O'", {"crs": "EPSG:4490"}),
     "two_points.csv": (GeometryError, "parcel A has a ring of 2 distinct points", {"crs": "EPSG:4490"}),
     "no_prj.shp": (CRSError, "has no CRS.*zone 39 with zone prefix: pass --crs EPSG:4527", {}),
-    "missing_parts.shp": (FormatError, "cannot be read as a GIS file", {}),
+    "missing_parts.shp": (FormatError, "cannot be read as ESRI Shapefile .*missing_parts.shx", {}),
     "zip_slip.zip": (InputError, "climbs out of the archive's folder", {}),
     "zip_bomb.zip": (InputError, "zip bomb", {}),
     "too_many_members.zip": (LimitError, "250 members is over the 200-member limit", {}),
@@ -91,7 +91,7 @@ BAD = {
     "txt_line_kind.txt": (GeometryError, "is a '线'; a project boundary must be a 面", {}),
     "swapped_lat_lon.geojson": (GeometryError, "latitude and longitude look swapped", {}),
     "open_polyline.dxf": (GeometryError, "no closed polyline or hatch in the drawing", {"crs": "EPSG:4548"}),
-    "corrupt.gpkg": (FormatError, "cannot be read as a GIS file", {}),
+    "corrupt.gpkg": (FormatError, "not a readable GeoPackage", {}),
     "metres_labelled_degrees.gpkg": (CRSError, "coordinates are in metres.*EPSG:4527", {}),
 }
 

@@ -98,7 +98,7 @@ def test_repair_fixes_a_bowtie_and_reports_it(tmp_path):
 
 @pytest.mark.parametrize("content, error, message", [
     (b"", InputError, "the file is empty"),
-    (b"this is not a map", InputError, "cannot be read as a GIS file"),
+    (b"this is not a map", InputError, "the content is not GeoJSON"),
     (b'{"type": "FeatureCollection", "features": []}', GeometryError, "no features"),
 ])
 def test_unreadable_files(tmp_path, content, error, message):

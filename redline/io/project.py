@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +21,17 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
+import pyproj
 import shapely
 from pyproj import CRS
 
 from redline.crs import gauss_kruger_crs, to_cgcs2000
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io.cad import read_dxf
-from redline.io.safety import check_xml, check_zip, zipped_kml
+from redline.io.gdal import gdal_path, pyogrio, read_raw
+from redline.io.kml import read_kml
+from redline.io.parquet import read_geoparquet
+from redline.io.safety import check_geojson, check_geopackage, check_signature, check_wkb, check_zip
 from redline.io.table import read_csv
 from redline.io.txt import read_txt
 from redline.io.webmaps import bd09_to_wgs84, gcj02_to_wgs84
@@ -36,6 +40,9 @@ log = logging.getLogger(__name__)
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_VERTICES = 200_000
+MAX_FEATURES = 10_000
+"""Features of one project file; a batch table (``read_feature_table``) takes ``MAX_APPLICATIONS``."""
+MAX_APPLICATIONS = 5_000_000
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -84,7 +91,7 @@ class Project:
 
 
 def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
-                 max_bytes: int = MAX_BYTES, max_vertices: int = MAX_VERTICES) -> Project:
+                 max_bytes: int = MAX_BYTES, max_vertices: int = MAX_VERTICES, max_features: int = MAX_FEATURES) -> Project:
     """Read, validate and reproject a project boundary file.
 
     Parameters
@@ -98,7 +105,8 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
     """
     path = Path(path)
-    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
+                                            max_vertices=max_vertices, max_features=max_features)
     geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
     source = Features(features.attributes, geometries, features.crs)
     geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
@@ -108,9 +116,9 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source)
 
 
-def _features_in_crs(path: Path, *, layer, encoding, crs, max_bytes) -> tuple[Features, str | None]:
+def _features_in_crs(path: Path, *, layer, encoding, crs, **limits) -> tuple[Features, str | None]:
     """The file's features with a trustworthy CRS, and the web-map conversion applied (or None)."""
-    features = _read_features(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    features = _read_features(path, layer=layer, encoding=encoding, crs=crs, **limits)
     conversion = None
     if crs in WEB_MAP_CRS:
         features, conversion = _from_web_map(features, path, crs)
@@ -122,7 +130,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_features(path: Path, *, layer, encoding, crs, max_bytes) -> Features:
+def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices, max_features) -> Features:
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path")
     size = path.stat().st_size
@@ -138,21 +146,39 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes) -> Features:
         return Features.of(read_csv(path, encoding=encoding))
     if suffix == ".dxf":
         return Features.of(read_dxf(path, layer=layer))
+    if suffix in (".kml", ".kmz"):
+        return Features.of(read_kml(path))
     if suffix in (".parquet", ".geoparquet"):
-        return Features.of(_gdal_or_arrow(path, lambda: gpd.read_parquet(path)))
-    source = str(path)
-    if suffix == ".kmz":
-        check_xml(zipped_kml(path, check_zip(path)), source=str(path))
-    elif suffix == ".zip":
-        source = f"/vsizip/{path.resolve()}/{_zipped_dataset(path, check_zip(path))}"
-    elif _is_xml(path):
-        check_xml(path.read_bytes(), source=str(path))
-    meta, _, geometries, values = _gdal_or_arrow(path, lambda: pyogrio.raw.read(source, layer=layer, encoding=encoding))
+        return Features.of(read_geoparquet(path, max_features=max_features, max_vertices=max_vertices))
+    if suffix not in GDAL_SUFFIXES:
+        raise FormatError(f"{path}: redline does not read {suffix or 'files without a suffix'}; send one of "
+                          f"{', '.join(READABLE_SUFFIXES)}")
+    if suffix == ".zip":
+        member = _zipped_dataset(path, check_zip(path))
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(member)
+        driver = _checked_content(data, Path(member).suffix.lower(), source=f"{path} ({member})")
+        source = f"/vsizip/{path.resolve()}/{member}"
+    else:
+        driver = _checked_content(path.read_bytes(), suffix, source=str(path))
+        if driver == "GPKG":
+            check_geopackage(path, source=str(path))
+        source = str(path)
+    layer = _one_layer(path, source, driver, layer)
+    meta, _, geometries, values = _gdal_or_arrow(path, lambda: read_raw(source, driver, layer=layer, encoding=encoding,
+                                                                        max_features=max_features + 1))
+    if len(geometries) > max_features:
+        raise LimitError(f"{path}: more than {max_features:,} features, the limit for one project; split the file")
+    check_wkb(geometries, max_vertices=max_vertices, source=str(path))
     return Features(dict(zip(meta["fields"], values)), shapely.from_wkb(geometries),
                     CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
 
 
-ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gml", ".fgb")
+READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".kml", ".kmz", ".csv", ".txt",
+                     ".dxf")
+"""Every suffix a project file may have; anything else is refused before a byte is parsed."""
+GDAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
+ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
 
 
 def _zipped_dataset(path: Path, members: list[str]) -> str:
@@ -160,13 +186,42 @@ def _zipped_dataset(path: Path, members: list[str]) -> str:
     datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
     if len(datasets) != 1:
         found = ", ".join(datasets) or "none"
-        raise FormatError(f"{path}: a zip must hold exactly one dataset (.shp, .gpkg, .geojson, .kml); found {found}")
+        raise FormatError(f"{path}: a zip must hold exactly one dataset ({', '.join(ZIPPED_DATASETS)}); found {found}")
     return datasets[0]
 
 
-def _is_xml(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+def _checked_content(data: bytes, suffix: str, *, source: str) -> str:
+    """The GDAL driver for ``data`` named with ``suffix``, after checking that the bytes are that format."""
+    driver = check_signature(data[:100], suffix, source=source)
+    if driver == "GeoJSON":
+        check_geojson(data, source=source)
+    return driver
+
+
+def _one_layer(path: Path, source: str, driver: str, layer):
+    """The layer to read: ``layer`` if given (and present), else the file's only layer; several are never guessed."""
+    try:
+        layers = pyogrio.list_layers(gdal_path(source, driver))
+    except Exception as error:  # pyogrio raises several types for unreadable input
+        raise FormatError(f"{path}: cannot be read as {driver} ({_first_line(error)}); export it again") from None
+    names = [str(name) for name, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(f"{path}: no layer {layer!r}; its layers: {', '.join(names)}")
+        return layer
+    if len(names) > 1:
+        listing = "; ".join(f"{name} ({kind or 'no geometry'}, {_feature_count(source, driver, name)})"
+                            for name, kind in layers)
+        raise InputError(f"{path} holds {len(names)} layers: {listing}. Choose the project's layer with --layer "
+                         "(the service's 'layer' field); redline never guesses")
+    return None
+
+
+def _feature_count(source: str, driver: str, layer: str) -> str:
+    try:
+        return f"{pyogrio.read_info(gdal_path(source, driver), layer=layer)['features']:,} features"
+    except Exception:  # noqa: BLE001 - only a detail of the refusal's message
+        return "features unknown"
 
 
 def _gdal_or_arrow(path: Path, read):
@@ -203,7 +258,7 @@ def _with_crs(features: Features, path: Path, crs) -> Features:
     if not len(features.geometries):
         raise GeometryError(f"{path}: no features; the file holds no project boundary")
     if crs is not None:
-        features = Features(features.attributes, features.geometries, CRS.from_user_input(crs))
+        features = Features(features.attributes, features.geometries, parse_crs(crs))
     bounds = shapely.total_bounds(features.geometries)
     if features.crs is None:
         raise CRSError(f"{path} has no CRS. {suggest_crs(bounds)}")
@@ -217,6 +272,15 @@ def _with_crs(features: Features, path: Path, crs) -> Features:
         raise CRSError(f"{path} says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
                        "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
     return features
+
+
+def parse_crs(crs) -> CRS:
+    """``crs`` (an EPSG code, a WKT or PROJ string, a pyproj CRS) as a CRS; CRSError naming it if it is none."""
+    try:
+        return CRS.from_user_input(crs)
+    except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
+        raise CRSError(f"{str(crs)[:80]!r} is not a coordinate reference system ({_first_line(error)[:120]}); "
+                       "give an EPSG code such as EPSG:4490 or EPSG:4527") from None
 
 
 def _looks_geographic(bounds) -> bool:
@@ -300,14 +364,15 @@ class FeatureTable:
 
 
 def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, encoding=None,
-                       max_bytes: int = 2 * 1024 ** 3) -> FeatureTable:
+                       max_bytes: int = 2 * 1024 ** 3, max_features: int = MAX_APPLICATIONS) -> FeatureTable:
     """Read a multi-feature file (GeoPackage, GeoParquet, CSV, …) whose features are separate applications.
 
     ``id_field`` names each application (row numbers from 1 when the file has no such column and the
     default is kept); duplicate ids are refused, since results are keyed by id.
     """
     path = Path(path)
-    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes)
+    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
+                                            max_vertices=MAX_VERTICES * max_features, max_features=max_features)
     frame = features.to_frame()
     if id_field in frame.columns:
         ids = frame[id_field].astype(str).tolist()

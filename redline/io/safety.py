@@ -1,4 +1,7 @@
-"""Checks on hostile containers before any driver opens them: zip archives and XML (KML).
+"""Checks on hostile files before any driver opens them: signatures, zip archives, XML (KML), JSON, GeoPackage.
+
+Signatures: a file is opened only by the driver its suffix names, and only when its first bytes are that
+format's (``check_signature``); GeoJSON must be GeoJSON, not another JSON dialect GDAL reads.
 
 Zip (shapefile zip, KMZ): members that climb out of the folder (absolute paths, ``..``, drive letters,
 symbolic links), too many members, too many uncompressed bytes, or an extreme compression ratio (a zip
@@ -10,11 +13,16 @@ entities) is refused before the XML parser sees the file.
 from __future__ import annotations
 
 import re
+import sqlite3
 import stat
+import struct
 import zipfile
+from contextlib import closing
 from pathlib import Path, PurePosixPath
 
-from redline.errors import InputError, LimitError
+import orjson
+
+from redline.errors import FormatError, InputError, LimitError
 
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -63,3 +71,125 @@ def zipped_kml(path: Path, members: list[str]) -> bytes:
         if not kml:
             raise InputError(f"{path}: a KMZ without a .kml member; export it again")
         return b"".join(archive.read(m) for m in kml)
+
+
+SIGNATURES = {
+    ".gpkg": ("GPKG", lambda head: head.startswith(b"SQLite format 3\x00") and head[68:72] in (b"GPKG", b"GP10", b"GP11")),
+    ".fgb": ("FlatGeobuf", lambda head: head.startswith(b"fgb\x03")),
+    ".shp": ("ESRI Shapefile", lambda head: head.startswith(b"\x00\x00\x27\x0a")),
+    ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
+    ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")),
+}
+"""Suffix → (the one GDAL driver that may open it, a test of the file's first bytes): the allow-list of what GDAL
+opens for a project file. KML, CSV, DXF, TXT and GeoParquet are read by redline itself."""
+
+GEOJSON_TYPES = {"FeatureCollection", "Feature", "Polygon", "MultiPolygon", "GeometryCollection", "Point", "MultiPoint",
+                 "LineString", "MultiLineString"}
+
+
+def check_signature(head: bytes, suffix: str, *, source: str) -> str:
+    """The GDAL driver for a file with this suffix whose content starts with ``head``; FormatError if the bytes are
+    not that format (e.g. VRT XML or a GDALG pipeline named ``.geojson``)."""
+    driver, matches = SIGNATURES.get(suffix, (None, None))
+    if driver is None:
+        raise FormatError(f"{source}: {suffix or 'no suffix'} is not a format redline opens with GDAL")
+    if not matches(head):
+        raise FormatError(f"{source}: the content is not {driver} although the name ends in {suffix}; "
+                          "export the boundary again in that format")
+    return driver
+
+
+def check_geojson(data: bytes, *, source: str) -> None:
+    """Refuse JSON that GDAL would read as something other than GeoJSON (a GDALG pipeline, Esri JSON, TopoJSON)
+    or that names its CRS by a link (fetched from a URL); RFC 7946 GeoJSON has neither."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise FormatError(f"{source}: not valid JSON ({error}); export it again") from None
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind not in GEOJSON_TYPES:
+        raise FormatError(f"{source}: the JSON is not GeoJSON (its \"type\" is {str(kind)[:40]!r}, not "
+                          "FeatureCollection, Feature or a geometry); export it again as GeoJSON")
+    crs = document.get("crs")
+    if isinstance(crs, dict) and crs.get("type") != "name":
+        raise FormatError(f"{source}: its \"crs\" member refers to a link; name the CRS (e.g. "
+                          "\"urn:ogc:def:crs:EPSG::4490\") or leave it out for WGS84")
+
+
+def check_geopackage(path: Path, *, source: str) -> None:
+    """Refuse a GeoPackage whose schema holds virtual tables other than spatial indexes (R-trees), which can open
+    other files, or that loads extensions or attaches databases."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+            db.execute("PRAGMA trusted_schema = OFF")
+            schema = db.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as error:
+        raise FormatError(f"{source}: not a readable GeoPackage ({error}); export it again") from None
+    for kind, name, sql in schema:
+        module = re.search(r"\bVIRTUAL\s+TABLE\b.*?\bUSING\s+(\w+)", sql, re.IGNORECASE | re.DOTALL)
+        if (module and module.group(1).lower() != "rtree") or re.search(r"load_extension|\bATTACH\b", sql, re.IGNORECASE):
+            raise FormatError(f"{source}: {kind} {name!r} is a virtual table or loads other files, which a "
+                              "GeoPackage of a boundary never needs; export the layer again")
+
+
+MAX_NESTING = 3
+"""Deepest GeometryCollection nesting accepted in WKB (a boundary needs none; GEOS recurses per level)."""
+_WKB_SIMPLE = {1, 2, 3, 4, 5, 6, 7}
+
+
+def check_wkb(wkbs, *, max_vertices: int, source: str) -> None:
+    """Refuse WKB over the vertex limit or nested deeper than ``MAX_NESTING``, before any geometry is built.
+
+    The byte count bounds the vertices from below (at most 32 bytes a vertex, XYZM), so an oversized file is
+    refused without decoding; only GeometryCollections are walked, as only they nest.
+    """
+    wkbs = [w for w in wkbs if w is not None]
+    total = sum(map(len, wkbs))
+    if total > 32 * max_vertices + 64 * len(wkbs) + 1024:
+        raise LimitError(f"{source}: {total:,} bytes of geometry are over the {max_vertices:,}-vertex limit for one "
+                         "project; simplify the boundary or split it")
+    for number, wkb in enumerate(wkbs):
+        try:
+            _, kind, _, _ = _wkb_header(wkb, 0)
+            if kind not in _WKB_SIMPLE:
+                raise FormatError(f"{source}: feature {number} has WKB geometry type {kind}, which redline does not read "
+                                  "(curves, surfaces); export it with straight edges")
+            if kind == 7:
+                _wkb_skip(wkb, 0, 0, source, number)
+        except (IndexError, struct.error):
+            raise FormatError(f"{source}: feature {number} has damaged WKB geometry; export it again") from None
+
+
+def _wkb_header(wkb: bytes, offset: int) -> tuple[str, int, int, int]:
+    """(byte order, base type, coordinate dimensions, offset after the header) of the WKB geometry at ``offset``
+    (ISO or EWKB)."""
+    order = "<" if wkb[offset] == 1 else ">"
+    (code,) = struct.unpack_from(order + "I", wkb, offset + 1)
+    flags, code_iso = code & 0xE0000000, code & 0x0FFFFFFF
+    base, thousands = code_iso % 1000, code_iso // 1000
+    dimensions = 2 + (thousands in (1, 2)) + 2 * (thousands == 3) + bool(flags & 0x80000000) + bool(flags & 0x40000000)
+    return order, base, dimensions, offset + 5 + (4 if flags & 0x20000000 else 0)
+
+
+def _wkb_skip(wkb: bytes, offset: int, depth: int, source: str, number: int) -> int:
+    """The offset after the geometry at ``offset``; FormatError when collections nest deeper than ``MAX_NESTING``."""
+    if depth > MAX_NESTING:
+        raise FormatError(f"{source}: feature {number} nests geometry collections more than {MAX_NESTING} deep "
+                          "(a hostile file?); a boundary needs polygons only")
+    order, kind, dimensions, offset = _wkb_header(wkb, offset)
+    count = lambda at: struct.unpack_from(order + "I", wkb, at)[0]  # noqa: E731
+    if kind == 1:
+        return offset + 8 * dimensions
+    if kind == 2:
+        return offset + 4 + 8 * dimensions * count(offset)
+    if kind == 3:
+        rings, offset = count(offset), offset + 4
+        for _ in range(rings):
+            offset += 4 + 8 * dimensions * count(offset)
+        return offset
+    if kind in (4, 5, 6, 7):
+        parts, offset = count(offset), offset + 4
+        for _ in range(parts):
+            offset = _wkb_skip(wkb, offset, depth + (kind == 7), source, number)
+        return offset
+    raise FormatError(f"{source}: feature {number} holds WKB geometry type {kind}; export it with straight edges")

@@ -1,0 +1,119 @@
+"""KML / KMZ boundaries (Google Earth, 奥维): every placemark's polygons, from every folder of the document.
+
+Exporters keep placemarks in nested folders; one document is one layer, so placemarks are read from every
+folder, each named by its ``<name>``. KML is WGS84 longitude/latitude (EPSG:4326) by definition. Read with
+the standard library's XML parser after ``check_xml`` refused any DTD (no entities to expand, nothing
+external); links (``NetworkLink``, ``href``) are never followed. Points and lines are kept as such, so that
+validation names them.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from redline.errors import FormatError, GeometryError
+from redline.io.safety import check_xml, check_zip, zipped_kml
+
+
+def read_kml(path: Path) -> gpd.GeoDataFrame:
+    """Placemarks of a .kml or .kmz file: ``name`` and geometry, in EPSG:4326."""
+    data = zipped_kml(path, check_zip(path)) if path.suffix.lower() == ".kmz" else path.read_bytes()
+    check_xml(data, source=str(path))
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise FormatError(f"{path}: not well-formed KML ({error}); export it again") from None
+    if _local(root.tag) != "kml":
+        raise FormatError(f"{path}: the root element is <{_local(root.tag)}>, not <kml>; export it again as KML")
+    try:
+        rows = _placemarks(root, path)
+    except RecursionError:
+        raise FormatError(f"{path}: geometries nested too deep; export it again") from None
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
+        gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+
+
+def _placemarks(root, path: Path) -> list[dict]:
+    rows = []
+    for number, placemark in enumerate(_all(root, "Placemark"), 1):
+        name = _text(placemark, "name") or f"placemark {number}"
+        parts = [_geometry(element, path, name) for element in _children(placemark)
+                 if _local(element.tag) in GEOMETRIES]
+        parts = [part for part in parts if part is not None]
+        if parts:
+            geometry = parts[0] if len(parts) == 1 else shapely.GeometryCollection(parts)
+            rows.append({"name": name, "geometry": geometry})
+    return rows
+
+
+GEOMETRIES = ("Polygon", "MultiGeometry", "LineString", "LinearRing", "Point")
+
+
+def _geometry(element, path: Path, name: str):
+    kind = _local(element.tag)
+    if kind == "Polygon":
+        outer = [_ring(e, path, name) for e in _all(element, "outerBoundaryIs")]
+        inner = [_ring(e, path, name) for e in _all(element, "innerBoundaryIs")]
+        if not outer:
+            raise GeometryError(f"{path}: placemark {name!r} has a polygon without an outer boundary")
+        return shapely.Polygon(outer[0], inner)
+    if kind == "MultiGeometry":
+        parts = [_geometry(e, path, name) for e in _children(element) if _local(e.tag) in GEOMETRIES]
+        polygons = [p for part in parts for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
+        if len(polygons) == len(parts) and polygons:
+            return shapely.MultiPolygon(polygons)
+        return shapely.GeometryCollection(parts)
+    coordinates = _coordinates(element, path, name)
+    if kind == "Point":
+        return shapely.Point(coordinates[0])
+    return shapely.LineString(coordinates)
+
+
+def _ring(boundary, path: Path, name: str):
+    rings = list(_all(boundary, "LinearRing"))
+    if not rings:
+        raise GeometryError(f"{path}: placemark {name!r} has a boundary without a LinearRing")
+    points = _coordinates(rings[0], path, name)
+    if len(set(points)) < 3:
+        raise GeometryError(f"{path}: placemark {name!r} has a ring of {len(set(points))} distinct points; a ring needs 3")
+    return points
+
+
+def _coordinates(element, path: Path, name: str) -> list[tuple[float, float]]:
+    text = _text(element, "coordinates") or ""
+    points = []
+    for token in text.split():
+        values = token.split(",")
+        try:
+            lon, lat = float(values[0]), float(values[1])
+        except (IndexError, ValueError):
+            raise GeometryError(f"{path}: placemark {name!r} has a coordinate {token[:40]!r} that is not "
+                                "longitude,latitude[,height]") from None
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise GeometryError(f"{path}: placemark {name!r} has NaN or infinite coordinates")
+        points.append((lon, lat))
+    if not points:
+        raise GeometryError(f"{path}: placemark {name!r} has a geometry without coordinates")
+    return points
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element):
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def _all(element, name: str):
+    return (e for e in element.iter() if isinstance(e.tag, str) and _local(e.tag) == name)
+
+
+def _text(element, name: str) -> str | None:
+    found = next((e for e in _children(element) if _local(e.tag) == name), None)
+    return found.text.strip() if found is not None and found.text else None

@@ -1,0 +1,146 @@
+"""Run untrusted work in a child process that a crash, a runaway query or a memory blow-up costs alone.
+
+``isolated(function, *args, limits=…)`` forks a child that inherits everything loaded (layers, caches), caps
+its address space (``RLIMIT_AS``: what it may allocate beyond what it inherited), asks the kernel to kill it
+when its parent dies (``PR_SET_PDEATHSIG``), runs the function and hands back its result or its exception
+through a pipe. The parent waits at most ``limits.seconds`` and then kills the child: a GeoPackage whose layer
+is an endless SQL view, or a WKB that overflows GEOS's stack, ends as that input's ``RedlineError``, and the
+next input is checked as if nothing had happened. Fork only from a single-threaded process (the CLI, a batch
+worker, a service check process): a thread holding a lock at fork time would leave the child stuck.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import pickle
+import resource
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from redline.errors import InputError, LimitError, RedlineError
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Wall-clock seconds and memory (bytes beyond what the parent holds) one input may take."""
+
+    seconds: float = 60.0
+    memory_bytes: int = 2 * 1024 ** 3
+
+
+class TimeLimitError(LimitError):
+    """An input took longer than its time limit; the work was killed."""
+
+
+class CrashError(InputError):
+    """The process reading or checking an input died (a crash in a native library, or memory exhausted)."""
+
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the one that started it dies (Linux; elsewhere nothing)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def isolated(function, *args, limits: Limits = Limits(), label: str = "the input", **kwargs):
+    """``function(*args, **kwargs)`` in a forked child held to ``limits``; its result, or its exception raised here.
+
+    A child killed for time is ``TimeLimitError``; one that died (signal, memory) is ``CrashError``; an exception
+    that is not a ``RedlineError`` comes back as ``CrashError`` with its first line (a bug, or an input no
+    library should have accepted).
+    """
+    parent = os.getpid()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reader)
+        _run_child(writer, parent, limits, function, args, kwargs)
+    os.close(writer)
+    try:
+        data = _read_until(reader, time.monotonic() + limits.seconds)
+    finally:
+        os.close(reader)
+    if data is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise TimeLimitError(f"{label}: took over {limits.seconds:g} s to read and check; the work was stopped. "
+                             f"检查超过 {limits.seconds:g} 秒，已终止。")
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+                 else f"exit status {os.WEXITSTATUS(status)}")
+        raise CrashError(f"{label}: the reader crashed on this file ({cause}; a damaged or hostile file, or over the "
+                         f"{limits.memory_bytes / 1024 ** 3:g} GiB memory limit); nothing was checked. "
+                         "读取该文件时进程崩溃，未能检查。")
+    ok, value = pickle.loads(data)
+    if ok:
+        return value
+    raise value
+
+
+def _run_child(writer: int, parent: int, limits: Limits, function, args, kwargs) -> None:
+    status = 0
+    try:
+        die_with_parent()
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os._exit(1)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        ceiling = _address_space_bytes() + limits.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        try:
+            payload = (True, function(*args, **kwargs))
+        except RedlineError as error:
+            payload = (False, error)
+        except MemoryError:
+            payload = (False, LimitError(f"the input needs more than the {limits.memory_bytes / 1024 ** 3:g} GiB memory "
+                                         "limit; simplify or split it. 超出内存限制。"))
+        except RecursionError:
+            payload = (False, InputError("the input nests too deep to read; export it again. 文件嵌套过深。"))
+        except Exception as error:  # noqa: BLE001 - anything else is this input's failure, reported as such
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            payload = (False, CrashError(f"could not check: {type(error).__name__}: {first[:300]}"))
+        try:
+            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001 - an unpicklable result or exception
+            data = pickle.dumps((False, CrashError(f"could not hand back the result: {error}")))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(writer, view):]
+    except BaseException:  # noqa: BLE001 - the child must never run the parent's code after this point
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _read_until(reader: int, deadline: float) -> bytes | None:
+    """Everything written to the pipe until it closes, or None if ``deadline`` passes first."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([reader], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(reader, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _address_space_bytes() -> int:
+    """This process's virtual size now (what the child inherited)."""
+    with open("/proc/self/statm") as stream:
+        return int(stream.read().split()[0]) * resource.getpagesize()
