@@ -40,6 +40,7 @@ from redline.crs import CGCS2000
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, ensure_in_region, read_feature_table, read_project
 from redline.io.files import atomic_path, write_atomic
+from redline.isolation import Limits, die_with_parent, isolated
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
 from redline.pipeline import check_each, check_many
@@ -48,6 +49,10 @@ from redline.report.json import compact_json
 log = logging.getLogger(__name__)
 
 CHUNK = 256
+FILE_LIMITS = Limits(seconds=60.0, memory_bytes=2 * 1024 ** 3)
+"""What reading one application file may take (it is read in a child process, ``redline.isolation``)."""
+TABLE_LIMITS = Limits(seconds=1800.0, memory_bytes=16 * 1024 ** 3)
+"""What reading a multi-feature input may take (read once, in a child process)."""
 JOURNAL = "reports.jsonl"
 STATE = "batch.json"
 FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".shp", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
@@ -119,7 +124,8 @@ def _table(path: str, read: ReadOptions) -> FeatureTable:
     """A multi-feature input, read once per process."""
     key = (path, read.id_field, read.crs, read.encoding)
     if key not in _TABLES:
-        _TABLES[key] = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
+        _TABLES[key] = isolated(read_feature_table, path, id_field=read.id_field, crs=read.crs, encoding=read.encoding,
+                                limits=TABLE_LIMITS, label=path)
     return _TABLES[key]
 
 
@@ -159,7 +165,8 @@ def _projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Fea
     for application in chunk:
         if application.row is None:
             try:
-                project = read_project(application.source, crs=read.crs, encoding=read.encoding, repair=read.repair)
+                project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
+                                   repair=read.repair, limits=FILE_LIMITS, label=application.source)
                 projects[application.order] = dataclasses.replace(project, source=None)
             except RedlineError as error:
                 projects[application.order] = str(error)
@@ -253,7 +260,8 @@ def _checked_chunks(chunks, layers: LayerSet, options, read, workers) -> Iterato
         return
     _WORKER_LAYERS = layers
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent) as pool:
             pending: deque = deque()
             for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
                 pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
@@ -370,8 +378,13 @@ def _fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
 def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:
     """Orders already in the journal; refuse a journal of a different batch; drop a line cut by a kill."""
     state, journal = outdir / STATE, outdir / JOURNAL
+    start_over = f"remove {state} and {journal} to start the batch over"
     if state.exists():
-        if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
+        try:
+            recorded = json.loads(state.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RedlineError(f"{state} is damaged ({error}); {start_over}") from None
+        if recorded != fingerprint:
             raise RedlineError(f"{outdir} holds the results of a different batch (other inputs, layers or options); "
                                "write to another folder")
     else:
@@ -387,10 +400,14 @@ def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) ->
             stream.truncate(keep)
     ids = {a.order: a.id for a in applications}
     done = set()
-    for line in data[:keep].decode("utf-8").splitlines():
-        record = orjson.loads(line)
-        if ids.get(record["order"]) == record["id"]:
-            done.add(record["order"])
+    for number, line in enumerate(data[:keep].splitlines(), 1):
+        try:
+            record = orjson.loads(line)
+            order, application = record["order"], record["id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
+            raise RedlineError(f"{journal} line {number} is damaged ({error}); {start_over}") from None
+        if ids.get(order) == application:
+            done.add(order)
     return done
 
 
@@ -444,7 +461,8 @@ def _footprints(applications: list[Application], read: ReadOptions) -> list:
             geometries.append(tables[application.source][application.row])
             continue
         try:
-            project = read_project(application.source, crs=read.crs, encoding=read.encoding, repair=read.repair)
+            project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
+                               repair=read.repair, limits=FILE_LIMITS, label=application.source)
             geometries.append(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values))
         except RedlineError:
             geometries.append(None)

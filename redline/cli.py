@@ -22,12 +22,37 @@ from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
 
 EXIT_PASS, EXIT_FLAGGED, EXIT_ERROR = 0, 1, 2
+log = logging.getLogger("redline.cli")
+
+
+class RedlineGroup(click.Group):
+    """The command group; any failure that is not a finding leaves with one line on stderr and exit status 2.
+
+    Exit status 1 means "violation or review"; an unreadable path, a full disk or a bug must never look like it.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except RedlineError as error:
+            _fail(error)
+        except OSError as error:  # unreadable or unwritable path, full disk, read-only file system
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(f"{where}{error.strerror or error}; check the path, its permissions and the free space "
+                  "(路径不可读写或磁盘已满)")
+        except Exception as error:  # noqa: BLE001 - a bug: one line, exit 2, the traceback with -v
+            log.debug("internal error", exc_info=True)
+            first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            _fail(f"internal error ({type(error).__name__}: {first}); nothing was checked, please report it "
+                  "(内部错误，未完成检查)")
 
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
 
-@click.group()
+@click.group(cls=RedlineGroup)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.version_option(package_name="redline")
@@ -202,7 +227,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
 @click.option("--max-bytes", default=20 * 1024 * 1024, show_default=True, help="Upload size limit.")
 @click.option("--cdn", is_flag=True, help="Maps link Leaflet from a CDN instead of inlining it.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Check processes, each with its own copy of the layers (use the number of cores); 1 checks in threads.")
+              help="Check processes, forked with the layers loaded (use the number of cores).")
 def serve(manifest, host, port, db, max_bytes, cdn, workers):
     """Serve the planner's page and the HTTP API (FastAPI on uvicorn); REDLINE_TOKEN sets a bearer token.
 
@@ -212,16 +237,17 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers):
     """
     import uvicorn
 
-    from redline.service import SETTINGS, app_from_environment
+    from redline.service import SETTINGS, Limits, TimedHttpTools, app_from_environment
 
     os.environ.update({SETTINGS["manifest"]: str(Path(manifest).resolve()), SETTINGS["db"]: str(Path(db).resolve()),
                        SETTINGS["max_bytes"]: str(max_bytes), SETTINGS["cdn"]: "1" if cdn else "",
-                       SETTINGS["check_processes"]: str(workers if workers > 1 else 0)})
+                       SETTINGS["check_processes"]: str(workers)})
     try:
         app = app_from_environment()  # fails here, once, with a clear message if the layers cannot be loaded
     except RedlineError as error:
         _fail(error)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", http=TimedHttpTools, timeout_keep_alive=5,
+                limit_concurrency=Limits.connections, timeout_graceful_shutdown=3)
 
 
 @main.command()
@@ -273,8 +299,9 @@ def _totals(layer) -> str:
     return count + ", " + ", ".join(f"{role or 'all'} {m2 / 1e6:,.2f} km²" for role, m2 in layer.totals.items())
 
 
-def _fail(error: Exception):
-    click.echo(f"redline: {error}", err=True)
+def _fail(error: Exception | str):
+    text = str(error).strip()
+    click.echo(f"redline: {text.splitlines()[0] if text else repr(error)}", err=True)
     sys.exit(EXIT_ERROR)
 
 

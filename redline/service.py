@@ -1,58 +1,83 @@
 """The HTTP front (FastAPI): planners upload a boundary, get the verdict, the figures and the map.
 
-It wires the library and computes nothing itself: ``read_project`` → ``check`` → reports. Layers are
-loaded once when the app is made; check processes are forked from it at start-up and share them. One
-event loop takes every request and hands each check to the next free check process (or a thread), so
-no connection waits behind a busy process; the check processes run niced, so the loop never waits for
-the CPU behind them. Results are kept in an embedded SQLite database under
-unguessable ids. Uploads are stored only under server-chosen names in a private temporary folder and
-removed after the check. Limits answer with the CLI's messages: 413 too large, 415 unknown format, 400
-unreadable, 422 invalid geometry or CRS, 504 over the time limit; 401 without the bearer token when one
-is set.
+It wires the library and computes nothing itself: ``check_isolated`` → reports. Layers are loaded once
+when the app is made; check processes are forked from it at start-up, share them, run niced and die with
+the server (``PR_SET_PDEATHSIG``). Each upload is read and checked in a child of a check process held to
+memory and time limits, so a crash or a runaway file costs that upload only; a dead check process is
+replaced. The ``Guard`` middleware bounds every request while it is received (size, body time, cross-site
+uploads) and ``TimedHttpTools`` closes connections whose headers do not arrive in time. Results are kept
+in SQLite under unguessable ids; with a token set, each check's links carry a key derived from the token
+(HMAC) so the planner page's map and downloads work. Errors map to statuses in one table, ``ERROR_STATUS``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import base64
+import hashlib
+import hmac
 import json
 import multiprocessing
 import os
+import re
 import secrets
+import shutil
 import sqlite3
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import shapely
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from redline.errors import CRSError, GeometryError, LimitError, RedlineError
-from redline.io import read_project
+from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
+from redline.io.project import READABLE_SUFFIXES
+from redline.isolation import CrashError, TimeLimitError, die_with_parent
+from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import CheckResult, Options, Report
-from redline.pipeline import check
+from redline.pipeline import check_isolated
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
 
-READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
-MAP_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: https:; "
-              "connect-src 'none'; frame-ancestors 'self'")
+ERROR_STATUS = {TimeLimitError: 504, LimitError: 413, CrashError: 422, GeometryError: 422, CRSError: 422,
+                FormatError: 400, InputError: 400, ManifestError: 500, RedlineError: 400}
+"""HTTP status of each error redline raises (the most specific class in an error's MRO wins), installed once."""
+ERROR_RESPONSES = {status: {"description": description, "content": {"application/json": {"example": {"detail": "…"}}}}
+                   for status, description in ((400, "unreadable upload or bad request"), (401, "missing or wrong bearer token"),
+                                               (403, "cross-site request refused"), (404, "no check with that id"),
+                                               (408, "the request body arrived too slowly"),
+                                               (413, "over the size, feature or vertex limit"), (415, "unknown format"),
+                                               (422, "invalid geometry, CRS or form field, or a file that crashed the reader"),
+                                               (503, "check process restarted or server busy"),
+                                               (504, "the check took over the time limit"))}
+"""Every error status the API answers, for the OpenAPI document."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Upload bytes, boundary vertices and seconds per check."""
+    """Upload bytes, boundary vertices, seconds and memory per check, seconds to send a request's headers and body."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_vertices: int = 200_000
     seconds: float = 30.0
+    memory_bytes: int = 1024 ** 3
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    connections: int = 512
+
+    @property
+    def isolation(self) -> IsolationLimits:
+        return IsolationLimits(seconds=self.seconds, memory_bytes=self.memory_bytes)
 
 
 class Store:
@@ -93,40 +118,61 @@ class Store:
 
 
 def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, limits: Limits = Limits(),
-               cdn: bool = False, check_processes: int = 0) -> FastAPI:
+               cdn: bool = False, check_processes: int = 1) -> FastAPI:
     """The FastAPI app over ``layers`` (loaded once), storing results in ``db_path``.
 
-    ``check_processes``: run checks in that many worker processes (each loads the layers from the same
-    manifest once), else in threads of this process.
+    Checks run in ``check_processes`` processes forked at start-up (they share the loaded layers); each upload
+    is read and checked in a child of one of them, held to ``limits`` (``redline.pipeline.check_isolated``),
+    so a hostile upload costs that upload only.
     """
     store = Store(db_path)
-    uploads = Path(tempfile.mkdtemp(prefix="redline-uploads-"))
-    executors: list = []
+    pool: dict = {}
+
+    def start_pool():
+        _CHECK_PROCESS.update(layers=layers, db_path=db_path)
+        pool["executor"] = ProcessPoolExecutor(max(1, check_processes), mp_context=multiprocessing.get_context("fork"),
+                                               initializer=_start_check_process)
+        pool["healthy"] = True
+
+    def stop_pool():
+        executor = pool.pop("executor", None)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():  # check processes (and nothing else this process forks)
+                child.kill()
 
     @asynccontextmanager
     async def lifespan(_app):
-        if check_processes:  # forked now, before serving: they share the layers already loaded here
-            _CHECK_PROCESS.update(layers=layers, db_path=db_path)
-            executor = ProcessPoolExecutor(check_processes, mp_context=multiprocessing.get_context("fork"),
-                                           initializer=os.nice, initargs=(CHECK_NICENESS,))
-            await asyncio.get_running_loop().run_in_executor(executor, os.getpid)  # starts every process
-            executors.append((executor, _check_in_check_process))
-        else:
-            executor = ThreadPoolExecutor(4)
-            executors.append((executor, functools.partial(check_upload, layers=layers, store=store)))
+        start_pool()
+        await asyncio.get_running_loop().run_in_executor(pool["executor"], os.getpid)  # forks every process now
         yield
-        executor.shutdown(cancel_futures=True)
+        stop_pool()
 
-    app = FastAPI(title="redline", version=_version(), lifespan=lifespan, description=(
-        "Check project boundaries against protected layers. " + layers.manifest.disclaimer))
+    app = FastAPI(title="redline", version=_version(), lifespan=lifespan, docs_url=None, responses=ERROR_RESPONSES,
+                  description="Check project boundaries against protected layers. " + layers.manifest.disclaimer)
+    app.add_middleware(Guard, limits=limits, token_required=bool(token))
+    install_error_statuses(app)
+
+    def link_key(check_id: str) -> str:
+        return hmac.new(token.encode(), check_id.encode(), hashlib.sha256).hexdigest()[:32] if token else ""
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        if token and not secrets.compare_digest(authorization or "", f"Bearer {token}"):
-            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+        if token and not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
+            raise HTTPException(401, "missing or wrong bearer token 缺少或错误的令牌", headers={"WWW-Authenticate": "Bearer"})
+
+    def authorised_for(check_id: str, authorization: Annotated[str | None, Header()] = None,
+                       key: Annotated[str | None, Query(max_length=64)] = None) -> None:
+        """The bearer token, or the check's own link key (what the planner page's links and map carry)."""
+        if token and key is not None and hmac.compare_digest(key.encode(), link_key(check_id).encode()):
+            return
+        authorised(authorization)
 
     @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok", "layers": len(layers.layers), "unavailable": sorted(layers.problems)}
+    def healthz() -> JSONResponse:
+        healthy = pool.get("healthy", False)
+        body = {"status": "ok" if healthy else "degraded", "layers": len(layers.layers),
+                "unavailable": sorted(layers.problems), "check_processes": max(1, check_processes)}
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.get("/v1/layers", dependencies=[Depends(authorised)])
     def list_layers() -> list[dict]:
@@ -142,53 +188,208 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         activity: Annotated[int | None, Form(ge=1, le=10)] = None,
         lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
         crs: Annotated[str | None, Form(max_length=64)] = None,
+        layer: Annotated[str | None, Form(max_length=128)] = None,
     ) -> JSONResponse:
-        suffix = Path(file.filename or "").suffix.lower()
-        if suffix not in READABLE_SUFFIXES:
-            raise HTTPException(415, f"{file.filename!s}: unknown format {suffix or '(no suffix)'}; "
-                                     f"send one of {', '.join(READABLE_SUFFIXES)}")
+        name = (file.filename or "upload")[-200:]
+        suffix = Path(name).suffix.lower()
+        if suffix not in READABLE_SUFFIXES or suffix == ".shp":
+            hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
+            raise HTTPException(415, f"{name}: unknown format {suffix or '(no suffix)'}; send one of "
+                                     f"{', '.join(s for s in READABLE_SUFFIXES if s != '.shp')}{hint}")
         data = await file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
-            raise HTTPException(413, f"{file.filename!s}: over the {limits.max_bytes:,}-byte limit for one project")
-        path = uploads / f"{secrets.token_hex(16)}{suffix}"
-        path.write_bytes(data)
-        options = Options(national_major=national_major, activity=activity)
-        upload = Upload(path, file.filename or "upload", options, crs, lang, limits)
+            raise HTTPException(413, f"{name}: over the {limits.max_bytes:,}-byte limit for one project")
+        folder = Path(tempfile.mkdtemp(prefix="redline-upload-"))
         try:
-            executor, work = executors[0]
-            body = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(executor, work, upload),
-                                          timeout=limits.seconds)
-        except asyncio.TimeoutError:
-            raise HTTPException(504, f"{file.filename!s}: the check took over {limits.seconds:g} s") from None
-        except RedlineError as error:
-            raise HTTPException(_status(error), str(error).replace(str(path), file.filename or "upload")) from None
+            path = folder / f"upload{suffix}"
+            path.write_bytes(data)
+            upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
+                            layer or None, lang, limits)
+            body = await _checked(upload)
         finally:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+        if token:  # the planner page's links to this check carry its key instead of the token
+            body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
-    @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised)])
+    async def _checked(upload: Upload) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(pool["executor"], _check_in_check_process, upload),
+                                          timeout=limits.seconds + 10)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"{upload.filename}: the check took over {limits.seconds:g} s") from None
+        except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
+            pool["healthy"] = False
+            stop_pool()
+            start_pool()
+            raise HTTPException(503, "a check process died and was replaced; send the file again "
+                                     "检查进程已重启，请重新提交") from None
+        except RedlineError as error:  # the server's temporary names never reach the client
+            text = str(error).replace(str(upload.path), upload.filename)
+            raise type(error)(text.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)) from None
+
+    @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised_for)])
     def get_check(check_id: str) -> JSONResponse:
         row = _row(store, check_id)
         return JSONResponse({"id": check_id, **json.loads(row["report"])})
 
-    @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised)])
+    @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised_for)])
     def get_intrusions(check_id: str) -> Response:
         return Response(_row(store, check_id)["intrusions"], media_type="application/geo+json")
 
-    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse, dependencies=[Depends(authorised)])
+    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse, dependencies=[Depends(authorised_for)])
     def get_map(check_id: str) -> HTMLResponse:
         row = _row(store, check_id)
         page = row["map"]
         if page is None:
             page = _map_from_stored(row, layers, cdn=cdn)
             store.set_map(check_id, page)
-        return HTMLResponse(page, headers={"Content-Security-Policy": MAP_POLICY})
+        return html_response(page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def planner_page() -> HTMLResponse:
-        return HTMLResponse((Path(__file__).parent / "report" / "planner.html").read_text(encoding="utf-8"))
+        return html_response((Path(__file__).parent / "report" / "planner.html").read_text(encoding="utf-8"))
+
+    @app.get("/planner.js", include_in_schema=False)
+    def planner_script() -> Response:
+        return Response((Path(__file__).parent / "report" / "planner.js").read_bytes(), media_type="text/javascript")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return html_response(get_swagger_ui_html(openapi_url="openapi.json", title="redline API").body.decode())
 
     return app
+
+
+def install_error_statuses(app: FastAPI) -> None:
+    """Answer every ``RedlineError`` with the status ``ERROR_STATUS`` gives its class, and its one-line message."""
+
+    async def handler(_request: Request, error: RedlineError) -> JSONResponse:
+        status = next(ERROR_STATUS[cls] for cls in type(error).__mro__ if cls in ERROR_STATUS)
+        return JSONResponse({"detail": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__},
+                            status_code=status)
+
+    app.add_exception_handler(RedlineError, handler)
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+_EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"'](https://[^/\"']+)", re.IGNORECASE)
+
+
+def html_response(page: str) -> HTMLResponse:
+    """``page`` with a Content-Security-Policy that runs its own inline scripts (by hash) and nothing else inline."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+                      for body in _INLINE_SCRIPT.findall(page))
+    origins = " ".join(sorted(set(_EXTERNAL.findall(page))))
+    policy = (f"default-src 'none'; script-src 'self' {hashes} {origins}; style-src 'self' 'unsafe-inline' {origins}; "
+              f"img-src 'self' data: https:; font-src 'self' data: {origins}; connect-src 'self'; frame-src 'self'; "
+              "frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+    return HTMLResponse(page, headers={"Content-Security-Policy": re.sub(r" +", " ", policy)})
+
+
+class Guard:
+    """ASGI middleware in front of every request: size and time limits while receiving, same-origin uploads, nosniff.
+
+    The body is counted as it arrives (``Content-Length`` first): past ``max_bytes`` (plus room for the form's
+    other fields) the request is answered 413 and nothing more is read, so nothing past the limit reaches disk;
+    a body whose next part takes over ``body_seconds`` is answered 408. Without a token, a POST from another
+    site (``Origin`` or ``Sec-Fetch-Site``) is refused: a browser page elsewhere cannot submit in a user's name.
+    """
+
+    FORM_ROOM = 64 * 1024
+
+    def __init__(self, app, *, limits: Limits, token_required: bool):
+        self.app, self.limits, self.token_required = app, limits, token_required
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        limit = self.limits.max_bytes + self.FORM_ROOM
+        refusal = None
+        length = headers.get("content-length", "0")
+        if not length.isdigit():
+            refusal = (400, "Content-Length is not a number")
+        elif int(length) > limit:
+            refusal = (413, f"the request is over the {self.limits.max_bytes:,}-byte limit for one project "
+                            "超过上传大小限制")
+        elif scope["method"] not in ("GET", "HEAD", "OPTIONS") and not self.token_required and _cross_site(headers):
+            refusal = (403, "cross-site request refused; submit from this service's own page 拒绝跨站提交")
+        if refusal:
+            return await _answer(send, *refusal)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            try:
+                message = await asyncio.wait_for(receive(), self.limits.body_seconds)
+            except asyncio.TimeoutError:
+                raise HTTPException(408, "the request body arrived too slowly 请求体传输超时") from None
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, f"the request is over the {self.limits.max_bytes:,}-byte limit for one project "
+                                         "超过上传大小限制")
+            return message
+
+        async def nosniff_send(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff"),
+                                      (b"referrer-policy", b"no-referrer")]
+            await send(message)
+
+        await self.app(scope, limited_receive, nosniff_send)
+
+
+def _cross_site(headers: dict[str, str]) -> bool:
+    if headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), (b"x-content-type-options", b"nosniff")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class TimedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for each request's headers (slow-loris connections are closed)."""
+
+    header_seconds = Limits.header_seconds
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._header_deadline = self.loop.call_later(self.header_seconds, self._headers_too_slow)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(self.header_seconds, self._headers_too_slow)
+
+    def on_headers_complete(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+        super().on_headers_complete()
+
+    def connection_lost(self, exc) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+        super().connection_lost(exc)
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
 
 SETTINGS = {"manifest": "REDLINE_MANIFEST", "db": "REDLINE_DB", "max_bytes": "REDLINE_MAX_BYTES", "cdn": "REDLINE_CDN",
@@ -202,7 +403,7 @@ def app_from_environment() -> FastAPI:
     limits = Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes))
     return create_app(load_layers(environment["manifest"] or DEFAULT_MANIFEST),
                       db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
-                      limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 0))
+                      limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 1))
 
 
 @dataclass(frozen=True)
@@ -213,6 +414,7 @@ class Upload:
     filename: str
     options: Options
     crs: str | None
+    layer: str | None
     lang: str
     limits: Limits
 
@@ -228,6 +430,12 @@ _CHECK_PROCESS: dict = {}
 """The layers and the database path the check processes inherit when forked; each opens its own store."""
 
 
+def _start_check_process() -> None:
+    """A check process: niced, and killed by the kernel if the server dies."""
+    die_with_parent()
+    os.nice(CHECK_NICENESS)
+
+
 def _check_in_check_process(upload: Upload) -> str:
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
@@ -235,24 +443,15 @@ def _check_in_check_process(upload: Upload) -> str:
 
 
 def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
-    """Read, check and store one upload (off the event loop); the response body: the report with its id."""
-    project = read_project(upload.path, crs=upload.crs or None, max_bytes=upload.limits.max_bytes,
-                           max_vertices=upload.limits.max_vertices)
-    result = check(project, layers, options=upload.options)
+    """Read and check one upload in an isolated child, store the result; the response body: the report with its id."""
+    result = check_isolated(upload.path, layers, options=upload.options, limits=upload.limits.isolation,
+                            crs=upload.crs, layer=upload.layer, max_bytes=upload.limits.max_bytes,
+                            max_vertices=upload.limits.max_vertices)
     report = result.report.to_dict()
     report["project"]["file"] = upload.filename
     text = compact_json(report)
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
-
-
-def _status(error: RedlineError) -> int:
-    """413 over a limit, 422 invalid geometry or CRS, 400 anything else unreadable (415 is decided by suffix)."""
-    if isinstance(error, LimitError):
-        return 413
-    if isinstance(error, (GeometryError, CRSError)):
-        return 422
-    return 400
 
 
 def _row(store: Store, check_id: str) -> sqlite3.Row:

@@ -108,7 +108,7 @@ def test_layers_health_and_docs(server):
 
 
 @pytest.mark.parametrize("path, fields, status, message", [
-    (INPUTS / "bad" / "garbage.geojson", {}, 400, "cannot be read as a GIS file"),
+    (INPUTS / "bad" / "garbage.geojson", {}, 400, "the content is not GeoJSON"),
     (INPUTS / "bad" / "self_intersection.geojson", {}, 422, "Self-intersection"),
     (INPUTS / "bad" / "no_prj.shp", {}, 415, "unknown format .shp"),
     (INPUTS / "bad" / "zip_slip.zip", {}, 400, "climbs out"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from redline.errors import GeometryError, InputError
+from redline.errors import FormatError, GeometryError, InputError
 from redline.io.encoding import decode_text
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
@@ -27,6 +27,13 @@ RING_COLUMNS = ("ring", "圈号", "part")
 
 def read_csv(path: Path, *, encoding: str | None = None) -> gpd.GeoDataFrame:
     """Parcels of a CSV file as a GeoDataFrame without CRS (the caller states it)."""
+    try:
+        return _read_csv(path, encoding)
+    except csv.Error as error:  # e.g. a field over csv.field_size_limit(), a NUL byte
+        raise FormatError(f"{path}: not a readable CSV ({error}); export it again") from None
+
+
+def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     text = decode_text(path, encoding)
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:

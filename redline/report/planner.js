@@ -1,0 +1,73 @@
+(function () {
+  "use strict";
+  var drop = document.getElementById("drop"), input = document.getElementById("file");
+  var labels = {pass: "合规 PASS", review: "需审查 REVIEW", violation: "违规 VIOLATION"};
+  drop.addEventListener("click", function () { input.click(); });
+  drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
+  drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); submit(e.dataTransfer.files[0]); });
+  input.addEventListener("change", function () { submit(input.files[0]); });
+
+  function headers() {
+    var token = document.getElementById("token").value;
+    return token ? {"Authorization": "Bearer " + token} : {};
+  }
+
+  function submit(file) {
+    if (!file) return;
+    var form = new FormData();
+    form.append("file", file, file.name);
+    form.append("national_major", document.getElementById("national_major").checked ? "true" : "false");
+    var activity = document.getElementById("activity").value, crs = document.getElementById("crs").value;
+    if (activity) form.append("activity", activity);
+    if (crs) form.append("crs", crs);
+    var lang = document.getElementById("lang").value;
+    form.append("lang", lang);
+    document.getElementById("error").textContent = "";
+    document.getElementById("verdict").textContent = "…";
+    fetch("v1/checks", {method: "POST", body: form, headers: headers()}).then(function (response) {
+      return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
+    }).then(function (answer) {
+      if (!answer.ok) { show_error(answer.status, answer.body); return; }
+      show(answer.body, lang);
+    }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+  }
+
+  function show_error(status, body) {
+    var detail = body && body.detail;
+    document.getElementById("verdict").textContent = "";
+    document.getElementById("error").textContent = status + ": " + (typeof detail === "string" ? detail : JSON.stringify(detail));
+  }
+
+  function cell(row, text, css) {
+    var td = row.insertCell(); td.textContent = text; if (css) td.className = css; return td;
+  }
+
+  function show(report, lang) {
+    var verdict = document.getElementById("verdict");
+    verdict.textContent = labels[report.verdict];
+    verdict.className = report.verdict;
+    verdict.setAttribute("data-verdict", report.verdict);
+    var area = report.project.area_m2;
+    document.getElementById("project").textContent = (report.project.name || report.project.file) + " · " +
+      area.toFixed(1) + " m² = " + (area / 10000).toFixed(4) + " ha = " + (area * 15 / 10000).toFixed(2) + " 亩";
+    var table = document.getElementById("findings");
+    table.textContent = "";
+    report.findings.forEach(function (finding) {
+      var row = table.insertRow();
+      cell(row, lang === "zh" ? finding.title_zh : finding.title_en);
+      cell(row, finding.status, finding.status);
+      cell(row, (lang === "zh" ? finding.reason_zh : finding.reason_en) + (finding.exemption ? " [" + finding.exemption + "]" : ""));
+    });
+    var base = "v1/checks/" + encodeURIComponent(report.id);
+    var key = report.key ? "?key=" + encodeURIComponent(report.key) : "";  // set when the service asks for a token
+    var downloads = document.getElementById("downloads");
+    downloads.textContent = "";
+    [["report.json", base + key], ["intrusions.geojson", base + "/intrusions.geojson" + key],
+     ["map.html", base + "/map" + key]].forEach(function (item) {
+      var link = document.createElement("a"); link.href = item[1]; link.textContent = item[0]; link.download = item[0];
+      downloads.appendChild(link); downloads.appendChild(document.createTextNode(" · "));
+    });
+    document.getElementById("map").src = base + "/map" + key;
+  }
+})();
