@@ -17,6 +17,7 @@ from redline.io.files import atomic_path, write_atomic
 from redline.io.postgis import describe_database
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
+from redline.isolation import Limits
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
@@ -48,6 +49,8 @@ class RedlineGroup(click.Group):
             _fail(f"internal error ({type(error).__name__}: {first}); nothing was checked, please report it "
                   "(内部错误，未完成检查)")
 
+time_limit_option = click.option("--time-limit", type=click.FloatRange(min=0.1), default=Limits.seconds, show_default=True,
+                                 help="Seconds one input may take to read and check; it is stopped after that (exit 2).")
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
@@ -79,8 +82,9 @@ def main(verbose: int, quiet: bool) -> None:
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (the change is reported).")
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN instead of inlining it (smaller map, needs network).")
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
+@time_limit_option
 def check(project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
-          source_layer, encoding, repair, cdn, overwrite):
+          source_layer, encoding, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
     Exit status: 0 pass, 1 violation or review needed, 2 could not check.
@@ -94,7 +98,7 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
         layers = load_layers(manifest)
         options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
         result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
-                                repair=repair)
+                                repair=repair, limits=Limits(seconds=time_limit))
         if output:
             write_atomic(output, report_json(result.report))
         if geojson:

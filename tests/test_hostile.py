@@ -1,0 +1,219 @@
+"""Hostile uploads (issue 12) through the CLI, a batch and a live server: each gets its clear error, no secret
+leaks, the next valid input is checked, and no process outlives its parent."""
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from redline.batch import run_batch
+from redline.layers import DEFAULT_MANIFEST
+from tests.conftest import SAMPLES
+from tests.data.make_hostile import HOSTILE, SECRET, write_hostile
+from tests.test_service import Server, submit
+
+GOOD = SAMPLES[0]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    write_hostile(folder)
+    return folder
+
+
+def redline(*arguments, timeout=120):
+    return subprocess.run([sys.executable, "-m", "redline.cli", *map(str, arguments)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_cli_refuses_each_hostile_file_with_one_line(hostile, name):
+    done = redline("check", hostile / name, "--time-limit", 5)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("redline: ") and "Traceback" not in done.stderr
+    assert SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--crs", "EPSG:999999"], "is not a coordinate reference system"),
+    (["-o", "/proc/redline/report.json"], "check the path"),
+])
+def test_cli_bad_options_and_unwritable_outputs_exit_2(arguments, message):
+    done = redline("check", GOOD, *arguments)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_batch_survives_hostile_files_and_checks_the_good_one(hostile, tmp_path):
+    folder = tmp_path / "applications"
+    folder.mkdir()
+    for name in ("nested_collection.parquet", "huge_field.csv", "vrt_as.geojson", "slow_view.gpkg"):
+        (folder / name).write_bytes((hostile / name).read_bytes())
+    (folder / GOOD.name).write_bytes(GOOD.read_bytes())
+    import redline.batch as batch
+
+    original = batch.FILE_LIMITS
+    batch.FILE_LIMITS = batch.Limits(seconds=5, memory_bytes=original.memory_bytes)
+    try:
+        summary = run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    finally:
+        batch.FILE_LIMITS = original
+    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
+        rows = {row["id"]: row for row in csv.DictReader(table)}
+    assert summary.total == 5 and summary.errors == 4
+    assert rows[GOOD.stem]["verdict"] == "violation"
+    assert "took over 5 s" in rows["slow_view"]["error"] and "nests geometry collections" in rows["nested_collection"]["error"]
+
+
+def test_damaged_journal_is_refused_with_the_way_out(tmp_path):
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    (folder / GOOD.name).write_bytes(GOOD.read_bytes())
+    out = tmp_path / "out"
+    run_batch([folder], out, manifest=DEFAULT_MANIFEST, workers=1)
+    (out / "reports.jsonl").write_text("{not json\n" + (out / "reports.jsonl").read_text())
+    done = redline("batch", folder, "-o", out)
+    assert done.returncode == 2 and "is damaged" in done.stderr and "to start the batch over" in done.stderr
+    (out / "batch.json").write_text("{")
+    done = redline("batch", folder, "-o", out)
+    assert done.returncode == 2 and "batch.json is damaged" in done.stderr
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_until(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_sigkill_of_the_cli_kills_its_check_process(hostile):
+    process = subprocess.Popen([sys.executable, "-m", "redline.cli", "check", str(hostile / "slow_view.gpkg")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_until(lambda: children_of(process.pid), 30), "the check process did not start"
+    child = children_of(process.pid)[0]
+    process.kill()
+    process.wait()
+    assert wait_until(lambda: not alive(child), 5), "the check process outlived the CLI"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = Server(tmp_path_factory.mktemp("hostile-service") / "db.sqlite", workers=1)
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_service_answers_each_hostile_upload_4xx_and_then_checks_a_good_one(server, hostile, name):
+    answer = submit(server, hostile / name)
+    assert 400 <= answer.status_code < 500 or answer.status_code == 504, answer.text
+    assert SECRET not in answer.text and "/tmp/" not in answer.text
+    good = submit(server, GOOD)
+    assert good.status_code == 201 and good.json()["verdict"] == "violation"
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+def test_service_body_limit_applies_while_receiving(server):
+    big = b"0" * (25 * 1024 * 1024)
+    answer = httpx.post(f"{server.url}/v1/checks", files={"file": ("big.geojson", big)}, timeout=60)
+    assert answer.status_code == 413
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield (b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n'
+               b"Content-Type: application/octet-stream\r\n\r\n")
+        for _ in range(30):
+            yield b"0" * (1024 * 1024)
+    answer = httpx.post(f"{server.url}/v1/checks", content=chunks(), timeout=60,
+                        headers={"content-type": "multipart/form-data; boundary=x"})
+    assert answer.status_code == 413
+
+
+def test_service_refuses_cross_site_uploads_and_bad_headers(server):
+    with open(GOOD, "rb") as stream:
+        answer = httpx.post(f"{server.url}/v1/checks", files={"file": (GOOD.name, stream)},
+                            headers={"Origin": "https://evil.example"})
+    assert answer.status_code == 403
+    answer = httpx.get(f"{server.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
+    assert answer.status_code == 200  # no token set: the header is ignored, never a 500
+
+
+def test_token_with_non_ascii_header_is_401_and_links_carry_a_key(tmp_path):
+    running = Server(tmp_path / "db.sqlite", REDLINE_TOKEN="s3cret")
+    try:
+        answer = httpx.get(f"{running.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
+        assert answer.status_code == 401
+        with open(GOOD, "rb") as stream:
+            created = httpx.post(f"{running.url}/v1/checks", files={"file": (GOOD.name, stream)},
+                                 headers={"Authorization": "Bearer s3cret"}, timeout=60).json()
+        base = f"{running.url}/v1/checks/{created['id']}"
+        assert httpx.get(f"{base}/map").status_code == 401
+        assert httpx.get(f"{base}/map", params={"key": created["key"]}).status_code == 200
+        assert httpx.get(f"{base}/map", params={"key": "0" * 32}).status_code == 401
+    finally:
+        running.stop()
+
+
+def test_html_pages_run_no_inline_script_but_their_own(server):
+    for path in ("/", "/docs"):
+        answer = httpx.get(f"{server.url}{path}")
+        policy = answer.headers["content-security-policy"]
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'self'" in policy and answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_slow_connections_do_not_take_the_service_down(server):
+    sockets = []
+    try:
+        for _ in range(200):  # half-open requests: headers never finished
+            connection = socket.create_connection(("127.0.0.1", server.port))
+            connection.sendall(b"POST /v1/checks HTTP/1.1\r\nHost: x\r\n")
+            sockets.append(connection)
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        sockets[0].settimeout(20)
+        assert sockets[0].recv(1) == b""  # closed by the server after the header deadline
+    finally:
+        for connection in sockets:
+            connection.close()
+
+
+def test_sigterm_stops_the_service_and_its_check_processes(tmp_path):
+    running = Server(tmp_path / "db.sqlite", workers=2)
+    children = children_of(running.process.pid)
+    assert len(children) >= 2
+    running.process.send_signal(signal.SIGTERM)
+    running.process.wait(timeout=10)
+    running.process.stderr.close()
+    assert wait_until(lambda: not any(alive(c) for c in children), 5)
+
+
+def test_sigkill_of_the_service_kills_its_check_processes(tmp_path):
+    running = Server(tmp_path / "db.sqlite", workers=2)
+    children = children_of(running.process.pid)
+    os.kill(running.process.pid, signal.SIGKILL)
+    running.process.wait()
+    running.process.stderr.close()
+    assert children and wait_until(lambda: not any(alive(c) for c in children), 5)
