@@ -477,8 +477,17 @@ def _csv(header, rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_spreadsheet_safe(value) for value in row] for row in rows)
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a leading apostrophe
+    (the OWASP CSV-injection rule); numbers stay numbers."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 class ProgressBar:

@@ -272,7 +272,7 @@ def publish_layers(manifest: str | Path, database: str, output: str | Path, *, s
     Each table keeps the layer's CRS as its SRID, its name and class attributes as text, and a GiST index;
     the new manifest records the SHA-256 of its rows. Raster layers stay files, referred to from ``output``.
     """
-    from redline.io.postgis import read_table, write_table
+    from redline.io.postgis import read_table, without_password, write_table
 
     source = read_manifest(manifest)
     output = Path(output).resolve()
@@ -289,7 +289,7 @@ def publish_layers(manifest: str | Path, database: str, output: str | Path, *, s
         write_table(database, table, frame, columns)
         for key in ("file", "sha256"):
             entry.pop(key, None)
-        entry.update(database=database, table=table, sha256=read_table(database, table, columns)[1])
+        entry.update(database=without_password(database), table=table, sha256=read_table(database, table, columns)[1])
     write_atomic(output, tomli_w.dumps(data), overwrite=overwrite)
     return output
 

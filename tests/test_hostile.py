@@ -217,3 +217,35 @@ def test_sigkill_of_the_service_kills_its_check_processes(tmp_path):
     running.process.wait()
     running.process.stderr.close()
     assert children and wait_until(lambda: not any(alive(c) for c in children), 5)
+
+
+def test_batch_tables_neutralise_formula_cells(tmp_path):
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    (folder / "=HYPERLINK(evil).geojson").write_bytes(GOOD.read_bytes())
+    run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
+        row = next(csv.DictReader(table))
+    assert row["id"] == "'=HYPERLINK(evil)" and row["verdict"] == "violation" and float(row["area_m2"]) > 0
+
+
+@pytest.mark.parametrize("link, written", [
+    ("javascript:alert(1).html", "./javascript:alert(1).html"), ("//evil.example/x.html", "./evil.example/x.html"),
+    ("maps/01.html", "maps/01.html"), ("https://example.org/m.html", "https://example.org/m.html"),
+])
+def test_index_writes_only_http_and_relative_links(link, written):
+    from redline.report.html import safe_href
+
+    assert safe_href(link) == written
+
+
+@pytest.mark.parametrize("database", ["postgresql://gis:p%ss@db.invalid/planning",
+                                      "host=db.invalid user=gis password=s3cr%t dbname=planning"])
+def test_postgis_passwords_never_reach_messages_or_manifests(database):
+    from redline.errors import InputError
+    from redline.io.postgis import connect, without_password
+
+    with pytest.raises(InputError) as raised:
+        connect(database)
+    assert "p%ss" not in str(raised.value) and "s3cr%t" not in str(raised.value)
+    assert "p%ss" not in without_password(database) and "s3cr%t" not in without_password(database)

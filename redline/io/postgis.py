@@ -8,6 +8,8 @@ message shows one. psycopg 3 is an optional dependency: ``pip install 'redline[p
 from __future__ import annotations
 
 import hashlib
+import re
+from urllib.parse import unquote
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +43,26 @@ def describe_database(database: str) -> str:
     return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
 
 
+_USERINFO_PASSWORD = re.compile(r"://[^:/@?#]*:([^@/?#]*)@")
+_KEYWORD_PASSWORD = re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def redact(text: str, database: str) -> str:
+    """``text`` with the password of ``database`` (URI or key=value form, encoded or not) replaced by ***."""
+    secrets = [m.group(1) for m in (*_USERINFO_PASSWORD.finditer(database), *_KEYWORD_PASSWORD.finditer(database))]
+    secrets += [unquote(secret) for secret in secrets] + [secret.strip("'") for secret in secrets]
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def without_password(database: str) -> str:
+    """``database`` with its password removed (for a manifest written to disk: the password comes from
+    ~/.pgpass or PGPASSWORD when it is read)."""
+    database = _USERINFO_PASSWORD.sub(lambda m: m.group(0).replace(":" + m.group(1) + "@", "@"), database)
+    return re.sub(r"\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", "", database).strip()
+
+
 def connect(database: str):
     """Open a psycopg connection, or raise InputError naming the database (never its password)."""
     psycopg = _psycopg()
@@ -48,7 +70,7 @@ def connect(database: str):
         return psycopg.connect(database, connect_timeout=10)
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot connect to {describe_database(database)}: {reason}; check 'database' in the manifest, "
+        raise InputError(f"cannot connect to {describe_database(database)}: {redact(reason, database)}; check 'database' in the manifest, "
                          "the server, and ~/.pgpass or PGPASSWORD for the password") from None
 
 
@@ -92,7 +114,7 @@ def read_table(database: str, table: str, columns: list[str]) -> tuple[gpd.GeoDa
         try:
             rows = connection.execute(query).fetchall()
         except _psycopg().Error as error:
-            raise InputError(f"{where} cannot be read: {str(error).strip().splitlines()[0]}; check 'table', "
+            raise InputError(f"{where} cannot be read: {redact(str(error).strip().splitlines()[0], database)}; check 'table', "
                              "'name_field' and 'class_field' in the manifest") from None
     digest = hashlib.sha256()
     for row in rows:

@@ -9,6 +9,7 @@ input file or a layer is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
+from urllib.parse import urlsplit
 import json
 import os
 
@@ -233,6 +234,15 @@ def _legend(entries, text) -> str:
             f"padding:6px 10px;border:1px solid #999;font:11px sans-serif'><b>{text['legend']}</b>{items}</div>")
 
 
+def safe_href(link: str) -> str:
+    """``link`` as an http(s) URL or a relative path, never another scheme: a file named ``javascript:x.html`` is
+    linked as ``./javascript:x.html``."""
+    scheme = urlsplit(link).scheme.lower()
+    if scheme in ("http", "https"):
+        return link
+    return link if not scheme and not link.startswith("//") else "./" + link.lstrip("/")
+
+
 def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
     """An overview page of many checks: a map of their footprints coloured by verdict and a sortable table.
 
@@ -249,7 +259,7 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -
     for report, footprint, link in entries:
         verdict = report["verdict"]
         name = html.escape(str(report["project"].get("name") or report["project"]["file"]))
-        anchor = f"<a href='{html.escape(link, quote=True)}'>{name}</a>" if link else name
+        anchor = f"<a href='{html.escape(safe_href(link), quote=True)}'>{name}</a>" if link else name
         if footprint is not None:
             shape = folium.GeoJson(_display(footprint), style_function=_style(VERDICT_COLOURS[verdict], 0.5, 2))
             shape.add_child(_Bind("bindPopup", f"{anchor}<br>{text['verdict'][verdict]}"))
