@@ -13,11 +13,12 @@ import click
 from redline.crs import SQUARE_METRES_PER_MU
 from redline.errors import RedlineError
 from redline.io import read_project, write_txt
+from redline.io.project import parse_crs
 from redline.io.files import atomic_path, write_atomic
 from redline.io.postgis import describe_database
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
-from redline.isolation import Limits
+from redline.isolation import Limits, isolated
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
@@ -131,8 +132,9 @@ def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwri
     Example: redline convert project.geojson project.txt --to-crs EPSG:4527
     """
     try:
-        project = read_project(source, crs=crs, layer=source_layer, encoding=encoding, repair=repair)
-        frame = project.source.to_frame() if to_crs is None else project.source.to_frame().to_crs(to_crs)
+        project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, repair=repair,
+                           label=source)
+        frame = project.source.to_frame() if to_crs is None else project.source.to_frame().to_crs(parse_crs(to_crs))
         with atomic_path(target, overwrite=overwrite) as temporary:
             if Path(target).suffix.lower() == ".txt":
                 temporary.write_text(write_txt(frame, Path(target)), encoding="utf-8")
@@ -212,7 +214,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
         for path in sorted(reports):
             report = json.loads(Path(path).read_text(encoding="utf-8"))
             crs = report["project"]["crs"] if report["project"]["crs"].startswith("EPSG:") else None
-            footprint = read_project(report["project"]["file"], crs=crs).geometry
+            footprint = isolated(read_project, report["project"]["file"], crs=crs, label=report["project"]["file"]).geometry
             page = Path(path).with_suffix(".html")
             link = os.path.relpath(page, Path(output).parent) if page.exists() else None
             entries.append((report, footprint, link))
