@@ -185,10 +185,10 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     async def create_check(
         file: Annotated[UploadFile, File(description="a boundary file in any format redline reads")],
         national_major: Annotated[bool, Form()] = False,
-        activity: Annotated[int | None, Form(ge=1, le=10)] = None,
+        activity: Annotated[int, Form(ge=1, le=10, description="one of the 10 allowed activities; leave out if none")] = None,
         lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
-        crs: Annotated[str | None, Form(max_length=64)] = None,
-        layer: Annotated[str | None, Form(max_length=128)] = None,
+        crs: Annotated[str, Form(max_length=64, description="CRS of a file without one, e.g. EPSG:4527")] = "",
+        layer: Annotated[str, Form(max_length=128, description="layer of a file with several")] = "",
     ) -> JSONResponse:
         name = (file.filename or "upload")[-200:]
         suffix = Path(name).suffix.lower()

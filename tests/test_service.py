@@ -167,10 +167,13 @@ def test_no_cors_by_default(server):
     assert "access-control-allow-origin" not in answer.headers
 
 
-def test_schemathesis_finds_no_server_error(server, tmp_path):
+def test_schemathesis_all_checks_pass(server, tmp_path):
+    """Every schemathesis check but positive_data_acceptance: a schema can say "a file", not "a boundary", so
+    schema-valid random bytes are rightly refused (400/415/422)."""
     schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     completed = subprocess.run(
-        [schemathesis, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "30",
+        [schemathesis, "run", f"{server.url}/openapi.json", "--checks", "all", "--exclude-checks",
+         "positive_data_acceptance", "--max-examples", "30",
          "--generation-deterministic", "--request-timeout", "60"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repository
     assert completed.returncode == 0, completed.stdout[-3000:]
