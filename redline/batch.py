@@ -378,12 +378,12 @@ def _fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
 def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:
     """Orders already in the journal; refuse a journal of a different batch; drop a line cut by a kill."""
     state, journal = outdir / STATE, outdir / JOURNAL
-    start_over = f"remove {state} and {journal} to start the batch over"
+    start_over = f"remove {state} and {journal} to start the batch over (删除后重新运行)"
     if state.exists():
         try:
             recorded = json.loads(state.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as error:
-            raise RedlineError(f"{state} is damaged ({error}); {start_over}") from None
+            raise RedlineError(f"{state} 已损坏 / is damaged ({error}); {start_over}") from None
         if recorded != fingerprint:
             raise RedlineError(f"{outdir} holds the results of a different batch (other inputs, layers or options); "
                                "write to another folder")
@@ -405,7 +405,7 @@ def _resume(outdir: Path, fingerprint: dict, applications: list[Application]) ->
             record = orjson.loads(line)
             order, application = record["order"], record["id"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            raise RedlineError(f"{journal} line {number} is damaged ({error}); {start_over}") from None
+            raise RedlineError(f"{journal} 第 {number} 行已损坏 / line {number} is damaged ({error}); {start_over}") from None
         if ids.get(order) == application:
             done.add(order)
     return done

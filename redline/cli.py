@@ -13,12 +13,12 @@ import click
 from redline.crs import SQUARE_METRES_PER_MU
 from redline.errors import RedlineError
 from redline.io import read_project, write_txt
-from redline.io.project import parse_crs
 from redline.io.files import atomic_path, write_atomic
 from redline.io.postgis import describe_database
+from redline.io.project import parse_crs
+from redline.isolation import Limits, isolated
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
-from redline.isolation import Limits, isolated
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
@@ -42,13 +42,13 @@ class RedlineGroup(click.Group):
             _fail(error)
         except OSError as error:  # unreadable or unwritable path, full disk, read-only file system
             where = f"{error.filename}: " if error.filename else ""
-            _fail(f"{where}{error.strerror or error}; check the path, its permissions and the free space "
-                  "(路径不可读写或磁盘已满)")
+            _fail(f"{where}路径不可读写或磁盘已满 / {error.strerror or error}; check the path, its permissions and "
+                  "the free space")
         except Exception as error:  # noqa: BLE001 - a bug: one line, exit 2, the traceback with -v
             log.debug("internal error", exc_info=True)
             first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-            _fail(f"internal error ({type(error).__name__}: {first}); nothing was checked, please report it "
-                  "(内部错误，未完成检查)")
+            _fail(f"内部错误，未完成检查 / internal error ({type(error).__name__}: {first}); nothing was checked, "
+                  "please report it")
 
 time_limit_option = click.option("--time-limit", type=click.FloatRange(min=0.1), default=Limits.seconds, show_default=True,
                                  help="Seconds one input may take to read and check; it is stopped after that (exit 2).")

@@ -73,16 +73,20 @@ def isolated(function, *args, limits: Limits = Limits(), label: str = "the input
     if data is None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        raise TimeLimitError(f"{label}: took over {limits.seconds:g} s to read and check; the work was stopped. "
-                             f"检查超过 {limits.seconds:g} 秒，已终止。")
+        raise TimeLimitError(f"{label}: 检查超过 {limits.seconds:g} 秒，已终止 / took over {limits.seconds:g} s to read and "
+                             "check; the work was stopped")
     _, status = os.waitpid(pid, 0)
     if not data:
         cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
                  else f"exit status {os.WEXITSTATUS(status)}")
-        raise CrashError(f"{label}: the reader crashed on this file ({cause}; a damaged or hostile file, or over the "
-                         f"{limits.memory_bytes / 1024 ** 3:g} GiB memory limit); nothing was checked. "
-                         "读取该文件时进程崩溃，未能检查。")
-    ok, value = pickle.loads(data)
+        raise CrashError(f"{label}: 读取该文件时进程崩溃，未能检查 / the reader crashed on this file ({cause}; a damaged "
+                         f"or hostile file, or over the {limits.memory_bytes / 1024 ** 3:g} GiB memory limit); "
+                         "nothing was checked")
+    try:
+        ok, value = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the child died while writing its answer
+        raise CrashError(f"{label}: 检查进程中途退出 / the check process died while answering; nothing was "
+                         "checked") from None
     if ok:
         return value
     raise value
@@ -104,17 +108,17 @@ def _run_child(writer: int, parent: int, limits: Limits, function, args, kwargs)
         except RedlineError as error:
             payload = (False, error)
         except MemoryError:
-            payload = (False, LimitError(f"the input needs more than the {limits.memory_bytes / 1024 ** 3:g} GiB memory "
-                                         "limit; simplify or split it. 超出内存限制。"))
+            payload = (False, LimitError(f"超出内存限制 / the input needs more than the {limits.memory_bytes / 1024 ** 3:g} "
+                                         "GiB memory limit; simplify or split it"))
         except RecursionError:
-            payload = (False, InputError("the input nests too deep to read; export it again. 文件嵌套过深。"))
+            payload = (False, InputError("文件嵌套过深 / the input nests too deep to read; export it again"))
         except Exception as error:  # noqa: BLE001 - anything else is this input's failure, reported as such
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            payload = (False, CrashError(f"could not check: {type(error).__name__}: {first[:300]}"))
+            payload = (False, CrashError(f"未能检查 / could not check: {type(error).__name__}: {first[:300]}"))
         try:
             data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # noqa: BLE001 - an unpicklable result or exception
-            data = pickle.dumps((False, CrashError(f"could not hand back the result: {error}")))
+            data = pickle.dumps((False, CrashError(f"未能返回结果 / could not hand back the result: {error}")))
         view = memoryview(data)
         while view:
             view = view[os.write(writer, view):]

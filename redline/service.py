@@ -158,7 +158,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
         if token and not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
-            raise HTTPException(401, "missing or wrong bearer token 缺少或错误的令牌", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, "缺少或错误的令牌 / missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
     def authorised_for(check_id: str, authorization: Annotated[str | None, Header()] = None,
                        key: Annotated[str | None, Query(max_length=64)] = None) -> None:
@@ -194,11 +194,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         suffix = Path(name).suffix.lower()
         if suffix not in READABLE_SUFFIXES or suffix == ".shp":
             hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
-            raise HTTPException(415, f"{name}: unknown format {suffix or '(no suffix)'}; send one of "
+            raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
                                      f"{', '.join(s for s in READABLE_SUFFIXES if s != '.shp')}{hint}")
         data = await file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
-            raise HTTPException(413, f"{name}: over the {limits.max_bytes:,}-byte limit for one project")
+            raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for one project")
         folder = Path(tempfile.mkdtemp(prefix="redline-upload-"))
         try:
             path = folder / f"upload{suffix}"
@@ -218,13 +218,13 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             return await asyncio.wait_for(loop.run_in_executor(pool["executor"], _check_in_check_process, upload),
                                           timeout=limits.seconds + 10)
         except asyncio.TimeoutError:
-            raise TimeLimitError(f"{upload.filename}: the check took over {limits.seconds:g} s") from None
+            raise TimeLimitError(f"{upload.filename}: 检查超时 / the check took over {limits.seconds:g} s") from None
         except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
             pool["healthy"] = False
             stop_pool()
             start_pool()
-            raise HTTPException(503, "a check process died and was replaced; send the file again "
-                                     "检查进程已重启，请重新提交") from None
+            raise HTTPException(503, "检查进程已重启，请重新提交 / a check process died and was replaced; "
+                                     "send the file again") from None
         except RedlineError as error:  # the server's temporary names never reach the client
             text = str(error).replace(str(upload.path), upload.filename)
             raise type(error)(text.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)) from None
@@ -312,12 +312,12 @@ class Guard:
         refusal = None
         length = headers.get("content-length", "0")
         if not length.isdigit():
-            refusal = (400, "Content-Length is not a number")
+            refusal = (400, "Content-Length 无效 / Content-Length is not a number")
         elif int(length) > limit:
-            refusal = (413, f"the request is over the {self.limits.max_bytes:,}-byte limit for one project "
-                            "超过上传大小限制")
+            refusal = (413, f"超过上传大小限制 / the request is over the {self.limits.max_bytes:,}-byte limit "
+                            "for one project")
         elif scope["method"] not in ("GET", "HEAD", "OPTIONS") and not self.token_required and _cross_site(headers):
-            refusal = (403, "cross-site request refused; submit from this service's own page 拒绝跨站提交")
+            refusal = (403, "拒绝跨站提交 / cross-site request refused; submit from this service's own page")
         if refusal:
             return await _answer(send, *refusal)
         received = 0
@@ -327,11 +327,11 @@ class Guard:
             try:
                 message = await asyncio.wait_for(receive(), self.limits.body_seconds)
             except asyncio.TimeoutError:
-                raise HTTPException(408, "the request body arrived too slowly 请求体传输超时") from None
+                raise HTTPException(408, "请求体传输超时 / the request body arrived too slowly") from None
             received += len(message.get("body", b""))
             if received > limit:
-                raise HTTPException(413, f"the request is over the {self.limits.max_bytes:,}-byte limit for one project "
-                                         "超过上传大小限制")
+                raise HTTPException(413, f"超过上传大小限制 / the request is over the {self.limits.max_bytes:,}-byte "
+                                         "limit for one project")
             return message
 
         async def nosniff_send(message):

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from redline.batch import run_batch
+from redline.isolation import Limits
 from redline.layers import DEFAULT_MANIFEST
 from tests.conftest import SAMPLES
 from tests.data.make_hostile import HOSTILE, SECRET, write_hostile
@@ -44,7 +45,7 @@ def test_cli_refuses_each_hostile_file_with_one_line(hostile, name):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--crs", "EPSG:999999"], "is not a coordinate reference system"),
+    (["--crs", "EPSG:999999"], "not a coordinate reference system"),
     (["-o", "/proc/redline/report.json"], "check the path"),
 ])
 def test_cli_bad_options_and_unwritable_outputs_exit_2(arguments, message):
@@ -52,20 +53,22 @@ def test_cli_bad_options_and_unwritable_outputs_exit_2(arguments, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_batch_survives_hostile_files_and_checks_the_good_one(hostile, tmp_path):
+def test_drivers_that_follow_references_are_not_registered():
+    from redline.io.gdal import SKIPPED_DRIVERS, pyogrio
+
+    assert {"OGR_VRT", "GDALG", "LIBKML"} <= set(SKIPPED_DRIVERS)
+    assert not set(SKIPPED_DRIVERS) & set(pyogrio.list_drivers())
+    assert "GeoJSON" in pyogrio.list_drivers() and "GPKG" in pyogrio.list_drivers()
+
+
+def test_batch_survives_hostile_files_and_checks_the_good_one(hostile, tmp_path, monkeypatch):
     folder = tmp_path / "applications"
     folder.mkdir()
     for name in ("nested_collection.parquet", "huge_field.csv", "vrt_as.geojson", "slow_view.gpkg"):
         (folder / name).write_bytes((hostile / name).read_bytes())
     (folder / GOOD.name).write_bytes(GOOD.read_bytes())
-    import redline.batch as batch
-
-    original = batch.FILE_LIMITS
-    batch.FILE_LIMITS = batch.Limits(seconds=5, memory_bytes=original.memory_bytes)
-    try:
-        summary = run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
-    finally:
-        batch.FILE_LIMITS = original
+    monkeypatch.setattr("redline.batch.FILE_LIMITS", Limits(seconds=5))
+    summary = run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
     with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
         rows = {row["id"]: row for row in csv.DictReader(table)}
     assert summary.total == 5 and summary.errors == 4
@@ -84,7 +87,7 @@ def test_damaged_journal_is_refused_with_the_way_out(tmp_path):
     assert done.returncode == 2 and "is damaged" in done.stderr and "to start the batch over" in done.stderr
     (out / "batch.json").write_text("{")
     done = redline("batch", folder, "-o", out)
-    assert done.returncode == 2 and "batch.json is damaged" in done.stderr
+    assert done.returncode == 2 and "batch.json 已损坏 / is damaged" in done.stderr
 
 
 def children_of(pid: int) -> list[int]:
@@ -249,3 +252,16 @@ def test_postgis_passwords_never_reach_messages_or_manifests(database):
         connect(database)
     assert "p%ss" not in str(raised.value) and "s3cr%t" not in str(raised.value)
     assert "p%ss" not in without_password(database) and "s3cr%t" not in without_password(database)
+
+
+def test_sigkill_of_a_batch_kills_its_workers(tmp_path):
+    from benchmarks.applications import make_applications
+
+    make_applications(20_000, seed=3).to_parquet(tmp_path / "apps.parquet")
+    process = subprocess.Popen([sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"),
+                                "-j", "2", "-o", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_until(lambda: len(children_of(process.pid)) >= 2, 60), "the workers did not start"
+    workers = children_of(process.pid)
+    process.kill()
+    process.wait()
+    assert wait_until(lambda: not any(alive(worker) for worker in workers), 5), "a worker outlived its batch"

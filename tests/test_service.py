@@ -201,6 +201,9 @@ def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
         WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "verdict").get_attribute("data-verdict"))
         assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == "violation"
         assert "北大港湿地" in browser.find_element(By.ID, "findings").text
+        browser.switch_to.frame("map")  # the map's own scripts run under its hash-based CSP
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path"))
+        browser.switch_to.default_content()
         logs = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert logs == []
     finally:

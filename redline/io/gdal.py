@@ -10,15 +10,16 @@ or fetch URLs. Three locks, in this order:
 2. ``SKIPPED_DRIVERS`` are deregistered from the GDAL that pyogrio uses, on import (``GDALDeregisterDriver``
    through ctypes on the loaded library, whatever was imported before; ``GDAL_SKIP`` would warn about
    every name a build lacks and come too late if pyogrio was imported first).
-3. ``CONFIG`` turns off the network virtual file systems and remote references for every read.
+3. ``CONFIG`` turns off the network virtual file systems for every read.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
-import os
 from pathlib import Path
+
+import pyogrio
 
 SKIPPED_DRIVERS = ("VRT", "OGR_VRT", "GDALG", "GTI", "STACIT", "STACTA", "WMS", "WMTS", "WFS", "OAPIF", "CSW", "WCS",
                    "HTTP", "PLSCENES", "ESRIC", "NGW", "Elasticsearch", "CARTO", "AmigoCloud", "GMLAS", "EEDA", "EEDAI",
@@ -32,17 +33,13 @@ CONFIG = {
     "GDAL_HTTP_TIMEOUT": "1",
     "GDAL_HTTP_MAX_RETRY": "0",
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",  # no listing of the upload's folder for sidecar files
-    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
-    "GDAL_VRT_ENABLE_PYTHON": "NO",
-    "OSR_USE_NON_DEPRECATED": "YES",
+    "GDAL_VRT_ENABLE_PYTHON": "NO",  # should a VRT ever be opened, no Python pixel functions
     "OGR_GEOJSON_MAX_OBJ_SIZE": "200",  # MB of one GeoJSON object
 }
-"""GDAL configuration for every read, set once in this process (``configure``)."""
+"""GDAL configuration for every read, set once in this process when this module is imported."""
 
 PREFIXED = {"GeoJSON": "GeoJSON:", "GPKG": "GPKG:"}
 """Drivers that take an explicit ``DRIVER:`` prefix on the path (GDAL then tries no other driver)."""
-
-import pyogrio  # noqa: E402
 
 pyogrio.set_gdal_config_options(CONFIG)
 

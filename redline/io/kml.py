@@ -27,13 +27,13 @@ def read_kml(path: Path) -> gpd.GeoDataFrame:
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
-        raise FormatError(f"{path}: not well-formed KML ({error}); export it again") from None
+        raise FormatError(f"{path}: KML 格式错误 / not well-formed KML ({error}); export it again") from None
     if _local(root.tag) != "kml":
-        raise FormatError(f"{path}: the root element is <{_local(root.tag)}>, not <kml>; export it again as KML")
+        raise FormatError(f"{path}: 不是 KML / the root element is <{_local(root.tag)}>, not <kml>; export it again as KML")
     try:
         rows = _placemarks(root, path)
     except RecursionError:
-        raise FormatError(f"{path}: geometries nested too deep; export it again") from None
+        raise FormatError(f"{path}: 几何嵌套过深 / geometries nested too deep; export it again") from None
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
         gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
 
@@ -44,7 +44,6 @@ def _placemarks(root, path: Path) -> list[dict]:
         name = _text(placemark, "name") or f"placemark {number}"
         parts = [_geometry(element, path, name) for element in _children(placemark)
                  if _local(element.tag) in GEOMETRIES]
-        parts = [part for part in parts if part is not None]
         if parts:
             geometry = parts[0] if len(parts) == 1 else shapely.GeometryCollection(parts)
             rows.append({"name": name, "geometry": geometry})
@@ -60,13 +59,12 @@ def _geometry(element, path: Path, name: str):
         outer = [_ring(e, path, name) for e in _all(element, "outerBoundaryIs")]
         inner = [_ring(e, path, name) for e in _all(element, "innerBoundaryIs")]
         if not outer:
-            raise GeometryError(f"{path}: placemark {name!r} has a polygon without an outer boundary")
+            raise GeometryError(f"{path}: 面缺少外边界 / placemark {name!r} has a polygon without an outer boundary")
         return shapely.Polygon(outer[0], inner)
     if kind == "MultiGeometry":
         parts = [_geometry(e, path, name) for e in _children(element) if _local(e.tag) in GEOMETRIES]
-        polygons = [p for part in parts for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
-        if len(polygons) == len(parts) and polygons:
-            return shapely.MultiPolygon(polygons)
+        if parts and all(part.geom_type in ("Polygon", "MultiPolygon") for part in parts):
+            return shapely.MultiPolygon(list(shapely.get_parts(parts)))
         return shapely.GeometryCollection(parts)
     coordinates = _coordinates(element, path, name)
     if kind == "Point":
@@ -77,10 +75,11 @@ def _geometry(element, path: Path, name: str):
 def _ring(boundary, path: Path, name: str):
     rings = list(_all(boundary, "LinearRing"))
     if not rings:
-        raise GeometryError(f"{path}: placemark {name!r} has a boundary without a LinearRing")
+        raise GeometryError(f"{path}: 边界缺少 LinearRing / placemark {name!r} has a boundary without a LinearRing")
     points = _coordinates(rings[0], path, name)
     if len(set(points)) < 3:
-        raise GeometryError(f"{path}: placemark {name!r} has a ring of {len(set(points))} distinct points; a ring needs 3")
+        raise GeometryError(f"{path}: 环的点数不足 / placemark {name!r} has a ring of {len(set(points))} distinct points; "
+                            "a ring needs 3")
     return points
 
 
@@ -92,13 +91,13 @@ def _coordinates(element, path: Path, name: str) -> list[tuple[float, float]]:
         try:
             lon, lat = float(values[0]), float(values[1])
         except (IndexError, ValueError):
-            raise GeometryError(f"{path}: placemark {name!r} has a coordinate {token[:40]!r} that is not "
+            raise GeometryError(f"{path}: 坐标格式错误 / placemark {name!r} has a coordinate {token[:40]!r} that is not "
                                 "longitude,latitude[,height]") from None
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise GeometryError(f"{path}: placemark {name!r} has NaN or infinite coordinates")
+            raise GeometryError(f"{path}: 坐标含非数值 / placemark {name!r} has NaN or infinite coordinates")
         points.append((lon, lat))
     if not points:
-        raise GeometryError(f"{path}: placemark {name!r} has a geometry without coordinates")
+        raise GeometryError(f"{path}: 几何缺少坐标 / placemark {name!r} has a geometry without coordinates")
     return points
 
 

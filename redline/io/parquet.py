@@ -24,25 +24,30 @@ def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.
         stream.seek(-4, 2)
         tail = stream.read(4)
     if head != b"PAR1" or tail != b"PAR1":
-        raise FormatError(f"{path}: not a Parquet file although the name ends in {path.suffix}; export it again")
+        raise FormatError(f"{path}: 不是 Parquet 文件 / not a Parquet file although the name ends in "
+                          f"{path.suffix}; export it again")
     try:
         parquet = pq.ParquetFile(path)
         rows = parquet.metadata.num_rows
         geo = orjson.loads((parquet.schema_arrow.metadata or {}).get(b"geo", b"null"))
     except (pyarrow.ArrowException, OSError, orjson.JSONDecodeError) as error:
-        raise FormatError(f"{path}: not a readable GeoParquet file ({error}); export it again") from None
+        raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({error}); export it again") from None
     if rows > max_features:
-        raise LimitError(f"{path}: {rows:,} rows is over the {max_features:,}-feature limit; split the file")
+        raise LimitError(f"{path}: 超过要素数限制 / {rows:,} rows is over the {max_features:,}-feature limit; split the file")
     if not isinstance(geo, dict) or "primary_column" not in geo:
-        raise FormatError(f"{path}: a Parquet file without GeoParquet 'geo' metadata; write it with GeoPandas or GDAL")
+        raise FormatError(f"{path}: 缺少 GeoParquet 元数据 / a Parquet file without GeoParquet 'geo' "
+                          "metadata; write it with GeoPandas or GDAL")
     column = geo["primary_column"]
-    encoding = str(geo.get("columns", {}).get(column, {}).get("encoding", "WKB")).upper()
     try:
-        if encoding == "WKB":
-            check_wkb(parquet.read(columns=[column]).column(column).to_pylist(), max_vertices=max_vertices,
-                      source=str(path))
+        encoding = str(geo.get("columns", {}).get(column, {}).get("encoding", "WKB")).upper()
+        wkbs = parquet.read(columns=[column]).column(column).to_pylist() if encoding == "WKB" else None
+    except (pyarrow.ArrowException, OSError, AttributeError, KeyError, TypeError) as error:
+        raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
+                          "export it again") from None
+    if wkbs is not None:
+        check_wkb(wkbs, max_vertices=max_vertices, source=str(path))
+    try:
         return gpd.read_parquet(path)
     except (pyarrow.ArrowException, OSError, ValueError, TypeError) as error:
-        if isinstance(error, (FormatError, LimitError)):
-            raise
-        raise FormatError(f"{path}: not a readable GeoParquet file ({str(error)[:200]}); export it again") from None
+        raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
+                          "export it again") from None

@@ -70,8 +70,8 @@ def connect(database: str):
         return psycopg.connect(database, connect_timeout=10)
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot connect to {describe_database(database)}: {redact(reason, database)}; check 'database' in the manifest, "
-                         "the server, and ~/.pgpass or PGPASSWORD for the password") from None
+        raise InputError(f"cannot connect to {describe_database(database)}: {redact(reason, database)}; check 'database' "
+                         "in the manifest, the server, and ~/.pgpass or PGPASSWORD for the password") from None
 
 
 def _identifier(table: str):
@@ -114,8 +114,9 @@ def read_table(database: str, table: str, columns: list[str]) -> tuple[gpd.GeoDa
         try:
             rows = connection.execute(query).fetchall()
         except _psycopg().Error as error:
-            raise InputError(f"{where} cannot be read: {redact(str(error).strip().splitlines()[0], database)}; check 'table', "
-                             "'name_field' and 'class_field' in the manifest") from None
+            reason = redact(str(error).strip().splitlines()[0], database)
+            raise InputError(f"{where} cannot be read: {reason}; check 'table', 'name_field' and 'class_field' in the "
+                             "manifest") from None
     digest = hashlib.sha256()
     for row in rows:
         digest.update(repr(row[:-1]).encode() + b"\0" + (row[-1] or b"") + b"\0")

@@ -151,24 +151,26 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices,
     if suffix in (".parquet", ".geoparquet"):
         return Features.of(read_geoparquet(path, max_features=max_features, max_vertices=max_vertices))
     if suffix not in GDAL_SUFFIXES:
-        raise FormatError(f"{path}: redline does not read {suffix or 'files without a suffix'}; send one of "
+        raise FormatError(f"{path}: 不支持的文件格式 / redline does not read {suffix or 'files without a suffix'}; send one of "
                           f"{', '.join(READABLE_SUFFIXES)}")
     if suffix == ".zip":
         member = _zipped_dataset(path, check_zip(path))
-        with zipfile.ZipFile(path) as archive:
-            data = archive.read(member)
-        driver = _checked_content(data, Path(member).suffix.lower(), source=f"{path} ({member})")
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            driver = _checked_content(stream, Path(member).suffix.lower(), source=f"{path} ({member})")
         source = f"/vsizip/{path.resolve()}/{member}"
     else:
-        driver = _checked_content(path.read_bytes(), suffix, source=str(path))
+        with open(path, "rb") as stream:
+            driver = _checked_content(stream, suffix, source=str(path))
         if driver == "GPKG":
             check_geopackage(path, source=str(path))
         source = str(path)
-    layer = _one_layer(path, source, driver, layer)
-    meta, _, geometries, values = _gdal_or_arrow(path, lambda: read_raw(source, driver, layer=layer, encoding=encoding,
-                                                                        max_features=max_features + 1))
+    if driver == "GPKG":  # the one allowed format that holds several layers
+        layer = _one_layer(path, source, driver, layer)
+    meta, _, geometries, values = _with_gdal(path, driver, lambda: read_raw(source, driver, layer=layer, encoding=encoding,
+                                                                            max_features=max_features + 1))
     if len(geometries) > max_features:
-        raise LimitError(f"{path}: more than {max_features:,} features, the limit for one project; split the file")
+        raise LimitError(f"{path}: 超过要素数限制 / more than {max_features:,} features, the limit for one "
+                         "project; split the file")
     check_wkb(geometries, max_vertices=max_vertices, source=str(path))
     return Features(dict(zip(meta["fields"], values)), shapely.from_wkb(geometries),
                     CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
@@ -186,33 +188,34 @@ def _zipped_dataset(path: Path, members: list[str]) -> str:
     datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
     if len(datasets) != 1:
         found = ", ".join(datasets) or "none"
-        raise FormatError(f"{path}: a zip must hold exactly one dataset ({', '.join(ZIPPED_DATASETS)}); found {found}")
+        raise FormatError(f"{path}: 压缩包须只含一个数据集 / a zip must hold exactly one dataset "
+                          f"({', '.join(ZIPPED_DATASETS)}); found {found}")
     return datasets[0]
 
 
-def _checked_content(data: bytes, suffix: str, *, source: str) -> str:
-    """The GDAL driver for ``data`` named with ``suffix``, after checking that the bytes are that format."""
-    driver = check_signature(data[:100], suffix, source=source)
+def _checked_content(stream, suffix: str, *, source: str) -> str:
+    """The GDAL driver for the file open in ``stream`` named with ``suffix``, after checking that its bytes are that
+    format (the whole of a GeoJSON, the first bytes of the others)."""
+    head = stream.read(100)
+    driver = check_signature(head, suffix, source=source)
     if driver == "GeoJSON":
-        check_geojson(data, source=source)
+        check_geojson(head + stream.read(), source=source)
     return driver
 
 
 def _one_layer(path: Path, source: str, driver: str, layer):
     """The layer to read: ``layer`` if given (and present), else the file's only layer; several are never guessed."""
-    try:
-        layers = pyogrio.list_layers(gdal_path(source, driver))
-    except Exception as error:  # pyogrio raises several types for unreadable input
-        raise FormatError(f"{path}: cannot be read as {driver} ({_first_line(error)}); export it again") from None
+    layers = _with_gdal(path, driver, lambda: pyogrio.list_layers(gdal_path(source, driver)))
     names = [str(name) for name, _ in layers]
     if layer is not None:
         if layer not in names:
-            raise InputError(f"{path}: no layer {layer!r}; its layers: {', '.join(names)}")
+            raise InputError(f"{path}: 无此图层 / no layer {layer!r}; its layers: {', '.join(names)}")
         return layer
     if len(names) > 1:
         listing = "; ".join(f"{name} ({kind or 'no geometry'}, {_feature_count(source, driver, name)})"
                             for name, kind in layers)
-        raise InputError(f"{path} holds {len(names)} layers: {listing}. Choose the project's layer with --layer "
+        raise InputError(f"{path}: 含多个图层，请指定 / holds {len(names)} layers: {listing}. "
+                         "Choose the project's layer with --layer "
                          "(the service's 'layer' field); redline never guesses")
     return None
 
@@ -224,14 +227,15 @@ def _feature_count(source: str, driver: str, layer: str) -> str:
         return "features unknown"
 
 
-def _gdal_or_arrow(path: Path, read):
+def _with_gdal(path: Path, driver: str, read):
+    """``read()``, a pyogrio call on ``path``; FormatError naming the driver if GDAL cannot read it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return read()
-    except Exception as error:  # pyogrio/arrow raise many types for unreadable input
-        raise FormatError(f"{path}: cannot be read as a GIS file ({_first_line(error)}); "
-                          "save it as GeoJSON, GeoPackage, Shapefile, KML or the land-submission TXT") from None
+    except Exception as error:  # pyogrio raises many types for unreadable input
+        raise FormatError(f"{path}: 无法按 {driver} 读取 / cannot be read as {driver} ({_first_line(error)}); "
+                          "export it again") from None
 
 
 WEB_MAP_CRS = ("gcj02", "bd09")
@@ -279,7 +283,7 @@ def parse_crs(crs) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
-        raise CRSError(f"{str(crs)[:80]!r} is not a coordinate reference system ({_first_line(error)[:120]}); "
+        raise CRSError(f"{str(crs)[:80]!r}: 不是有效的坐标系 / not a coordinate reference system ({_first_line(error)[:120]}); "
                        "give an EPSG code such as EPSG:4490 or EPSG:4527") from None
 
 

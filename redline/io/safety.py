@@ -92,9 +92,9 @@ def check_signature(head: bytes, suffix: str, *, source: str) -> str:
     not that format (e.g. VRT XML or a GDALG pipeline named ``.geojson``)."""
     driver, matches = SIGNATURES.get(suffix, (None, None))
     if driver is None:
-        raise FormatError(f"{source}: {suffix or 'no suffix'} is not a format redline opens with GDAL")
+        raise FormatError(f"{source}: 不支持的格式 / {suffix or 'no suffix'} is not a format redline opens with GDAL")
     if not matches(head):
-        raise FormatError(f"{source}: the content is not {driver} although the name ends in {suffix}; "
+        raise FormatError(f"{source}: 文件内容与扩展名不符 / the content is not {driver} although the name ends in {suffix}; "
                           "export the boundary again in that format")
     return driver
 
@@ -105,14 +105,14 @@ def check_geojson(data: bytes, *, source: str) -> None:
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise FormatError(f"{source}: not valid JSON ({error}); export it again") from None
+        raise FormatError(f"{source}: 不是有效的 JSON / not valid JSON ({error}); export it again") from None
     kind = document.get("type") if isinstance(document, dict) else None
     if kind not in GEOJSON_TYPES:
-        raise FormatError(f"{source}: the JSON is not GeoJSON (its \"type\" is {str(kind)[:40]!r}, not "
+        raise FormatError(f"{source}: 不是 GeoJSON / the JSON is not GeoJSON (its \"type\" is {str(kind)[:40]!r}, not "
                           "FeatureCollection, Feature or a geometry); export it again as GeoJSON")
     crs = document.get("crs")
     if isinstance(crs, dict) and crs.get("type") != "name":
-        raise FormatError(f"{source}: its \"crs\" member refers to a link; name the CRS (e.g. "
+        raise FormatError(f"{source}: crs 不得为链接 / its \"crs\" member refers to a link; name the CRS (e.g. "
                           "\"urn:ogc:def:crs:EPSG::4490\") or leave it out for WGS84")
 
 
@@ -124,11 +124,11 @@ def check_geopackage(path: Path, *, source: str) -> None:
             db.execute("PRAGMA trusted_schema = OFF")
             schema = db.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
     except sqlite3.DatabaseError as error:
-        raise FormatError(f"{source}: not a readable GeoPackage ({error}); export it again") from None
+        raise FormatError(f"{source}: 无法读取的 GeoPackage / not a readable GeoPackage ({error}); export it again") from None
     for kind, name, sql in schema:
         module = re.search(r"\bVIRTUAL\s+TABLE\b.*?\bUSING\s+(\w+)", sql, re.IGNORECASE | re.DOTALL)
         if (module and module.group(1).lower() != "rtree") or re.search(r"load_extension|\bATTACH\b", sql, re.IGNORECASE):
-            raise FormatError(f"{source}: {kind} {name!r} is a virtual table or loads other files, which a "
+            raise FormatError(f"{source}: 含虚拟表或外部引用 / {kind} {name!r} is a virtual table or loads other files, which a "
                               "GeoPackage of a boundary never needs; export the layer again")
 
 
@@ -146,18 +146,18 @@ def check_wkb(wkbs, *, max_vertices: int, source: str) -> None:
     wkbs = [w for w in wkbs if w is not None]
     total = sum(map(len, wkbs))
     if total > 32 * max_vertices + 64 * len(wkbs) + 1024:
-        raise LimitError(f"{source}: {total:,} bytes of geometry are over the {max_vertices:,}-vertex limit for one "
-                         "project; simplify the boundary or split it")
+        raise LimitError(f"{source}: 超过顶点数限制 / {total:,} bytes of geometry are over the "
+                         f"{max_vertices:,}-vertex limit for one project; simplify the boundary or split it")
     for number, wkb in enumerate(wkbs):
         try:
             _, kind, _, _ = _wkb_header(wkb, 0)
             if kind not in _WKB_SIMPLE:
-                raise FormatError(f"{source}: feature {number} has WKB geometry type {kind}, which redline does not read "
-                                  "(curves, surfaces); export it with straight edges")
+                raise FormatError(f"{source}: 不支持的几何类型 / feature {number} has WKB geometry type {kind}, which "
+                                  "redline does not read (curves, surfaces); export it with straight edges")
             if kind == 7:
                 _wkb_skip(wkb, 0, 0, source, number)
         except (IndexError, struct.error):
-            raise FormatError(f"{source}: feature {number} has damaged WKB geometry; export it again") from None
+            raise FormatError(f"{source}: 几何数据已损坏 / feature {number} has damaged WKB geometry; export it again") from None
 
 
 def _wkb_header(wkb: bytes, offset: int) -> tuple[str, int, int, int]:
@@ -174,8 +174,8 @@ def _wkb_header(wkb: bytes, offset: int) -> tuple[str, int, int, int]:
 def _wkb_skip(wkb: bytes, offset: int, depth: int, source: str, number: int) -> int:
     """The offset after the geometry at ``offset``; FormatError when collections nest deeper than ``MAX_NESTING``."""
     if depth > MAX_NESTING:
-        raise FormatError(f"{source}: feature {number} nests geometry collections more than {MAX_NESTING} deep "
-                          "(a hostile file?); a boundary needs polygons only")
+        raise FormatError(f"{source}: 几何集合嵌套过深 / feature {number} nests geometry collections more than "
+                          f"{MAX_NESTING} deep (a hostile file?); a boundary needs polygons only")
     order, kind, dimensions, offset = _wkb_header(wkb, offset)
     count = lambda at: struct.unpack_from(order + "I", wkb, at)[0]  # noqa: E731
     if kind == 1:
@@ -192,4 +192,5 @@ def _wkb_skip(wkb: bytes, offset: int, depth: int, source: str, number: int) -> 
         for _ in range(parts):
             offset = _wkb_skip(wkb, offset, depth + (kind == 7), source, number)
         return offset
-    raise FormatError(f"{source}: feature {number} holds WKB geometry type {kind}; export it with straight edges")
+    raise FormatError(f"{source}: 不支持的几何类型 / feature {number} holds WKB geometry type {kind}; "
+                      "export it with straight edges")

@@ -30,7 +30,7 @@ def read_csv(path: Path, *, encoding: str | None = None) -> gpd.GeoDataFrame:
     try:
         return _read_csv(path, encoding)
     except csv.Error as error:  # e.g. a field over csv.field_size_limit(), a NUL byte
-        raise FormatError(f"{path}: not a readable CSV ({error}); export it again") from None
+        raise FormatError(f"{path}: 无法读取的 CSV / not a readable CSV ({error}); export it again") from None
 
 
 def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:

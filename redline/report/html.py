@@ -9,9 +9,9 @@ input file or a layer is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
-from urllib.parse import urlsplit
 import json
 import os
+from urllib.parse import urlsplit
 
 import folium
 import numpy as np
