@@ -15,7 +15,7 @@ from redline.errors import RedlineError
 from redline.io import read_project, write_txt
 from redline.io.files import atomic_path, write_atomic
 from redline.io.postgis import describe_database
-from redline.io.project import parse_crs
+from redline.crs import parse_crs
 from redline.isolation import Limits, isolated
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict

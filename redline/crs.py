@@ -19,8 +19,11 @@ from functools import lru_cache
 
 import numpy as np
 import shapely
+import pyproj
 from pyproj import CRS, Geod, Transformer
 from pyproj.database import query_crs_info
+
+from redline.errors import CRSError
 
 CGCS2000 = CRS.from_epsg(4490)
 GEOD = CGCS2000.get_geod() or Geod(ellps="GRS80")
@@ -178,3 +181,24 @@ class EqualArea:
     def buffer(self, geometry, distance_m: float):
         """Buffer a lon/lat geometry by ``distance_m`` metres (in the equal-area CRS: linear scale error < 1e-4 over Tianjin)."""
         return self.to_degrees(shapely.buffer(self.to_metric(densify(geometry, CGCS2000)), distance_m))
+
+
+def parse_crs(crs) -> CRS:
+    """``crs`` (an EPSG code, a WKT or PROJ string, a pyproj CRS) as a CRS; CRSError naming it if it is none."""
+    try:
+        return CRS.from_user_input(crs)
+    except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
+        raise CRSError(f"{str(crs)[:80]!r}: 不是有效的坐标系 / not a coordinate reference system ({(str(error).strip().splitlines() or [type(error).__name__])[0][:120]}); "
+                       "give an EPSG code such as EPSG:4490 or EPSG:4527") from None
+
+
+def is_northing_first(first, second) -> bool:
+    """Whether survey coordinate pairs (arrays) were written northing first, the Chinese survey convention (X north).
+
+    True when every ``first`` has a northing's size (1e6–1e7 m: 9°–90° N) and every ``second`` an easting's
+    (below 1e6 m, or with a zone prefix from 1e7 m); lon/lat pairs and eastings-first pairs give False.
+    """
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    northing_like = (first >= 1e6) & (first < 1e7)
+    easting_like = (second >= 1e7) | ((second >= 1e4) & (second < 1e6))
+    return bool(len(first)) and bool((northing_like & easting_like).all())

@@ -186,6 +186,11 @@ REPORT_SCHEMA = {
                 "name": {"type": ["string", "null"]},
                 "parcels": {"type": "integer"},
                 "area_m2": {"type": "number", "description": "area of the project on the ellipsoid (m²)"},
+                "warnings": {"type": "array", "description": "corrections made while reading the file", "items": {
+                    "type": "object", "required": ["code", "where", "zh", "en"],
+                    "properties": {"code": {"type": "string"}, "where": {"type": "string"},
+                                   "zh": {"type": "string"}, "en": {"type": "string"}},
+                }},
             },
         },
         "manifest": {

@@ -13,8 +13,9 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from redline.crs import ellipsoidal_areas_m2
-from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
+from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io import ensure_in_region, read_project
+from redline.io.txt import DATUM_SPELLINGS, datum_of
 
 INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
 EXPECTED = json.loads((INPUTS / "expected.json").read_text(encoding="utf-8"))
@@ -56,7 +57,8 @@ def test_good_files_cover_every_format():
 
 def test_gbk_attributes_and_txt_parcels():
     assert read_project(INPUTS / "good" / "gbk.shp", encoding="GBK").name == "天津项目"
-    assert read_project(INPUTS / "good" / "bubiao_gbk.txt").parcels == 2
+    with pytest.warns(Correction, match="read as GB18030"):
+        assert read_project(INPUTS / "good" / "bubiao_gbk.txt").parcels == 2
     assert read_project(INPUTS / "good" / "bubiao_utf8.txt").source_crs.to_epsg() == 4527
     assert read_project(INPUTS / "good" / "xian80_no_prefix.txt").source_crs.to_epsg() == 2384
 
@@ -79,6 +81,9 @@ BAD = {
     "two_points.csv": (GeometryError, "parcel A has a ring of 2 distinct points", {"crs": "EPSG:4490"}),
     "no_prj.shp": (CRSError, "has no CRS.*zone 39 with zone prefix: pass --crs EPSG:4527", {}),
     "missing_parts.shp": (FormatError, "cannot be read as ESRI Shapefile .*missing_parts.shx", {}),
+    "txt_crossing_rings.txt": (GeometryError, "parcel 1: ring 2 crosses or encloses ring 1", {}),
+    "txt_wgs84.txt": (CRSError, "the datum cannot be determined from 坐标系='WGS84坐标系'", {}),
+    "no_prefix_labelled_prefixed.csv": (CRSError, "the boundary falls outside China .*without zone prefix", {"crs": "EPSG:4527"}),
     "zip_slip.zip": (InputError, "climbs out of the archive's folder", {}),
     "zip_bomb.zip": (InputError, "zip bomb", {}),
     "too_many_members.zip": (LimitError, "250 members is over the 200-member limit", {}),
@@ -115,3 +120,75 @@ def test_outside_region_is_refused():
 def test_there_are_at_least_twenty_bad_files():
     assert len(BAD) + 1 >= 20
     assert all((INPUTS / "bad" / name).exists() for name in BAD)
+
+
+def hectares(name: str) -> str:
+    """The area of a good fixture's expected geometry, measured independently, as the refusal prints it."""
+    return f"{independent_area_m2(EXPECTED[name]['wkt'], EXPECTED[name]['epsg']) / 10_000:,.2f}"
+
+
+@pytest.mark.parametrize(("name", "options", "listing"), [
+    ("two_layers.gpkg", {}, lambda: rf"polygons on 2 layers: other \(1 features, {hectares('bare_geometry.geojson')} ha\); "
+                                    rf"project \(1 features, {hectares('two_layers.gpkg')} ha\)"),
+    ("two_shapefiles.zip", {}, lambda: rf"polygons on 2 layers: utf8 \(1 features, {hectares('feature.geojson')} ha\); "
+                                       rf"frame \(1 features, {hectares('bare_geometry.geojson')} ha\)"),
+    ("cad.dxf", {"crs": "EPSG:4548"}, lambda: r"polygons on 2 layers: 图框 \(1 features, [\d.]+ ha planar, units taken as "
+                                              r"metres\); 红线 \(1 features, 144\.0\d ha planar"),
+])
+def test_polygons_on_several_layers_are_never_guessed(name, options, listing):
+    """The false passes of issue 13: the first layer (or every CAD layer) read as the project."""
+    with pytest.raises(InputError, match=listing() + r".*--layer \(the service's 'layer' field\); redline never guesses"):
+        read_project(INPUTS / "good" / name, **options)
+
+
+def test_a_wrong_layer_name_lists_the_layers():
+    with pytest.raises(InputError, match="no layer 'red'; its layers: other, project"):
+        read_project(INPUTS / "good" / "two_layers.gpkg", layer="red")
+
+
+def test_txt_rings_are_holes_or_parts_by_containment():
+    project = read_project(INPUTS / "good" / "txt_multipart.txt")
+    parts = shapely.get_parts(project.source.geometries[0])
+    assert project.parcels == 1 and len(parts) == 2
+    assert [len(part.interiors) for part in parts] == [1, 0]
+
+
+def test_baoshengbu_village_header_finds_fields_from_the_kind_token():
+    project = read_project(INPUTS / "good" / "baoshengbu_village.txt")
+    assert project.source.attributes["id"][0] == "D8-003"
+    assert project.source.attributes["name"][0] == "测试地块1"
+
+
+@pytest.mark.parametrize(("spelling", "datum"), sorted(DATUM_SPELLINGS.items()))
+def test_every_datum_spelling_in_the_table(spelling, datum):
+    assert datum_of(spelling, where="t") == datum
+    assert datum_of(f" {spelling} ", where="t") == datum
+
+
+@pytest.mark.parametrize(("spelling", "datum"), [("2000国家大地坐标系(CGCS2000)", "CGCS2000"), ("西安80坐标", "Xian 1980"),
+                                                 ("北京54坐标系统", "Beijing 1954")])
+def test_a_datum_spelled_otherwise_is_read_with_a_correction(spelling, datum):
+    with pytest.warns(Correction, match=f"read as {datum}"):
+        assert datum_of(spelling, where="t") == datum
+
+
+@pytest.mark.parametrize("spelling", ["WGS84", "新54坐标系", "西安80转2000", "天津城建坐标系", "地方独立坐标系"])
+def test_a_datum_that_is_not_known_or_ambiguous_is_refused(spelling):
+    with pytest.raises(CRSError, match="the datum cannot be determined"):
+        datum_of(spelling, where="t")
+
+
+def test_shapefile_attributes_without_cpg_are_never_latin1():
+    with pytest.warns(Correction, match="read as GBK"):
+        assert read_project(INPUTS / "good" / "gbk_no_cpg.shp").name == "天津项目"
+    with pytest.warns(Correction, match="read as UTF-8"):
+        assert read_project(INPUTS / "good" / "utf8_no_cpg.shp").name == "天津项目"
+
+
+def test_corrections_reach_the_project_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Correction)
+        project = read_project(INPUTS / "good" / "messy.txt")
+    codes = [w["code"] for w in project.describe()["warnings"]]
+    assert codes == ["zone_from_prefix", "ring_closed", "count_mismatch"]
+    assert all(w["zh"] and w["en"] and "messy.txt" in w["where"] for w in project.warnings)

@@ -10,8 +10,11 @@ outside the layers' region; latitude and longitude swapped.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
+import shutil
+import tempfile
 import warnings
 import zipfile
 from collections import Counter
@@ -25,9 +28,11 @@ import pyproj
 import shapely
 from pyproj import CRS
 
-from redline.crs import gauss_kruger_crs, to_cgcs2000
-from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
+from redline.crs import gauss_kruger_crs, parse_crs, to_cgcs2000
+from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
 from redline.io.cad import read_dxf
+from redline.io.encoding import dbf_encoding
+from redline.io.features import Features, choose_layer
 from redline.io.gdal import gdal_path, pyogrio, read_raw
 from redline.io.kml import read_kml
 from redline.io.parquet import read_geoparquet
@@ -47,28 +52,6 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 @dataclass(frozen=True)
-class Features:
-    """Features as read: their attributes (no geometry column), shapely geometries and CRS (None if unstated).
-
-    Kept apart rather than as a GeoDataFrame, whose construction costs more than reading a small upload.
-    """
-
-    attributes: dict[str, np.ndarray]
-    """Column name → one value per feature."""
-    geometries: np.ndarray
-    crs: CRS | None
-
-    @classmethod
-    def of(cls, frame: gpd.GeoDataFrame) -> Features:
-        crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
-        return cls({column: frame[column].to_numpy() for column in frame.columns if column != frame.geometry.name},
-                   np.asarray(frame.geometry.values, dtype=object), crs)
-
-    def to_frame(self) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(pd.DataFrame(self.attributes), geometry=gpd.GeoSeries(self.geometries, crs=self.crs))
-
-
-@dataclass(frozen=True)
 class Project:
     """A project boundary: all parcels dissolved, in CGCS2000 lon/lat (``redline.crs.to_cgcs2000``)."""
 
@@ -82,12 +65,14 @@ class Project:
     conversion: str | None = None
     source: Features | None = None
     """The parcels as read (validated, repaired, not densified), in ``source_crs``: for ``redline convert``."""
+    warnings: tuple[dict, ...] = ()
+    """Every correction made while reading (``redline.errors.Correction.to_dict``)."""
 
     def describe(self) -> dict:
         """The report's ``project`` block (the area is added by the pipeline)."""
         crs = self.conversion or self.source_crs.to_string()
-        return {"file": str(self.path), "sha256": self.sha256, "name": self.name,
-                "crs": crs, "parcels": self.parcels, "repairs": list(self.repairs)}
+        return {"file": str(self.path), "sha256": self.sha256, "name": self.name, "crs": crs, "parcels": self.parcels,
+                "repairs": list(self.repairs), "warnings": list(self.warnings)}
 
 
 def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
@@ -100,20 +85,52 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
         vertex rows), DXF, the land-submission TXT, or anything else GDAL reads.
     crs : CRS to state for a file that has none, or to override a wrong one (a label, not a transform);
         "gcj02" or "bd09" converts lon/lat drawn on a Chinese web map to WGS84.
-    layer : layer of a multi-layer file (GeoPackage); the first one by default.
+    layer : the layer holding the boundary in a file of several (GeoPackage, zip of datasets, DXF); needed
+        when polygons lie on more than one, which is refused with each layer's feature count and area.
     encoding : attribute text encoding for files that do not declare it (e.g. "GBK" for old shapefiles).
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
+
+    Every correction made on the way (axes swapped, ring closed, encoding taken, …) is in ``warnings`` of the
+    project and is warned again (``redline.errors.Correction``) to the caller.
     """
     path = Path(path)
-    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
-                                            max_vertices=max_vertices, max_features=max_features)
-    geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RedlineWarning)
+        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
+                                                max_vertices=max_vertices, max_features=max_features)
+        geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
+        geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
+        ensure_plausible(geometry, features, path)
+    corrections = _replayed(caught)
     source = Features(features.attributes, geometries, features.crs)
-    geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
     attributes = features.attributes
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes), None)
     name = str(attributes[name_column][0]) if name_column else None
-    return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source)
+    return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source,
+                   corrections)
+
+
+def _replayed(caught) -> tuple[dict, ...]:
+    """The corrections among ``caught`` warnings; every caught warning is warned again to the caller."""
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return tuple(w.message.to_dict() for w in caught if isinstance(w.message, Correction))
+
+
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+"""West, south, east, north (degrees) of China with its seas: a boundary elsewhere was read in a wrong CRS."""
+
+
+def ensure_plausible(geometry, features: Features, path: Path) -> None:
+    """Refuse a boundary whose CGCS2000 lon/lat are not finite or lie outside China (a wrong CRS or axis order)."""
+    if _in_china(np.array([geometry], dtype=object))[0]:
+        return
+    west, south, east, north = shapely.bounds(geometry)
+    where = (f"lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}" if np.isfinite([west, south, east, north]).all()
+             else "infinite or NaN coordinates")
+    raise CRSError(f"{path}: 按 {features.crs.to_string()} 换算后边界落在中国以外或为无穷 / in {features.crs.to_string()} the "
+                   f"boundary falls outside China ({where}): the CRS or the axis order is wrong. "
+                   f"{suggest_crs(shapely.total_bounds(features.geometries))}")
 
 
 def _features_in_crs(path: Path, *, layer, encoding, crs, **limits) -> tuple[Features, str | None]:
@@ -145,7 +162,7 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices,
     if suffix == ".csv":
         return Features.of(read_csv(path, encoding=encoding))
     if suffix == ".dxf":
-        return Features.of(read_dxf(path, layer=layer))
+        return choose_layer(path, read_dxf(path), layer)
     if suffix in (".kml", ".kmz"):
         return Features.of(read_kml(path))
     if suffix in (".parquet", ".geoparquet"):
@@ -153,27 +170,85 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices,
     if suffix not in GDAL_SUFFIXES:
         raise FormatError(f"{path}: 不支持的文件格式 / redline does not read {suffix or 'files without a suffix'}; send one of "
                           f"{', '.join(READABLE_SUFFIXES)}")
+    limits = {"max_vertices": max_vertices, "max_features": max_features}
     if suffix == ".zip":
-        member = _zipped_dataset(path, check_zip(path))
-        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
-            driver = _checked_content(stream, Path(member).suffix.lower(), source=f"{path} ({member})")
-        source = f"/vsizip/{path.resolve()}/{member}"
-    else:
-        with open(path, "rb") as stream:
-            driver = _checked_content(stream, suffix, source=str(path))
-        if driver == "GPKG":
-            check_geopackage(path, source=str(path))
-        source = str(path)
-    if driver == "GPKG":  # the one allowed format that holds several layers
-        layer = _one_layer(path, source, driver, layer)
-    meta, _, geometries, values = _with_gdal(path, driver, lambda: read_raw(source, driver, layer=layer, encoding=encoding,
-                                                                            max_features=max_features + 1))
-    if len(geometries) > max_features:
-        raise LimitError(f"{path}: 超过要素数限制 / more than {max_features:,} features, the limit for one "
-                         "project; split the file")
-    check_wkb(geometries, max_vertices=max_vertices, source=str(path))
-    return Features(dict(zip(meta["fields"], values)), shapely.from_wkb(geometries),
-                    CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
+        return _read_zip(path, layer=layer, encoding=encoding, **limits)
+    with open(path, "rb") as stream:
+        driver = _checked_content(stream, suffix, source=str(path))
+    return choose_layer(path, _dataset_layers(path, str(path), driver, encoding=encoding, dbf=_loose_dbf(path), **limits),
+                        layer)
+
+
+def _read_zip(path: Path, *, layer, encoding, **limits) -> Features:
+    """The project's layer of a zip archive: its one dataset, or the one ``layer`` names among several."""
+    members = check_zip(path)
+    datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
+    if not datasets:
+        raise FormatError(f"{path}: 压缩包内无数据集 / the zip holds no dataset ({', '.join(ZIPPED_DATASETS)}); "
+                          f"found {', '.join(members[:10]) or 'nothing'}")
+    if any(Path(m).suffix.lower() == ".shp" for m in members) and not any(Path(m).suffix.lower() == ".shx" for m in members):
+        raise FormatError(f"{path}: 压缩包内的 shapefile 缺 .shx / the shapefile in the zip lacks its .shx; "
+                          "zip the .shp with its .shx, .dbf and .prj")
+    with tempfile.TemporaryDirectory(prefix="redline-zip-") as folder, zipfile.ZipFile(path) as archive:
+        layers = {}
+        for member in datasets:
+            with archive.open(member) as stream:
+                driver = _checked_content(stream, Path(member).suffix.lower(), source=f"{path} ({member})")
+            if driver == "GPKG":  # SQLite needs a real file, and its schema is checked like any GeoPackage
+                extracted = Path(folder) / f"{len(layers)}.gpkg"
+                with archive.open(member) as stream, open(extracted, "wb") as out:
+                    shutil.copyfileobj(stream, out)
+                layers.update(_dataset_layers(path, str(extracted), driver, encoding=encoding, **limits))
+                continue
+            dbf = _zipped_dbf(archive, member, members) if driver == "ESRI Shapefile" else None
+            layers[Path(member).stem] = _layer_reader(path, f"/vsizip/{path.resolve()}/{member}", driver, None,
+                                                      encoding=encoding, dbf=dbf, **limits)
+        return choose_layer(path, layers, layer)
+
+
+def _dataset_layers(path: Path, source: str, driver: str, *, encoding, dbf=None, **limits) -> dict:
+    """Layer name → reader of one dataset: a GeoPackage's layers, or the one layer of any other format."""
+    if driver != "GPKG":
+        return {path.stem: _layer_reader(path, source, driver, None, encoding=encoding, dbf=dbf, **limits)}
+    check_geopackage(Path(source), source=str(path))
+    names = [str(name) for name, _ in _with_gdal(path, driver, lambda: pyogrio.list_layers(gdal_path(source, driver)))]
+    return {name: _layer_reader(path, source, driver, name, encoding=encoding, **limits) for name in names}
+
+
+def _layer_reader(path: Path, source: str, driver: str, layer, *, encoding, max_vertices, max_features, dbf=None):
+    """A reader of one layer of a GDAL dataset; a shapefile without .cpg gets the encoding its DBF shows."""
+    def read() -> Features:
+        chosen = encoding if encoding or dbf is None else dbf_encoding(dbf(), source=str(path))
+        meta, _, geometries, values = _with_gdal(path, driver, lambda: read_raw(source, driver, layer=layer, encoding=chosen,
+                                                                                max_features=max_features + 1))
+        if len(geometries) > max_features:
+            raise LimitError(f"{path}: 超过要素数限制 / more than {max_features:,} features, the limit for one "
+                             "project; split the file")
+        check_wkb(geometries, max_vertices=max_vertices, source=str(path))
+        return Features(dict(zip(meta["fields"], values)), shapely.from_wkb(geometries),
+                        CRS.from_user_input(meta["crs"]) if meta["crs"] else None)
+    return read
+
+
+def _loose_dbf(path: Path):
+    """The bytes of a loose shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
+    if path.suffix.lower() != ".shp":
+        return None
+    siblings = {p.name.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+    dbf = siblings.get(f"{path.stem.lower()}.dbf")
+    if dbf is None or f"{path.stem.lower()}.cpg" in siblings:
+        return None
+    return dbf.read_bytes
+
+
+def _zipped_dbf(archive: zipfile.ZipFile, member: str, members: list[str]):
+    """The bytes of a zipped shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
+    stem = member[: -len(Path(member).suffix)].lower()
+    by_name = {m.lower(): m for m in members}
+    if f"{stem}.cpg" in by_name or f"{stem}.dbf" not in by_name:
+        return None
+    data = archive.read(by_name[f"{stem}.dbf"])
+    return lambda: data
 
 
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".kml", ".kmz", ".csv", ".txt",
@@ -181,16 +256,6 @@ READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".par
 """Every suffix a project file may have; anything else is refused before a byte is parsed."""
 GDAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
-
-
-def _zipped_dataset(path: Path, members: list[str]) -> str:
-    """The one GIS dataset inside a zip archive (a shapefile's .shp, a GeoPackage, …)."""
-    datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
-    if len(datasets) != 1:
-        found = ", ".join(datasets) or "none"
-        raise FormatError(f"{path}: 压缩包须只含一个数据集 / a zip must hold exactly one dataset "
-                          f"({', '.join(ZIPPED_DATASETS)}); found {found}")
-    return datasets[0]
 
 
 def _checked_content(stream, suffix: str, *, source: str) -> str:
@@ -201,30 +266,6 @@ def _checked_content(stream, suffix: str, *, source: str) -> str:
     if driver == "GeoJSON":
         check_geojson(head + stream.read(), source=source)
     return driver
-
-
-def _one_layer(path: Path, source: str, driver: str, layer):
-    """The layer to read: ``layer`` if given (and present), else the file's only layer; several are never guessed."""
-    layers = _with_gdal(path, driver, lambda: pyogrio.list_layers(gdal_path(source, driver)))
-    names = [str(name) for name, _ in layers]
-    if layer is not None:
-        if layer not in names:
-            raise InputError(f"{path}: 无此图层 / no layer {layer!r}; its layers: {', '.join(names)}")
-        return layer
-    if len(names) > 1:
-        listing = "; ".join(f"{name} ({kind or 'no geometry'}, {_feature_count(source, driver, name)})"
-                            for name, kind in layers)
-        raise InputError(f"{path}: 含多个图层，请指定 / holds {len(names)} layers: {listing}. "
-                         "Choose the project's layer with --layer "
-                         "(the service's 'layer' field); redline never guesses")
-    return None
-
-
-def _feature_count(source: str, driver: str, layer: str) -> str:
-    try:
-        return f"{pyogrio.read_info(gdal_path(source, driver), layer=layer)['features']:,} features"
-    except Exception:  # noqa: BLE001 - only a detail of the refusal's message
-        return "features unknown"
 
 
 def _with_gdal(path: Path, driver: str, read):
@@ -278,15 +319,6 @@ def _with_crs(features: Features, path: Path, crs) -> Features:
     return features
 
 
-def parse_crs(crs) -> CRS:
-    """``crs`` (an EPSG code, a WKT or PROJ string, a pyproj CRS) as a CRS; CRSError naming it if it is none."""
-    try:
-        return CRS.from_user_input(crs)
-    except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
-        raise CRSError(f"{str(crs)[:80]!r}: 不是有效的坐标系 / not a coordinate reference system ({_first_line(error)[:120]}); "
-                       "give an EPSG code such as EPSG:4490 or EPSG:4527") from None
-
-
 def _looks_geographic(bounds) -> bool:
     west, south, east, north = bounds
     return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
@@ -325,8 +357,8 @@ def _validated(features: Features, path: Path, *, repair: bool, max_vertices: in
         if problem:
             problems.append(problem)
         if note:
-            warnings.warn(f"{path}: {note}", RedlineWarning, stacklevel=3)
-            repairs.append(note)
+            warnings.warn(Correction(note.code, f"{path} {note.where}", note.zh, note.en), stacklevel=2)
+            repairs.append(f"{note.where} {note.en}")
     if problems:
         raise GeometryError(f"{path}: " + "; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
     return geometries, repairs
@@ -341,7 +373,7 @@ def _plainly_valid(geometries) -> np.ndarray:
 
 
 def _checked(geometry, label: str, *, repair: bool):
-    """(geometry, problem or None, repair note or None) for one feature."""
+    """(geometry, problem or None, the repair's ``Correction`` or None) for one feature."""
     if geometry is None or geometry.is_empty:
         return geometry, f"{label} has no geometry", None
     if geometry.geom_type not in POLYGONAL:
@@ -354,7 +386,9 @@ def _checked(geometry, label: str, *, repair: bool):
     if not repair:
         return geometry, f"{label} is invalid ({reason}); fix it or pass --repair", None
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
-    return fixed, None, f"{label} repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} CRS units²"
+    return fixed, None, Correction("repaired", label, f"几何无效（{reason}），已修复：平面面积 {geometry.area:.6g} → {fixed.area:.6g}"
+                                   "（坐标单位²）", f"repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} "
+                                   "CRS units²")
 
 
 @dataclass(frozen=True)
@@ -365,6 +399,8 @@ class FeatureTable:
     frame: gpd.GeoDataFrame
     ids: list[str]
     conversion: str | None = None
+    warnings: tuple[dict, ...] = ()
+    """Corrections made while reading the file, given to each of its applications."""
 
 
 def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, encoding=None,
@@ -375,8 +411,11 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     default is kept); duplicate ids are refused, since results are keyed by id.
     """
     path = Path(path)
-    features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
-                                            max_vertices=MAX_VERTICES * max_features, max_features=max_features)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RedlineWarning)
+        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
+                                                max_vertices=MAX_VERTICES * max_features, max_features=max_features)
+    corrections = _replayed(caught)
     frame = features.to_frame()
     if id_field in frame.columns:
         ids = frame[id_field].astype(str).tolist()
@@ -387,7 +426,7 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     duplicates = sorted(application for application, count in Counter(ids).items() if count > 1)
     if duplicates:
         raise InputError(f"{path}: application ids repeat ({', '.join(duplicates[:10])}); ids must be unique")
-    return FeatureTable(path, frame, ids, conversion)
+    return FeatureTable(path, frame, ids, conversion, corrections)
 
 
 def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max_vertices: int = MAX_VERTICES):
@@ -405,7 +444,9 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
                for g, i, fine in zip(geometries, ids, sound)]
     sizes = shapely.get_num_coordinates(geometries)
     ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)], dtype=bool)
-    footprints = iter(to_cgcs2000(np.array([g for g, _, _ in checked], dtype=object)[ok], source_crs))
+    footprints = np.empty(len(checked), dtype=object)
+    footprints[ok] = to_cgcs2000(np.array([g for g, _, _ in checked], dtype=object)[ok], source_crs)
+    plausible = _in_china(footprints)
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
     names = frame[name_column].astype(str).tolist() if name_column else [None] * len(frame)
     results = []
@@ -414,10 +455,26 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
             message = problem or f"application {application}: {size:,} vertices is over the {max_vertices:,}-vertex limit"
             results.append((application, GeometryError(f"{path}: {message}")))
             continue
+        if not plausible[position]:
+            results.append((application, CRSError(f"{path}: application {application}: 换算后落在中国以外或为无穷 / "
+                                                  f"falls outside China or at infinity in {source_crs.to_string()}; "
+                                                  "the CRS or the axis order is wrong")))
+            continue
         digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
-        results.append((application, Project(path, digest, names[position], source_crs, 1, next(footprints),
-                                             (note,) if note else (), table.conversion)))
+        corrections = table.warnings + ((note.to_dict(),) if note else ())
+        results.append((application, Project(path, digest, names[position], source_crs, 1, footprints[position],
+                                             (f"{note.where} {note.en}",) if note else (), table.conversion,
+                                             warnings=corrections)))
     return results
+
+
+def _in_china(geometries: np.ndarray) -> np.ndarray:
+    """Which geometries (CGCS2000 lon/lat; None allowed) have finite bounds inside ``CHINA_BOUNDS``."""
+    west, south, east, north = CHINA_BOUNDS
+    bounds = shapely.bounds(geometries)
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(bounds).all(axis=1) & (bounds[:, 0] >= west) & (bounds[:, 1] >= south)
+                & (bounds[:, 2] <= east) & (bounds[:, 3] <= north))
 
 
 def _label(attributes: dict[str, np.ndarray], row: int) -> str:

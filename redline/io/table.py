@@ -1,8 +1,12 @@
-"""CSV boundaries: a WKT column, or rows of vertices (id, ring, x, y). CSV carries no CRS: pass --crs.
+"""CSV boundaries: a WKT column, or rows of vertices (parcel, ring, coordinates). CSV carries no CRS: pass --crs.
 
-x is the easting or longitude, y the northing or latitude. Ring 1 of an id is its outer ring; other
-rings are holes. Refused, naming the line: non-numeric or NaN coordinates, WKT that does not parse,
-rings with fewer than 3 distinct points, a table with neither a WKT column nor x/y columns.
+Coordinate columns: 经度/纬度 (lon/lat) and east/north names (东坐标/北坐标, 横坐标/纵坐标, easting/northing) say
+their axis. X/Y follow the Chinese survey convention more often than not (X the northing, Y the easting):
+the order is taken from the values' magnitudes, and a northing-first table is read with a correction.
+Point labels (点号, 编号, 序号) only name vertices. Ring 1 of a parcel is an outer ring; further rings are
+holes or parts by containment (``redline.io.features.assemble_rings``). Refused, naming the line:
+non-numeric or NaN coordinates, WKT that does not parse, rings with fewer than 3 distinct points, a
+table with neither a WKT column nor coordinate columns.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from redline.errors import FormatError, GeometryError, InputError
+from redline.crs import is_northing_first
+from redline.errors import FormatError, GeometryError, InputError, correct
 from redline.io.encoding import decode_text
+from redline.io.features import assemble_rings
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
-X_COLUMNS = ("x", "lon", "lng", "longitude", "easting", "经度")
-Y_COLUMNS = ("y", "lat", "latitude", "northing", "纬度")
-ID_COLUMNS = ("id", "parcel", "地块号", "地块")
+EAST_COLUMNS = ("lon", "lng", "longitude", "经度", "easting", "east", "东坐标", "横坐标", "y(东)", "y坐标(东)")
+NORTH_COLUMNS = ("lat", "latitude", "纬度", "northing", "north", "北坐标", "纵坐标", "x(北)", "x坐标(北)")
+X_COLUMNS = ("x", "x坐标", "坐标x")
+Y_COLUMNS = ("y", "y坐标", "坐标y")
+ID_COLUMNS = ("id", "parcel", "地块号", "地块", "地块编号")
 RING_COLUMNS = ("ring", "圈号", "part")
+
 
 
 def read_csv(path: Path, *, encoding: str | None = None) -> gpd.GeoDataFrame:
@@ -49,30 +58,40 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
                 raise GeometryError(f"{path} line {number}: the {wkt} column is not WKT ({error})") from None
             rows.append({**{k: v for k, v in row.items() if k != wkt}, "geometry": geometry})
         return gpd.GeoDataFrame(rows, geometry="geometry")
+    east, north = _pick(columns, EAST_COLUMNS), _pick(columns, NORTH_COLUMNS)
     x, y = _pick(columns, X_COLUMNS), _pick(columns, Y_COLUMNS)
-    if not (x and y):
-        raise InputError(f"{path}: needs a WKT column ({', '.join(WKT_COLUMNS)}) or x and y columns; "
-                         f"found {', '.join(reader.fieldnames)}")
+    if not (east and north) and not (x and y):
+        raise InputError(f"{path}: 须有 WKT 列或坐标列 / needs a WKT column ({', '.join(WKT_COLUMNS)}) or coordinate columns "
+                         f"(x/y, 经度/纬度, 东坐标/北坐标, 横坐标/纵坐标); found {', '.join(reader.fieldnames)}")
+    first, second = (east, north) if east and north else (x, y)
     ident, ring = _pick(columns, ID_COLUMNS), _pick(columns, RING_COLUMNS)
-    parcels: dict[str, dict[str, list]] = {}
+    rows = []
     for number, row in enumerate(reader, 2):
         try:
-            point = float(row[x]), float(row[y])
+            point = float(row[first]), float(row[second])
         except (TypeError, ValueError):
-            raise GeometryError(f"{path} line {number}: x={row[x]!r}, y={row[y]!r} are not numbers; fix the row") from None
+            raise GeometryError(f"{path} line {number}: {first}={row[first]!r}, {second}={row[second]!r} are not numbers; "
+                                "fix the row") from None
         if not all(map(math.isfinite, point)):
             raise GeometryError(f"{path} line {number}: coordinates are NaN or infinite; fix the row")
-        key = row[ident] if ident else "1"
-        parcels.setdefault(key, {}).setdefault(row[ring] if ring else "1", []).append(point)
-    rows = []
+        rows.append((row[ident] if ident else "1", row[ring] if ring else "1", point))
+    if not (east and north) and is_northing_first([p[0] for *_, p in rows], [p[1] for *_, p in rows]):
+        correct("axes_swapped", str(path), f"{x} 列为北坐标、{y} 列为东坐标（测量习惯），已按此读取",
+                f"column {x} holds northings and {y} eastings (the survey convention); read so")
+        rows = [(key, part, (point[1], point[0])) for key, part, point in rows]
+    parcels: dict[str, dict[str, list]] = {}
+    for key, part, point in rows:
+        parcels.setdefault(key, {}).setdefault(part, []).append(point)
+    frame_rows = []
     for key, rings in parcels.items():
-        ordered = [rings[k] for k in sorted(rings, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))]
-        for points in ordered:
-            if len(set(points)) < 3:
-                raise GeometryError(f"{path}: parcel {key} has a ring of {len(set(points))} distinct points; "
+        numbered = sorted(rings, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+        for number in numbered:
+            if len(set(rings[number])) < 3:
+                raise GeometryError(f"{path}: parcel {key} has a ring of {len(set(rings[number]))} distinct points; "
                                     "a ring needs at least 3")
-        rows.append({"id": key, "geometry": shapely.Polygon(ordered[0], ordered[1:])})
-    return gpd.GeoDataFrame(rows, geometry="geometry")
+        geometry = assemble_rings([(number, rings[number]) for number in numbered], where=str(path), parcel=key)
+        frame_rows.append({"id": key, "geometry": geometry})
+    return gpd.GeoDataFrame(frame_rows, geometry="geometry")
 
 
 def _pick(columns: dict[str, str], candidates) -> str | None:

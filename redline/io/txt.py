@@ -12,18 +12,22 @@ Layout::
     J1,1,4331234.123,39512345.678              (point, ring 圈号, X = northing, Y = easting)
     ...
 
-Rings are closed by repeating their first point; ring 1 is the outer ring, others are holes. What can
-be read is read with a warning naming the line (keys spelled differently, an empty 带号 that the
-easting's zone prefix gives, stray spaces, a ring left open, X and Y given in the wrong order, a
-declared point count or area that does not match the rows); what cannot be known is refused: the
-datum is never assumed.
+The 报省部标 variant puts a county code and a village name before the id and name
+(``11,4.5825,120111104,某某村,D8-003,地块1,面,,,,@``): the fields are found from the 面/线/点 kind token.
+
+Rings are closed by repeating their first point. Ring 1 is an outer ring; a ring of 圈号 ≥ 2 inside an
+outer ring of its parcel is a hole, one outside every outer ring is a further part (converters write
+multi-part parcels so), decided by containment, never by number; a ring crossing another is refused.
+What can be read is read with a correction naming the line (keys spelled differently, a datum spelled
+as exporters do, an empty 带号 that the easting's zone prefix gives, stray spaces, a ring left open, X
+and Y given in the wrong order, a declared point count or area that does not match the rows); what
+cannot be known is refused: the datum is never assumed.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,15 +35,27 @@ import geopandas as gpd
 import shapely
 from pyproj import CRS
 
-from redline.crs import gauss_kruger_crs
-from redline.errors import CRSError, GeometryError, InputError, RedlineWarning
+from redline.crs import gauss_kruger_crs, is_northing_first, parse_crs
+from redline.errors import CRSError, GeometryError, InputError, correct
 from redline.io.encoding import decode_text
+from redline.io.features import assemble_rings
 
-DATUMS = {
-    "CGCS2000": ("2000", "cgcs2000", "cgcs"),
-    "Xian 1980": ("西安80", "80西安", "西安1980", "1980西安", "xian80", "xian 1980", "xian1980"),
-    "Beijing 1954": ("北京54", "54北京", "北京1954", "1954北京", "beijing54", "beijing 1954", "beijing1954"),
+DATUM_SPELLINGS = {
+    "2000国家大地坐标系": "CGCS2000", "国家2000坐标系": "CGCS2000", "国家2000": "CGCS2000", "CGCS2000": "CGCS2000",
+    "CGCS2000坐标系": "CGCS2000", "2000坐标系": "CGCS2000", "中国2000国家大地坐标系": "CGCS2000",
+    "80西安坐标系": "Xian 1980", "西安80": "Xian 1980", "西安80坐标系": "Xian 1980", "1980西安坐标系": "Xian 1980",
+    "西安1980坐标系": "Xian 1980", "80国家大地坐标系": "Xian 1980", "1980国家大地坐标系": "Xian 1980",
+    "1980年国家大地坐标系": "Xian 1980", "Xian1980": "Xian 1980", "Xian80": "Xian 1980",
+    "54北京坐标系": "Beijing 1954", "北京54": "Beijing 1954", "北京54坐标系": "Beijing 1954",
+    "1954北京坐标系": "Beijing 1954", "1954年北京坐标系": "Beijing 1954", "北京1954坐标系": "Beijing 1954",
+    "54北京": "Beijing 1954", "Beijing1954": "Beijing 1954", "Beijing54": "Beijing 1954",
 }
+"""坐标系 values as exporters and municipal templates write them (compared without spaces, brackets, case)."""
+DATUM_MARKS = {"CGCS2000": ("2000", "cgcs"), "Xian 1980": ("80", "西安", "xian"), "Beijing 1954": ("54", "北京", "beijing")}
+"""Marks of each datum in a spelling the table lacks; taken with a correction when exactly one datum's marks occur."""
+OTHER_DATUMS = ("wgs", "新54", "新北京", "地方", "独立", "城建", "local")
+"""Marks of datums redline has no EPSG Gauss-Krüger CRS for (WGS 84, New Beijing 1954, local and city grids)."""
+KINDS = {"面": "面", "polygon": "面", "线": "线", "line": "线", "点": "点", "point": "点"}
 KEY_ALIASES = {
     "坐标系": "datum", "坐标系统": "datum", "大地坐标系": "datum",
     "几度分带": "width", "分带": "width", "分带方式": "width", "投影分带": "width",
@@ -67,17 +83,13 @@ def read_txt(path: Path, *, encoding: str | None = None, crs=None) -> gpd.GeoDat
     if not parcels:
         raise GeometryError(f"{path}: no parcels under [地块坐标]; the file holds no boundary")
     _fix_axis_order(path, parcels)
-    target = CRS.from_user_input(crs) if crs is not None else _crs_from_header(path, header, parcels)
+    target = parse_crs(crs) if crs is not None else _crs_from_header(path, header, parcels)
     rows = []
     for parcel in parcels:
         polygon = _polygon(path, parcel)
         _check_declared(path, parcel, polygon, target)
         rows.append({"id": parcel.ident, "name": parcel.name, "declared_area_ha": parcel.area_ha, "geometry": polygon})
     return gpd.GeoDataFrame(rows, crs=target)
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, RedlineWarning, stacklevel=4)
 
 
 def _parse(path: Path, lines: list[str]):
@@ -94,7 +106,7 @@ def _parse(path: Path, lines: list[str]):
             key = key.strip()
             canonical = KEY_ALIASES.get(key)
             if canonical is None and key not in ("格式版本号", "数据产生单位", "数据产生日期", "精度", "转换参数"):
-                _warn(f"{path} line {number}: unknown key {key!r} ignored")
+                correct("unknown_key", f"{path} line {number}", f"未知的键 {key!r}，已忽略", f"unknown key {key!r} ignored")
             header[canonical or key] = (value.strip(), number)
         elif section == "地块坐标":
             fields = [f.strip() for f in line.split(",")]
@@ -112,20 +124,28 @@ def _parse(path: Path, lines: list[str]):
 
 
 def _parcel_header(path, number, fields) -> Parcel:
+    """A parcel header; its id and name are the two fields before the kind token (面/线/点), wherever that is."""
     def number_or_none(text, kind):
         try:
             return kind(text) if text else None
         except ValueError:
-            _warn(f"{path} line {number}: {text!r} is not a number; declared value ignored")
+            correct("declared_not_number", f"{path} line {number}", f"申报值 {text!r} 不是数字，已忽略",
+                    f"{text!r} is not a number; declared value ignored")
             return None
 
     count = number_or_none(fields[0], int) if len(fields) > 0 else None
     area = number_or_none(fields[1], float) if len(fields) > 1 else None
-    ident = fields[2] if len(fields) > 2 and fields[2] else str(number)
-    name = fields[3] if len(fields) > 3 else ""
-    kind = fields[4] if len(fields) > 4 else "面"
-    if kind and kind not in ("面", "polygon", "Polygon"):
-        raise GeometryError(f"{path} line {number}: parcel {ident} is a {kind!r}; a project boundary must be a 面 (polygon)")
+    at = next((index for index, text in enumerate(fields) if index >= 2 and text.lower() in KINDS), None)
+    if at is None:
+        at = 4
+        correct("kind_missing", f"{path} line {number}", "地块头无 面/线/点 图形属性，按部标字段位置读取并作为面",
+                "the parcel header has no 面/线/点 kind; fields read at the 部标 positions, taken as a polygon")
+    ident = fields[at - 2] if len(fields) > at - 2 and fields[at - 2] else str(number)
+    name = fields[at - 1] if len(fields) > at - 1 else ""
+    kind = KINDS.get(fields[at].lower(), "面") if len(fields) > at else "面"
+    if kind != "面":
+        raise GeometryError(f"{path} line {number}: 地块 {ident} 为{kind}，项目边界须为面 / parcel {ident} is a {kind!r}; "
+                            "a project boundary must be a 面 (polygon)")
     return Parcel(number, count, area, ident, name)
 
 
@@ -146,26 +166,37 @@ def _fix_axis_order(path, parcels) -> None:
     """X is the northing (~4.3e6 in Tianjin), Y the easting (with or without zone prefix): fix a swap."""
     for parcel in parcels:
         for ring, points in parcel.rings.items():
-            swapped = [p for p in points if _looks_swapped(p[0], p[1])]
-            if swapped and len(swapped) == len(points):
-                _warn(f"{path} line {points[0][2]}: X and Y look swapped in parcel {parcel.ident} ring {ring} "
-                      "(X must be the northing); read them the other way round")
+            if is_northing_first([p[0] for p in points], [p[1] for p in points]):
+                correct("axes_swapped", f"{path} line {points[0][2]}",
+                        f"地块 {parcel.ident} 第 {ring} 圈的 X、Y 顺序颠倒（X 应为北坐标），已对调",
+                        f"X and Y look swapped in parcel {parcel.ident} ring {ring} (X must be the northing); "
+                        "read them the other way round")
                 parcel.rings[ring] = [(north, east, line) for east, north, line in points]
 
 
-def _looks_swapped(east: float, north: float) -> bool:
-    """An 'easting' of northing size with a 'northing' carrying a zone prefix or an easting's size."""
-    northing_like = 1e6 <= east < 1e7
-    return northing_like and (north >= 1e7 or north < 1e6)
+def datum_of(text: str, *, where: str) -> str:
+    """The datum (``redline.crs.DATUM_NAMES``) a 坐标系 value names; CRSError when none or several are named."""
+    plain = re.sub(r"[\s()（）\[\]【】_\-]", "", text)
+    exact = {re.sub(r"[\s_\-]", "", k).lower(): v for k, v in DATUM_SPELLINGS.items()}.get(plain.lower())
+    if exact:
+        return exact
+    lowered = plain.lower()
+    marked = sorted({datum for datum, marks in DATUM_MARKS.items() if any(mark in lowered for mark in marks)})
+    if len(marked) == 1 and not any(mark in lowered for mark in OTHER_DATUMS):
+        correct("datum_spelling", where, f"坐标系 {text!r} 按 {marked[0]} 读取", f"坐标系 {text!r} read as {marked[0]}")
+        return marked[0]
+    known = "2000国家大地坐标系, 80西安坐标系 (1980国家大地坐标系), 54北京坐标系"
+    raise CRSError(f"{where}: 无法确定坐标系 {text!r} / the datum cannot be determined from 坐标系={text!r} "
+                   f"({'it names ' + ' and '.join(marked) if len(marked) > 1 else 'no datum redline knows'}); "
+                   f"write one of {known}, or pass --crs")
 
 
 def _crs_from_header(path, header, parcels) -> CRS:
     datum_text, datum_line = header.get("datum", ("", None))
-    datum = next((name for name, keys in DATUMS.items() if any(k in datum_text.lower() for k in keys)), None)
-    if datum is None:
-        where = f"line {datum_line}: 坐标系={datum_text!r}" if datum_line else "no 坐标系 in [属性描述]"
-        raise CRSError(f"{path}: {where}; the datum cannot be determined (CGCS2000, Xian 1980 or Beijing 1954). "
-                       "Add 坐标系=2000国家大地坐标系 (or the right one) or pass --crs")
+    if not datum_text:
+        raise CRSError(f"{path}: [属性描述] 中无坐标系 / no 坐标系 in [属性描述]; the datum cannot be determined "
+                       "(CGCS2000, Xian 1980 or Beijing 1954). Add 坐标系=2000国家大地坐标系 (or the right one) or pass --crs")
+    datum = datum_of(datum_text, where=f"{path} line {datum_line}")
     width_text, width_line = header.get("width", ("", None))
     width_digits = re.findall(r"\d+", width_text)
     width = int(width_digits[0]) if width_digits else None
@@ -177,16 +208,18 @@ def _crs_from_header(path, header, parcels) -> CRS:
     zone_text, zone_line = header.get("zone", ("", None))
     zone = int(re.findall(r"\d+", zone_text)[0]) if re.findall(r"\d+", zone_text) else None
     if zone is None and prefix is not None:
-        _warn(f"{path}: 带号 is empty; zone {prefix} taken from the eastings' prefix")
+        correct("zone_from_prefix", str(path), f"带号为空，按横坐标的带号前缀取 {prefix} 带",
+                f"带号 is empty; zone {prefix} taken from the eastings' prefix")
         zone = prefix
     if zone is not None and prefix is not None and zone != prefix:
         raise CRSError(f"{path} line {zone_line}: 带号={zone} but the eastings carry zone prefix {prefix}; fix one of them")
     if zone is None:
-        raise CRSError(f"{path}: no 带号 and no zone prefix in the eastings: the zone cannot be determined; "
-                       "add 带号 or pass --crs")
+        raise CRSError(f"{path}: 无带号且横坐标无带号前缀 / no 带号 and no zone prefix in the eastings: the zone cannot be "
+                       "determined; add 带号 or pass --crs")
     if width is None:
         width = 3 if zone >= 24 else 6
-        _warn(f"{path}: 几度分带 missing; {width}-degree zones inferred from zone number {zone}")
+        correct("width_inferred", str(path), f"缺几度分带，按带号 {zone} 推定为 {width} 度带",
+                f"几度分带 missing; {width}-degree zones inferred from zone number {zone}")
     if width not in (3, 6):
         raise CRSError(f"{path} line {width_line}: 几度分带={width_text!r}; expected 3 or 6")
     crs = gauss_kruger_crs(datum, width, zone, prefixed=prefix is not None)
@@ -196,30 +229,39 @@ def _crs_from_header(path, header, parcels) -> CRS:
 
 
 def _polygon(path, parcel: Parcel):
-    rings = []
-    for number in sorted(parcel.rings):
-        points = parcel.rings[number]
-        coords = [(x, y) for x, y, _ in points]
-        if coords[0] != coords[-1]:
-            _warn(f"{path} line {points[-1][2]}: parcel {parcel.ident} ring {number} is not closed by repeating "
-                  "its first point; closed it")
-            coords.append(coords[0])
-        if len(coords) < 4:
-            raise GeometryError(f"{path} line {points[0][2]}: parcel {parcel.ident} ring {number} has "
-                                f"{len(coords) - 1} distinct points; a ring needs at least 3")
-        rings.append(coords)
-    return shapely.Polygon(rings[0], rings[1:])
+    """The parcel's polygon, or multipolygon when a ring of 圈号 ≥ 2 lies outside every outer ring."""
+    rings = [(number, _ring_coords(path, parcel, number)) for number in sorted(parcel.rings)]
+    return assemble_rings(rings, where=f"{path} line {parcel.line}", parcel=parcel.ident)
+
+
+def _ring_coords(path, parcel: Parcel, number: int) -> list:
+    points = parcel.rings[number]
+    coords = [(x, y) for x, y, _ in points]
+    if coords[0] != coords[-1]:
+        correct("ring_closed", f"{path} line {points[-1][2]}", f"地块 {parcel.ident} 第 {number} 圈未以首点闭合，已闭合",
+                f"parcel {parcel.ident} ring {number} is not closed by repeating its first point; closed it")
+        coords.append(coords[0])
+    if len(coords) < 4:
+        raise GeometryError(f"{path} line {points[0][2]}: parcel {parcel.ident} ring {number} has "
+                            f"{len(coords) - 1} distinct points; a ring needs at least 3")
+    return coords
 
 
 def _check_declared(path, parcel: Parcel, polygon, crs: CRS) -> None:
     rows = sum(len(points) for points in parcel.rings.values())
+    where = f"{path} line {parcel.line}"
     if parcel.count is not None and parcel.count != rows:
-        _warn(f"{path} line {parcel.line}: parcel {parcel.ident} declares {parcel.count} points but has {rows} rows")
+        correct("count_mismatch", where, f"地块 {parcel.ident} 申报 {parcel.count} 个点，实有 {rows} 行",
+                f"parcel {parcel.ident} declares {parcel.count} points but has {rows} rows")
     if parcel.area_ha and crs.is_projected and polygon.is_valid:
         measured = polygon.area / 10_000
         if abs(measured - parcel.area_ha) > max(0.01 * parcel.area_ha, 0.0001):
-            _warn(f"{path} line {parcel.line}: parcel {parcel.ident} declares {parcel.area_ha} ha but its rings "
-                  f"enclose {measured:.4f} ha (planar, Gauss-Krüger)")
+            looks_m2 = abs(parcel.area_ha / 10_000 - measured) <= 0.01 * measured
+            correct("area_mismatch", where,
+                    f"地块 {parcel.ident} 申报面积 {parcel.area_ha} 公顷，坐标围成 {measured:.4f} 公顷（高斯平面）"
+                    + ("；申报值像是以平方米填写（应为公顷）" if looks_m2 else ""),
+                    f"parcel {parcel.ident} declares {parcel.area_ha} ha but its rings enclose {measured:.4f} ha "
+                    "(planar, Gauss-Krüger)" + ("; the declared value looks like m² (the format wants ha)" if looks_m2 else ""))
 
 
 def write_txt(frame: gpd.GeoDataFrame, path: Path, *, producer: str = "redline") -> str:

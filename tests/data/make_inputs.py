@@ -7,6 +7,7 @@ bad/: files redline must refuse; the tests name the error class and message for 
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 import zipfile
@@ -41,12 +42,13 @@ def frame(geometries, crs=4490, names=None):
     return gpd.GeoDataFrame({"name": names}, geometry=list(geometries), crs=crs)
 
 
-def txt(parcels, *, header, encoding="utf-8", bom=False, serial=False, swap=False, close=True, count=True):
-    """A land-submission TXT: parcels are Gauss-Krüger polygons (x east, y north)."""
+def txt(parcels, *, header, encoding="utf-8", bom=False, serial=False, swap=False, close=True, count=True, village=False):
+    """A land-submission TXT: parcels are Gauss-Krüger (multi)polygons (x east, y north); a multipolygon's parts
+    follow each other as further 圈号, each with its holes. ``village``: the 报省部标 header with county and village."""
     lines = ["[属性描述]", *header, "[地块坐标]"]
     point = 0
-    for index, polygon in enumerate(parcels, 1):
-        rings = [polygon.exterior, *polygon.interiors]
+    for index, parcel in enumerate(parcels, 1):
+        rings = [ring for part in shapely.get_parts(parcel) for ring in (part.exterior, *part.interiors)]
         rows = []
         for ring_number, ring in enumerate(rings, 1):
             coords = list(ring.coords) if close else list(ring.coords)[:-1]
@@ -56,10 +58,11 @@ def txt(parcels, *, header, encoding="utf-8", bom=False, serial=False, swap=Fals
                 row = f"J{point},{ring_number},{first:.3f},{second:.3f}"
                 rows.append(f"{point},{row}" if serial else row)
         declared = len(rows) if count else len(rows) + 3
-        lines.append(f"{declared},{polygon.area / 10_000:.4f},{index},测试地块{index},面,J50G094056,工业用地,0601,@")
+        where = "120111104,某某村,D8-003" if village else str(index)
+        lines.append(f"{declared},{parcel.area / 10_000:.4f},{where},测试地块{index},面,J50G094056,工业用地,0601,@")
         lines += rows
     data = "\r\n".join(lines).encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom else data
+    return (codecs.BOM_UTF16_LE if encoding == "utf-16-le" else b"\xef\xbb\xbf") + data if bom else data
 
 
 CGCS_HEADER = ["格式版本号=1.01版本", "数据产生单位=天津市规划和自然资源局", "坐标系=2000国家大地坐标系", "几度分带=3",
@@ -89,10 +92,29 @@ def write_good(expected):
     frame([gk(OUTER)], crs=4527, names=["天津项目"]).to_file(GOOD / "gbk.shp", encoding="GBK")
     (GOOD / "gbk.cpg").unlink(missing_ok=True)
     record("gbk.shp", gk(OUTER), 4527, encoding="GBK")
+    for name, encoding in (("gbk_no_cpg", "GBK"), ("utf8_no_cpg", "UTF-8")):  # no .cpg, language-driver byte 0
+        frame([gk(OUTER)], crs=4527, names=["天津项目"]).to_file(GOOD / f"{name}.shp", encoding=encoding)
+        (GOOD / f"{name}.cpg").unlink(missing_ok=True)
+        dbf = bytearray((GOOD / f"{name}.dbf").read_bytes())
+        dbf[29] = 0
+        (GOOD / f"{name}.dbf").write_bytes(bytes(dbf))
+        record(f"{name}.shp", gk(OUTER), 4527, warns=[f"attributes read as {encoding} from their bytes"])
+    frame([gk(OUTER)], crs=4527).to_file(GOOD / "with_points.gpkg", layer="红线", driver="GPKG")
+    points = gpd.GeoDataFrame({"name": ["界址点1"]}, geometry=[shapely.Point(gk(OUTER).exterior.coords[0])], crs=4527)
+    points.to_file(GOOD / "with_points.gpkg", layer="界址点", driver="GPKG")
+    record("with_points.gpkg", gk(OUTER), 4527, warns=["only layer 红线 holds polygons"])
     with zipfile.ZipFile(GOOD / "zipped_shapefile.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for part in ("shp", "shx", "dbf", "prj", "cpg"):
             archive.write(GOOD / f"utf8.{part}", f"项目/utf8.{part}")
     record("zipped_shapefile.zip", gk(OUTER), 4527)
+    frame([gk(SECOND)], crs=4527).to_file(GOOD / "frame.shp", encoding="UTF-8")
+    with zipfile.ZipFile(GOOD / "two_shapefiles.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for stem in ("utf8", "frame"):
+            for part in ("shp", "shx", "dbf", "prj", "cpg"):
+                archive.write(GOOD / f"{stem}.{part}", f"{stem}.{part}")
+    for part in ("shp", "shx", "dbf", "prj", "cpg"):
+        (GOOD / f"frame.{part}").unlink()
+    record("two_shapefiles.zip", gk(OUTER), 4527, layer="utf8")
     frame([HOLED]).to_crs(4326).to_file(GOOD / "google_earth.kml", driver="KML")
     record("google_earth.kml", HOLED, 4326)
     with zipfile.ZipFile(GOOD / "ovital.kmz", "w", zipfile.ZIP_DEFLATED) as archive:
@@ -108,9 +130,21 @@ def write_good(expected):
     space = document.modelspace()
     space.add_line((0, 0), (10, 10), dxfattribs={"layer": "标注"})
     space.add_lwpolyline(list(gk(OUTER, TO_GK_CM).exterior.coords)[:-1], close=True, dxfattribs={"layer": "红线"})
-    space.add_lwpolyline([(0, 0), (5, 0), (5, 5)], close=True, dxfattribs={"layer": "图框"})
+    frame_box = shapely.box(*gk(OUTER, TO_GK_CM).buffer(300).bounds)
+    space.add_lwpolyline(list(frame_box.exterior.coords)[:-1], close=True, dxfattribs={"layer": "图框"})
+    space.add_lwpolyline([(0, 0), (5, 0), (5, 5)], close=False, dxfattribs={"layer": "红线"})
     document.saveas(GOOD / "cad.dxf")
-    record("cad.dxf", gk(OUTER, TO_GK_CM), 4548, crs="EPSG:4548", layer="红线")
+    record("cad.dxf", gk(OUTER, TO_GK_CM), 4548, crs="EPSG:4548", layer="红线", warns=["1 open polyline(s) skipped"])
+    survey = ["点号,X,Y"] + [f"J{n},{y:.3f},{x:.3f}" for n, (x, y) in enumerate(gk(OUTER).exterior.coords, 1)]
+    (GOOD / "survey_xy.csv").write_text("\n".join(survey) + "\n", encoding="utf-8")
+    record("survey_xy.csv", gk(OUTER), 4527, crs="EPSG:4527", warns=["the survey convention"])
+    named = ["编号,北坐标,东坐标"] + [f"{n},{y:.3f},{x:.3f}" for n, (x, y) in enumerate(gk(OUTER).exterior.coords, 1)]
+    (GOOD / "north_east.csv").write_text("\n".join(named) + "\n", encoding="gbk")
+    record("north_east.csv", gk(OUTER), 4527, crs="EPSG:4527", warns=["read as GB18030"])
+    lonlat = ["地块,圈号,经度,纬度"] + [f"A,{ring},{x},{y}" for ring, r in ((1, OUTER.exterior), (2, SECOND.exterior))
+                                     for x, y in r.coords]
+    (GOOD / "lonlat_parts.csv").write_text("\n".join(lonlat) + "\n", encoding="utf-8")
+    record("lonlat_parts.csv", shapely.MultiPolygon([OUTER, SECOND]), 4490, crs="EPSG:4490")
     document = ezdxf.new()
     hatch = document.modelspace().add_hatch(dxfattribs={"layer": "用地"})
     holed = gk(HOLED, TO_GK_CM)
@@ -122,7 +156,19 @@ def write_good(expected):
     (GOOD / "bubiao_utf8.txt").write_bytes(txt(both, header=CGCS_HEADER))
     record("bubiao_utf8.txt", shapely.MultiPolygon(both), 4527)
     (GOOD / "bubiao_gbk.txt").write_bytes(txt(both, header=CGCS_HEADER, encoding="gbk"))
-    record("bubiao_gbk.txt", shapely.MultiPolygon(both), 4527)
+    record("bubiao_gbk.txt", shapely.MultiPolygon(both), 4527, warns=["read as GB18030"])
+    (GOOD / "utf16_bom.txt").write_bytes(txt(both, header=CGCS_HEADER, encoding="utf-16-le", bom=True))
+    record("utf16_bom.txt", shapely.MultiPolygon(both), 4527)
+    (GOOD / "utf16_no_bom.txt").write_bytes(txt(both, header=CGCS_HEADER, encoding="utf-16-le"))
+    record("utf16_no_bom.txt", shapely.MultiPolygon(both), 4527, warns=["read as UTF-16-LE"])
+    multipart = shapely.MultiPolygon([gk(HOLED), gk(SECOND)])  # 圈号 1 outer, 2 its hole, 3 a further part
+    (GOOD / "txt_multipart.txt").write_bytes(txt([multipart], header=CGCS_HEADER))
+    record("txt_multipart.txt", multipart, 4527)
+    (GOOD / "baoshengbu_village.txt").write_bytes(txt([gk(HOLED)], header=CGCS_HEADER, serial=True, village=True))
+    record("baoshengbu_village.txt", gk(HOLED), 4527)
+    spelled = [line.replace("2000国家大地坐标系", "CGCS2000 (2000国家大地坐标系)") for line in CGCS_HEADER]
+    (GOOD / "datum_spelled.txt").write_bytes(txt([gk(OUTER)], header=spelled))
+    record("datum_spelled.txt", gk(OUTER), 4527, warns=["read as CGCS2000"])
     (GOOD / "baoshengbu_bom.txt").write_bytes(txt([gk(HOLED)], header=CGCS_HEADER, bom=True, serial=True))
     record("baoshengbu_bom.txt", gk(HOLED), 4527)
     messy = ["坐标系 = 2000国家大地坐标系 ", "分带=3度带", "带号=", "计量单位=米"]
@@ -183,6 +229,12 @@ def write_bad():
     (BAD / "txt_line_kind.txt").write_bytes(
         txt([gk(OUTER)], header=CGCS_HEADER).replace("面".encode(), "线".encode()))
     frame([shapely.box(104.0, 30.6, 104.01, 30.61)]).to_file(BAD / "outside_region.geojson", driver="GeoJSON")
+    crossing = shapely.Polygon(gk(OUTER).exterior.coords, [gk(shapely.box(117.2100, 39.1050, 117.2200, 39.1080)).exterior.coords])
+    (BAD / "txt_crossing_rings.txt").write_bytes(txt([crossing], header=CGCS_HEADER))
+    wgs = [line.replace("2000国家大地坐标系", "WGS84坐标系") for line in CGCS_HEADER]
+    (BAD / "txt_wgs84.txt").write_bytes(txt([gk(OUTER)], header=wgs))
+    no_prefix = ["x,y"] + [f"{x - 39_000_000:.3f},{y:.3f}" for x, y in gk(OUTER).exterior.coords]
+    (BAD / "no_prefix_labelled_prefixed.csv").write_text("\n".join(no_prefix) + "\n", encoding="utf-8")
     frame([shapely.box(39.10, 117.20, 39.11, 117.21)]).to_file(BAD / "swapped_lat_lon.geojson", driver="GeoJSON")
     document = ezdxf.new()
     document.modelspace().add_lwpolyline([(0, 0), (10, 0), (10, 10)], close=False, dxfattribs={"layer": "红线"})
