@@ -6,14 +6,18 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
+import numpy as np
+import shapely
 
 from redline.crs import SQUARE_METRES_PER_MU
-from redline.errors import RedlineError
-from redline.io import read_project, write_txt
-from redline.io.files import atomic_path, write_atomic
+from redline.errors import CRSError, FormatError, RedlineError, RedlineWarning
+from redline.io import read_project
+from redline.io.files import write_atomic
+from redline.io.writers import WRITERS, write_boundary
 from redline.io.postgis import describe_database
 from redline.crs import parse_crs
 from redline.isolation import Limits, isolated
@@ -60,10 +64,13 @@ manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir
 @click.option("-v", "--verbose", count=True, help="More log output on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.version_option(package_name="redline")
-def main(verbose: int, quiet: bool) -> None:
+@click.pass_context
+def main(ctx, verbose: int, quiet: bool) -> None:
     """redline: check project boundaries against protected layers (red line, farmland, coast, sea, …)."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    warnings.simplefilter("ignore", RedlineWarning)  # corrections come back in the project and are told by _tell
+    ctx.obj = {"quiet": quiet}
 
 
 @main.command()
@@ -84,7 +91,8 @@ def main(verbose: int, quiet: bool) -> None:
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN instead of inlining it (smaller map, needs network).")
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
-def check(project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
+@click.pass_context
+def check(ctx, project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
           source_layer, encoding, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
@@ -111,6 +119,7 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
             write_atomic(map_path, page)
     except RedlineError as error:
         _fail(error)
+    _tell(ctx, result.report.project.get("warnings", []))
     click.echo(summary(result.report, lang=lang))
     sys.exit(EXIT_PASS if result.report.verdict is Verdict.PASS else EXIT_FLAGGED)
 
@@ -124,25 +133,28 @@ def check(project, manifest, output, geojson, map_path, lang, national_major, ac
 @click.option("--encoding", help="Attribute encoding of SOURCE (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid.")
 @click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
-def convert(source, target, to_crs, crs, source_layer, encoding, repair, overwrite):
-    """Convert a boundary file: to the land-submission TXT (.txt), GeoJSON, GeoPackage or Shapefile.
+@click.pass_context
+def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, overwrite):
+    """Convert a boundary file to the format TARGET's suffix names: the land-submission TXT (.txt), GeoJSON,
+    GeoPackage, Shapefile (.shp, or .zip of its parts), KML/KMZ, DXF (layer 红线), GeoParquet, FlatGeobuf
+    or a CSV of vertices.
 
     Vertices are transformed one by one (no densifying), as a surveyor's conversion would.
-
     Example: redline convert project.geojson project.txt --to-crs EPSG:4527
     """
-    try:
-        project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, repair=repair,
-                           label=source)
-        frame = project.source.to_frame() if to_crs is None else project.source.to_frame().to_crs(parse_crs(to_crs))
-        with atomic_path(target, overwrite=overwrite) as temporary:
-            if Path(target).suffix.lower() == ".txt":
-                temporary.write_text(write_txt(frame, Path(target)), encoding="utf-8")
-            else:
-                frame.to_file(temporary, layer=Path(target).stem)
-    except (RedlineError, ValueError) as error:
-        _fail(error)
-    click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()}")
+    if Path(target).suffix.lower() not in WRITERS:
+        _fail(FormatError(f"{target}: 不支持的输出格式 / redline does not write {Path(target).suffix or 'files without a suffix'}; "
+                          f"name the output with one of {', '.join(WRITERS)}"))
+    target_crs = parse_crs(to_crs) if to_crs else None
+    project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, repair=repair, label=source)
+    _tell(ctx, project.warnings)
+    frame = project.source.to_frame() if target_crs is None else project.source.to_frame().to_crs(target_crs)
+    coordinates = shapely.get_coordinates(frame.geometry.values)
+    if not np.isfinite(coordinates).all():
+        _fail(CRSError(f"{source}: 换算到 {frame.crs.to_string()} 后坐标为无穷 / the coordinates become infinite in "
+                       f"{frame.crs.to_string()}: the boundary lies outside that CRS's area; choose the CRS of its zone"))
+    written = write_boundary(frame, target, overwrite=overwrite)
+    click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()} ({', '.join(p.name for p in written)})")
 
 
 @main.command()
@@ -303,6 +315,13 @@ def _totals(layer) -> str:
         parts.append(f"all {sum(layer.totals.values()) / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩")
         return count + ", " + ", ".join(parts)
     return count + ", " + ", ".join(f"{role or 'all'} {m2 / 1e6:,.2f} km²" for role, m2 in layer.totals.items())
+
+
+def _tell(ctx, corrections) -> None:
+    """Each correction made reading an input, one line on stderr (none with -q)."""
+    if not ctx.find_root().obj.get("quiet"):
+        for note in corrections:
+            click.echo(f"redline: 注意 / note: {note['where']}: {note['zh']} / {note['en']}", err=True)
 
 
 def _fail(error: Exception | str):

@@ -189,6 +189,9 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
         crs: Annotated[str, Form(max_length=64, description="CRS of a file without one, e.g. EPSG:4527")] = "",
         layer: Annotated[str, Form(max_length=128, description="layer of a file with several")] = "",
+        encoding: Annotated[str, Form(pattern="^[A-Za-z0-9_-]{0,20}$",
+                                      description="attribute encoding of a file that declares none, e.g. GBK")] = "",
+        repair: Annotated[bool, Form(description="repair invalid geometry (the change is reported)")] = False,
     ) -> JSONResponse:
         name = (file.filename or "upload")[-200:]
         suffix = Path(name).suffix.lower()
@@ -204,7 +207,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             path = folder / f"upload{suffix}"
             path.write_bytes(data)
             upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
-                            layer or None, lang, limits)
+                            layer or None, lang, limits, encoding or None, repair)
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -226,8 +229,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             raise HTTPException(503, "检查进程已重启，请重新提交 / a check process died and was replaced; "
                                      "send the file again") from None
         except RedlineError as error:  # the server's temporary names never reach the client
-            text = str(error).replace(str(upload.path), upload.filename)
-            raise type(error)(text.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)) from None
+            raise type(error)(for_the_web(str(error), upload)) from None
 
     @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised_for)])
     def get_check(check_id: str) -> JSONResponse:
@@ -417,6 +419,8 @@ class Upload:
     layer: str | None
     lang: str
     limits: Limits
+    encoding: str | None = None
+    repair: bool = False
 
 
 CHECK_NICENESS = 19
@@ -445,13 +449,27 @@ def _check_in_check_process(upload: Upload) -> str:
 def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     """Read and check one upload in an isolated child, store the result; the response body: the report with its id."""
     result = check_isolated(upload.path, layers, options=upload.options, limits=upload.limits.isolation,
-                            crs=upload.crs, layer=upload.layer, max_bytes=upload.limits.max_bytes,
-                            max_vertices=upload.limits.max_vertices)
+                            crs=upload.crs, layer=upload.layer, encoding=upload.encoding, repair=upload.repair,
+                            max_bytes=upload.limits.max_bytes, max_vertices=upload.limits.max_vertices)
     report = result.report.to_dict()
     report["project"]["file"] = upload.filename
+    for note in report["project"]["warnings"]:
+        note["where"] = for_the_web(note["where"], upload)
+    report["project"]["repairs"] = [for_the_web(text, upload) for text in report["project"]["repairs"]]
     text = compact_json(report)
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
+
+
+FORM_FIELDS = {"--crs": "crs", "--layer": "layer", "--encoding": "encoding", "--repair": "repair"}
+"""CLI options named in messages → the upload form's fields that do the same."""
+
+
+def for_the_web(message: str, upload: Upload) -> str:
+    """``message`` for a web user: the client's file name for the server's temporary one, form fields for CLI options."""
+    message = message.replace(str(upload.path), upload.filename)
+    message = message.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)
+    return re.sub(r"--(crs|layer|encoding|repair)\b(?!-)", lambda m: f"the form field '{FORM_FIELDS[m.group(0)]}'", message)
 
 
 def _row(store: Store, check_id: str) -> sqlite3.Row:

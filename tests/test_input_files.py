@@ -137,7 +137,7 @@ def hectares(name: str) -> str:
 ])
 def test_polygons_on_several_layers_are_never_guessed(name, options, listing):
     """The false passes of issue 13: the first layer (or every CAD layer) read as the project."""
-    with pytest.raises(InputError, match=listing() + r".*--layer \(the service's 'layer' field\); redline never guesses"):
+    with pytest.raises(InputError, match=listing() + r".*--layer; redline never guesses"):
         read_project(INPUTS / "good" / name, **options)
 
 

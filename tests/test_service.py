@@ -115,12 +115,28 @@ def test_layers_health_and_docs(server):
     (INPUTS / "bad" / "txt_no_datum.txt", {}, 422, "the datum cannot be determined"),
     (INPUTS / "good" / "wkt.csv", {}, 422, "has no CRS"),
     (INPUTS / "good" / "wkt.csv", {"activity": "11"}, 422, "less than or equal to 10"),
+    (INPUTS / "good" / "wkt.csv", {"crs": "EPSG:99999"}, 422, "not a coordinate reference system"),
+    (INPUTS / "good" / "two_layers.gpkg", {}, 400, "polygons on 2 layers: other (1 features, 19.21 ha); project (1 "
+                                                   "features, 135.40 ha). Choose the project's layer with the form field 'layer'"),
+    (INPUTS / "good" / "gbk.shp", {}, 415, "zip the .shp with its .shx, .dbf and .prj"),
 ])
 def test_bad_uploads_get_the_right_status_and_message(server, path, fields, status, message):
     answer = submit(server, path, **fields)
     assert answer.status_code == status, answer.text
     assert message in json.dumps(answer.json(), ensure_ascii=False)
     assert "/tmp/redline-uploads" not in answer.text  # never the server's file name
+
+
+def test_the_layer_field_chooses_and_corrections_come_back(server):
+    answer = submit(server, INPUTS / "good" / "two_layers.gpkg", layer="project")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["project"]["area_m2"] / 10_000 == pytest.approx(135.40, abs=0.005)
+    answer = submit(server, INPUTS / "good" / "swapped_columns.txt")
+    notes = answer.json()["project"]["warnings"]
+    assert [note["code"] for note in notes] == ["axes_swapped"]
+    assert notes[0]["where"].startswith("swapped_columns.txt line ")  # the client's name, not the server's file
+    page = httpx.get(f"{server.url}/v1/checks/{answer.json()['id']}/map", timeout=60).text
+    assert "id='redline-warnings'" in page and "X and Y look swapped" in page
 
 
 def test_too_large_upload_is_413(server, tmp_path):

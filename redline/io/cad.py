@@ -1,8 +1,10 @@
 """DXF boundaries (ezdxf): closed polylines and hatches by CAD layer. DXF has no CRS: pass --crs.
 
 A drawing holds the red line beside a drawing frame (图框), building outlines and notes on other layers:
-the caller chooses the layer (``redline.io.features.choose_layer``), never this reader. Open polylines
-cannot be boundaries; each one skipped is named in a correction.
+the caller chooses the layer (``redline.io.features.choose_layer``), never this reader. On one layer, a
+closed outline drawn inside another is a hole of it (even-odd nesting, as CAD red lines mark land taken
+out), and outlines repeated exactly (a hatch over its polyline) count once. Open polylines cannot be
+boundaries; those skipped are named in a correction.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import ezdxf
 import geopandas as gpd
+import numpy as np
 import shapely
 from ezdxf import recover
 
@@ -50,8 +53,28 @@ def _reader(path: Path, layer: str, rows: list, skipped: list):
             correct("open_polyline_skipped", f"{path} (图层 / layer {layer})",
                     f"{len(skipped)} 条未闭合多段线不是边界，已跳过（句柄 {handles}）",
                     f"{len(skipped)} open polyline(s) skipped, no boundary (handles {handles})")
-        return Features.of(gpd.GeoDataFrame(rows, geometry="geometry"))
+        polygons = _nested([row["geometry"] for row in rows])
+        return Features.of(gpd.GeoDataFrame({"name": [layer] * len(polygons)}, geometry=polygons))
     return read
+
+
+def _nested(polygons: list) -> list:
+    """The polygons of one layer with each one drawn inside another as a hole of it (even-odd); repeats dropped."""
+    normalised = shapely.normalize(np.array(polygons, dtype=object))
+    _, first = np.unique(shapely.to_wkb(normalised), return_index=True)
+    unique = normalised[np.sort(first)]
+    unique = unique[np.argsort(-shapely.area(unique), kind="stable")]
+    containing, contained = shapely.STRtree(unique).query(unique, predicate="contains")
+    depth = np.bincount(contained[containing != contained], minlength=len(unique))
+    outers: list[tuple[int, list]] = []
+    for index in range(len(unique)):
+        if depth[index] % 2 == 0:
+            outers.append((index, []))
+            continue
+        holder = next(holes for outer, holes in reversed(outers) if unique[outer].contains(unique[index]))
+        holder.append(unique[index].exterior.coords)
+    return [shapely.Polygon(unique[outer].exterior.coords, [*[ring.coords for ring in unique[outer].interiors], *holes])
+            for outer, holes in outers]
 
 
 def _polygon(entity):

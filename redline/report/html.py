@@ -32,7 +32,7 @@ TEXT = {
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
            "layers": "Layers", "input": "Input file", "share": "share of project", "natural": "natural coast",
-           "artificial": "artificial coast", "verdict_label": "Verdict"},
+           "artificial": "artificial coast", "verdict_label": "Verdict", "warnings": "Corrections made reading the file"},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
@@ -211,6 +211,10 @@ def _panel(report, text, lang) -> str:
     layers = "".join(f"<li>{html.escape(layer['id'])}: {html.escape(layer['vintage'])} · "
                      f"sha256 {html.escape(layer['sha256'][:12])}</li>" for layer in report.manifest["layers"])
     name = html.escape(str(report.project.get("name") or report.project["file"]))
+    notes = "".join(f"<li data-code='{html.escape(note['code'], quote=True)}'>{html.escape(note['where'])}: "
+                    f"{html.escape(note['zh'] if lang == 'zh' else note['en'])}</li>"
+                    for note in report.project.get("warnings", []))
+    corrections = f"<div id='redline-warnings'><b>{text['warnings']}</b><ul>{notes}</ul></div>" if notes else ""
     return f"""
 <div id="redline-summary" style="position:fixed;top:10px;left:60px;z-index:1000;max-width:480px;max-height:70%;
  overflow:auto;background:white;padding:8px 12px;border:1px solid #999;font:12px sans-serif">
@@ -218,7 +222,7 @@ def _panel(report, text, lang) -> str:
   {text['verdict'][verdict]}</div>
  <div id="redline-project">{name} · {text['area']} {report.project['area_m2']:,.1f} m²
   = {report.project['area_m2'] / 10_000:,.4f} ha</div>
- <table id="redline-findings">{''.join(rows)}</table>
+ <table id="redline-findings">{''.join(rows)}</table>{corrections}
  <details><summary>{text['layers']}: {html.escape(report.manifest.get('name', ''))}</summary><ul>{layers}</ul>
  <div>{text['input']} sha256 {html.escape(report.project['sha256'][:16])} · redline
  {html.escape(report.redline_version)} · {html.escape(report.created)}</div>

@@ -21,10 +21,13 @@
     var activity = document.getElementById("activity").value, crs = document.getElementById("crs").value;
     if (activity) form.append("activity", activity);
     if (crs) form.append("crs", crs);
+    var layer = document.getElementById("layer").value;
+    if (layer) form.append("layer", layer);
     var lang = document.getElementById("lang").value;
     form.append("lang", lang);
     document.getElementById("error").textContent = "";
     document.getElementById("verdict").textContent = "…";
+    document.getElementById("warnings").textContent = "";
     fetch("v1/checks", {method: "POST", body: form, headers: headers()}).then(function (response) {
       return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
     }).then(function (answer) {
@@ -58,6 +61,14 @@
       cell(row, lang === "zh" ? finding.title_zh : finding.title_en);
       cell(row, finding.status, finding.status);
       cell(row, (lang === "zh" ? finding.reason_zh : finding.reason_en) + (finding.exemption ? " [" + finding.exemption + "]" : ""));
+    });
+    var warnings = document.getElementById("warnings");
+    warnings.textContent = "";
+    (report.project.warnings || []).forEach(function (note) {
+      var item = document.createElement("li");
+      item.textContent = note.where + ": " + (lang === "zh" ? note.zh : note.en);
+      item.setAttribute("data-code", note.code);
+      warnings.appendChild(item);
     });
     var base = "v1/checks/" + encodeURIComponent(report.id);
     var key = report.key ? "?key=" + encodeURIComponent(report.key) : "";  // set when the service asks for a token
