@@ -13,13 +13,12 @@ import click
 import numpy as np
 import shapely
 
-from redline.crs import SQUARE_METRES_PER_MU
-from redline.errors import CRSError, FormatError, RedlineError, RedlineWarning
+from redline.crs import SQUARE_METRES_PER_MU, parse_crs
+from redline.errors import CRSError, RedlineError, RedlineWarning
 from redline.io import read_project
 from redline.io.files import write_atomic
-from redline.io.writers import WRITERS, write_boundary
 from redline.io.postgis import describe_database
-from redline.crs import parse_crs
+from redline.io.writers import write_boundary, writer_for
 from redline.isolation import Limits, isolated
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
 from redline.model import Options, Verdict
@@ -142,9 +141,7 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
     Vertices are transformed one by one (no densifying), as a surveyor's conversion would.
     Example: redline convert project.geojson project.txt --to-crs EPSG:4527
     """
-    if Path(target).suffix.lower() not in WRITERS:
-        _fail(FormatError(f"{target}: 不支持的输出格式 / redline does not write {Path(target).suffix or 'files without a suffix'}; "
-                          f"name the output with one of {', '.join(WRITERS)}"))
+    writer_for(target)  # an unknown format is refused before anything is read
     target_crs = parse_crs(to_crs) if to_crs else None
     project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, repair=repair, label=source)
     _tell(ctx, project.warnings)

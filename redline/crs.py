@@ -18,8 +18,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import shapely
 import pyproj
+import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.database import query_crs_info
 
@@ -188,7 +188,8 @@ def parse_crs(crs) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
-        raise CRSError(f"{str(crs)[:80]!r}: 不是有效的坐标系 / not a coordinate reference system ({(str(error).strip().splitlines() or [type(error).__name__])[0][:120]}); "
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+        raise CRSError(f"{str(crs)[:80]!r}: 不是有效的坐标系 / not a coordinate reference system ({first}); "
                        "give an EPSG code such as EPSG:4490 or EPSG:4527") from None
 
 

@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 
+import geopandas as gpd
 import shapely
 
 from benchmarks.applications import make_applications
 from redline.batch import run_batch
+from redline.io import read_project
 from redline.layers import DEFAULT_MANIFEST
 from redline.model import Options
 from redline.pipeline import check
@@ -115,3 +117,25 @@ def test_batch_maps_and_index_page(tmp_path):
     assert len(maps) == len(SAMPLES)
     index = (tmp_path / "out" / "maps" / "index.html").read_text(encoding="utf-8")
     assert all(f"href='{page.name}'" in index for page in maps)
+
+
+def test_declarations_apply_per_application(tmp_path, tianjin):
+    """national_major / activity columns are each application's own declarations; a blank takes the batch's."""
+    samples = {p.stem: p for p in SAMPLES}
+    footprints = [read_project(samples[stem]).geometry for stem in ("08_national_major_lng", "09_monitoring_station")] * 2
+    frame = gpd.GeoDataFrame({"id": ["lng_declared", "station_declared", "lng_blank", "station_bad"],
+                              "national_major": ["是", None, None, None], "activity": [None, 1, None, 11]},
+                             geometry=footprints, crs="EPSG:4490")
+    frame.to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    results = {row["id"]: row for row in rows(tmp_path / "out" / "results.csv")}
+    expected = {"lng_declared": Options(national_major=True), "station_declared": Options(activity=1),
+                "lng_blank": Options()}
+    for application, options in expected.items():
+        report = check(samples["08_national_major_lng" if "lng" in application else "09_monitoring_station"], tianjin,
+                       options=options).report
+        assert results[application]["verdict"] == report.verdict.value
+        assert results[application]["national_major"] == str(options.national_major)
+        assert results[application]["activity"] == str(options.activity or "")
+    assert results["lng_declared"]["verdict"] != results["lng_blank"]["verdict"]  # the declaration changed the answer
+    assert results["station_bad"]["verdict"] == "error" and "activity='11'" in results["station_bad"]["error"]

@@ -67,7 +67,7 @@ def test_batch_survives_hostile_files_and_checks_the_good_one(hostile, tmp_path,
     for name in ("nested_collection.parquet", "huge_field.csv", "vrt_as.geojson", "slow_view.gpkg"):
         (folder / name).write_bytes((hostile / name).read_bytes())
     (folder / GOOD.name).write_bytes(GOOD.read_bytes())
-    monkeypatch.setattr("redline.batch.FILE_LIMITS", Limits(seconds=5))
+    monkeypatch.setattr("redline.batch.inputs.FILE_LIMITS", Limits(seconds=5))
     summary = run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
     with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
         rows = {row["id"]: row for row in csv.DictReader(table)}

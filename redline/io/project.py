@@ -23,13 +23,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from pyproj import CRS
 
 from redline.crs import gauss_kruger_crs, parse_crs, to_cgcs2000
-from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
+from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io.cad import read_dxf
 from redline.io.encoding import dbf_encoding
 from redline.io.features import Features, choose_layer
@@ -386,9 +384,9 @@ def _checked(geometry, label: str, *, repair: bool):
     if not repair:
         return geometry, f"{label} is invalid ({reason}); fix it or pass --repair", None
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
-    return fixed, None, Correction("repaired", label, f"几何无效（{reason}），已修复：平面面积 {geometry.area:.6g} → {fixed.area:.6g}"
-                                   "（坐标单位²）", f"repaired ({reason}): planar area {geometry.area:.6g} → {fixed.area:.6g} "
-                                   "CRS units²")
+    change = f"{geometry.area:.6g} → {fixed.area:.6g}"
+    return fixed, None, Correction("repaired", label, f"几何无效（{reason}），已修复：平面面积 {change}（坐标单位²）",
+                                   f"repaired ({reason}): planar area {change} CRS units²")
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,21 @@ RED_LINE_LAYER = "红线"
 def write_boundary(frame: gpd.GeoDataFrame, target, *, overwrite: bool = False) -> list[Path]:
     """Write ``frame`` (polygons with a CRS) to ``target`` in the format its suffix names; the paths written."""
     target = Path(target)
-    writer = WRITERS.get(target.suffix.lower())
-    if writer is None:
-        raise FormatError(f"{target}: 不支持的输出格式 / redline does not write {target.suffix or 'files without a suffix'}; "
-                          f"name the output with one of {', '.join(WRITERS)}")
+    writer = writer_for(target)
     names = [target.with_suffix(part).name for part in SHAPEFILE_PARTS] if target.suffix.lower() == ".shp" else [target.name]
     with _staged(target.parent, names, overwrite=overwrite) as folder:
         writer(frame, folder / target.name)
     return [target.parent / name for name in names if (target.parent / name).exists()]
+
+
+def writer_for(target: Path) -> Callable:
+    """The writer of ``target``'s format (its suffix); FormatError listing the formats if there is none."""
+    suffix = Path(target).suffix
+    writer = WRITERS.get(suffix.lower())
+    if writer is None:
+        raise FormatError(f"{target}: 不支持的输出格式 / redline does not write {suffix or 'files without a suffix'}; "
+                          f"name the output with one of {', '.join(WRITERS)}")
+    return writer
 
 
 @contextmanager

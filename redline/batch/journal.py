@@ -1,0 +1,87 @@
+"""The batch's journal: ``reports.jsonl`` (one line per application) and ``batch.json`` (what makes the batch).
+
+Every finished chunk is appended and flushed before the next; a batch started again with the same
+arguments skips what the journal holds (a line cut by a kill is dropped and redone). A journal of another
+batch, or a damaged one, is refused with how to start over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import orjson
+
+from redline.batch.inputs import Application
+from redline.batch.tables import table_row
+from redline.errors import RedlineError
+from redline.io.files import write_atomic
+from redline.layers import LayerSet
+
+log = logging.getLogger(__name__)
+
+JOURNAL = "reports.jsonl"
+STATE = "batch.json"
+
+
+def fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
+    """What makes a batch: its inputs' bytes, the manifest and every layer's data (PostGIS rows included),
+    the options."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(p) for p in inputs):
+        files = sorted(source.iterdir()) if source.is_dir() else [source]
+        for path in files:
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
+            "manifest": layers.manifest.sha256,
+            "layers": {spec.id: layers.data_sha256(spec) for spec in layers.manifest.layers.values()},
+            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs}
+
+
+def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:
+    """Orders already in the journal; refuse a journal of a different batch; drop a line cut by a kill."""
+    state, journal = outdir / STATE, outdir / JOURNAL
+    start_over = f"remove {state} and {journal} to start the batch over (删除后重新运行)"
+    if state.exists():
+        try:
+            recorded = json.loads(state.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RedlineError(f"{state} 已损坏 / is damaged ({error}); {start_over}") from None
+        if recorded != fingerprint:
+            raise RedlineError(f"{outdir} holds the results of a different batch (other inputs, layers or options); "
+                               "write to another folder")
+    else:
+        write_atomic(state, json.dumps(fingerprint, indent=2))
+        journal.unlink(missing_ok=True)
+    if not journal.exists():
+        return set()
+    data = journal.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        log.warning("%s: dropping a line cut short by an interrupted run", journal)
+        with open(journal, "r+b") as stream:
+            stream.truncate(keep)
+    ids = {a.order: a.id for a in applications}
+    done = set()
+    for number, line in enumerate(data[:keep].splitlines(), 1):
+        try:
+            record = orjson.loads(line)
+            order, application = record["order"], record["id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
+            raise RedlineError(f"{journal} 第 {number} 行已损坏 / line {number} is damaged ({error}); {start_over}") from None
+        if ids.get(order) == application:
+            done.add(order)
+    return done
+
+
+def table_rows(outdir: Path) -> dict[int, tuple]:
+    """The results row of each application already in the journal, by order (when resuming)."""
+    with open(outdir / JOURNAL, encoding="utf-8") as journal:
+        return dict(table_row(orjson.loads(line)) for line in journal)
+
+

@@ -1,0 +1,252 @@
+"""run_batch(): check many applications unattended, in worker processes, resumable after a kill.
+
+Input: a folder of files (one application each, id = file name without suffix), or one multi-feature
+file (one application per feature; id from ``id_field``). Applications are checked in chunks; each
+worker loads the layers once and checks a whole chunk with ``check_each`` (one bulk query per layer and
+set of declarations). Workers die with the batch (``redline.isolation.die_with_parent``).
+
+Nothing is lost: an application that cannot be checked becomes an error row and the batch goes on. The
+journal (``redline.batch.journal``) holds every finished chunk; the tables (``redline.batch.tables``)
+are written atomically at the end, so the final outputs equal an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import multiprocessing
+import os
+import re
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
+from redline.batch.journal import JOURNAL, STATE, fingerprint, resume, table_rows
+from redline.batch.tables import table_row, write_tables
+from redline.errors import RedlineError
+from redline.io import FeatureTable, ensure_in_region
+from redline.io.files import write_atomic
+from redline.isolation import die_with_parent
+from redline.layers import LayerSet, load_layers
+from redline.model import Options
+from redline.pipeline import check_each, check_many
+from redline.report.json import compact_json
+
+CHUNK = 256
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a batch did: counts per verdict, errors, how many were already done, seconds taken."""
+
+    total: int
+    verdicts: dict[str, int]
+    errors: int
+    resumed: int
+    seconds: float
+
+
+
+_WORKER_LAYERS: LayerSet | None = None
+
+
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
+    _LIBC.malloc_trim  # only glibc has it: AttributeError elsewhere
+except (OSError, AttributeError):
+    _LIBC = None
+
+
+def _release_memory() -> None:
+    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
+    long-running worker does not grow by allocator fragmentation."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+
+
+def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, tables: dict[str, FeatureTable],
+                layers: LayerSet | None = None) -> list[tuple[str, dict]]:
+    """A chunk of applications, in order: each one's journal line (JSON: its full report and id, or its
+    error) and its results-table row. Applications with the same declarations are checked together."""
+    layers = layers or _WORKER_LAYERS
+    lines = {}
+    groups: dict[Options, list] = {}
+    for application, found in _in_region(chunk, projects(chunk, read, tables, options), layers):
+        if isinstance(found, str):
+            lines[application.order] = {"id": application.id, "order": application.order, "error": found}
+        else:
+            groups.setdefault(found[1], []).append((application, found[0]))
+    for declared, ready in groups.items():
+        results = check_each([p for _, p in ready], layers, options=declared, with_geometry=False)
+        for (application, _), result in zip(ready, results):
+            if isinstance(result, Exception):
+                lines[application.order] = {"id": application.id, "order": application.order,
+                                            "error": f"could not check: {result}"}
+            else:
+                lines[application.order] = {"id": application.id, "order": application.order,
+                                            "report": result.report.to_dict()}
+    records = [(compact_json(lines[a.order]), table_row(lines[a.order])) for a in chunk]
+    _release_memory()
+    return records
+
+
+def _in_region(chunk: list[Application], found: dict, layers: LayerSet):
+    """(application, (project, declarations) or the error) in chunk order; a project outside the layers is an error."""
+    for application in chunk:
+        project = found[application.order]
+        if not isinstance(project, str):
+            try:
+                ensure_in_region(project[0], layers.bounds)
+            except RedlineError as error:
+                project = str(error)
+        yield application, project
+
+
+def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
+              id_field: str = "id", crs=None, encoding=None, repair=False, progress=None,
+              dask_address: str | None = None) -> Summary:
+    """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
+
+    ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
+    ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes.
+    """
+    started = time.monotonic()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    applications = read_inputs(inputs, read)
+    layers = load_layers(manifest)
+    done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs), applications)
+    rows = table_rows(outdir) if done else {}
+    todo = [a for a in applications if a.order not in done]
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    progress = progress or (lambda finished, total: None)
+    finished = len(done)
+    progress(finished, len(applications))
+    with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
+        source = _dask_chunks(todo, manifest, options, read, dask_address) if dask_address is not None \
+            else _checked_chunks(chunks, layers, options, read, workers)
+        del layers  # held by the local workers' generator only, which lets go before the tables are written
+        for records in source:
+            journal.write("".join(line + "\n" for line, _ in records))
+            journal.flush()
+            os.fsync(journal.fileno())
+            rows.update(row for _, row in records)
+            finished += len(records)
+            progress(finished, len(applications))
+    write_tables(outdir, applications, rows, read)
+    verdicts: dict[str, int] = {}
+    for values in rows.values():
+        verdicts[values[1]] = verdicts.get(values[1], 0) + 1
+    return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
+                   time.monotonic() - started)
+
+
+def _checked_chunks(chunks, layers: LayerSet, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
+    """Checked chunks in order; forked workers share this process's ``layers`` (copy-on-write)."""
+    global _WORKER_LAYERS
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers)
+        return
+    _WORKER_LAYERS = layers
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent) as pool:
+            pending: deque = deque()
+            for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
+                pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    finally:  # the tables are written next: without the layers
+        _WORKER_LAYERS = layers = None
+        _release_memory()
+
+
+def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
+                 address) -> Iterator[list[tuple[str, dict]]]:
+    """Check on a Dask cluster: the applications travel as dask-geopandas partitions (CHUNK rows each),
+    every worker loads the layers from ``manifest`` once (the manifest must be readable at the same path on
+    the workers), and partitions come back in input order, each journaled as it arrives."""
+    import dask_geopandas
+    import pandas as pd
+    from distributed import Client
+
+    if not todo:
+        return
+    sources = {a.source for a in todo}
+    if len(sources) != 1 or any(a.row is None for a in todo):
+        raise RedlineError("--dask takes one multi-feature input file (GeoPackage, GeoParquet, …), not folders")
+    table = table_of(sources.pop(), read)
+    rows = [a.row for a in todo]
+    frame = table.frame.iloc[rows].copy()
+    frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]
+    partitions = dask_geopandas.from_geopandas(frame, chunksize=CHUNK, sort=False)
+    meta = pd.DataFrame({"line": pd.Series(dtype=object), "row": pd.Series(dtype=object)})
+    checked = partitions.map_partitions(_check_partition, str(manifest), options, read, str(table.path),
+                                        table.conversion, meta=meta)
+    client = address if isinstance(address, Client) else Client(address)
+    try:
+        futures = client.compute(checked.to_delayed())
+        for future in futures:
+            result = future.result()
+            yield list(zip(result["line"], result["row"]))
+    finally:
+        if client is not address:
+            client.close()
+
+
+_DASK_LAYERS: dict[str, LayerSet] = {}
+
+
+def _check_partition(part, manifest: str, options: Options, read: ReadOptions, path: str, conversion):
+    """Run on a Dask worker: one partition of applications → a frame of journal lines and table rows, in order."""
+    import pandas as pd
+
+    if manifest not in _DASK_LAYERS:
+        _DASK_LAYERS[manifest] = load_layers(manifest)
+    table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
+    chunk = [Application(int(order), application_id, path, row)
+             for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
+    records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest]) if chunk else []
+    return pd.DataFrame({"line": pd.array([line for line, _ in records], dtype=object),
+                         "row": pd.array([row for _, row in records], dtype=object)}, index=part.index)
+
+
+def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
+               repair=False, lang: str = "en", cdn: bool = False) -> int:
+    """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html; the number of maps.
+
+    Applications are checked again with their geometry (the journal keeps reports, not geometry).
+    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced.
+    """
+    from redline.report.html import index_html, map_html
+
+    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    state = json.loads((outdir / STATE).read_text(encoding="utf-8"))
+    applications = read_inputs([Path(p) for p in state["sources"]], read)
+    layers = load_layers(manifest)
+    folder = outdir / "maps"
+    entries = []
+    for start in range(0, len(applications), CHUNK):
+        chunk = applications[start:start + CHUNK]
+        found = _in_region(chunk, projects(chunk, read, chunk_tables(chunk, read), options), layers)
+        inside = [(application, project) for application, project in found if not isinstance(project, str)]
+        results = [check_many([project], layers, options=declared)[0] for _, (project, declared) in inside]
+        for (application, _), result in zip(inside, results):
+            name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
+            write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,
+                                                 lang=lang, cdn=cdn))
+            entries.append((result.report.to_dict(), result.footprint, name))
+    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn))
+    return len(entries)

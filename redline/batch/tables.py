@@ -1,0 +1,103 @@
+"""The batch's result tables: ``results.csv``, ``errors.csv`` and ``results.gpkg``, written atomically at the end.
+
+One row per application in input order: ``RESULT_COLUMNS``, then ``<rule>_status`` and ``<rule>_<figure>``
+for each rule. Text cells a spreadsheet would run as formulas are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from redline.batch.inputs import FILE_LIMITS, Application, ReadOptions, table_of
+from redline.crs import CGCS2000
+from redline.errors import RedlineError
+from redline.io import read_project
+from redline.io.files import atomic_path, write_atomic
+from redline.isolation import isolated
+
+RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activity")
+"""Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
+RULE_FIGURES = {"redline": "area_m2", "farmland": "permanent_area_mu", "coastline": "natural_within_setback_length_m",
+                "reclamation": "area_m2", "urban_boundary": "outside_area_m2", "river_lake": "area_m2",
+                "nature_reserves": "core_area_m2", "zoning": "priority_area_m2"}
+
+
+HEADER = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in RULE_FIGURES for part in ("status", RULE_FIGURES[rule])]
+
+
+def table_row(record: dict) -> tuple[int, tuple]:
+    """The order and the flat results row (values in ``HEADER`` order; a tuple, as a batch holds many) of
+    one journal record."""
+    row = dict.fromkeys(HEADER, "")
+    row["id"] = record["id"]
+    if "error" in record:
+        row.update(verdict="error", error=record["error"])
+        return record["order"], tuple(row.values())
+    report = record["report"]
+    row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
+               national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
+    for finding in report["findings"]:
+        figure = RULE_FIGURES.get(finding["rule"])
+        if figure is None:  # a rule without a column: its status is in reports.jsonl only
+            continue
+        row[f"{finding['rule']}_status"] = finding["status"]
+        if figure in finding["measures"]:
+            row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
+    return record["order"], tuple(row.values())
+
+
+def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions) -> None:
+    ordered = [rows[application.order] for application in applications]
+    errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
+    write_atomic(outdir / "results.csv", _csv(HEADER, ordered))
+    write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
+    columns = dict(zip(HEADER, map(list, zip(*ordered)))) if ordered else dict.fromkeys(HEADER, [])
+    frame = gpd.GeoDataFrame(columns, geometry=_footprints(applications, read), crs="EPSG:4490")
+    with atomic_path(outdir / "results.gpkg") as temporary:
+        frame.to_file(temporary, layer="results", driver="GPKG")
+
+
+def _footprints(applications: list[Application], read: ReadOptions) -> list:
+    """Each application's boundary as drawn (not densified), in CGCS2000, for results.gpkg; None if unreadable."""
+    tables = {source: _in_cgcs2000(table_of(source, read).frame.geometry).values
+              for source in {a.source for a in applications if a.row is not None}}
+    geometries = []
+    for application in applications:
+        if application.row is not None:
+            geometries.append(tables[application.source][application.row])
+            continue
+        try:
+            project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
+                               repair=read.repair, limits=FILE_LIMITS, label=application.source)
+            geometries.append(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values))
+        except RedlineError:
+            geometries.append(None)
+    return geometries
+
+
+def _in_cgcs2000(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
+    return geometries if geometries.crs is not None and geometries.crs.equals(CGCS2000) else geometries.to_crs(CGCS2000)
+
+
+def _csv(header, rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_spreadsheet_safe(value) for value in row] for row in rows)
+    return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a leading apostrophe
+    (the OWASP CSV-injection rule); numbers stay numbers."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
