@@ -75,9 +75,9 @@ BAD = {
     "empty_collection.geojson": (GeometryError, "no features", {}),
     "line.geojson": (GeometryError, "is a LineString; a project boundary must be a polygon", {}),
     "point.geojson": (GeometryError, "is a Point", {}),
-    "self_intersection.geojson": (GeometryError, r"feature 0 \(name=蝴蝶形地块\) is invalid \(Self-intersection.*--repair", {}),
-    "nan.csv": (GeometryError, "line 3: coordinates are NaN", {"crs": "EPSG:4490"}),
-    "not_a_number.csv": (GeometryError, "line 3: x='117.2O'", {"crs": "EPSG:4490"}),
+    "self_intersection.geojson": (GeometryError, r"feature 0 \(name=蝴蝶形地块\) .*is invalid \(Self-intersection.*--repair", {}),
+    "nan.csv": (GeometryError, "line 3: .*coordinates are NaN", {"crs": "EPSG:4490"}),
+    "not_a_number.csv": (GeometryError, "line 3: .*x='117.2O'", {"crs": "EPSG:4490"}),
     "two_points.csv": (GeometryError, "parcel A has a ring of 2 distinct points", {"crs": "EPSG:4490"}),
     "no_prj.shp": (CRSError, "has no CRS.*zone 39 with zone prefix: pass --crs EPSG:4527", {}),
     "missing_parts.shp": (FormatError, "cannot be read as ESRI Shapefile .*missing_parts.shx", {}),
@@ -91,7 +91,7 @@ BAD = {
     "external_entity.kml": (InputError, "declares a DTD or XML entities", {}),
     "txt_no_datum.txt": (CRSError, "no 坐标系.*the datum cannot be determined", {}),
     "txt_no_zone.txt": (CRSError, "no 带号 and no zone prefix", {}),
-    "txt_bad_row.txt": (GeometryError, r"line \d+: 'J9,1,四百万,39500000' is not a coordinate row", {}),
+    "txt_bad_row.txt": (GeometryError, r"line \d+: .*'J9,1,四百万,39500000' is not a coordinate row", {}),
     "txt_two_points.txt": (GeometryError, "ring 1 has 2 distinct points; a ring needs at least 3", {}),
     "txt_line_kind.txt": (GeometryError, "is a '线'; a project boundary must be a 面", {}),
     "swapped_lat_lon.geojson": (GeometryError, "latitude and longitude look swapped", {}),
@@ -113,7 +113,7 @@ def test_bad_file_is_refused_clearly(name):
 
 def test_outside_region_is_refused():
     project = read_project(INPUTS / "bad" / "outside_region.geojson")
-    with pytest.raises(GeometryError, match="outside_region.geojson: the boundary .* lies outside the region"):
+    with pytest.raises(GeometryError, match="outside_region.geojson: .*the boundary .* lies outside the region"):
         ensure_in_region(project, TIANJIN_BOUNDS)
 
 

@@ -28,7 +28,7 @@ def read_dxf(path: Path) -> dict[str, Features]:
     except (OSError, ezdxf.DXFStructureError) as error:
         raise InputError(f"{path}: 不是可读的 DXF / not a readable DXF ({error}); save it again from the CAD program") from None
     if auditor.has_errors:
-        raise InputError(f"{path}: the DXF has {len(auditor.errors)} structural errors; audit and save it again")
+        raise InputError(f"{path}: DXF 结构有误 / the DXF has {len(auditor.errors)} structural errors; audit and save it again")
     space = document.modelspace()
     layers = sorted({entity.dxf.layer for entity in space})
     rows: dict[str, list] = {}

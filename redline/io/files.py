@@ -15,7 +15,7 @@ def atomic_path(path, *, overwrite: bool = True):
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename, else it is removed."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise RedlineError(f"{path} exists; pass --overwrite to replace it")
+        raise RedlineError(f"{path} 已存在 / exists; pass --overwrite to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(descriptor)

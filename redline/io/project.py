@@ -147,12 +147,12 @@ def _sha256(path: Path) -> str:
 
 def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices, max_features) -> Features:
     if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
+        raise InputError(f"{path}: 文件不存在 / no such file; check the path")
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"{path}: the file is empty; export the boundary again")
+        raise InputError(f"{path}: 文件为空 / the file is empty; export the boundary again")
     if size > max_bytes:
-        raise LimitError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
+        raise LimitError(f"{path}: 文件过大 / {size:,} bytes is over the {max_bytes:,}-byte limit for one project; "
                          "split it or raise the limit")
     suffix = path.suffix.lower()
     if suffix == ".txt":
@@ -283,9 +283,9 @@ WEB_MAP_CRS = ("gcj02", "bd09")
 def _from_web_map(features: Features, path: Path, crs: str):
     """Undo the GCJ-02 / BD-09 offset of lon/lat drawn on a Chinese web map; the result is WGS84."""
     if not len(features.geometries):
-        raise GeometryError(f"{path}: no features; the file holds no project boundary")
+        raise GeometryError(f"{path}: 无要素 / no features; the file holds no project boundary")
     if not _looks_geographic(shapely.total_bounds(features.geometries)):
-        raise CRSError(f"{path}: --crs {crs} needs longitude/latitude, but the coordinates are in metres")
+        raise CRSError(f"{path}: --crs {crs} 需经纬度坐标 / needs longitude/latitude, but the coordinates are in metres")
     inverse = gcj02_to_wgs84 if crs == "gcj02" else bd09_to_wgs84
     geometries = shapely.transform(features.geometries, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
     label = crs.upper().replace("GCJ02", "GCJ-02").replace("BD09", "BD-09")
@@ -299,20 +299,22 @@ def _first_line(error: Exception) -> str:
 def _with_crs(features: Features, path: Path, crs) -> Features:
     """``features`` labelled with ``crs`` when given (a label, not a transform), checked against their coordinates."""
     if not len(features.geometries):
-        raise GeometryError(f"{path}: no features; the file holds no project boundary")
+        raise GeometryError(f"{path}: 无要素 / no features; the file holds no project boundary")
     if crs is not None:
         features = Features(features.attributes, features.geometries, parse_crs(crs))
     bounds = shapely.total_bounds(features.geometries)
     if features.crs is None:
-        raise CRSError(f"{path} has no CRS. {suggest_crs(bounds)}")
+        raise CRSError(f"{path}: 无坐标系 / has no CRS. {suggest_crs(bounds)}")
     if features.crs.is_geographic and not _looks_geographic(bounds) and _looks_geographic(bounds[[1, 0, 3, 2]]):
-        raise GeometryError(f"{path}: latitude and longitude look swapped (x {bounds[0]:.4f}…{bounds[2]:.4f}, "
+        raise GeometryError(f"{path}: 经纬度颠倒 / latitude and longitude look swapped (x {bounds[0]:.4f}…{bounds[2]:.4f}, "
                             f"y {bounds[1]:.4f}…{bounds[3]:.4f}); write x = longitude, y = latitude")
     if features.crs.is_geographic and not _looks_geographic(bounds):
-        raise CRSError(f"{path} says {features.crs.to_string()} (degrees) but its coordinates are in metres. "
+        raise CRSError(f"{path}: 坐标系为经纬度而坐标为米 / "
+                       f"says {features.crs.to_string()} (degrees) but its coordinates are in metres. "
                        f"{suggest_crs(bounds)}")
     if features.crs.is_projected and _looks_geographic(bounds):
-        raise CRSError(f"{path} says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
+        raise CRSError(f"{path}: 坐标系为米而坐标像经纬度 / "
+                       f"says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
                        "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
     return features
 
@@ -326,21 +328,24 @@ def suggest_crs(bounds) -> str:
     """A sentence suggesting the likely CRS from coordinate magnitudes; never applied silently."""
     west, south, east, north = bounds
     if _looks_geographic(bounds):
-        return "Coordinates look like longitude/latitude: pass --crs EPSG:4490 (CGCS2000) if that is right."
+        return "坐标像经纬度 / Coordinates look like longitude/latitude: pass --crs EPSG:4490 (CGCS2000) if that is right."
     if 1e7 <= west and east < 1e8 and 1e6 <= south <= 1e7:
         zone = int(west // 1e6)
         width = 3 if zone >= 24 else 6
         crs = gauss_kruger_crs("CGCS2000", width, zone, prefixed=True)
         if crs is not None:
-            return (f"Coordinates look like CGCS2000 {width}-degree Gauss-Krüger zone {zone} with zone prefix: "
+            return (f"坐标像带带号前缀的高斯-克吕格 {zone} 带 / "
+                    f"Coordinates look like CGCS2000 {width}-degree Gauss-Krüger zone {zone} with zone prefix: "
                     f"pass --crs EPSG:{crs.to_epsg()} if that is right.")
     if 1e5 <= west and east < 1e6 and 1e6 <= south <= 1e7:
         example = gauss_kruger_crs("CGCS2000", 3, 39, prefixed=False)
-        return ("Coordinates look like Gauss-Krüger metres without zone prefix: pass the CRS of your zone, "
+        return ("坐标像无带号前缀的高斯-克吕格 / "
+                "Coordinates look like Gauss-Krüger metres without zone prefix: pass the CRS of your zone, "
                 f"e.g. --crs EPSG:{example.to_epsg()} (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
     if 1e6 <= west <= 1e7 and (1e5 <= south < 1e6 or south >= 1e7):
-        return "Coordinates look like Gauss-Krüger with X and Y swapped: X is the northing, Y the easting."
-    return "Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
+        return ("坐标像 X、Y 颠倒的高斯-克吕格 / "
+                "Coordinates look like Gauss-Krüger with X and Y swapped: X is the northing, Y the easting.")
+    return "请指定坐标系 / Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
 
 
 def _validated(features: Features, path: Path, *, repair: bool, max_vertices: int):
@@ -348,7 +353,7 @@ def _validated(features: Features, path: Path, *, repair: bool, max_vertices: in
     problems, repairs = [], []
     total = int(shapely.get_num_coordinates(geometries).sum())
     if total > max_vertices:
-        raise LimitError(f"{path}: {total:,} vertices is over the {max_vertices:,}-vertex limit; "
+        raise LimitError(f"{path}: 顶点过多 / {total:,} vertices is over the {max_vertices:,}-vertex limit; "
                          "simplify the boundary or raise the limit")
     for row in np.flatnonzero(~_plainly_valid(geometries)):
         geometries[row], problem, note = _checked(geometries[row], _label(features.attributes, row), repair=repair)
@@ -373,16 +378,16 @@ def _plainly_valid(geometries) -> np.ndarray:
 def _checked(geometry, label: str, *, repair: bool):
     """(geometry, problem or None, the repair's ``Correction`` or None) for one feature."""
     if geometry is None or geometry.is_empty:
-        return geometry, f"{label} has no geometry", None
+        return geometry, f"{label} 无几何 / has no geometry", None
     if geometry.geom_type not in POLYGONAL:
-        return geometry, f"{label} is a {geometry.geom_type}; a project boundary must be a polygon", None
+        return geometry, f"{label} 不是面 / is a {geometry.geom_type}; a project boundary must be a polygon", None
     if not np.isfinite(shapely.get_coordinates(geometry)).all():
-        return geometry, f"{label} has NaN or infinite coordinates", None
+        return geometry, f"{label} 坐标为非数或无穷 / has NaN or infinite coordinates", None
     if geometry.is_valid:
         return geometry, None, None
     reason = shapely.is_valid_reason(geometry)
     if not repair:
-        return geometry, f"{label} is invalid ({reason}); fix it or pass --repair", None
+        return geometry, f"{label} 几何无效 / is invalid ({reason}); fix it or pass --repair", None
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
     change = f"{geometry.area:.6g} → {fixed.area:.6g}"
     return fixed, None, Correction("repaired", label, f"几何无效（{reason}），已修复：平面面积 {change}（坐标单位²）",
@@ -420,10 +425,11 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     elif id_field == "id":
         ids = [str(number) for number in range(1, len(frame) + 1)]
     else:
-        raise InputError(f"{path}: no column {id_field!r} for the application ids; columns: {', '.join(frame.columns)}")
+        raise InputError(f"{path}: 无编号列 / "
+                         f"no column {id_field!r} for the application ids; columns: {', '.join(frame.columns)}")
     duplicates = sorted(application for application, count in Counter(ids).items() if count > 1)
     if duplicates:
-        raise InputError(f"{path}: application ids repeat ({', '.join(duplicates[:10])}); ids must be unique")
+        raise InputError(f"{path}: 申请编号重复 / application ids repeat ({', '.join(duplicates[:10])}); ids must be unique")
     return FeatureTable(path, frame, ids, conversion, corrections)
 
 
@@ -490,5 +496,5 @@ def ensure_in_region(project: Project, bounds, *, margin_deg: float = 0.5) -> No
     if inside:
         return
     where = f"lon {px0:.4f}…{px1:.4f}, lat {py0:.4f}…{py1:.4f}"
-    raise GeometryError(f"{project.path}: the boundary ({where}) lies outside the region the layers cover "
+    raise GeometryError(f"{project.path}: 边界在图层范围以外 / the boundary ({where}) lies outside the region the layers cover "
                         f"(lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}); check its CRS (--crs)")

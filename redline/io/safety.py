@@ -35,32 +35,38 @@ def check_zip(path: Path) -> list[str]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(f"{path}: not a readable zip archive ({error}); export it again") from None
+        raise InputError(f"{path}: 压缩包不可读 / not a readable zip archive ({error}); export it again") from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise LimitError(f"{path}: {len(members)} members is over the {MAX_MEMBERS}-member limit for one project")
+            raise LimitError(f"{path}: 压缩包成员过多 / "
+                             f"{len(members)} members is over the {MAX_MEMBERS}-member limit for one project")
         total = 0
         for member in members:
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", member.filename):
-                raise InputError(f"{path}: member {member.filename!r} climbs out of the archive's folder (zip slip); "
+                raise InputError(f"{path}: 压缩包成员路径越界 / "
+                                 f"member {member.filename!r} climbs out of the archive's folder (zip slip); "
                                  "refusing the archive")
             if stat.S_ISLNK(member.external_attr >> 16):
-                raise InputError(f"{path}: member {member.filename!r} is a symbolic link; refusing the archive")
+                raise InputError(f"{path}: 压缩包含符号链接 / "
+                                 f"member {member.filename!r} is a symbolic link; refusing the archive")
             total += member.file_size
             if member.compress_size and member.file_size / member.compress_size > MAX_RATIO and member.file_size > 1 << 20:
-                raise InputError(f"{path}: member {member.filename!r} expands {member.file_size / member.compress_size:,.0f}"
+                ratio = member.file_size / member.compress_size
+                raise InputError(f"{path}: 压缩比异常（压缩炸弹）/ member {member.filename!r} expands {ratio:,.0f}"
                                  " times (a zip bomb?); refusing the archive")
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise LimitError(f"{path}: {total:,} uncompressed bytes is over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit")
+            raise LimitError(f"{path}: 解压后过大 / "
+                             f"{total:,} uncompressed bytes is over the {MAX_UNCOMPRESSED_BYTES:,}-byte limit")
         return [m.filename for m in members if not m.is_dir()]
 
 
 def check_xml(data: bytes, *, source: str) -> None:
     """Refuse XML with a DTD or entity declarations (billion laughs, external entities)."""
     if DTD.search(data[:1 << 20]) or DTD.search(data):
-        raise InputError(f"{source}: declares a DTD or XML entities, which a KML never needs (entity expansion or "
+        raise InputError(f"{source}: KML 含 DTD 或实体声明 / "
+                         f"declares a DTD or XML entities, which a KML never needs (entity expansion or "
                          "external entities); remove the <!DOCTYPE …> and export it again")
 
 
@@ -69,7 +75,7 @@ def zipped_kml(path: Path, members: list[str]) -> bytes:
     with zipfile.ZipFile(path) as archive:
         kml = [m for m in members if m.lower().endswith(".kml")]
         if not kml:
-            raise InputError(f"{path}: a KMZ without a .kml member; export it again")
+            raise InputError(f"{path}: KMZ 内无 .kml / a KMZ without a .kml member; export it again")
         return b"".join(archive.read(m) for m in kml)
 
 

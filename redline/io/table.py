@@ -46,7 +46,7 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     text = decode_text(path, encoding)
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        raise InputError(f"{path}: no header row; the first row must name the columns")
+        raise InputError(f"{path}: 缺表头 / no header row; the first row must name the columns")
     columns = {name.strip().lower(): name for name in reader.fieldnames if name}
     wkt = _pick(columns, WKT_COLUMNS)
     if wkt:
@@ -55,7 +55,7 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
             try:
                 geometry = shapely.from_wkt(row[wkt])
             except shapely.errors.GEOSException as error:
-                raise GeometryError(f"{path} line {number}: the {wkt} column is not WKT ({error})") from None
+                raise GeometryError(f"{path} line {number}: WKT 无法解析 / the {wkt} column is not WKT ({error})") from None
             rows.append({**{k: v for k, v in row.items() if k != wkt}, "geometry": geometry})
         return gpd.GeoDataFrame(rows, geometry="geometry")
     east, north = _pick(columns, EAST_COLUMNS), _pick(columns, NORTH_COLUMNS)
@@ -70,10 +70,11 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
         try:
             point = float(row[first]), float(row[second])
         except (TypeError, ValueError):
-            raise GeometryError(f"{path} line {number}: {first}={row[first]!r}, {second}={row[second]!r} are not numbers; "
+            raise GeometryError(f"{path} line {number}: 坐标不是数字 / "
+                                f"{first}={row[first]!r}, {second}={row[second]!r} are not numbers; "
                                 "fix the row") from None
         if not all(map(math.isfinite, point)):
-            raise GeometryError(f"{path} line {number}: coordinates are NaN or infinite; fix the row")
+            raise GeometryError(f"{path} line {number}: 坐标为非数或无穷 / coordinates are NaN or infinite; fix the row")
         rows.append((row[ident] if ident else "1", row[ring] if ring else "1", point))
     if not (east and north) and is_northing_first([p[0] for *_, p in rows], [p[1] for *_, p in rows]):
         correct("axes_swapped", str(path), f"{x} 列为北坐标、{y} 列为东坐标（测量习惯），已按此读取",
@@ -87,7 +88,8 @@ def _read_csv(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
         numbered = sorted(rings, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
         for number in numbered:
             if len(set(rings[number])) < 3:
-                raise GeometryError(f"{path}: parcel {key} has a ring of {len(set(rings[number]))} distinct points; "
+                raise GeometryError(f"{path}: 地块 {key} 的圈少于 3 个点 / "
+                                    f"parcel {key} has a ring of {len(set(rings[number]))} distinct points; "
                                     "a ring needs at least 3")
         geometry = assemble_rings([(number, rings[number]) for number in numbered], where=str(path), parcel=key)
         frame_rows.append({"id": key, "geometry": geometry})

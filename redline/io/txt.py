@@ -113,7 +113,7 @@ def _parse(path: Path, lines: list[str]):
             if fields[-1] == "@":
                 parcels.append(_parcel_header(path, number, fields))
             elif not parcels:
-                raise GeometryError(f"{path} line {number}: a coordinate row before any parcel header (…,@)")
+                raise GeometryError(f"{path} line {number}: 坐标行前无地块头 / a coordinate row before any parcel header (…,@)")
             else:
                 ring, x_north, y_east = _row(path, number, fields)
                 parcels[-1].rings.setdefault(ring, []).append((y_east, x_north, number))
@@ -155,10 +155,10 @@ def _row(path, number, fields):
         x_north, y_east = float(fields[-2]), float(fields[-1])
         ring = int(fields[-3])
     except (ValueError, IndexError):
-        raise GeometryError(f"{path} line {number}: {','.join(fields)!r} is not a coordinate row "
+        raise GeometryError(f"{path} line {number}: 不是坐标行 / {','.join(fields)!r} is not a coordinate row "
                             "(point,圈号,X,Y); fix the row") from None
     if not (math.isfinite(x_north) and math.isfinite(y_east)):
-        raise GeometryError(f"{path} line {number}: coordinates are not finite numbers")
+        raise GeometryError(f"{path} line {number}: 坐标不是有限数 / coordinates are not finite numbers")
     return ring, x_north, y_east
 
 
@@ -203,7 +203,8 @@ def _crs_from_header(path, header, parcels) -> CRS:
     eastings = [p[0] for parcel in parcels for points in parcel.rings.values() for p in points]
     prefixes = {int(e // 1e6) for e in eastings if e >= 1e6}
     if len(prefixes) > 1:
-        raise CRSError(f"{path}: eastings carry different zone prefixes {sorted(prefixes)}; one file, one zone")
+        raise CRSError(f"{path}: 横坐标带号前缀不一致 / "
+                       f"eastings carry different zone prefixes {sorted(prefixes)}; one file, one zone")
     prefix = prefixes.pop() if prefixes else None
     zone_text, zone_line = header.get("zone", ("", None))
     zone = int(re.findall(r"\d+", zone_text)[0]) if re.findall(r"\d+", zone_text) else None
@@ -224,7 +225,7 @@ def _crs_from_header(path, header, parcels) -> CRS:
         raise CRSError(f"{path} line {width_line}: 几度分带={width_text!r}; expected 3 or 6")
     crs = gauss_kruger_crs(datum, width, zone, prefixed=prefix is not None)
     if crs is None:
-        raise CRSError(f"{path}: no EPSG CRS for {datum}, {width}-degree zone {zone}; pass --crs")
+        raise CRSError(f"{path}: 无对应的 EPSG 坐标系 / no EPSG CRS for {datum}, {width}-degree zone {zone}; pass --crs")
     return crs
 
 
@@ -242,7 +243,7 @@ def _ring_coords(path, parcel: Parcel, number: int) -> list:
                 f"parcel {parcel.ident} ring {number} is not closed by repeating its first point; closed it")
         coords.append(coords[0])
     if len(coords) < 4:
-        raise GeometryError(f"{path} line {points[0][2]}: parcel {parcel.ident} ring {number} has "
+        raise GeometryError(f"{path} line {points[0][2]}: 圈少于 3 个点 / parcel {parcel.ident} ring {number} has "
                             f"{len(coords) - 1} distinct points; a ring needs at least 3")
     return coords
 
@@ -269,7 +270,8 @@ def write_txt(frame: gpd.GeoDataFrame, path: Path, *, producer: str = "redline")
     crs = CRS.from_user_input(frame.crs)
     match = re.match(r"(CGCS2000|Xian 1980|Beijing 1954) / (3-degree )?Gauss-Kruger (zone (\d+)|CM (\d+)E)", crs.name)
     if not match:
-        raise CRSError(f"{path}: the TXT needs a Gauss-Krüger CRS (e.g. EPSG:4527), not {crs.name}; pass --to-crs")
+        raise CRSError(f"{path}: 报批 TXT 须为高斯-克吕格坐标 / "
+                       f"the TXT needs a Gauss-Krüger CRS (e.g. EPSG:4527), not {crs.name}; pass --to-crs")
     datum, width = match.group(1), 3 if match.group(2) else 6
     zone = int(match.group(4)) if match.group(4) else (int(match.group(5)) + (0 if width == 3 else 3)) // width
     datum_text = {"CGCS2000": "2000国家大地坐标系", "Xian 1980": "80西安坐标系", "Beijing 1954": "54北京坐标系"}[datum]

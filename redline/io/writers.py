@@ -54,7 +54,7 @@ def _staged(parent: Path, names: list[str], *, overwrite: bool):
     """A hidden folder in ``parent`` to write ``names`` into; they replace their namesakes in ``parent`` on success."""
     existing = [name for name in names if (parent / name).exists()]
     if existing and not overwrite:
-        raise RedlineError(f"{parent / existing[0]} exists; pass --overwrite to replace it")
+        raise RedlineError(f"{parent / existing[0]} 已存在 / exists; pass --overwrite to replace it")
     parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=parent, prefix=".redline-"))
     try:
