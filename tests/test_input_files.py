@@ -192,3 +192,8 @@ def test_corrections_reach_the_project_warnings():
     codes = [w["code"] for w in project.describe()["warnings"]]
     assert codes == ["zone_from_prefix", "ring_closed", "count_mismatch"]
     assert all(w["zh"] and w["en"] and "messy.txt" in w["where"] for w in project.warnings)
+
+
+def test_kml_placemarks_from_nested_folders_keep_their_names():
+    project = read_project(INPUTS / "good" / "nested_folders.kml")
+    assert list(project.source.attributes["name"]) == ["地块一", "地块二"] and project.parcels == 2

@@ -65,6 +65,18 @@ def txt(parcels, *, header, encoding="utf-8", bom=False, serial=False, swap=Fals
     return (codecs.BOM_UTF16_LE if encoding == "utf-16-le" else b"\xef\xbb\xbf") + data if bom else data
 
 
+def nested_kml(folders) -> str:
+    """A KML document with placemarks in nested folders, as 奥维 and Google Earth export them."""
+    def content(node):
+        if isinstance(node, dict):
+            return "".join(f"<Folder><name>{name}</name>{content(child)}</Folder>" for name, child in node.items())
+        return "".join(f"<Placemark><name>{name}</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+                       + " ".join(f"{x},{y},0" for x, y in polygon.exterior.coords)
+                       + "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>" for name, polygon in node)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            f"<name>奥维导出</name>{content(folders)}</Document></kml>")
+
+
 CGCS_HEADER = ["格式版本号=1.01版本", "数据产生单位=天津市规划和自然资源局", "坐标系=2000国家大地坐标系", "几度分带=3",
                "投影类型=高斯克吕格", "计量单位=米", "带号=39", "精度=0.001", "转换参数=,,,,,,"]
 
@@ -120,6 +132,9 @@ def write_good(expected):
     with zipfile.ZipFile(GOOD / "ovital.kmz", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(GOOD / "google_earth.kml", "doc.kml")
     record("ovital.kmz", HOLED, 4326)
+    (GOOD / "nested_folders.kml").write_text(nested_kml({"项目红线": {"一期": [("地块一", OUTER)], "二期": [("地块二", SECOND)]}}),
+                                             encoding="utf-8")
+    record("nested_folders.kml", shapely.MultiPolygon([OUTER, SECOND]), 4326)
     (GOOD / "wkt.csv").write_text("id,name,wkt\n1,甲," + f'"{gk(HOLED).wkt}"\n', encoding="utf-8")
     record("wkt.csv", gk(HOLED), 4527, crs="EPSG:4527")
     rows = ["id,ring,x,y"] + [f"A,{ring},{x:.3f},{y:.3f}" for ring, r in ((1, gk(HOLED).exterior), (2, gk(HOLED).interiors[0]))
@@ -171,6 +186,9 @@ def write_good(expected):
     record("datum_spelled.txt", gk(OUTER), 4527, warns=["read as CGCS2000"])
     (GOOD / "baoshengbu_bom.txt").write_bytes(txt([gk(HOLED)], header=CGCS_HEADER, bom=True, serial=True))
     record("baoshengbu_bom.txt", gk(HOLED), 4527)
+    in_m2 = txt([gk(OUTER)], header=CGCS_HEADER).decode().replace(f",{gk(OUTER).area / 10_000:.4f},", f",{gk(OUTER).area:.1f},")
+    (GOOD / "area_in_m2.txt").write_text(in_m2, encoding="utf-8")
+    record("area_in_m2.txt", gk(OUTER), 4527, warns=["the declared value looks like m²"])
     messy = ["坐标系 = 2000国家大地坐标系 ", "分带=3度带", "带号=", "计量单位=米"]
     (GOOD / "messy.txt").write_bytes(txt([gk(OUTER)], header=messy, close=False, count=False))
     record("messy.txt", gk(OUTER), 4527, warns=["带号 is empty", "not closed", "declares"])
