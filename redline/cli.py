@@ -25,6 +25,7 @@ from redline.model import Options, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
+from redline.rules import rule_for
 
 EXIT_PASS, EXIT_FLAGGED, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("redline.cli")
@@ -305,9 +306,11 @@ def _totals(layer) -> str:
     if not isinstance(layer, VectorLayer):
         return f"{layer.classes.shape[1]}×{layer.classes.shape[0]} cells"
     count = f"{len(layer.frame)} features"
-    if layer.spec.kind == "line":
+    rule = rule_for(layer.spec.rule)
+    unit = rule.totals if rule else "km2"
+    if unit == "km" or layer.spec.kind == "line":
         return count + ", " + ", ".join(f"{role or 'all'} {metres / 1000:,.2f} km" for role, metres in layer.totals.items())
-    if layer.spec.rule == "farmland":
+    if unit == "mu":
         parts = [f"{role} {m2 / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩" for role, m2 in layer.totals.items()]
         parts.append(f"all {sum(layer.totals.values()) / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩")
         return count + ", " + ", ".join(parts)

@@ -229,8 +229,9 @@ def _feature_hits(layer: VectorLayer, unit: str, own, count: int) -> list[tuple[
     grouped: dict[int, list[FeatureHit]] = {}
     key = "area_m2" if unit == "m2" else "length_m"
     for zone, row, amount in zip(*(part.tolist() for part in np.divmod(keys, features)), np.bincount(position, amounts).tolist()):
-        grouped.setdefault(zone, []).append(FeatureHit(layer.spec.id, str(layer.names[row]),
-                                                       _class_value(layer, layer.roles[row] or None), **{key: amount}))
+        role = layer.roles[row] or None
+        grouped.setdefault(zone, []).append(FeatureHit(layer.spec.id, str(layer.names[row]), _class_value(layer, role),
+                                                       role=role, **{key: amount}))
     for zone, found in grouped.items():
         hits[zone] = tuple(sorted(found, key=lambda hit: -getattr(hit, key)))
     return hits

@@ -34,6 +34,7 @@ from pyproj import CRS
 from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
+from redline.rules import REGION, layer_problems
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
                                     path=None if in_database else (path.parent / entry["file"]).resolve(),
                                     kind=entry["kind"], rule=entry["rule"], sha256=entry.get("sha256"),
                                     vintage=str(entry["vintage"]), **known)
+    problems = [problem for spec in specs.values()
+                for problem in layer_problems(spec.id, spec.rule, spec.kind, spec.classes)]
+    if problems:
+        raise ManifestError(f"{path}: 图层清单与规则不符 / the manifest does not fit the rules: " + "; ".join(problems))
     if verify:
         for spec in specs.values():
             if spec.path is not None and spec.path.exists() and sha256_file(spec.path) != spec.sha256:
@@ -226,7 +231,7 @@ class LayerSet:
     @cached_property
     def outline(self):
         """The region layer's outline (features dissolved, simplified to 0.002° for display), or None; made once."""
-        region, _ = self.for_rule("region")
+        region, _ = self.for_rule(REGION)
         if not isinstance(region, VectorLayer):
             return None
         return shapely.simplify(shapely.union_all(region.frame.geometry.values), 0.002)

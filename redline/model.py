@@ -69,12 +69,15 @@ class FeatureHit:
     layer: str
     name: str
     feature_class: str | None = None
+    """The class as the layer's data writes it (the manifest's class value, e.g. 永久基本农田)."""
     area_m2: float | None = None
     length_m: float | None = None
+    role: str | None = None
+    """The class role a rule reads (the manifest's class key, e.g. ``permanent``)."""
 
     def to_dict(self) -> dict:
         """The fields that are set (unset figures and class are left out)."""
-        data = {"layer": self.layer, "name": self.name, "feature_class": self.feature_class,
+        data = {"layer": self.layer, "name": self.name, "feature_class": self.feature_class, "role": self.role,
                 "area_m2": self.area_m2, "length_m": self.length_m}
         return {key: value for key, value in data.items() if value is not None}
 

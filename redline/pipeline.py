@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from redline import engine
+from redline import engine, rules
 from redline.crs import ellipsoidal_areas_m2
 from redline.io import Project, ensure_in_region, read_project
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
 from redline.model import CheckResult, Options, Report, Status
-from redline.rules import RULES
+from redline.rules import LANDCOVER, REGION
 from redline.rules.base import Context, not_checked
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
     areas = ellipsoidal_areas_m2(footprints)
     findings = [[] for _ in projects]
     intrusions = [{} for _ in projects]
-    for rule in RULES:
+    for rule in rules.RULES:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
             for found in findings:
@@ -89,7 +89,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
             findings[number].append(finding)
             if with_geometry and finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
-                intrusions[number][rule.RULE.id] = _relevant_pieces(rule.RULE.id, overlap, footprints[number])
+                intrusions[number][rule.RULE.id] = rule.RULE.map_pieces(overlap, footprints[number])
     manifest = describe_manifest(layers)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     contexts = _contexts(footprints, areas, layers)
@@ -98,16 +98,6 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
                                options=options, findings=tuple(found), context=context), footprint, intruded)
             for project, area, found, context, footprint, intruded
             in zip(projects, areas, findings, contexts, footprints, intrusions)]
-
-
-def _relevant_pieces(rule_id, overlap, footprint):
-    """The shared pieces a reviewer should see; for the urban boundary that is the part *outside* it."""
-    if rule_id == "urban_boundary":
-        inside = overlap.pieces.get("")
-        outside = footprint.difference(inside) if inside is not None else footprint
-        return {"outside": outside}
-    only = {"zoning": "priority", "coastline": "natural"}.get(rule_id)
-    return {role: piece for role, piece in overlap.pieces.items() if only is None or role == only}
 
 
 def describe_manifest(layers: LayerSet) -> dict:
@@ -131,11 +121,11 @@ def _display_path(path: Path) -> str:
 
 def _contexts(footprints, areas_m2, layers: LayerSet) -> list[dict]:
     contexts = [{} for _ in footprints]
-    region, _ = layers.for_rule("region")
+    region, _ = layers.for_rule(REGION)
     if isinstance(region, VectorLayer):
         for context, names in zip(contexts, engine.features_touched(footprints, region)):
             context["region_features"] = names
-    landcover, _ = layers.for_rule("landcover")
+    landcover, _ = layers.for_rule(LANDCOVER)
     if landcover is not None:
         for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, areas_m2=areas_m2)):
             context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}

@@ -55,12 +55,13 @@ def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def make_manifest(folder: Path, layers: dict[str, list[dict]]) -> Path:
-    """Write each layer (rows with 'name', optional class column and 'geometry') and a manifest naming them."""
+def make_manifest(folder: Path, layers: dict[str, list[dict]], *, defaults: dict | None = None) -> Path:
+    """Write each layer (rows with 'name', optional class column and 'geometry') and a manifest naming them;
+    ``defaults`` adds to or overrides ``LAYER_DEFAULTS`` (rule, kind, class field, classes)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = ['[manifest]', 'name = "synthetic"', 'region_layer = "boundary"', ""]
     for layer_id, rows in layers.items():
-        rule, kind, class_field, classes = LAYER_DEFAULTS[layer_id]
+        rule, kind, class_field, classes = {**LAYER_DEFAULTS, **(defaults or {})}[layer_id]
         path = write_layer(folder, layer_id, rows)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         lines += [f"[layers.{layer_id}]", f'title_zh = "{layer_id}"', f'title_en = "{layer_id}"',
@@ -68,7 +69,7 @@ def make_manifest(folder: Path, layers: dict[str, list[dict]]) -> Path:
                   'name_field = "name"', 'vintage = "2024-07-29"', f'sha256 = "{digest}"']
         if class_field:
             lines.append(f'class_field = "{class_field}"')
-            lines.append("classes = { " + ", ".join(f"{k} = {toml_string(v)}" for k, v in classes.items()) + " }")
+            lines.append("classes = { " + ", ".join(f"{toml_string(k)} = {toml_string(v)}" for k, v in classes.items()) + " }")
         lines.append("")
     manifest = folder / "layers.toml"
     manifest.write_text("\n".join(lines), encoding="utf-8")

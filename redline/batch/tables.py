@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from redline import rules
 from redline.batch.inputs import FILE_LIMITS, Application, ReadOptions, table_of
 from redline.crs import CGCS2000
 from redline.errors import RedlineError
@@ -22,18 +23,18 @@ from redline.isolation import isolated
 
 RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activity")
 """Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
-RULE_FIGURES = {"redline": "area_m2", "farmland": "permanent_area_mu", "coastline": "natural_within_setback_length_m",
-                "reclamation": "area_m2", "urban_boundary": "outside_area_m2", "river_lake": "area_m2",
-                "nature_reserves": "core_area_m2", "zoning": "priority_area_m2"}
 
 
-HEADER = list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule in RULE_FIGURES for part in ("status", RULE_FIGURES[rule])]
+def header() -> list[str]:
+    """The columns of results.csv: ``RESULT_COLUMNS``, then each registered rule's status and headline figure."""
+    return list(RESULT_COLUMNS) + [f"{module.RULE.id}_{part}" for module in rules.RULES
+                                   for part in ("status", module.RULE.figure)]
 
 
 def table_row(record: dict) -> tuple[int, tuple]:
-    """The order and the flat results row (values in ``HEADER`` order; a tuple, as a batch holds many) of
+    """The order and the flat results row (values in ``header()`` order; a tuple, as a batch holds many) of
     one journal record."""
-    row = dict.fromkeys(HEADER, "")
+    row = dict.fromkeys(header(), "")
     row["id"] = record["id"]
     if "error" in record:
         row.update(verdict="error", error=record["error"])
@@ -42,9 +43,10 @@ def table_row(record: dict) -> tuple[int, tuple]:
     row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
                national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
     for finding in report["findings"]:
-        figure = RULE_FIGURES.get(finding["rule"])
-        if figure is None:  # a rule without a column: its status is in reports.jsonl only
+        rule = rules.rule_for(finding["rule"])
+        if rule is None:  # a report of a rule no longer registered: its status is in reports.jsonl only
             continue
+        figure = rule.figure
         row[f"{finding['rule']}_status"] = finding["status"]
         if figure in finding["measures"]:
             row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
@@ -54,10 +56,11 @@ def table_row(record: dict) -> tuple[int, tuple]:
 def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions) -> None:
     ordered = [rows[application.order] for application in applications]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
-    write_atomic(outdir / "results.csv", _csv(HEADER, ordered))
+    columns = header()
+    write_atomic(outdir / "results.csv", _csv(columns, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    columns = dict(zip(HEADER, map(list, zip(*ordered)))) if ordered else dict.fromkeys(HEADER, [])
-    frame = gpd.GeoDataFrame(columns, geometry=_footprints(applications, read), crs="EPSG:4490")
+    table = dict(zip(columns, map(list, zip(*ordered)))) if ordered else dict.fromkeys(columns, [])
+    frame = gpd.GeoDataFrame(table, geometry=_footprints(applications, read), crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")
 

@@ -19,8 +19,10 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from redline.crs import SQUARE_METRES_PER_MU
 from redline.model import CheckResult, Status
 from redline.report.assets import head_html
+from redline.rules import rule_for
 
 STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
                   Status.NOT_CHECKED: "#7b7b7b"}
@@ -31,13 +33,13 @@ TEXT = {
     "en": {"project": "Project boundary", "verdict": {"pass": "PASS", "review": "REVIEW", "violation": "VIOLATION"},
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
-           "layers": "Layers", "input": "Input file", "share": "share of project", "natural": "natural coast",
-           "artificial": "artificial coast", "verdict_label": "Verdict", "warnings": "Corrections made reading the file"},
+           "layers": "Layers", "input": "Input file", "share": "share of project", "verdict_label": "Verdict",
+           "warnings": "Corrections made reading the file"},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
-           "layers": "图层", "input": "输入文件", "share": "占项目比例", "natural": "自然岸线",
-           "artificial": "人工岸线", "verdict_label": "结论"},
+           "layers": "图层", "input": "输入文件", "share": "占项目比例", "verdict_label": "结论",
+           "warnings": "读取文件时的更正"},
 }
 
 
@@ -58,19 +60,23 @@ def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cd
             continue
         title = html.escape(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
-        group = folium.FeatureGroup(name=title, show=spec.rule not in ("region", "zoning", "informational"))
+        rule = rule_for(spec.rule)
+        group = folium.FeatureGroup(name=title, show=rule is not None and rule.shown)
         names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
+        role_of = {value: role for role, value in spec.classes.items()}
         for geometry, name, klass in zip(frame.geometry, names, classes):
-            artificial = klass == "artificial" and "artificial_color" in style
-            colour = style["artificial_color"] if artificial else style.get("color", "#555555")
-            weight = style.get("weight", 1) if not artificial else max(style.get("weight", 1) - 2, 1)
+            own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
+            colour = own or style.get("color", "#555555")
+            weight = style.get("weight", 1) if not own else max(style.get("weight", 1) - 2, 1)
             shape = folium.GeoJson(_display(geometry), style_function=_style(colour, style.get("fill_opacity", 0.2), weight))
             shape.add_child(_Bind("bindTooltip", html.escape(" · ".join(str(v) for v in (name, klass) if v))))
             shape.add_to(group)
         group.add_to(fmap)
         legend.append((title, style.get("color", "#555555"), spec.kind))
-        if "artificial_color" in style:
-            legend.append((text["artificial"], style["artificial_color"], "line"))
+        for role in spec.classes:
+            if f"{role}_color" in style:
+                label = rule.role_title(role, lang) if rule else role
+                legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
     findings = {finding.rule: finding for finding in report.findings}
     for rule, pieces in result.intrusions.items():
         finding = findings[rule]
@@ -176,19 +182,19 @@ def _popup(finding, role, text, lang) -> str:
     prefix = f"{role}_" if f"{role}_area_m2" in measures else ""
     rows = []
     if f"{prefix}area_m2" in measures:
-        rows += [("m²", f"{measures[prefix + 'area_m2']:,.1f}"), ("ha", f"{measures[prefix + 'area_ha']:,.4f}"),
-                 ("亩", f"{measures[prefix + 'area_mu']:,.2f}")]
+        area_m2 = measures[prefix + "area_m2"]
+        rows += [("m²", f"{area_m2:,.1f}"), ("ha", f"{area_m2 / 10_000:,.4f}"), ("亩", f"{area_m2 / SQUARE_METRES_PER_MU:,.2f}")]
     if f"{prefix}share" in measures:
         rows.append((text["share"], f"{measures[prefix + 'share']:.2%}"))
-    for name in ("natural_within_setback_length_m", "natural_in_footprint_length_m"):
+    rule = rule_for(finding.rule)
+    for name in rule.popup_measures if rule else ():
         if name in measures:
             rows.append((name, f"{measures[name]:,.1f} m"))
-    hits = [hit for hit in finding.features if not role or hit.feature_class in (None, role)
-            or finding.rule not in ("farmland", "nature_reserves")]
+    hits = [hit for hit in finding.features if not role or hit.role in (None, role)]  # the features of this piece's class
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
     items = "".join(f"<li>{html.escape(hit.name)}{' · ' + html.escape(hit.feature_class) if hit.feature_class else ''}"
                     f"{_amount(hit)}</li>" for hit in hits[:20])
-    label = f" · {html.escape(role)}" if role else ""
+    label = f" · {html.escape(rule.role_title(role, lang) if rule else role)}" if role else ""
     return f"<b>{html.escape(title)}</b>{label}<table>{table}</table><div>{text['hits']}:</div><ul>{items}</ul>"
 
 

@@ -1,7 +1,10 @@
-"""One module per constraint of the 2024 Beautiful Tianjin policy; each turns an overlap into a finding.
+"""The rule registry: one module per constraint of the 2024 Beautiful Tianjin policy, each turning an overlap
+into a finding.
 
-Every rule module defines ``RULE`` (a ``base.Rule``: the manifest ``rule`` key of the layer it reads,
-the layer's kind, titles and the clause it enforces) and ``evaluate(overlap, context) -> Finding``.
+Every rule module defines ``RULE`` (a ``base.Rule``: the manifest ``rule`` key of the layer it reads, the
+layer's kind, titles, the clause it enforces, the class roles it needs, its headline figure and what a map
+shows) and ``evaluate(overlap, context) -> Finding``. Adding a coded rule is one module and one entry in
+``RULES``; the batch tables, the terminal, the map, the manifest check and the tests read them from here.
 """
 
 from redline.rules import (
@@ -14,5 +17,35 @@ from redline.rules import (
     urban_boundary,
     zoning,
 )
+from redline.rules.base import Rule
 
 RULES = (redline, farmland, coastline, reclamation, urban_boundary, river_lake, nature_reserves, zoning)
+
+REGION, LANDCOVER, INFORMATIONAL = "region", "landcover", "informational"
+CONTEXT_LAYERS = {REGION: "districts and the region's outline (report context, map overview)",
+                  LANDCOVER: "land cover raster (report context: area by class)",
+                  INFORMATIONAL: "drawn on the map only"}
+"""Manifest ``rule`` values of layers that feed no rule, and what they are for."""
+
+
+def rule_for(rule_id: str) -> Rule | None:
+    """The registered ``Rule`` with ``rule_id``, or None (a context layer or an unknown key)."""
+    return next((module.RULE for module in RULES if module.RULE.id == rule_id), None)
+
+
+def layer_problems(layer_id: str, rule_id: str, kind: str, classes: dict) -> list[str]:
+    """What a manifest layer lacks for the rule it names: an unknown rule key, the wrong kind, missing class roles."""
+    rule = rule_for(rule_id)
+    if rule is None:
+        if rule_id in CONTEXT_LAYERS:
+            return []
+        known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS))
+        return [f"layer {layer_id!r} names rule {rule_id!r}, which redline does not have; use one of {known}"]
+    problems = []
+    if kind != rule.kind:
+        problems.append(f"layer {layer_id!r} is a {kind} layer but rule {rule.id!r} reads {rule.kind} layers")
+    for role in rule.roles:
+        if role not in classes:
+            problems.append(f"layer {layer_id!r} lacks class {role!r} ({rule.roles[role][0]}), which rule {rule.id!r} "
+                            f"needs; its classes: {', '.join(classes) or 'none'}")
+    return problems

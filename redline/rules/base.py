@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redline.model import Finding, Options, Status
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A constraint: the manifest ``rule`` key of the layer it reads, that layer's kind, titles and clause."""
+    """A constraint, as every front reads it: the manifest ``rule`` key of the layer it reads, that layer's kind,
+    titles and clause, the class roles it needs, its headline figure and what a map shows of it."""
 
     id: str
     kind: str
     title_zh: str
     title_en: str
     clause: str
+    roles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Class roles the layer's manifest ``classes`` must name (role → zh and en title); empty for a layer of one class."""
+    figure: str = "area_m2"
+    """The headline measure: a batch's ``<id>_<figure>`` column."""
+    totals: str = "km2"
+    """Unit of the layer's totals in ``redline layers``: ``km2``, ``mu`` or ``km``."""
+    map_roles: tuple[str, ...] | None = None
+    """Roles whose shared pieces the map draws (None: every role)."""
+    map_outside: bool = False
+    """The map draws the part of the footprint *outside* the layer (what needs review is not being inside)."""
+    shown: bool = True
+    """The layer is drawn when the map opens (else listed in the layer control, off)."""
+    popup_measures: tuple[str, ...] = ()
+    """Measures an intrusion popup lists besides the area and share."""
+
+    def map_pieces(self, overlap, footprint) -> dict:
+        """The pieces a reviewer should see, by role: the shared pieces of ``map_roles``, or the outside part."""
+        if self.map_outside:
+            inside = overlap.pieces.get("")
+            return {"outside": footprint.difference(inside) if inside is not None else footprint}
+        return {role: piece for role, piece in overlap.pieces.items() if self.map_roles is None or role in self.map_roles}
+
+    def role_title(self, role: str, lang: str) -> str:
+        """The role's title in ``lang`` ('zh' or 'en'); the role itself when the rule has no title for it."""
+        titles = self.roles.get(role)
+        return (titles[0] if lang == "zh" else titles[1]) if titles else role
 ACTIVITIES = {
     1: "管护巡护、保护执法、科学研究、调查监测、测绘导航、防灾减灾救灾、军事国防、疫情防控等活动及必要设施",
     2: "原住居民和其他合法权益主体在不扩大现有规模和强度前提下的种植、放牧、捕捞、养殖及必要生产生活设施",

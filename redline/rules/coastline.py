@@ -4,7 +4,10 @@ from redline.model import Status, length_measures
 from redline.rules.base import Rule, finding
 
 RULE = Rule("coastline", "line", "大陆自然岸线", "Natural mainland coastline",
-            "(十一) 加强海洋和海岸带国土空间管控……大陆自然岸线保有量不降低")
+            "(十一) 加强海洋和海岸带国土空间管控……大陆自然岸线保有量不降低",
+            roles={"natural": ("自然岸线", "natural coast"), "artificial": ("人工岸线", "artificial coast")},
+            figure="natural_within_setback_length_m", totals="km", map_roles=("natural",),
+            popup_measures=("natural_within_setback_length_m", "natural_in_footprint_length_m"))
 
 
 def evaluate(overlap, context):
@@ -19,7 +22,7 @@ def evaluate(overlap, context):
                 "city_natural_before_km": before / 1000, "city_natural_after_km": (before - lost) / 1000,
                 "retention_before": before / coast if coast else 0.0,
                 "retention_after": (before - lost) / coast if coast else 0.0}
-    common = dict(measures=measures, features=tuple(h for h in overlap.features if h.feature_class == "natural"),
+    common = dict(measures=measures, features=tuple(h for h in overlap.features if h.role == "natural"),
                   layer=overlap.layer)
     if lost > 0:
         note = " National major projects are not exempt: retention must not fall." if context.options.national_major else ""

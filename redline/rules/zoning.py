@@ -4,13 +4,16 @@ from redline.model import Status, area_measures
 from redline.rules.base import Rule, finding
 
 RULE = Rule("zoning", "polygon", "生态环境管控单元", "Environmental control units",
-            "(十一) 强化生态环境分区管控体系落地实施")
+            "(十一) 强化生态环境分区管控体系落地实施",
+            roles={"priority": ("优先保护单元", "priority protection unit"), "key": ("重点管控单元", "key control unit"),
+                   "general": ("一般管控单元", "general control unit")},
+            figure="priority_area_m2", map_roles=("priority",), shown=False)
 
 
 def evaluate(overlap, context):
     """Review when any part falls in a priority-protection unit; key and general units are reported as figures."""
     measures = {}
-    for role in ("priority", "key", "general"):
+    for role in RULE.roles:
         measures.update(area_measures(overlap.by_role.get(role, 0.0), project_area_m2=context.project_area_m2,
                                       prefix=f"{role}_"))
     priority = overlap.by_role.get("priority", 0.0)

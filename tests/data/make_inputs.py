@@ -132,8 +132,8 @@ def write_good(expected):
     with zipfile.ZipFile(GOOD / "ovital.kmz", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(GOOD / "google_earth.kml", "doc.kml")
     record("ovital.kmz", HOLED, 4326)
-    (GOOD / "nested_folders.kml").write_text(nested_kml({"项目红线": {"一期": [("地块一", OUTER)], "二期": [("地块二", SECOND)]}}),
-                                             encoding="utf-8")
+    folders = {"项目红线": {"一期": [("地块一", OUTER)], "二期": [("地块二", SECOND)]}}
+    (GOOD / "nested_folders.kml").write_text(nested_kml(folders), encoding="utf-8")
     record("nested_folders.kml", shapely.MultiPolygon([OUTER, SECOND]), 4326)
     (GOOD / "wkt.csv").write_text("id,name,wkt\n1,甲," + f'"{gk(HOLED).wkt}"\n', encoding="utf-8")
     record("wkt.csv", gk(HOLED), 4527, crs="EPSG:4527")
