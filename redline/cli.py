@@ -109,7 +109,7 @@ def check(ctx, project, manifest, output, geojson, map_path, lang, national_majo
         result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
                                 repair=repair, limits=Limits(seconds=time_limit))
         if output:
-            write_atomic(output, report_json(result.report))
+            write_atomic(output, report_json(result))
         if geojson:
             write_atomic(geojson, intrusions_geojson(result))
         if map_path:
@@ -119,9 +119,9 @@ def check(ctx, project, manifest, output, geojson, map_path, lang, national_majo
             write_atomic(map_path, page)
     except RedlineError as error:
         _fail(error)
-    _tell(ctx, result.report.project.get("warnings", []))
-    click.echo(summary(result.report, lang=lang))
-    sys.exit(EXIT_PASS if result.report.verdict is Verdict.PASS else EXIT_FLAGGED)
+    _tell(ctx, result.project.get("warnings", []))
+    click.echo(summary(result, lang=lang))
+    sys.exit(EXIT_PASS if result.verdict is Verdict.PASS else EXIT_FLAGGED)
 
 
 @main.command()

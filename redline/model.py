@@ -132,6 +132,10 @@ class Report:
     findings: tuple[Finding, ...]
     context: dict = field(default_factory=dict)
     """Informational figures that decide nothing: region features (districts) touched, land-cover areas (m²)."""
+    footprint: object = field(default=None, compare=False, repr=False)
+    """The checked footprint (CGCS2000 lon/lat shapely geometry); None for a report read back from JSON."""
+    intrusions: dict[str, dict[str, object]] = field(default_factory=dict, compare=False, repr=False)
+    """Per rule, the pieces a map shows, by class role (lon/lat); empty when checked without geometry."""
 
     @property
     def verdict(self) -> Verdict:
@@ -156,15 +160,6 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "context": self.context,
         }
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """A report with the geometries behind it (CGCS2000 lon/lat): the footprint and, per rule, the shared pieces by class."""
-
-    report: Report
-    footprint: object
-    intrusions: dict[str, dict[str, object]]
 
 
 _MEASURES = {"type": "object", "additionalProperties": {"type": "number"}}

@@ -14,7 +14,7 @@ from redline.crs import ellipsoidal_areas_m2
 from redline.io import Project, ensure_in_region, read_project
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
-from redline.model import CheckResult, Options, Report, Status
+from redline.model import Options, Report, Status
 from redline.rules import LANDCOVER, REGION
 from redline.rules.base import Context, not_checked
 
@@ -26,7 +26,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     REDLINE_VERSION = "0+unknown"
 
 
-def check(project: Project | str, layers: LayerSet, *, options: Options = Options(), **read_options) -> CheckResult:
+def check(project: Project | str, layers: LayerSet, *, options: Options = Options(), **read_options) -> Report:
     """Check one project against every rule; ``read_options`` go to ``read_project`` when a path is given."""
     if not isinstance(project, Project):
         project = read_project(project, **read_options)
@@ -35,7 +35,7 @@ def check(project: Project | str, layers: LayerSet, *, options: Options = Option
 
 
 def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limits: Limits = Limits(),
-                   **read_options) -> CheckResult:
+                   **read_options) -> Report:
     """``check`` of an untrusted file in a child process held to ``limits`` (``redline.isolation.isolated``).
 
     A file that crashes the reader, runs too long or takes too much memory raises that file's ``RedlineError``
@@ -45,7 +45,7 @@ def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limi
 
 
 def check_each(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
-               with_geometry: bool = True) -> list[CheckResult | Exception]:
+               with_geometry: bool = True) -> list[Report | Exception]:
     """``check_many``, but a project that makes it fail is that project's exception, never the others'.
 
     The projects are checked together; if that fails, one by one (a failure here is a bug or a geometry
@@ -55,7 +55,7 @@ def check_each(projects: list[Project], layers: LayerSet, *, options: Options = 
         return list(check_many(projects, layers, options=options, with_geometry=with_geometry))
     except Exception as error:  # noqa: BLE001 - retried one by one just below
         log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
-    results: list[CheckResult | Exception] = []
+    results: list[Report | Exception] = []
     for project in projects:
         try:
             results.append(check_many([project], layers, options=options, with_geometry=with_geometry)[0])
@@ -65,7 +65,7 @@ def check_each(projects: list[Project], layers: LayerSet, *, options: Options = 
 
 
 def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
-               with_geometry: bool = True) -> list[CheckResult]:
+               with_geometry: bool = True) -> list[Report]:
     """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised).
 
     ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports).
@@ -93,9 +93,9 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
     manifest = describe_manifest(layers)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     contexts = _contexts(footprints, areas, layers)
-    return [CheckResult(Report(redline_version=REDLINE_VERSION, created=created,
-                               project={**project.describe(), "area_m2": float(area)}, manifest=manifest,
-                               options=options, findings=tuple(found), context=context), footprint, intruded)
+    return [Report(redline_version=REDLINE_VERSION, created=created, project={**project.describe(), "area_m2": float(area)},
+                   manifest=manifest, options=options, findings=tuple(found), context=context, footprint=footprint,
+                   intrusions=intruded)
             for project, area, found, context, footprint, intruded
             in zip(projects, areas, findings, contexts, footprints, intrusions)]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -44,7 +45,7 @@ from redline.io.project import READABLE_SUFFIXES
 from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
-from redline.model import CheckResult, Options, Report
+from redline.model import Options, Report
 from redline.pipeline import check_isolated
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
@@ -451,7 +452,7 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     result = check_isolated(upload.path, layers, options=upload.options, limits=upload.limits.isolation,
                             crs=upload.crs, layer=upload.layer, encoding=upload.encoding, repair=upload.repair,
                             max_bytes=upload.limits.max_bytes, max_vertices=upload.limits.max_vertices)
-    report = result.report.to_dict()
+    report = result.to_dict()
     report["project"]["file"] = upload.filename
     for note in report["project"]["warnings"]:
         note["where"] = for_the_web(note["where"], upload)
@@ -482,7 +483,8 @@ def _row(store: Store, check_id: str) -> sqlite3.Row:
 def _map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
     """Rebuild the map from the stored report, intrusions and footprint (the upload itself is never kept)."""
     footprint = shapely.from_wkb(row["footprint"])
-    result = CheckResult(Report.from_dict(json.loads(row["report"])), footprint, read_intrusions_geojson(row["intrusions"]))
+    result = dataclasses.replace(Report.from_dict(json.loads(row["report"])), footprint=footprint,
+                                 intrusions=read_intrusions_geojson(row["intrusions"]))
     return map_html(result, layers.nearby(footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
 
 

@@ -30,7 +30,7 @@ def test_folder_batch_equals_single_checks(tmp_path, tianjin):
     assert summary.total == len(SAMPLES) and summary.errors == 0
     results = {row["id"]: row for row in rows(tmp_path / "out" / "results.csv")}
     for sample in SAMPLES:
-        report = check(sample, tianjin).report
+        report = check(sample, tianjin)
         assert results[sample.stem]["verdict"] == report.verdict.value
         red = next(f for f in report.findings if f.rule == "redline")
         assert float(results[sample.stem]["redline_area_m2"]) == round(red.measures["area_m2"], 3)
@@ -133,7 +133,7 @@ def test_declarations_apply_per_application(tmp_path, tianjin):
                 "lng_blank": Options()}
     for application, options in expected.items():
         report = check(samples["08_national_major_lng" if "lng" in application else "09_monitoring_station"], tianjin,
-                       options=options).report
+                       options=options)
         assert results[application]["verdict"] == report.verdict.value
         assert results[application]["national_major"] == str(options.national_major)
         assert results[application]["activity"] == str(options.activity or "")

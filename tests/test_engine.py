@@ -16,14 +16,14 @@ def run(tmp_path, synthetic, geometry, **options):
 
 
 def finding(result, rule):
-    return next(f for f in result.report.findings if f.rule == rule)
+    return next(f for f in result.findings if f.rule == rule)
 
 
 def test_rectangle_area_matches_the_ellipsoid_formula(tmp_path, synthetic):
     box = (117.05, 39.30, 117.07, 39.32)
     result = run(tmp_path, synthetic, shapely.box(*box))
     expected = lonlat_rectangle_area_m2(*box)
-    assert result.report.project["area_m2"] == pytest.approx(expected, rel=1e-6)
+    assert result.project["area_m2"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_rectangle_area_matches_pyproj_geod_on_densified_edges(tmp_path, synthetic):
@@ -31,7 +31,7 @@ def test_rectangle_area_matches_pyproj_geod_on_densified_edges(tmp_path, synthet
     dense = shapely.segmentize(box, 0.0001)
     geod_area = abs(Geod(ellps="GRS80").geometry_area_perimeter(shapely.orient_polygons(dense))[0])
     result = run(tmp_path, synthetic, box)
-    assert result.report.project["area_m2"] == pytest.approx(geod_area, rel=1e-6)
+    assert result.project["area_m2"] == pytest.approx(geod_area, rel=1e-6)
 
 
 def test_half_inside_the_red_line_has_share_one_half(tmp_path, synthetic):
@@ -48,14 +48,14 @@ def test_hole_is_not_counted(tmp_path, synthetic):
     holed = shapely.Polygon(shapely.box(*outer).exterior.coords, [shapely.box(*hole).exterior.coords[::-1]])
     result = run(tmp_path, synthetic, holed)
     expected = lonlat_rectangle_area_m2(*outer) - lonlat_rectangle_area_m2(*hole)
-    assert result.report.project["area_m2"] == pytest.approx(expected, rel=1e-6)
+    assert result.project["area_m2"] == pytest.approx(expected, rel=1e-6)
     assert finding(result, "redline").measures["area_m2"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_multipolygon_parts_add_up(tmp_path, synthetic):
     first, second = (117.30, 39.10, 117.305, 39.105), (117.33, 39.10, 117.335, 39.105)
     result = run(tmp_path, synthetic, shapely.MultiPolygon([shapely.box(*first), shapely.box(*second)]))
-    assert result.report.project["area_m2"] == pytest.approx(
+    assert result.project["area_m2"] == pytest.approx(
         lonlat_rectangle_area_m2(*first) + lonlat_rectangle_area_m2(*second), rel=1e-6)
     assert finding(result, "redline").measures["area_m2"] == pytest.approx(lonlat_rectangle_area_m2(*first), rel=1e-6)
 
@@ -234,8 +234,8 @@ def test_priority_unit_needs_review_and_general_is_clear(tmp_path, synthetic):
 
 def test_clean_project_passes(tmp_path, synthetic):
     result = run(tmp_path, synthetic, shapely.box(117.12, 39.01, 117.13, 39.02))
-    assert result.report.verdict is Verdict.PASS
-    assert all(f.status is Status.CLEAR for f in result.report.findings)
+    assert result.verdict is Verdict.PASS
+    assert all(f.status is Status.CLEAR for f in result.findings)
 
 
 def test_missing_layer_is_not_checked_never_silent(tmp_path):
@@ -250,7 +250,7 @@ def test_missing_layer_is_not_checked_never_silent(tmp_path):
     farm = finding(result, "farmland")
     assert farm.status is Status.NOT_CHECKED
     assert "no layer for rule 'farmland'" in farm.reason_en
-    assert result.report.verdict is Verdict.REVIEW
+    assert result.verdict is Verdict.REVIEW
 
 
 def test_unreadable_layer_file_is_not_checked(tmp_path):
@@ -298,9 +298,9 @@ def test_prepared_layers_come_back_from_the_cache_unchanged(tmp_path, synthetic_
 def test_landcover_areas_add_up_to_the_project(tianjin, tmp_path):
     box = shapely.box(117.073, 39.261, 117.128, 39.289)  # not aligned to the 0.05° grid: partial pixels
     result = check(write_project(tmp_path / "p.geojson", box), tianjin)
-    landcover = result.report.context["landcover_m2"]
+    landcover = result.context["landcover_m2"]
     assert len(landcover) >= 2
-    assert sum(landcover.values()) == pytest.approx(result.report.project["area_m2"], rel=1e-6)
+    assert sum(landcover.values()) == pytest.approx(result.project["area_m2"], rel=1e-6)
 
 
 def test_landcover_counts_only_what_lies_on_the_grid(tianjin):

@@ -63,8 +63,8 @@ def test_postgis_layers_measure_what_the_files_measure(published, tianjin):
             assert from_database.layers[layer_id].totals == pytest.approx(layer.totals, rel=1e-12), layer_id
     for sample in SAMPLES:
         options = Options(national_major="national_major" in sample.stem)
-        from_files = check(sample, tianjin, options=options).report.to_dict()
-        from_tables = check(sample, from_database, options=options).report.to_dict()
+        from_files = check(sample, tianjin, options=options).to_dict()
+        from_tables = check(sample, from_database, options=options).to_dict()
         for report in (from_files, from_tables):
             del report["created"], report["manifest"], report["project"]["file"]
         assert from_tables == from_files, sample.stem
@@ -72,7 +72,7 @@ def test_postgis_layers_measure_what_the_files_measure(published, tianjin):
 
 def test_report_records_the_hash_of_the_rows_checked(published):
     layer_set = load_layers(published)
-    entry = {layer["id"]: layer for layer in check(SAMPLES[0], layer_set).report.manifest["layers"]}["farmland"]
+    entry = {layer["id"]: layer for layer in check(SAMPLES[0], layer_set).manifest["layers"]}["farmland"]
     recorded = tomllib.loads(published.read_text(encoding="utf-8"))["layers"]["farmland"]["sha256"]
     assert entry["file"] == "postgis:tianjin.farmland"
     assert entry["sha256"] == recorded

@@ -20,7 +20,7 @@ boxes = st.builds(
 
 def areas(result):
     """Every figure of every finding, keyed rule.measure."""
-    return {f"{f.rule}.{name}": value for f in result.report.findings for name, value in f.measures.items()}
+    return {f"{f.rule}.{name}": value for f in result.findings for name, value in f.measures.items()}
 
 
 @SETTINGS
@@ -29,8 +29,8 @@ def test_intrusion_never_exceeds_the_project(tmp_path_factory, tianjin, box):
     path = tmp_path_factory.mktemp("p") / "p.geojson"
     gpd.GeoDataFrame(geometry=[box], crs=4490).to_file(path)
     result = check(path, tianjin)
-    project_area = result.report.project["area_m2"]
-    for finding in result.report.findings:
+    project_area = result.project["area_m2"]
+    for finding in result.findings:
         if "area_m2" in finding.measures:
             assert finding.measures["area_m2"] <= project_area * (1 + 1e-9)
         if "share" in finding.measures:
@@ -58,6 +58,6 @@ def test_parcel_order_does_not_matter(tmp_path_factory, tianjin, first, second):
     gpd.GeoDataFrame(geometry=[second, first], crs=4490).to_file(folder / "b.gpkg")
     options = Options(national_major=True)
     one, two = check(folder / "a.gpkg", tianjin, options=options), check(folder / "b.gpkg", tianjin, options=options)
-    assert one.report.verdict == two.report.verdict
+    assert one.verdict == two.verdict
     for rule, value in areas(one).items():
         assert areas(two)[rule] == pytest.approx(value, rel=1e-9, abs=1e-6), rule

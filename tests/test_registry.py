@@ -38,7 +38,7 @@ def test_renamed_class_values_keep_their_roles(tmp_path):
     layer_set = load_layers(make_manifest(tmp_path / "layers", layers, defaults=defaults))
     project = write_project(tmp_path / "p.geojson", ON_PERMANENT)
     result = check(str(project), layer_set)
-    farmland = next(f for f in result.report.findings if f.rule == "farmland")
+    farmland = next(f for f in result.findings if f.rule == "farmland")
     assert farmland.status is Status.VIOLATION
     assert [(hit.name, hit.feature_class, hit.role) for hit in farmland.features] == [("permanent field", "PBF-2023",
                                                                                       "permanent")]

@@ -37,8 +37,8 @@ def test_intrusion_areas_agree_with_geod(path, tianjin):
     result = check(path, tianjin)
     footprint = independent_footprint(path)
     project_area = abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(footprint))[0])
-    assert result.report.project["area_m2"] == pytest.approx(project_area, rel=1e-4)
-    for finding in result.report.findings:
+    assert result.project["area_m2"] == pytest.approx(project_area, rel=1e-4)
+    for finding in result.findings:
         if finding.rule in RULE_LAYERS:
             expected = independent_area_m2(footprint, RULE_LAYERS[finding.rule])
             assert finding.measures["area_m2"] == pytest.approx(expected, rel=1e-4, abs=0.01), finding.rule
@@ -65,8 +65,8 @@ def test_sample_verdicts(stem, tianjin):
     options, verdict, statuses = EXPECTED[stem]
     path = next(p for p in SAMPLES if p.stem == stem)
     result = check(path, tianjin, options=Options(**options))
-    assert result.report.verdict is verdict
-    found = {f.rule: f.status for f in result.report.findings}
+    assert result.verdict is verdict
+    found = {f.rule: f.status for f in result.findings}
     assert all(found[rule] is status for rule, status in statuses.items())
 
 
@@ -79,5 +79,5 @@ def test_edge_touch_sample_touches_the_red_line(tianjin):
 
 def test_exemption_is_written_into_the_report(tianjin):
     path = next(p for p in SAMPLES if p.stem == "09_monitoring_station")
-    red = next(f for f in check(path, tianjin, options=Options(activity=1)).report.findings if f.rule == "redline")
+    red = next(f for f in check(path, tianjin, options=Options(activity=1)).findings if f.rule == "redline")
     assert "allowed activity 1" in red.exemption and "调查监测" in red.exemption

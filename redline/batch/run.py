@@ -92,7 +92,7 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
                                             "error": f"could not check: {result}"}
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
-                                            "report": result.report.to_dict()}
+                                            "report": result.to_dict()}
     records = [(compact_json(lines[a.order]), table_row(lines[a.order])) for a in chunk]
     _release_memory()
     return records
@@ -247,6 +247,6 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
             name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
             write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,
                                                  lang=lang, cdn=cdn))
-            entries.append((result.report.to_dict(), result.footprint, name))
+            entries.append((result.to_dict(), result.footprint, name))
     write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn))
     return len(entries)

@@ -20,7 +20,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from redline.crs import SQUARE_METRES_PER_MU
-from redline.model import CheckResult, Status
+from redline.model import Report, Status
 from redline.report.assets import head_html
 from redline.rules import rule_for
 
@@ -43,15 +43,14 @@ TEXT = {
 }
 
 
-def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
+def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
     """A standalone HTML page.
 
     ``nearby`` is a list of (layer spec, GeoDataFrame) from ``LayerSet.nearby``; ``overview`` a lon/lat
     geometry (e.g. the region's outline) for the minimap.
     """
     text = TEXT[lang]
-    report = result.report
-    west, south, east, north = result.footprint.bounds
+    west, south, east, north = report.footprint.bounds
     fmap = _base_map(text, lang=lang, cdn=cdn)
     root = fmap.get_root()
     legend = []
@@ -78,7 +77,7 @@ def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cd
                 label = rule.role_title(role, lang) if rule else role
                 legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
     findings = {finding.rule: finding for finding in report.findings}
-    for rule, pieces in result.intrusions.items():
+    for rule, pieces in report.intrusions.items():
         finding = findings[rule]
         title = html.escape(finding.title_zh if lang == "zh" else finding.title_en)
         group = folium.FeatureGroup(name=f"{text['intrusion']}: {title}")
@@ -88,7 +87,7 @@ def map_html(result: CheckResult, nearby, *, overview=None, lang: str = "en", cd
             shape.add_to(group)
         group.add_to(fmap)
     project = folium.FeatureGroup(name=text["project"])
-    outline = folium.GeoJson(_display(result.footprint), style_function=_style("#2c7bb6", 0.05, 3))
+    outline = folium.GeoJson(_display(report.footprint), style_function=_style("#2c7bb6", 0.05, 3))
     outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
     outline.add_to(project)
     project.add_to(fmap)

@@ -7,7 +7,7 @@ import json
 import orjson
 import shapely
 
-from redline.model import CheckResult, Report
+from redline.model import Report
 
 
 def compact_json(data) -> str:
@@ -20,15 +20,15 @@ def report_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
-def intrusions_geojson(result: CheckResult) -> str:
+def intrusions_geojson(report: Report) -> str:
     """A FeatureCollection (RFC 7946, WGS84 lon/lat) of the intrusion pieces: one feature per rule and class.
 
     CGCS2000 and WGS84 coordinates differ by centimetres (PROJ's transformation between them is the
     identity), so the CGCS2000 lon/lat are written unchanged.
     """
-    findings = {finding.rule: finding for finding in result.report.findings}
+    findings = {finding.rule: finding for finding in report.findings}
     features = []
-    for rule, pieces in result.intrusions.items():
+    for rule, pieces in report.intrusions.items():
         for role, geometry in pieces.items():
             finding = findings[rule]
             features.append({
