@@ -34,114 +34,12 @@ from pyproj import CRS
 from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
-from redline.rules import REGION, layer_problems
+from redline.manifest import DEFAULT_MANIFEST, KINDS, LayerSpec, Manifest, manifest_from_frames, read_manifest
+from redline.rules import REGION
 
 log = logging.getLogger(__name__)
 
 MAX_PIECE_VERTICES = 1024
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
-KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"), "raster": ()}
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One manifest entry: a file (``path``, resolved against the manifest's folder) or a PostGIS ``database``."""
-
-    id: str
-    title_zh: str
-    title_en: str
-    path: Path | None
-    kind: str
-    rule: str
-    sha256: str | None
-    vintage: str
-    table: str | None = None
-    database: str | None = None
-    name_field: str | None = None
-    class_field: str | None = None
-    classes: dict[str, str] = field(default_factory=dict)
-    style: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-
-    @property
-    def source(self) -> str:
-        """Where the layer is read from, for messages (a database without its password)."""
-        if self.database is None:
-            return str(self.path)
-        from redline.io.postgis import describe_database
-
-        return f"{describe_database(self.database)} table {self.table}"
-
-    @property
-    def label(self) -> str:
-        """Short name of the source for reports: the file name, or ``postgis:schema.table``."""
-        return self.path.name if self.database is None else f"postgis:{self.table}"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A parsed manifest (``path`` as given): its own hash and its layers, in file order."""
-
-    path: Path
-    sha256: str
-    name: str
-    title_zh: str
-    title_en: str
-    region_layer: str | None
-    disclaimer: str
-    layers: dict[str, LayerSpec]
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -> Manifest:
-    """Parse a layer manifest; with ``verify``, refuse files whose SHA-256 differs from the recorded one."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ManifestError(f"{path}: cannot read the layer manifest ({error}); pass -l with a valid layers.toml") from None
-    head, entries = data.get("manifest", {}), data.get("layers")
-    if not isinstance(entries, dict) or not entries:
-        raise ManifestError(f"{path}: no [layers.*] tables; every layer needs one (see data/tianjin/layers.toml)")
-    specs = {}
-    for layer_id, entry in entries.items():
-        in_database = "database" in entry
-        required = ("title_zh", "title_en", "kind", "rule", "vintage") + (("table",) if in_database else ("file", "sha256"))
-        missing = [k for k in required if k not in entry]
-        if missing:
-            raise ManifestError(f"{path}: layer {layer_id!r} lacks {', '.join(missing)}")
-        if in_database == ("file" in entry):
-            raise ManifestError(f"{path}: layer {layer_id!r} needs either 'file' or 'database' (PostGIS), not both or neither")
-        if entry["kind"] not in KINDS or (in_database and entry["kind"] == "raster"):
-            kinds = [k for k in KINDS if not (in_database and k == "raster")]
-            raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(kinds)}")
-        known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance")
-                 if k in entry}
-        specs[layer_id] = LayerSpec(id=layer_id, title_zh=entry["title_zh"], title_en=entry["title_en"],
-                                    path=None if in_database else (path.parent / entry["file"]).resolve(),
-                                    kind=entry["kind"], rule=entry["rule"], sha256=entry.get("sha256"),
-                                    vintage=str(entry["vintage"]), **known)
-    problems = [problem for spec in specs.values()
-                for problem in layer_problems(spec.id, spec.rule, spec.kind, spec.classes)]
-    if problems:
-        raise ManifestError(f"{path}: 图层清单与规则不符 / the manifest does not fit the rules: " + "; ".join(problems))
-    if verify:
-        for spec in specs.values():
-            if spec.path is not None and spec.path.exists() and sha256_file(spec.path) != spec.sha256:
-                raise ManifestError(
-                    f"{spec.path} (layer {spec.id!r}) changed since {path.name} was written: its SHA-256 no longer "
-                    f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
-    return Manifest(path=path, sha256=sha256_file(path), name=head.get("name", path.stem),
-                    title_zh=head.get("title_zh", ""), title_en=head.get("title_en", ""),
-                    region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs)
 
 
 @dataclass
@@ -251,9 +149,15 @@ class LayerSet:
         return None, f"the manifest {self.manifest.path.name} has no layer for rule {rule!r}"
 
 
-def load_layers(manifest: str | Path | Manifest = DEFAULT_MANIFEST) -> LayerSet:
-    """Read, validate and index every layer of ``manifest``; a layer that fails is kept in ``problems``."""
-    if not isinstance(manifest, Manifest):
+def load_layers(manifest: str | Path | Manifest | dict = DEFAULT_MANIFEST) -> LayerSet:
+    """Read, validate and index every layer of ``manifest``; a layer that fails is kept in ``problems``.
+
+    ``manifest``: a manifest file, a parsed ``Manifest``, or in-memory layers: layer id → a manifest entry's
+    fields with the layer's GeoDataFrame as ``data`` (``redline.manifest.manifest_from_frames``).
+    """
+    if isinstance(manifest, dict):
+        manifest = manifest_from_frames(manifest)
+    elif not isinstance(manifest, Manifest):
         manifest = read_manifest(manifest)
     layers, problems = {}, {}
     for spec in manifest.layers.values():
@@ -325,6 +229,8 @@ def _read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
                                 f"of its rows is {sha256}, the manifest records {spec.sha256}. Restore the table, or "
                                 "record the new hash if the change is intended")
         return frame, sha256
+    if spec.data is not None:
+        return spec.data, spec.sha256
     if not spec.path.exists():
         raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
     try:
@@ -485,6 +391,8 @@ def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:
 
 def read_raster(spec: LayerSpec) -> RasterLayer:
     """Read a categorical raster layer (whole band 1) with rasterio; it must be in geographic CGCS2000."""
+    if spec.data is not None:
+        return spec.data, spec.sha256
     if not spec.path.exists():
         raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
     try:

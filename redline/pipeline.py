@@ -1,17 +1,22 @@
-"""check(): read a project → overlay every layer → apply every rule → a report with its geometries."""
+"""check(): read a project → overlay every layer → apply every rule → a report with its geometries.
+
+``check`` takes one project (a path or geometries in memory), ``check_many`` a GeoDataFrame of applications;
+both end in ``check_projects``, which queries each layer once for all the projects it is given.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
-from redline import engine, rules
+from redline import __version__, engine, rules
 from redline.crs import ellipsoidal_areas_m2
-from redline.io import Project, ensure_in_region, read_project
+from redline.errors import GeometryError, RedlineError
+from redline.io import Project, applications_of, as_project, ensure_in_region, feature_table_of
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
 from redline.model import Options, Report, Status
@@ -20,18 +25,50 @@ from redline.rules.base import Context, not_checked
 
 log = logging.getLogger(__name__)
 
-try:
-    REDLINE_VERSION = version("redline")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    REDLINE_VERSION = "0+unknown"
+def check(target, layers: LayerSet, *, crs=None, national_major: bool = False, activity: int | None = None,
+          setback_m: float = 200.0, options: Options | None = None, **read_options) -> Report:
+    """Check one project against every rule.
 
-
-def check(project: Project | str, layers: LayerSet, *, options: Options = Options(), **read_options) -> Report:
-    """Check one project against every rule; ``read_options`` go to ``read_project`` when a path is given."""
-    if not isinstance(project, Project):
-        project = read_project(project, **read_options)
+    Parameters
+    ----------
+    target : a boundary file's path, a ``Project``, a shapely geometry, a GeoSeries or a GeoDataFrame (its
+        parcels are one project). Every kind goes through the same checks (``redline.io.project``).
+    layers : from ``load_layers``.
+    crs : CRS of a target without one, or to override a wrong one (a label, not a transform).
+    national_major, activity, setback_m : the applicant's declarations (``Options``); ``options`` gives them all
+        at once instead.
+    read_options : ``read_project``'s (``layer``, ``encoding``, ``repair``, limits) for a path; ``repair`` and
+        ``name`` for geometries.
+    """
+    options = options or Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    project = as_project(target, crs=crs, **read_options)
     ensure_in_region(project, layers.bounds)
-    return check_many([project], layers, options=options)[0]
+    return check_projects([project], layers, options=options)[0]
+
+
+def check_many(frame, layers: LayerSet, *, id_field: str = "id", crs=None, national_major: bool = False,
+               activity: int | None = None, setback_m: float = 200.0, options: Options | None = None,
+               repair: bool = False) -> list[Report]:
+    """Check each row of a GeoDataFrame as its own application, vectorised; the reports in row order.
+
+    Every row is validated first; rows that cannot be checked are refused together in one ``GeometryError``
+    naming each (``id_field`` values, or row numbers from 1). A report's ``project.file`` is ``<memory>#id``.
+    """
+    options = options or Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    table = feature_table_of(frame, id_field=id_field, crs=crs)
+    projects, problems = [], []
+    for application, project in applications_of(table, repair=repair):
+        if isinstance(project, Project):
+            try:
+                ensure_in_region(project, layers.bounds)
+                projects.append(dataclasses.replace(project, path=Path(f"<memory>#{application}")))
+                continue
+            except RedlineError as error:
+                project = error
+        problems.append(f"{application}: {str(project).removeprefix('<memory>: ')}")
+    if problems:
+        raise GeometryError(f"{len(problems)} 行无法检查 / {len(problems)} rows cannot be checked: " + "; ".join(problems[:20]))
+    return check_projects(projects, layers, options=options)
 
 
 def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limits: Limits = Limits(),
@@ -46,26 +83,26 @@ def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limi
 
 def check_each(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
                with_geometry: bool = True) -> list[Report | Exception]:
-    """``check_many``, but a project that makes it fail is that project's exception, never the others'.
+    """``check_projects``, but a project that makes it fail is that project's exception, never the others'.
 
     The projects are checked together; if that fails, one by one (a failure here is a bug or a geometry
     GEOS cannot handle, kept as the project's result so a batch or a server goes on).
     """
     try:
-        return list(check_many(projects, layers, options=options, with_geometry=with_geometry))
+        return list(check_projects(projects, layers, options=options, with_geometry=with_geometry))
     except Exception as error:  # noqa: BLE001 - retried one by one just below
         log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
     results: list[Report | Exception] = []
     for project in projects:
         try:
-            results.append(check_many([project], layers, options=options, with_geometry=with_geometry)[0])
+            results.append(check_projects([project], layers, options=options, with_geometry=with_geometry)[0])
         except Exception as single:  # noqa: BLE001 - this project's result
             results.append(single)
     return results
 
 
-def check_many(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
-               with_geometry: bool = True) -> list[Report]:
+def check_projects(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
+                   with_geometry: bool = True) -> list[Report]:
     """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised).
 
     ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports).
@@ -93,7 +130,7 @@ def check_many(projects: list[Project], layers: LayerSet, *, options: Options = 
     manifest = describe_manifest(layers)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     contexts = _contexts(footprints, areas, layers)
-    return [Report(redline_version=REDLINE_VERSION, created=created, project={**project.describe(), "area_m2": float(area)},
+    return [Report(redline_version=__version__, created=created, project={**project.describe(), "area_m2": float(area)},
                    manifest=manifest, options=options, findings=tuple(found), context=context, footprint=footprint,
                    intrusions=intruded)
             for project, area, found, context, footprint, intruded

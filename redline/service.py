@@ -40,6 +40,7 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, 
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from redline import __version__
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
 from redline.io.project import READABLE_SUFFIXES
 from redline.isolation import CrashError, TimeLimitError, die_with_parent
@@ -149,7 +150,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         yield
         stop_pool()
 
-    app = FastAPI(title="redline", version=_version(), lifespan=lifespan, docs_url=None, responses=ERROR_RESPONSES,
+    app = FastAPI(title="redline", version=__version__, lifespan=lifespan, docs_url=None, responses=ERROR_RESPONSES,
                   description="Check project boundaries against protected layers. " + layers.manifest.disclaimer)
     app.add_middleware(Guard, limits=limits, token_required=bool(token))
     install_error_statuses(app)
@@ -488,7 +489,3 @@ def _map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
     return map_html(result, layers.nearby(footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
 
 
-def _version() -> str:
-    from redline.pipeline import REDLINE_VERSION
-
-    return REDLINE_VERSION

@@ -76,6 +76,17 @@ def make_manifest(folder: Path, layers: dict[str, list[dict]], *, defaults: dict
     return manifest
 
 
+def memory_layers(layers: dict[str, list[dict]], *, defaults: dict | None = None) -> dict[str, dict]:
+    """The layers of ``make_manifest`` as in-memory entries for ``redline.load_layers`` (no file written)."""
+    entries = {}
+    for layer_id, rows in layers.items():
+        rule, kind, class_field, classes = {**LAYER_DEFAULTS, **(defaults or {})}[layer_id]
+        entries[layer_id] = {"data": gpd.GeoDataFrame(rows, crs=CGCS2000), "kind": kind, "rule": rule,
+                             "name_field": "name", "vintage": "2024-07-29",
+                             **({"class_field": class_field, "classes": classes} if class_field else {})}
+    return entries
+
+
 def write_project(path: Path, geometry, *, crs=CGCS2000, name="test project") -> Path:
     frame = gpd.GeoDataFrame([{"name": name}], geometry=[geometry], crs=CGCS2000)
     if crs != CGCS2000:

@@ -4,7 +4,7 @@ import pytest
 import shapely
 
 from redline.layers import DEFAULT_MANIFEST, load_layers
-from tests.common import REDLINE_SQUARE, make_manifest
+from tests.common import REDLINE_SQUARE, make_manifest, memory_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "data" / "samples").glob("*.*"))
@@ -60,5 +60,6 @@ def synthetic_manifest(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def synthetic(synthetic_manifest):
-    return load_layers(synthetic_manifest)
+def synthetic():
+    """The synthetic layers, built in memory."""
+    return load_layers(memory_layers(synthetic_layers()))

@@ -268,7 +268,7 @@ def test_unreadable_layer_file_is_not_checked(tmp_path):
 
 def test_changed_layer_file_is_refused(tmp_path):
     from redline.errors import ManifestError
-    from redline.layers import read_manifest
+    from redline.manifest import read_manifest
     from tests.common import make_manifest
     from tests.conftest import synthetic_layers
 

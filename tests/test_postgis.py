@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from redline.cli import main
 from redline.errors import CRSError, ManifestError
-from redline.layers import DEFAULT_MANIFEST, load_layers, publish_layers, read_manifest, read_vector
+from redline.layers import load_layers, publish_layers, read_vector
+from redline.manifest import DEFAULT_MANIFEST, read_manifest
 from redline.model import Options
 from redline.pipeline import check
 from tests.conftest import ROOT, SAMPLES

@@ -35,7 +35,7 @@ from redline.io.files import write_atomic
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
-from redline.pipeline import check_each, check_many
+from redline.pipeline import check_each, check_projects
 from redline.report.json import compact_json
 
 CHUNK = 256
@@ -242,7 +242,7 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
         chunk = applications[start:start + CHUNK]
         found = _in_region(chunk, projects(chunk, read, chunk_tables(chunk, read), options), layers)
         inside = [(application, project) for application, project in found if not isinstance(project, str)]
-        results = [check_many([project], layers, options=declared)[0] for _, (project, declared) in inside]
+        results = [check_projects([project], layers, options=declared)[0] for _, (project, declared) in inside]
         for (application, _), result in zip(inside, results):
             name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
             write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,

@@ -4,11 +4,14 @@ from redline.io.project import (
     FeatureTable,
     Project,
     applications_of,
+    as_project,
     ensure_in_region,
+    feature_table_of,
+    project_of,
     read_feature_table,
     read_project,
 )
 from redline.io.txt import write_txt
 
-__all__ = ["FeatureTable", "Project", "applications_of", "ensure_in_region", "read_feature_table",
-           "read_project", "write_txt"]
+__all__ = ["FeatureTable", "Project", "applications_of", "as_project", "ensure_in_region", "feature_table_of",
+           "project_of", "read_feature_table", "read_project", "write_txt"]

@@ -10,9 +10,11 @@ outside the layers' region; latitude and longitude swapped.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import warnings
@@ -92,20 +94,76 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     project and is warned again (``redline.errors.Correction``) to the caller.
     """
     path = Path(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RedlineWarning)
+
+    def read() -> Project:
         features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
                                                 max_vertices=max_vertices, max_features=max_features)
-        geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
-        geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
-        ensure_plausible(geometry, features, path)
-    corrections = _replayed(caught)
-    source = Features(features.attributes, geometries, features.crs)
+        return _project(features, path, _sha256(path), conversion, repair=repair, max_vertices=max_vertices)
+    return _collecting(read)
+
+
+def project_of(geometries, crs=None, *, name: str | None = None, label: str = "<memory>", repair: bool = False,
+               max_vertices: int = MAX_VERTICES) -> Project:
+    """A project from boundaries in memory, with the checks of a file: a shapely geometry, a GeoSeries or a
+    GeoDataFrame (its parcels dissolved into one project) in ``crs`` (the GeoSeries' own when not given).
+
+    ``label`` names the input in messages and in the report's ``project.file``; the report's ``sha256`` is of the
+    geometries' WKB.
+    """
+    if isinstance(geometries, gpd.GeoDataFrame):
+        attributes = {c: geometries[c].to_numpy() for c in geometries.columns if c != geometries.geometry.name}
+        geometries = geometries.geometry
+    else:
+        attributes = {}
+    if isinstance(geometries, gpd.GeoSeries):
+        crs = geometries.crs if crs is None else crs
+        geometries = geometries.values
+    elif isinstance(geometries, shapely.Geometry):
+        geometries = [geometries]
+    array = np.asarray(geometries, dtype=object)
+    if name is not None:
+        attributes["name"] = np.array([name] * len(array), dtype=object)
+    path = Path(label)
+    features = Features(attributes, array, CRS.from_user_input(crs) if crs is not None else None)
+
+    def build() -> Project:
+        checked = _with_crs(features, path, None)
+        digest = hashlib.sha256(b"".join(shapely.to_wkb(shapely.force_2d(array)))).hexdigest()
+        return _project(checked, path, digest, None, repair=repair, max_vertices=max_vertices)
+    return _collecting(build)
+
+
+def as_project(target, *, crs=None, **options) -> Project:
+    """``target`` as a project: a ``Project`` as it is, a path read by ``read_project``, a shapely geometry, a
+    GeoSeries or a GeoDataFrame by ``project_of``; anything else is an InputError."""
+    if isinstance(target, Project):
+        return target
+    if isinstance(target, (str, os.PathLike)):
+        return read_project(target, crs=crs, **options)
+    if isinstance(target, (shapely.Geometry, gpd.GeoSeries, gpd.GeoDataFrame)):
+        return project_of(target, crs, **options)
+    raise InputError(f"无法检查 {type(target).__name__} / cannot check a {type(target).__name__}: give a file path, a shapely "
+                     "geometry, a GeoSeries or a GeoDataFrame")
+
+
+def _collecting(make) -> Project:
+    """``make()``'s project with every correction made meanwhile in its ``warnings`` (and warned again)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RedlineWarning)
+        project = make()
+    return dataclasses.replace(project, warnings=_replayed(caught))
+
+
+def _project(features: Features, path: Path, sha256: str, conversion, *, repair: bool, max_vertices: int) -> Project:
+    """The project of ``features`` with a trustworthy CRS: validated (or repaired), dissolved and in CGCS2000."""
+    geometries, repairs = _validated(features, path, repair=repair, max_vertices=max_vertices)
+    geometry = shapely.union_all(to_cgcs2000(geometries, features.crs))
+    ensure_plausible(geometry, features, path)
     attributes = features.attributes
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes), None)
     name = str(attributes[name_column][0]) if name_column else None
-    return Project(path, _sha256(path), name, features.crs, len(geometries), geometry, tuple(repairs), conversion, source,
-                   corrections)
+    return Project(path, sha256, name, features.crs, len(geometries), geometry, tuple(repairs), conversion,
+                   Features(attributes, geometries, features.crs))
 
 
 def _replayed(caught) -> tuple[dict, ...]:
@@ -418,7 +476,19 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
         warnings.simplefilter("always", RedlineWarning)
         features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
                                                 max_vertices=MAX_VERTICES * max_features, max_features=max_features)
-    corrections = _replayed(caught)
+    return _feature_table(features, path, id_field, conversion, _replayed(caught))
+
+
+def feature_table_of(frame: gpd.GeoDataFrame, *, id_field: str = "id", crs=None, label: str = "<memory>") -> FeatureTable:
+    """A GeoDataFrame of applications (one per row) as a ``FeatureTable``, with the CRS checks of a file."""
+    path = Path(label)
+    attributes = {c: frame[c].to_numpy() for c in frame.columns if c != frame.geometry.name}
+    features = Features(attributes, np.asarray(frame.geometry.values, dtype=object),
+                        CRS.from_user_input(frame.crs) if frame.crs is not None else None)
+    return _feature_table(_with_crs(features, path, crs), path, id_field, None, ())
+
+
+def _feature_table(features: Features, path: Path, id_field: str, conversion, corrections) -> FeatureTable:
     frame = features.to_frame()
     if id_field in frame.columns:
         ids = frame[id_field].astype(str).tolist()
