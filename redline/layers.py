@@ -35,7 +35,8 @@ from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, ge
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
 from redline.manifest import DEFAULT_MANIFEST, KINDS, LayerSpec, Manifest, manifest_from_frames, read_manifest
-from redline.rules import REGION
+from redline.rules import REGION, rules_of
+from redline.rules.declared import KIND as DECLARED
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,16 @@ class LayerSet:
         layer = self.layers.get(spec.id)
         return layer.sha256 if isinstance(layer, VectorLayer) else spec.sha256 or ""
 
+    @cached_property
+    def rules(self) -> tuple:
+        """Every rule these layers are checked against: the registered ones, then the manifest's declared ones."""
+        return rules_of(self.manifest.layers.values())
+
     def for_rule(self, rule: str):
-        """The layer feeding ``rule`` and ``None``, or ``None`` and why it is unavailable."""
+        """The layer feeding ``rule`` (a declared constraint's is its own layer) and ``None``, or ``None`` and why
+        it is unavailable."""
         for spec in self.manifest.layers.values():
-            if spec.rule == rule:
+            if spec.rule == rule or (spec.rule == DECLARED and spec.id == rule):
                 if spec.id in self.layers:
                     return self.layers[spec.id], None
                 return None, self.problems.get(spec.id, f"layer {spec.id!r} is not loaded")

@@ -44,6 +44,8 @@ class LayerSpec:
     classes: dict[str, str] = field(default_factory=dict)
     style: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    constraint: dict = field(default_factory=dict)
+    """A declared constraint's table (``redline.rules.declared``), for a layer with ``rule = "area"``."""
     data: gpd.GeoDataFrame | None = field(default=None, compare=False, repr=False)
     """The layer's features, for a layer given in memory (then ``path`` and ``database`` are None)."""
 
@@ -124,8 +126,8 @@ def _spec(path: Path, layer_id: str, entry: dict, data: gpd.GeoDataFrame | None 
     if entry["kind"] not in KINDS or ((in_database or in_memory) and entry["kind"] == "raster"):
         kinds = [k for k in KINDS if not ((in_database or in_memory) and k == "raster")]
         raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(kinds)}")
-    known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance")
-             if k in entry}
+    known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance",
+                                   "constraint") if k in entry}
     on_disk = not in_database and not in_memory
     return LayerSpec(id=layer_id, title_zh=entry["title_zh"], title_en=entry["title_en"],
                      path=(path.parent / entry["file"]).resolve() if on_disk else None, kind=entry["kind"],
@@ -135,7 +137,7 @@ def _spec(path: Path, layer_id: str, entry: dict, data: gpd.GeoDataFrame | None 
 
 def _check_rules(path: Path, specs: dict[str, LayerSpec]) -> None:
     problems = [problem for spec in specs.values()
-                for problem in layer_problems(spec.id, spec.rule, spec.kind, spec.classes)]
+                for problem in layer_problems(spec)]
     if problems:
         raise ManifestError(f"{path}: 图层清单与规则不符 / the manifest does not fit the rules: " + "; ".join(problems))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from redline import __version__, engine, rules
+from redline import __version__, engine
 from redline.crs import ellipsoidal_areas_m2
 from redline.errors import GeometryError, RedlineError
 from redline.io import Project, applications_of, as_project, ensure_in_region, feature_table_of
@@ -111,17 +111,21 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
     areas = ellipsoidal_areas_m2(footprints)
     findings = [[] for _ in projects]
     intrusions = [{} for _ in projects]
-    for rule in rules.RULES:
+    for rule in layers.rules:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
             for found in findings:
                 found.append(not_checked(rule.RULE, problem))
             continue
+        reach = rule.reach_m(options) if hasattr(rule, "reach_m") else None
+        zones = engine.setback_zones(footprints, layer, layers.equal_area, reach) if reach is not None else None
         if rule.RULE.kind == "line":
-            zones = engine.setback_zones(footprints, layer, layers.equal_area, options.setback_m)
             overlaps = engine.overlay_lines(footprints, layer, setback_zones=zones)
         else:
             overlaps = engine.overlay_polygons(footprints, layer, areas_m2=areas)
+            if zones is not None:  # what the layer holds within reach of the footprint, the footprint included
+                overlaps = [dataclasses.replace(overlap, near_by_role=near.by_role)
+                            for overlap, near in zip(overlaps, engine.overlay_polygons(zones, layer))]
         for number, overlap in enumerate(overlaps):
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
             findings[number].append(finding)

@@ -79,9 +79,9 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     return done
 
 
-def table_rows(outdir: Path) -> dict[int, tuple]:
+def table_rows(outdir: Path, figures_of: dict[str, str]) -> dict[int, tuple]:
     """The results row of each application already in the journal, by order (when resuming)."""
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
-        return dict(table_row(orjson.loads(line)) for line in journal)
+        return dict(table_row(orjson.loads(line), figures_of) for line in journal)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
 from redline.batch.journal import JOURNAL, STATE, fingerprint, resume, table_rows
-from redline.batch.tables import table_row, write_tables
+from redline.batch.tables import figures, table_row, write_tables
 from redline.errors import RedlineError
 from redline.io import FeatureTable, ensure_in_region
 from redline.io.files import write_atomic
@@ -93,7 +93,8 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.to_dict()}
-    records = [(compact_json(lines[a.order]), table_row(lines[a.order])) for a in chunk]
+    figures_of = figures(layers)
+    records = [(compact_json(lines[a.order]), table_row(lines[a.order], figures_of)) for a in chunk]
     _release_memory()
     return records
 
@@ -125,7 +126,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs), applications)
-    rows = table_rows(outdir) if done else {}
+    figures_of = figures(layers)
+    rows = table_rows(outdir, figures_of) if done else {}
     todo = [a for a in applications if a.order not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     progress = progress or (lambda finished, total: None)
@@ -142,7 +144,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             rows.update(row for _, row in records)
             finished += len(records)
             progress(finished, len(applications))
-    write_tables(outdir, applications, rows, read)
+    write_tables(outdir, applications, rows, read, figures_of)
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1

@@ -13,7 +13,6 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from redline import rules
 from redline.batch.inputs import FILE_LIMITS, Application, ReadOptions, table_of
 from redline.crs import CGCS2000
 from redline.errors import RedlineError
@@ -25,16 +24,20 @@ RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activi
 """Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
 
 
-def header() -> list[str]:
-    """The columns of results.csv: ``RESULT_COLUMNS``, then each registered rule's status and headline figure."""
-    return list(RESULT_COLUMNS) + [f"{module.RULE.id}_{part}" for module in rules.RULES
-                                   for part in ("status", module.RULE.figure)]
+def figures(layers) -> dict[str, str]:
+    """Rule id → its headline figure, for every rule the layers are checked against (``LayerSet.rules``)."""
+    return {rule.RULE.id: rule.RULE.figure for rule in layers.rules}
 
 
-def table_row(record: dict) -> tuple[int, tuple]:
-    """The order and the flat results row (values in ``header()`` order; a tuple, as a batch holds many) of
+def header(figures_of: dict[str, str]) -> list[str]:
+    """The columns of results.csv: ``RESULT_COLUMNS``, then each rule's status and headline figure."""
+    return list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule, figure in figures_of.items() for part in ("status", figure)]
+
+
+def table_row(record: dict, figures_of: dict[str, str]) -> tuple[int, tuple]:
+    """The order and the flat results row (values in ``header`` order; a tuple, as a batch holds many) of
     one journal record."""
-    row = dict.fromkeys(header(), "")
+    row = dict.fromkeys(header(figures_of), "")
     row["id"] = record["id"]
     if "error" in record:
         row.update(verdict="error", error=record["error"])
@@ -43,20 +46,20 @@ def table_row(record: dict) -> tuple[int, tuple]:
     row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
                national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
     for finding in report["findings"]:
-        rule = rules.rule_for(finding["rule"])
-        if rule is None:  # a report of a rule no longer registered: its status is in reports.jsonl only
+        figure = figures_of.get(finding["rule"])
+        if figure is None:  # a report of a rule no longer checked: its status is in reports.jsonl only
             continue
-        figure = rule.figure
         row[f"{finding['rule']}_status"] = finding["status"]
         if figure in finding["measures"]:
             row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
     return record["order"], tuple(row.values())
 
 
-def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions) -> None:
+def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions,
+                 figures_of: dict[str, str]) -> None:
     ordered = [rows[application.order] for application in applications]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
-    columns = header()
+    columns = header(figures_of)
     write_atomic(outdir / "results.csv", _csv(columns, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
     table = dict(zip(columns, map(list, zip(*ordered)))) if ordered else dict.fromkeys(columns, [])

@@ -3,12 +3,15 @@ into a finding.
 
 Every rule module defines ``RULE`` (a ``base.Rule``: the manifest ``rule`` key of the layer it reads, the
 layer's kind, titles, the clause it enforces, the class roles it needs, its headline figure and what a map
-shows) and ``evaluate(overlap, context) -> Finding``. Adding a coded rule is one module and one entry in
-``RULES``; the batch tables, the terminal, the map, the manifest check and the tests read them from here.
+shows) and ``evaluate(overlap, context) -> Finding``; a rule that also measures the footprint's surroundings
+defines ``reach_m(options)`` (metres). Adding a coded rule is one module and one entry in ``RULES``; the batch
+tables, the terminal, the map, the manifest check and the tests read them from here. Constraints declared
+in a manifest (``rule = "area"``, ``declared.py``) join them per manifest (``rules_of``).
 """
 
 from redline.rules import (
     coastline,
+    declared,
     farmland,
     nature_reserves,
     reclamation,
@@ -33,13 +36,29 @@ def rule_for(rule_id: str) -> Rule | None:
     return next((module.RULE for module in RULES if module.RULE.id == rule_id), None)
 
 
-def layer_problems(layer_id: str, rule_id: str, kind: str, classes: dict) -> list[str]:
-    """What a manifest layer lacks for the rule it names: an unknown rule key, the wrong kind, missing class roles."""
+def rules_of(specs) -> tuple:
+    """Every rule a manifest's layers (``LayerSpec``) are checked against: the registered ones, then each
+    constraint declared in the manifest (``redline.rules.declared``), in manifest order."""
+    return RULES + tuple(declared.declare(spec) for spec in specs if spec.rule == declared.KIND)
+
+
+def layer_problems(spec) -> list[str]:
+    """What a manifest layer (``LayerSpec``) lacks for the rule it names: an unknown rule key, the wrong kind,
+    missing class roles, or a declared constraint that cannot be applied."""
+    layer_id, rule_id, kind, classes = spec.id, spec.rule, spec.kind, spec.classes
+    if rule_id == declared.KIND:
+        if kind != "polygon":
+            return [f"layer {layer_id!r} is a {kind} layer but declared constraints read polygon layers"]
+        try:
+            declared.declare(spec)
+        except ValueError as error:
+            return [f"layer {layer_id!r}: its constraint {error}"]
+        return []
     rule = rule_for(rule_id)
     if rule is None:
         if rule_id in CONTEXT_LAYERS:
             return []
-        known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS))
+        known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS) + [declared.KIND])
         return [f"layer {layer_id!r} names rule {rule_id!r}, which redline does not have; use one of {known}"]
     problems = []
     if kind != rule.kind:

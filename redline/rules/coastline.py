@@ -10,6 +10,11 @@ RULE = Rule("coastline", "line", "大陆自然岸线", "Natural mainland coastli
             popup_measures=("natural_within_setback_length_m", "natural_in_footprint_length_m"))
 
 
+def reach_m(options) -> float:
+    """Natural coast within the setback of the footprint counts as taken."""
+    return options.setback_m
+
+
 def evaluate(overlap, context):
     """Violation when natural coast lies in the footprint or within the setback; the policy names no exemption."""
     setback = context.options.setback_m
