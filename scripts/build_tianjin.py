@@ -327,6 +327,27 @@ def build_reserves(province, districts):
     return gpd.GeoDataFrame(rows, crs=CGCS2000)
 
 
+# name, lon, lat (approximate centres), radii (m) of the 一级 / 二级 / 准 protection zones: illustrative.
+WATER_SOURCES = [
+    ("于桥水库", 117.55, 40.04, 3000.0, 5000.0, 8000.0),
+    ("尔王庄水库", 117.63, 39.43, 1200.0, 2500.0, 4500.0),
+    ("北大港水库", 117.33, 38.74, 2500.0, 4000.0, 6500.0),
+    ("王庆坨水库", 116.93, 39.30, 900.0, 2000.0, 3500.0),
+]
+WATER_LEVELS = ("一级保护区", "二级保护区", "准保护区")
+
+
+def build_water_sources(province, districts):
+    """Drinking-water source protection zones: three nested rings around each reservoir, inside the province."""
+    rows = []
+    for name, lon, lat, *radii in WATER_SOURCES:
+        discs = [polygons_only(blob(lon, lat, radius, name).intersection(province)) for radius in radii]
+        for level, disc, inner in zip(WATER_LEVELS, discs, [None, *discs[:-1]]):
+            zone = polygons_only(disc if inner is None else disc.difference(inner))
+            rows.append({"name": name, "level": level, "district": largest_district(zone, districts), "geometry": zone})
+    return gpd.GeoDataFrame(rows, crs=CGCS2000)
+
+
 RIVER_NAMES = [
     ("海河", 117.35, 39.05), ("蓟运河", 117.75, 39.35), ("潮白新河", 117.55, 39.45),
     ("永定新河", 117.50, 39.15), ("北运河", 117.10, 39.35), ("独流减河", 117.30, 38.80),
@@ -474,6 +495,11 @@ def build_samples(layers, folder):
     holed = shapely.Polygon(rect(117.05, 39.03, 900, 700).exterior.coords,
                             [rect(117.05, 39.03, 300, 200).exterior.coords[::-1]])
     haihe = river[river.name == "海河河道管理范围"].geometry.iloc[0]
+    water = layers["water_sources"]
+    second = water[(water.name == "王庆坨水库") & (water.level == "二级保护区")].geometry.iloc[0]
+    pumping = next(box for box in (rect(x, y, 200, 150) for y in np.arange(39.27, 39.33, 0.002)
+                                   for x in np.arange(116.89, 116.97, 0.002))
+                   if second.contains(box) and not box.intersects(protected))
     samples = [
         ("01_qilihai_road", "七里海湿地东西向道路（穿越生态保护红线）", "A 60 m road crossing the 七里海 red line", road),
         ("02_logistics_park_farmland", "武清物流园（占用永久基本农田）", "A logistics park on permanent basic farmland",
@@ -497,6 +523,8 @@ def build_samples(layers, folder):
          rect(*shapely.get_coordinates(haihe.representative_point())[0], 300, 300)),
         ("12_coastal_setback", "岸线退缩距离内的民宿（未直接占用岸线）", "Guest houses within the coastal setback",
          setback),
+        ("13_water_source_workshop", "王庆坨水库二级保护区内的加工车间（需审查）",
+         "A workshop in the second protection zone of a drinking-water source", pumping),
     ]
     written = []
     for stem, name, purpose, geometry in samples:
@@ -574,6 +602,22 @@ LAYERS = {
                          sources=[CNMAPS, MODIS], official=False,
                          method="per district: priority = red line ∪ reserves, key = urban boundary, general = rest",
                          style={"color": "#fdae61", "fill_opacity": 0.08, "weight": 0.5}),
+    "water_sources": dict(title_zh="饮用水水源保护区", title_en="Drinking-water source protection zones",
+                          kind="polygon", rule="area", name_field="name", class_field="level",
+                          classes={"first": "一级保护区", "second": "二级保护区", "quasi": "准保护区"},
+                          sources=[CNMAPS], official=False,
+                          method="three nested rings (一级, 二级, 准保护区) around approximate centres of 于桥水库, 尔王庄水库, "
+                                 "北大港水库 and 王庆坨水库, clipped to the province; radii illustrative",
+                          style={"color": "#3182bd", "fill_opacity": 0.2, "weight": 1},
+                          constraint={
+                              "clause": "《中华人民共和国水污染防治法》第六十五条 禁止在饮用水水源一级保护区内新建、改建、扩建与供水设施和"
+                                        "保护水源无关的建设项目；第六十六条 禁止在饮用水水源二级保护区内新建、改建、扩建排放污染物的建设项目",
+                              "status": {"first": "violation", "second": "review", "quasi": "info"},
+                              "buffer_m": 200, "buffer_status": "review",
+                              "exemptions": {"national_major": "review"},
+                              "reason_zh": "涉及{title}{area_ha:,.2f}公顷（占项目{share:.1%}）：{classes}；水源地：{names}",
+                              "reason_en": "{area_ha:,.2f} ha in {title} ({share:.1%} of the project): {classes}; "
+                                           "source: {names}"}),
     "landcover": dict(title_zh="土地覆盖", title_en="Land cover (MODIS IGBP)", kind="raster", rule="landcover",
                       sources=[MODIS], official=False, method="clip of the 0.05° global grid",
                       style={}),
@@ -616,6 +660,9 @@ def write_manifest(path, files):
         entries["provenance"] = {"sources": meta.pop("sources"), "official": meta.pop("official"),
                                  "method": meta.pop("method"), "note": "illustrative, not official"}
         lines += [f"{k} = {toml_value(v)}" for k, v in entries.items()] + [""]
+        if "constraint" in meta:
+            lines += [f"[layers.{layer_id}.constraint]"]
+            lines += [f"{k} = {toml_value(v)}" for k, v in meta.pop("constraint").items()] + [""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -648,6 +695,7 @@ def build(out: Path, samples: Path) -> None:
     excluded = shapely.union_all([redline, layers["urban_boundary"].union_all(), layers["river_lake"].union_all(),
                                   layers["nature_reserves"].union_all()])
     layers["farmland"] = build_farmland(province, modis, affine, districts, excluded, gshhg_land)
+    layers["water_sources"] = build_water_sources(province, districts)
     layers["zoning_units"] = build_zoning(
         province, districts, shapely.union_all([redline, layers["nature_reserves"].union_all()]),
         layers["urban_boundary"].union_all())

@@ -57,6 +57,7 @@ EXPECTED = {
     "10_multi_parcel_hole": ({}, Verdict.PASS, {}),
     "11_haihe_bank": ({}, Verdict.REVIEW, {"river_lake": Status.REVIEW}),
     "12_coastal_setback": ({}, Verdict.VIOLATION, {"coastline": Status.VIOLATION, "reclamation": Status.CLEAR}),
+    "13_water_source_workshop": ({}, Verdict.REVIEW, {"water_sources": Status.REVIEW, "redline": Status.CLEAR}),
 }
 
 
