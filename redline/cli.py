@@ -56,6 +56,8 @@ class RedlineGroup(click.Group):
 
 time_limit_option = click.option("--time-limit", type=click.FloatRange(min=0.1), default=Limits.seconds, show_default=True,
                                  help="Seconds one input may take to read and check; it is stopped after that (exit 2).")
+search_option = click.option("--search-m", type=click.FloatRange(min=0), default=2000.0, show_default=True,
+                              help="Radius (m) within which an absent constraint reports its nearest feature.")
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
@@ -84,6 +86,7 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
 @click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True,
               help="Coastal setback (m) within which natural coast counts as taken.")
+@search_option
 @click.option("--crs", help="CRS of the boundary, for files without one or with a wrong one (e.g. EPSG:4527).")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
 @click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
@@ -92,7 +95,7 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
 @click.pass_context
-def check(ctx, project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, crs,
+def check(ctx, project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, search_m, crs,
           source_layer, encoding, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
@@ -105,7 +108,7 @@ def check(ctx, project, manifest, output, geojson, map_path, lang, national_majo
             if path and not overwrite and Path(path).exists():
                 raise RedlineError(f"{path} exists; pass --overwrite to replace it")
         layers = load_layers(manifest)
-        options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
+        options = Options(national_major=national_major, activity=activity, setback_m=setback_m, search_m=search_m)
         result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
                                 repair=repair, limits=Limits(seconds=time_limit))
         if output:
@@ -165,13 +168,14 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
 @click.option("--national-major", is_flag=True, help="Declare every application a national major project.")
 @click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
 @click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True)
+@search_option
 @click.option("--crs", help="CRS of inputs without one (e.g. EPSG:4527).")
 @click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
 @click.option("--maps", is_flag=True, help="Also write OUTPUT/maps/: a map per application and index.html.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the maps.")
-def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, crs, encoding, repair,
+def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, search_m, crs, encoding, repair,
           dask_address, maps, lang):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
@@ -183,7 +187,7 @@ def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, se
     """
     from redline.batch import ProgressBar, run_batch, write_maps
 
-    options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    options = Options(national_major=national_major, activity=activity, setback_m=setback_m, search_m=search_m)
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
                             id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar(),

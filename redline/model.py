@@ -97,6 +97,9 @@ class Finding:
     features: tuple[FeatureHit, ...] = ()
     exemption: str | None = None
     layer: str | None = None
+    nearest: dict | None = None
+    """For a polygon constraint the project does not touch: the nearest feature within the search radius
+    (``layer``, ``name``, ``distance_m`` geodesic) or ``{"search_radius_m": …}`` alone when there is none."""
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
@@ -108,7 +111,7 @@ class Finding:
         return {"rule": self.rule, "title_zh": self.title_zh, "title_en": self.title_en, "clause": self.clause,
                 "status": self.status.value, "reason_en": self.reason_en, "reason_zh": self.reason_zh,
                 "measures": dict(self.measures), "features": [hit.to_dict() for hit in self.features],
-                "exemption": self.exemption, "layer": self.layer}
+                "exemption": self.exemption, "layer": self.layer, "nearest": self.nearest}
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class Options:
     national_major: bool = False
     activity: int | None = None
     setback_m: float = 200.0
+    search_m: float = 2000.0
+    """Radius (m) within which a constraint the project does not touch reports its nearest feature."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,8 @@ class Report:
     """The checked footprint (CGCS2000 lon/lat shapely geometry); None for a report read back from JSON."""
     intrusions: dict[str, dict[str, object]] = field(default_factory=dict, compare=False, repr=False)
     """Per rule, the pieces a map shows, by class role (lon/lat); empty when checked without geometry."""
+    nearest_lines: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    """Per rule the project does not touch, the line to its nearest feature (lon/lat), for the map."""
 
     @property
     def verdict(self) -> Verdict:
@@ -209,6 +216,7 @@ REPORT_SCHEMA = {
             "national_major": {"type": "boolean"},
             "activity": {"type": ["integer", "null"], "minimum": 1, "maximum": 10},
             "setback_m": {"type": "number"},
+            "search_m": {"type": "number"},
         }},
         "findings": {"type": "array", "items": {
             "type": "object",
@@ -223,6 +231,10 @@ REPORT_SCHEMA = {
                 "features": {"type": "array", "items": {"type": "object", "required": ["layer", "name"]}},
                 "exemption": {"type": ["string", "null"]},
                 "layer": {"type": ["string", "null"]},
+                "nearest": {"type": ["object", "null"], "properties": {
+                    "layer": {"type": "string"}, "name": {"type": "string"},
+                    "distance_m": {"type": "number", "description": "geodesic distance (m) to the nearest feature"},
+                    "search_radius_m": {"type": "number"}}},
             },
         }},
     },

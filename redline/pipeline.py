@@ -21,7 +21,7 @@ from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
 from redline.model import Options, Report, Status
 from redline.rules import LANDCOVER, REGION
-from redline.rules.base import Context, not_checked
+from redline.rules.base import Context, not_checked, with_nearest
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
     areas = ellipsoidal_areas_m2(footprints)
     findings = [[] for _ in projects]
     intrusions = [{} for _ in projects]
+    nearest_lines = [{} for _ in projects]
     for rule in layers.rules:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
@@ -126,8 +127,16 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
             if zones is not None:  # what the layer holds within reach of the footprint, the footprint included
                 overlaps = [dataclasses.replace(overlap, near_by_role=near.by_role)
                             for overlap, near in zip(overlaps, engine.overlay_polygons(zones, layer))]
+        measured = rule.RULE.proximity and rule.RULE.kind == "polygon"
+        absent = np.flatnonzero([overlap.total == 0 for overlap in overlaps]) if measured else []
+        nearest = dict(zip(absent, engine.nearest_features(footprints[absent], layer, options.search_m,
+                                                           layers.equal_area))) if len(absent) else {}
         for number, overlap in enumerate(overlaps):
             finding = rule.evaluate(overlap, Context(float(areas[number]), options))
+            if number in nearest:
+                finding = with_nearest(finding, nearest[number], options.search_m)
+                if with_geometry and nearest[number] is not None:
+                    nearest_lines[number][rule.RULE.id] = nearest[number].line
             findings[number].append(finding)
             if with_geometry and finding.status in (Status.VIOLATION, Status.REVIEW) and overlap.pieces:
                 intrusions[number][rule.RULE.id] = rule.RULE.map_pieces(overlap, footprints[number])
@@ -136,9 +145,9 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
     contexts = _contexts(footprints, areas, layers)
     return [Report(redline_version=__version__, created=created, project={**project.describe(), "area_m2": float(area)},
                    manifest=manifest, options=options, findings=tuple(found), context=context, footprint=footprint,
-                   intrusions=intruded)
-            for project, area, found, context, footprint, intruded
-            in zip(projects, areas, findings, contexts, footprints, intrusions)]
+                   intrusions=intruded, nearest_lines=lines)
+            for project, area, found, context, footprint, intruded, lines
+            in zip(projects, areas, findings, contexts, footprints, intrusions, nearest_lines)]
 
 
 def describe_manifest(layers: LayerSet) -> dict:

@@ -313,3 +313,30 @@ def test_landcover_counts_only_what_lies_on_the_grid(tianjin):
     areas = engine.overlay_raster(across, grid)[0]
     assert sum(areas.values()) == pytest.approx(lonlat_rectangle_area_m2(west, south + 1.01, west + 0.01, south + 1.03),
                                                 rel=1e-6)
+
+
+def test_an_absent_constraint_reports_its_nearest_feature_geodesically(synthetic):
+    """A project 0.01° east of the red-line square: the nearest parcel and its geodesic distance (pyproj.Geod)."""
+    import redline
+    from redline.crs import GEOD
+
+    east = shapely.box(117.33, 39.105, 117.34, 39.115)
+    red = next(f for f in redline.check(east, synthetic, crs=4490).findings if f.rule == "redline")
+    _, _, expected = GEOD.inv(117.32, 39.11, 117.33, 39.11)
+    assert red.status is Status.CLEAR and red.nearest["name"] == "square"
+    assert red.nearest["distance_m"] == pytest.approx(expected, rel=2e-4)  # the parallels of the band differ by 1e-4
+    assert f"Nearest: square, {expected:,.0f} m away." in red.reason_en
+    assert f"最近：square，相距 {expected:,.0f} 米。" in red.reason_zh
+    far = next(f for f in redline.check(east, synthetic, crs=4490, options=Options(search_m=500)).findings
+               if f.rule == "redline")
+    assert far.nearest == {"search_radius_m": 500} and far.reason_en.endswith("None within 500 m.")
+    urban = next(f for f in redline.check(east, synthetic, crs=4490).findings if f.rule == "urban_boundary")
+    assert urban.nearest is None  # inside is what the urban boundary asks: no proximity
+
+
+def test_touching_is_nearest_at_zero_metres(synthetic):
+    import redline
+
+    touching = shapely.box(117.32, 39.105, 117.33, 39.115)
+    red = next(f for f in redline.check(touching, synthetic, crs=4490).findings if f.rule == "redline")
+    assert red.status is Status.CLEAR and red.nearest["distance_m"] == pytest.approx(0.0, abs=1e-6)

@@ -34,12 +34,12 @@ TEXT = {
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
            "layers": "Layers", "input": "Input file", "share": "share of project", "verdict_label": "Verdict",
-           "warnings": "Corrections made reading the file"},
+           "warnings": "Corrections made reading the file", "nearest": "Nearest feature (absent constraints)"},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
            "layers": "图层", "input": "输入文件", "share": "占项目比例", "verdict_label": "结论",
-           "warnings": "读取文件时的更正"},
+           "warnings": "读取文件时的更正", "nearest": "最近要素（未涉及的管控）"},
 }
 
 
@@ -86,6 +86,17 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             shape.add_child(_Bind("bindPopup", _popup(finding, role, text, lang)))
             shape.add_to(group)
         group.add_to(fmap)
+    if report.nearest_lines:
+        group = folium.FeatureGroup(name=text["nearest"])
+        for rule, line in report.nearest_lines.items():
+            found = findings[rule]
+            title = found.title_zh if lang == "zh" else found.title_en
+            label = f"{title}: {found.nearest['name']} {found.nearest['distance_m']:,.0f} m"
+            shape = folium.GeoJson(_display(line), style_function=_dashed("#555555"))
+            shape.add_child(_Bind("bindTooltip", html.escape(label)))
+            shape.add_to(group)
+        group.add_to(fmap)
+        legend.append((text["nearest"], "#555555", "line"))
     project = folium.FeatureGroup(name=text["project"])
     outline = folium.GeoJson(_display(report.footprint), style_function=_style("#2c7bb6", 0.05, 3))
     outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
@@ -169,6 +180,10 @@ def _display(geometry) -> dict:
 
 def _column(frame, name):
     return frame[name].astype(str).tolist() if name and name in frame.columns else [None] * len(frame)
+
+
+def _dashed(colour):
+    return lambda _feature: {"color": colour, "weight": 2, "dashArray": "6 4"}
 
 
 def _style(colour, fill_opacity, weight):

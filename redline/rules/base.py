@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from redline.model import Finding, Options, Status
@@ -31,6 +32,8 @@ class Rule:
     """The layer is drawn when the map opens (else listed in the layer control, off)."""
     popup_measures: tuple[str, ...] = ()
     """Measures an intrusion popup lists besides the area and share."""
+    proximity: bool = True
+    """A polygon rule the project does not touch reports the nearest feature within the search radius."""
 
     def map_pieces(self, overlap, footprint) -> dict:
         """The pieces a reviewer should see, by role: the shared pieces of ``map_roles``, or the outside part."""
@@ -85,3 +88,17 @@ def national_major_exemption(options: Options) -> str | None:
     if options.national_major:
         return "national major project (国家重大项目): needs State Council approval, sent to review"
     return None
+
+
+def with_nearest(found: Finding, nearest, radius_m: float) -> Finding:
+    """``found`` with the nearest feature (``redline.engine.Nearest`` or None within ``radius_m``) added to its
+    reasons and its ``nearest`` block."""
+    if nearest is None:
+        return dataclasses.replace(found, nearest={"search_radius_m": radius_m},
+                                   reason_en=f"{found.reason_en} None within {radius_m:,.0f} m.",
+                                   reason_zh=f"{found.reason_zh}{radius_m:,.0f} 米内无。")
+    return dataclasses.replace(
+        found, nearest={"layer": nearest.layer, "name": nearest.name, "distance_m": nearest.distance_m,
+                        "search_radius_m": radius_m},
+        reason_en=f"{found.reason_en} Nearest: {nearest.name}, {nearest.distance_m:,.0f} m away.",
+        reason_zh=f"{found.reason_zh}最近：{nearest.name}，相距 {nearest.distance_m:,.0f} 米。")

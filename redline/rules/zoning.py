@@ -7,7 +7,7 @@ RULE = Rule("zoning", "polygon", "生态环境管控单元", "Environmental cont
             "(十一) 强化生态环境分区管控体系落地实施",
             roles={"priority": ("优先保护单元", "priority protection unit"), "key": ("重点管控单元", "key control unit"),
                    "general": ("一般管控单元", "general control unit")},
-            figure="priority_area_m2", map_roles=("priority",), shown=False)
+            figure="priority_area_m2", map_roles=("priority",), shown=False, proximity=False)
 
 
 def evaluate(overlap, context):
