@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
-from redline.crs import SQUARE_METRES_PER_MU
-
 SCHEMA_VERSION = "redline-report/1"
 """Version of the JSON report layout described by ``REPORT_SCHEMA`` (bumped on breaking changes)."""
 
@@ -45,21 +43,17 @@ class Verdict(str, Enum):
 
 
 def area_measures(area_m2: float, *, project_area_m2: float | None = None, prefix: str = "") -> dict[str, float]:
-    """An area in m² with its ha, km² and 亩 (mu) equivalents, and its share of the project (0–1)."""
-    measures = {
-        f"{prefix}area_m2": area_m2,
-        f"{prefix}area_ha": area_m2 / 10_000,
-        f"{prefix}area_km2": area_m2 / 1e6,
-        f"{prefix}area_mu": area_m2 / SQUARE_METRES_PER_MU,
-    }
+    """An area in m², and its share of the project (0–1) when the project's area is given. ha, km² and 亩 are
+    the reports' to format, never measures."""
+    measures = {f"{prefix}area_m2": area_m2}
     if project_area_m2:
         measures[f"{prefix}share"] = area_m2 / project_area_m2
     return measures
 
 
 def length_measures(length_m: float, *, prefix: str = "") -> dict[str, float]:
-    """A length in m with its km equivalent."""
-    return {f"{prefix}length_m": length_m, f"{prefix}length_km": length_m / 1000}
+    """A length in m."""
+    return {f"{prefix}length_m": length_m}
 
 
 @dataclass(frozen=True)
@@ -169,73 +163,69 @@ class Report:
         }
 
 
-_MEASURES = {"type": "object", "additionalProperties": {"type": "number"}}
+_MEASURES = {"type": "object", "additionalProperties": {"type": "number"},
+             "propertyNames": {"pattern": "^[a-z0-9_]*(_m2|_m|share)$"},
+             "description": "SI only: m² (…_m2), m (…_m) and shares 0–1 (…share); ha, km² and 亩 are formatted by reports"}
+_TEXT, _NUMBER, _NULLABLE_TEXT = {"type": "string"}, {"type": "number"}, {"type": ["string", "null"]}
+
+
+def _closed(required: list[str], properties: dict, **extra) -> dict:
+    """An object schema that allows no property but ``properties``."""
+    return {"type": "object", "required": required, "properties": properties, "additionalProperties": False, **extra}
+
+
 REPORT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_VERSION,
     "title": "redline check report",
-    "type": "object",
-    "required": ["schema", "redline_version", "created", "verdict", "project", "manifest", "options", "findings"],
-    "properties": {
+    **_closed(["schema", "redline_version", "created", "verdict", "project", "manifest", "options", "findings"], {
         "schema": {"const": SCHEMA_VERSION},
-        "redline_version": {"type": "string"},
+        "redline_version": _TEXT,
         "created": {"type": "string", "description": "UTC time of the check, ISO 8601"},
         "verdict": {"enum": [v.value for v in Verdict]},
-        "project": {
-            "type": "object",
-            "required": ["file", "sha256", "crs", "parcels", "area_m2"],
-            "properties": {
-                "file": {"type": "string"},
-                "sha256": {"type": "string", "description": "SHA-256 of the input file's bytes"},
-                "crs": {"type": "string", "description": "CRS the boundary was drawn in"},
-                "name": {"type": ["string", "null"]},
-                "parcels": {"type": "integer"},
-                "area_m2": {"type": "number", "description": "area of the project on the ellipsoid (m²)"},
-                "warnings": {"type": "array", "description": "corrections made while reading the file", "items": {
-                    "type": "object", "required": ["code", "where", "zh", "en"],
-                    "properties": {"code": {"type": "string"}, "where": {"type": "string"},
-                                   "zh": {"type": "string"}, "en": {"type": "string"}},
-                }},
-            },
-        },
-        "manifest": {
-            "type": "object",
-            "required": ["file", "sha256", "layers"],
-            "properties": {
-                "file": {"type": "string"},
-                "sha256": {"type": "string"},
-                "name": {"type": "string"},
-                "layers": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "file", "sha256", "vintage"],
-                    "properties": {"id": {"type": "string"}, "file": {"type": "string"},
-                                   "sha256": {"type": "string"}, "vintage": {"type": "string"}},
-                }},
-            },
-        },
-        "options": {"type": "object", "properties": {
+        "project": _closed(["file", "sha256", "crs", "parcels", "area_m2"], {
+            "file": _TEXT,
+            "sha256": {"type": "string", "description": "SHA-256 of the input file's bytes (of the WKB in memory)"},
+            "crs": {"type": "string", "description": "CRS the boundary was drawn in"},
+            "name": _NULLABLE_TEXT,
+            "parcels": {"type": "integer"},
+            "area_m2": {"type": "number", "description": "area of the project on the ellipsoid (m²)"},
+            "repairs": {"type": "array", "items": _TEXT},
+            "warnings": {"type": "array", "description": "corrections made while reading the file", "items": _closed(
+                ["code", "where", "zh", "en"], {"code": _TEXT, "where": _TEXT, "zh": _TEXT, "en": _TEXT})},
+        }),
+        "manifest": _closed(["file", "sha256", "layers"], {
+            "file": _TEXT, "sha256": _TEXT, "name": _TEXT, "disclaimer": _TEXT,
+            "layers": {"type": "array", "items": _closed(["id", "file", "sha256", "vintage"], {
+                "id": _TEXT, "file": _TEXT, "sha256": _TEXT, "vintage": _TEXT, "loaded": {"type": "boolean"},
+                "problem": _TEXT})},
+        }),
+        "options": _closed([], {
             "national_major": {"type": "boolean"},
             "activity": {"type": ["integer", "null"], "minimum": 1, "maximum": 10},
-            "setback_m": {"type": "number"},
-            "search_m": {"type": "number"},
-        }},
-        "findings": {"type": "array", "items": {
-            "type": "object",
-            "required": ["rule", "status", "clause", "reason_en", "reason_zh", "measures", "features", "exemption"],
-            "properties": {
-                "rule": {"type": "string"},
+            "setback_m": _NUMBER,
+            "search_m": _NUMBER,
+        }),
+        "findings": {"type": "array", "items": _closed(
+            ["rule", "status", "clause", "reason_en", "reason_zh", "measures", "features", "exemption"], {
+                "rule": _TEXT, "title_zh": _TEXT, "title_en": _TEXT,
                 "status": {"enum": [s.value for s in Status]},
-                "clause": {"type": "string"},
-                "reason_en": {"type": "string"},
-                "reason_zh": {"type": "string"},
+                "clause": _TEXT, "reason_en": _TEXT, "reason_zh": _TEXT,
                 "measures": _MEASURES,
-                "features": {"type": "array", "items": {"type": "object", "required": ["layer", "name"]}},
-                "exemption": {"type": ["string", "null"]},
-                "layer": {"type": ["string", "null"]},
-                "nearest": {"type": ["object", "null"], "properties": {
-                    "layer": {"type": "string"}, "name": {"type": "string"},
+                "features": {"type": "array", "items": _closed(["layer", "name"], {
+                    "layer": _TEXT, "name": _TEXT, "feature_class": _TEXT, "role": _TEXT, "area_m2": _NUMBER,
+                    "length_m": _NUMBER})},
+                "exemption": _NULLABLE_TEXT,
+                "layer": _NULLABLE_TEXT,
+                "nearest": {"oneOf": [{"type": "null"}, _closed(["search_radius_m"], {
+                    "layer": _TEXT, "name": _TEXT,
                     "distance_m": {"type": "number", "description": "geodesic distance (m) to the nearest feature"},
-                    "search_radius_m": {"type": "number"}}},
-            },
-        }},
-    },
+                    "search_radius_m": _NUMBER})]},
+            })},
+        "context": _closed([], {
+            "region_features": {"type": "array", "items": _TEXT},
+            "landcover_m2": {"type": "object", "additionalProperties": _NUMBER,
+                             "description": "m² per land-cover class value"},
+        }),
+    }),
 }

@@ -154,13 +154,13 @@ def test_red_line_exemptions(tmp_path, synthetic, options, status, exemption):
 def test_farmland_classes(tmp_path, synthetic, box, options, status):
     farm = finding(run(tmp_path, synthetic, shapely.box(*box), **options), "farmland")
     assert farm.status is status
-    assert farm.measures["area_mu"] == pytest.approx(farm.measures["area_m2"] * 15 / 10_000)
+    assert set(farm.measures) == {"area_m2", "share", "permanent_area_m2", "other_area_m2", "layer_area_m2"}
 
 
-def test_farmland_measures_in_mu(tmp_path, synthetic):
+def test_farmland_permanent_area(tmp_path, synthetic):
     box = (117.405, 39.105, 117.41, 39.11)
     farm = finding(run(tmp_path, synthetic, shapely.box(*box)), "farmland")
-    assert farm.measures["permanent_area_mu"] == pytest.approx(lonlat_rectangle_area_m2(*box) * 15 / 10_000, rel=1e-6)
+    assert farm.measures["permanent_area_m2"] == pytest.approx(lonlat_rectangle_area_m2(*box), rel=1e-6)
     assert farm.measures["other_area_m2"] == 0
 
 
@@ -170,9 +170,9 @@ def test_natural_coast_in_footprint_is_a_violation_even_for_national_major(tmp_p
     assert coast.status is Status.VIOLATION
     expected = Geod(ellps="GRS80").line_length([117.5, 117.5], [39.01, 39.02])
     assert coast.measures["natural_in_footprint_length_m"] == pytest.approx(expected, rel=1e-6)
-    assert coast.measures["city_natural_before_km"] == pytest.approx(
-        Geod(ellps="GRS80").line_length([117.5, 117.5], [39.0, 39.05]) / 1000, rel=1e-6)
-    assert coast.measures["city_natural_after_km"] < coast.measures["city_natural_before_km"]
+    assert coast.measures["city_natural_before_m"] == pytest.approx(
+        Geod(ellps="GRS80").line_length([117.5, 117.5], [39.0, 39.05]), rel=1e-6)
+    assert coast.measures["city_natural_after_m"] < coast.measures["city_natural_before_m"]
 
 
 def test_natural_coast_within_setback_counts_as_taken(tmp_path, synthetic):
@@ -195,7 +195,7 @@ def test_reclamation(tmp_path, synthetic, options, status):
     box = (117.52, 39.12, 117.53, 39.13)
     sea = finding(run(tmp_path, synthetic, shapely.box(*box), **options), "reclamation")
     assert sea.status is status
-    assert sea.measures["area_ha"] == pytest.approx(lonlat_rectangle_area_m2(*box) / 10_000, rel=1e-6)
+    assert sea.measures["area_m2"] == pytest.approx(lonlat_rectangle_area_m2(*box), rel=1e-6)
 
 
 def test_urban_boundary_inside_clear_outside_review(tmp_path, synthetic):

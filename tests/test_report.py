@@ -3,6 +3,7 @@
 import json
 
 import jsonschema
+import pytest
 import shapely
 
 from redline.model import REPORT_SCHEMA, Options
@@ -56,3 +57,21 @@ def test_missing_map_assets_are_a_clear_error(tianjin, tmp_path, monkeypatch):
     with pytest.raises(RedlineError, match="map assets are not installed.*setup-web.sh.*--cdn"):
         map_html(check(SAMPLES[0], tianjin), [])
     assert assets.modules_dir() == tmp_path
+
+
+def test_the_schema_is_closed_and_measures_are_si(tianjin):
+    """Nothing is emitted that the schema does not name; ha, km² and 亩 are never measures."""
+    from tests.conftest import SAMPLES
+    report = json.loads(report_json(check(SAMPLES[0], tianjin)))
+    for path in ((), ("project",), ("manifest",), ("options",), ("findings", 0), ("findings", 0, "features", 0)):
+        copy = json.loads(json.dumps(report))
+        target = copy
+        for key in path:
+            target = target[key]
+        target["surprise"] = 1
+        with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+            jsonschema.validate(copy, REPORT_SCHEMA)
+    copy = json.loads(json.dumps(report))
+    copy["findings"][0]["measures"]["area_ha"] = 1.0
+    with pytest.raises(jsonschema.ValidationError, match="area_ha"):
+        jsonschema.validate(copy, REPORT_SCHEMA)

@@ -24,9 +24,9 @@ def evaluate(overlap, context):
     coast = overlap.layer_total
     measures = {**length_measures(inside, prefix="natural_in_footprint_"),
                 **length_measures(lost, prefix="natural_within_setback_"), "setback_m": setback,
-                "city_natural_before_km": before / 1000, "city_natural_after_km": (before - lost) / 1000,
-                "retention_before": before / coast if coast else 0.0,
-                "retention_after": (before - lost) / coast if coast else 0.0}
+                "city_natural_before_m": before, "city_natural_after_m": before - lost,
+                "retention_before_share": before / coast if coast else 0.0,
+                "retention_after_share": (before - lost) / coast if coast else 0.0}
     common = dict(measures=measures, features=tuple(h for h in overlap.features if h.role == "natural"),
                   layer=overlap.layer)
     if lost > 0:

@@ -7,7 +7,7 @@ from redline.rules.base import Rule, finding, national_major_exemption
 RULE = Rule("farmland", "polygon", "耕地与永久基本农田", "Farmland red line",
             "(十一) 严守467.46万亩耕地红线",
             roles={"permanent": ("永久基本农田", "permanent basic farmland"), "other": ("一般耕地", "other cultivated land")},
-            figure="permanent_area_mu", totals="mu")
+            figure="permanent_area_m2", totals="mu")
 
 
 def evaluate(overlap, context):
@@ -15,7 +15,7 @@ def evaluate(overlap, context):
     permanent, other = overlap.by_role.get("permanent", 0.0), overlap.by_role.get("other", 0.0)
     measures = {**area_measures(permanent + other, project_area_m2=context.project_area_m2),
                 **area_measures(permanent, prefix="permanent_"), **area_measures(other, prefix="other_"),
-                "layer_area_mu": overlap.layer_total / SQUARE_METRES_PER_MU}
+                "layer_area_m2": overlap.layer_total}
     figures_en = f"{permanent / SQUARE_METRES_PER_MU:,.2f} mu permanent basic farmland, " \
                  f"{other / SQUARE_METRES_PER_MU:,.2f} mu other cultivated land"
     figures_zh = f"永久基本农田 {permanent / SQUARE_METRES_PER_MU:,.2f} 亩，一般耕地 {other / SQUARE_METRES_PER_MU:,.2f} 亩"

@@ -11,7 +11,7 @@ def evaluate(overlap, context):
     """Violation on any intrusion; review when a national major project or an allowed activity is declared."""
     area = overlap.total
     measures = area_measures(area, project_area_m2=context.project_area_m2)
-    measures["layer_area_km2"] = overlap.layer_total / 1e6
+    measures["layer_area_m2"] = overlap.layer_total
     if area == 0:
         return finding(RULE, Status.CLEAR, "No intrusion into the red line.", "未占用生态保护红线。",
                        measures=measures, layer=overlap.layer)
