@@ -21,7 +21,9 @@ import shapely
 from redline.errors import ManifestError
 from redline.rules import REGION, layer_problems
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
+_PACKAGED = Path(__file__).resolve().parent / "data" / "tianjin" / "layers.toml"
+DEFAULT_MANIFEST = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
+"""The shipped Tianjin demo manifest: inside an installed wheel (``setup.py`` puts it there), else the source tree's."""
 KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"), "raster": ()}
 
 
