@@ -36,7 +36,7 @@ from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
 from redline.manifest import DEFAULT_MANIFEST, KINDS, LayerSpec, Manifest, manifest_from_frames, read_manifest
 from redline.rules import REGION, rules_of
-from redline.rules.declared import KIND as DECLARED
+from redline.rules.declared import KINDS as DECLARED
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class LayerSet:
         """The layer feeding ``rule`` (a declared constraint's is its own layer) and ``None``, or ``None`` and why
         it is unavailable."""
         for spec in self.manifest.layers.values():
-            if spec.rule == rule or (spec.rule == DECLARED and spec.id == rule):
+            if spec.rule == rule or (spec.rule in DECLARED and spec.id == rule):
                 if spec.id in self.layers:
                     return self.layers[spec.id], None
                 return None, self.problems.get(spec.id, f"layer {spec.id!r} is not loaded")

@@ -99,3 +99,27 @@ def test_a_declared_constraint_gets_its_batch_columns(water):
     values = dict(zip(columns, row))
     assert values["water_status"] == "violation"
     assert values["water_area_m2"] == pytest.approx(float(ellipsoidal_areas_m2([project])[0]), abs=0.001)
+
+
+def test_a_tabulation_gives_gross_deduction_and_net_by_class_and_decides_nothing():
+    entries = memory_layers(synthetic_layers())
+    land = gpd.GeoDataFrame({"dlmc": ["水田", "旱地", "住宅用地"]}, crs="EPSG:4490",
+                            geometry=[shapely.box(117.05, 39.30, 117.06, 39.31), shapely.box(117.06, 39.30, 117.07, 39.31),
+                                      shapely.box(117.07, 39.30, 117.08, 39.31)])
+    entries["land_use"] = {"data": land, "kind": "polygon", "rule": "tabulate", "title_zh": "三调地类", "title_en": "Land use",
+                           "class_field": "dlmc", "classes": {"0101": "水田", "0103": "旱地", "07": "住宅用地"},
+                           "constraint": {"deduction": {"0101": 0.05, "0103": 0.1}}}
+    layers = redline.load_layers(entries)
+    project = shapely.box(117.055, 39.30, 117.075, 39.31)
+    report = redline.check(project, layers, crs=4490)
+    found = next(f for f in report.findings if f.rule == "land_use")
+    half = lonlat_rectangle_area_m2(117.055, 39.30, 117.06, 39.31)
+    whole = lonlat_rectangle_area_m2(117.06, 39.30, 117.07, 39.31)
+    assert found.status is redline.Status.CLEAR
+    assert found.measures["0101_area_m2"] == pytest.approx(half, rel=1e-9)
+    assert found.measures["0103_deduction_m2"] == pytest.approx(0.1 * whole, rel=1e-9)
+    assert found.measures["07_net_m2"] == pytest.approx(half, rel=1e-9)
+    assert found.measures["net_m2"] == pytest.approx(2 * half + whole - 0.05 * half - 0.1 * whole, rel=1e-9)
+    assert "旱地(0103)" in found.reason_zh and "扣除" in found.reason_zh
+    with pytest.raises(redline.ManifestError, match="deduction 1.5 of '0103' is not a share"):
+        redline.load_layers({**entries, "land_use": {**entries["land_use"], "constraint": {"deduction": {"0103": 1.5}}}})

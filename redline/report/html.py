@@ -22,7 +22,7 @@ from jinja2 import Template
 from redline.crs import SQUARE_METRES_PER_MU
 from redline.model import Report, Status
 from redline.report.assets import head_html
-from redline.rules import CONTEXT_LAYERS, rule_for
+from redline.rules import rule_for, shown_by_default
 
 STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
                   Status.NOT_CHECKED: "#7b7b7b"}
@@ -60,7 +60,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         title = html.escape(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
         rule = rule_for(spec.rule)
-        group = folium.FeatureGroup(name=title, show=rule.shown if rule else spec.rule not in CONTEXT_LAYERS)
+        group = folium.FeatureGroup(name=title, show=shown_by_default(spec.rule))
         names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
         role_of = {value: role for role, value in spec.classes.items()}
         for geometry, name, klass in zip(frame.geometry, names, classes):

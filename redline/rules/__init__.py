@@ -6,7 +6,7 @@ layer's kind, titles, the clause it enforces, the class roles it needs, its head
 shows) and ``evaluate(overlap, context) -> Finding``; a rule that also measures the footprint's surroundings
 defines ``reach_m(options)`` (metres). Adding a coded rule is one module and one entry in ``RULES``; the batch
 tables, the terminal, the map, the manifest check and the tests read them from here. Constraints declared
-in a manifest (``rule = "area"``, ``declared.py``) join them per manifest (``rules_of``).
+in a manifest (``rule = "area"`` or ``"tabulate"``, ``declared.py``) join them per manifest (``rules_of``).
 """
 
 from redline.rules import (
@@ -31,6 +31,13 @@ CONTEXT_LAYERS = {REGION: "districts and the region's outline (report context, m
 """Manifest ``rule`` values of layers that feed no rule, and what they are for."""
 
 
+def shown_by_default(rule_id: str) -> bool:
+    """Whether a map draws a layer feeding ``rule_id`` when it opens: a rule's choice; context layers and
+    tabulations (which cover everything) start hidden."""
+    rule = rule_for(rule_id)
+    return rule.shown if rule else rule_id not in (*CONTEXT_LAYERS, declared.TABULATE)
+
+
 def rule_for(rule_id: str) -> Rule | None:
     """The registered ``Rule`` with ``rule_id``, or None (a context layer or an unknown key)."""
     return next((module.RULE for module in RULES if module.RULE.id == rule_id), None)
@@ -39,14 +46,14 @@ def rule_for(rule_id: str) -> Rule | None:
 def rules_of(specs) -> tuple:
     """Every rule a manifest's layers (``LayerSpec``) are checked against: the registered ones, then each
     constraint declared in the manifest (``redline.rules.declared``), in manifest order."""
-    return RULES + tuple(declared.declare(spec) for spec in specs if spec.rule == declared.KIND)
+    return RULES + tuple(declared.declare(spec) for spec in specs if spec.rule in declared.KINDS)
 
 
 def layer_problems(spec) -> list[str]:
     """What a manifest layer (``LayerSpec``) lacks for the rule it names: an unknown rule key, the wrong kind,
     missing class roles, or a declared constraint that cannot be applied."""
     layer_id, rule_id, kind, classes = spec.id, spec.rule, spec.kind, spec.classes
-    if rule_id == declared.KIND:
+    if rule_id in declared.KINDS:
         if kind != "polygon":
             return [f"layer {layer_id!r} is a {kind} layer but declared constraints read polygon layers"]
         try:
@@ -58,7 +65,7 @@ def layer_problems(spec) -> list[str]:
     if rule is None:
         if rule_id in CONTEXT_LAYERS:
             return []
-        known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS) + [declared.KIND])
+        known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS) + list(declared.KINDS))
         return [f"layer {layer_id!r} names rule {rule_id!r}, which redline does not have; use one of {known}"]
     problems = []
     if kind != rule.kind:

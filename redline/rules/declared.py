@@ -31,8 +31,9 @@ from redline.crs import SQUARE_METRES_PER_MU
 from redline.model import Finding, Status
 from redline.rules.base import Rule, finding
 
-KIND = "area"
-"""The manifest ``rule`` value of a declared area constraint."""
+KIND, TABULATE = "area", "tabulate"
+KINDS = (KIND, TABULATE)
+"""The manifest ``rule`` values of declared constraints: an area constraint, and a tabulation (no verdict)."""
 STATUSES = {"violation": Status.VIOLATION, "review": Status.REVIEW, "info": Status.CLEAR}
 DECLARATIONS = ("national_major", "activity")
 FIELDS = ("title", "area_m2", "area_ha", "area_mu", "share", "classes", "names", "buffer_m", "buffer_area_ha")
@@ -92,9 +93,40 @@ class Declared:
                 "buffer_m": self.buffer_m or 0.0, "buffer_area_ha": near / 10_000}
 
 
-def declare(spec) -> Declared:
-    """The declared constraint of a manifest layer (``LayerSpec`` with ``rule = "area"``); ValueError listing what
-    is wrong with its ``constraint`` table."""
+@dataclass(frozen=True)
+class Tabulation:
+    """Area by class, deciding nothing (ArcGIS "Tabulate Intersection"): gross, deduction and net per class.
+
+    The deduction is a share per class (e.g. the 田坎 coefficient of cultivated land in a 三调 land-use layer),
+    from the ``constraint`` table's ``deduction = { "0103" = 0.08 }``.
+    """
+
+    RULE: Rule
+    deduction: dict[str, float]
+
+    def evaluate(self, overlap, context) -> Finding:
+        measures, parts = {}, {"zh": [], "en": []}
+        for role, gross in overlap.by_role.items():
+            if gross <= 0:
+                continue
+            deducted = gross * self.deduction.get(role, 0.0)
+            measures.update({f"{role}_area_m2": gross, f"{role}_deduction_m2": deducted, f"{role}_net_m2": gross - deducted})
+            for lang, unit in (("zh", "公顷"), ("en", " ha")):
+                detail = (f"（扣除 {deducted / 10_000:,.2f}，净 {(gross - deducted) / 10_000:,.2f}）" if lang == "zh" else
+                          f" (deduction {deducted / 10_000:,.2f}, net {(gross - deducted) / 10_000:,.2f})") if deducted else ""
+                parts[lang].append(f"{self.RULE.role_title(role, lang)}({role}) {gross / 10_000:,.2f}{unit}{detail}")
+        deducted = sum(v for k, v in measures.items() if k.endswith("_deduction_m2"))
+        measures.update({"area_m2": overlap.total, "deduction_m2": deducted, "net_m2": overlap.total - deducted})
+        return finding(self.RULE, Status.CLEAR, f"By class: {'; '.join(parts['en']) or 'none'}.",
+                       f"按地类：{'；'.join(parts['zh']) or '无'}。", measures=measures, features=overlap.features,
+                       layer=overlap.layer)
+
+
+def declare(spec) -> Declared | Tabulation:
+    """The declared constraint of a manifest layer (``LayerSpec`` with ``rule`` in ``KINDS``); ValueError listing
+    what is wrong with its ``constraint`` table."""
+    if spec.rule == TABULATE:
+        return _tabulation(spec)
     table = dict(spec.constraint or {})
     problems = []
     roles = list(spec.classes) or [""]
@@ -131,3 +163,20 @@ def declare(spec) -> Declared:
                 map_roles=tuple(role for role in roles if status[role] != "info") or None)
     return Declared(rule, status, float(buffer_m) if buffer_m else None, buffer_status, exemptions,
                     templates["zh"], templates["en"])
+
+
+def _tabulation(spec) -> Tabulation:
+    table = dict(spec.constraint or {})
+    deduction = dict(table.get("deduction", {}))
+    problems = [f"deduction names class {role!r}, which the layer does not have" for role in deduction
+                if role not in spec.classes]
+    problems += [f"deduction {value!r} of {role!r} is not a share from 0 to 1" for role, value in deduction.items()
+                 if not (isinstance(value, (int, float)) and 0 <= value <= 1)]
+    if not spec.classes:
+        problems.append("a tabulation needs classes (class_field and classes)")
+    if problems:
+        raise ValueError("; ".join(problems))
+    titles = {role: (value, value) for role, value in spec.classes.items()}
+    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论 / tabulation only"),
+                roles=titles, map_roles=(), shown=False, proximity=False)
+    return Tabulation(rule, {role: float(value) for role, value in deduction.items()})
