@@ -425,6 +425,41 @@ def build_farmland(province, modis, affine, districts, excluded, gshhg_land):
     return frame
 
 
+LAND_USE = {"0101": "水田", "0103": "旱地", "03": "林地", "04": "草地", "07": "住宅用地", "11": "水域及水利设施用地",
+            "12": "其他土地"}
+"""GB/T 21010-2017 classes of the illustrative 三调-style land-use layer (code → name)."""
+TIANKAN = {"0101": 0.05, "0103": 0.08}
+"""Illustrative 田坎 deduction coefficients of plains cultivated land (share of a block's gross area)."""
+PADDY_SHARE = 0.15
+"""Illustrative share of the cultivated blocks taken as 水田 (seeded)."""
+IGBP_FOREST, IGBP_GRASSLAND = (1, 2, 3, 4, 5), (10,)
+
+
+def build_land_use(province, modis, affine, districts, farmland, urban, water):
+    """A 三调-style land-use layer covering the province: the farmland blocks as 0101/0103 (seeded), the
+    water zones as 11, the urban boundary as 07, and the rest by MODIS class (03 forest, 04 grassland, 12 other),
+    the last four split by district."""
+    paddy = np.random.default_rng(21010).random(len(farmland)) < PADDY_SHARE
+    rows = [{"name": code, "dlbm": "0101" if is_paddy else "0103", "geometry": field}
+            for code, field, is_paddy in zip(farmland.code, farmland.geometry, paddy)]
+    taken = farmland.union_all()
+    water_zone = water.union_all().intersection(province).difference(taken)
+    urban_zone = urban.union_all().intersection(province).difference(taken).difference(water_zone)
+    rest = province.difference(shapely.union_all([taken, water_zone, urban_zone]))
+    forest = shapely.union_all([class_polygons(modis, affine, value) for value in IGBP_FOREST]).intersection(rest)
+    grass = shapely.union_all([class_polygons(modis, affine, value) for value in IGBP_GRASSLAND]).intersection(rest)
+    grass = grass.difference(forest)
+    other = rest.difference(forest).difference(grass)
+    for code, zone in (("11", water_zone), ("07", urban_zone), ("03", forest), ("04", grass), ("12", other)):
+        for district, boundary in zip(districts.name, districts.geometry):
+            part = polygons_only(zone.intersection(boundary))
+            if not part.is_empty and km2(part) > 0.01:
+                rows.append({"name": f"{district}{LAND_USE[code]}", "dlbm": code, "geometry": part})
+    frame = gpd.GeoDataFrame(rows, crs=CGCS2000)
+    frame.insert(2, "dlmc", [LAND_USE[code] for code in frame.dlbm])
+    return frame
+
+
 def build_zoning(province, districts, priority, key):
     """Environmental control units: priority (red line, reserves), key (urban), general (the rest)."""
     rows, covered = [], shapely.Polygon()
@@ -618,6 +653,15 @@ LAYERS = {
                               "reason_zh": "涉及{title}{area_ha:,.2f}公顷（占项目{share:.1%}）：{classes}；水源地：{names}",
                               "reason_en": "{area_ha:,.2f} ha in {title} ({share:.1%} of the project): {classes}; "
                                            "source: {names}"}),
+    "land_use": dict(title_zh="土地利用现状（三调式）", title_en="Land use (三调-style, GB/T 21010)", kind="polygon",
+                     rule="tabulate", name_field="name", class_field="dlmc", classes=LAND_USE,
+                     sources=[MODIS, CNMAPS, GSHHG], official=False,
+                     method="farmland blocks as 0101 水田 (15 %, seeded) / 0103 旱地, river and lake zones as 11, the urban "
+                            "boundary as 07, the rest by MODIS 2019 class (03 forest, 04 grassland, 12 other), split by "
+                            "district; 田坎 coefficients 0.05 / 0.08 illustrative",
+                     style={"color": "#a6761d", "fill_opacity": 0.05, "weight": 0.3},
+                     constraint={"clause": "统计用途：按《土地利用现状分类》(GB/T 21010-2017) 统计占用地类，不作结论",
+                                 "deduction": TIANKAN}),
     "landcover": dict(title_zh="土地覆盖", title_en="Land cover (MODIS IGBP)", kind="raster", rule="landcover",
                       sources=[MODIS], official=False, method="clip of the 0.05° global grid",
                       style={}),
@@ -696,6 +740,8 @@ def build(out: Path, samples: Path) -> None:
                                   layers["nature_reserves"].union_all()])
     layers["farmland"] = build_farmland(province, modis, affine, districts, excluded, gshhg_land)
     layers["water_sources"] = build_water_sources(province, districts)
+    layers["land_use"] = build_land_use(province, modis, affine, districts, layers["farmland"], layers["urban_boundary"],
+                                        layers["river_lake"])
     layers["zoning_units"] = build_zoning(
         province, districts, shapely.union_all([redline, layers["nature_reserves"].union_all()]),
         layers["urban_boundary"].union_all())

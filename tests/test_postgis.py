@@ -48,12 +48,12 @@ def test_published_manifest_reads_every_vector_layer_from_postgis(published, dat
     entries = tomllib.loads(published.read_text(encoding="utf-8"))["layers"]
     assert {layer_id for layer_id, entry in entries.items() if "database" in entry} == {
         "boundary", "ecological_redline", "farmland", "coastline", "sea", "historical_reclamation", "urban_boundary",
-        "nature_reserves", "river_lake", "water_sources", "zoning_units"}
+        "nature_reserves", "river_lake", "water_sources", "land_use", "zoning_units"}
     assert (published.parent / entries["landcover"]["file"]).resolve() == ROOT / "data" / "tianjin" / "landcover.tif"
     with psycopg.connect(database) as connection:
         indexed = connection.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'tianjin' "
                                      "AND indexdef LIKE '%USING gist%'").fetchone()[0]
-    assert indexed == 11
+    assert indexed == 12
 
 
 def test_postgis_layers_measure_what_the_files_measure(published, tianjin):
