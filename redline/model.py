@@ -84,6 +84,7 @@ class Finding:
     title_zh: str
     title_en: str
     clause: str
+    """The clause enforced, in its original (Chinese) wording."""
     status: Status
     reason_en: str
     reason_zh: str
@@ -91,6 +92,8 @@ class Finding:
     features: tuple[FeatureHit, ...] = ()
     exemption: str | None = None
     layer: str | None = None
+    clause_en: str = ""
+    """The clause in English (a translation; the original wording is ``clause``)."""
     nearest: dict | None = None
     """For a polygon constraint the project does not touch: the nearest feature within the search radius
     (``layer``, ``name``, ``distance_m`` geodesic) or ``{"search_radius_m": …}`` alone when there is none."""
@@ -103,6 +106,7 @@ class Finding:
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "title_zh": self.title_zh, "title_en": self.title_en, "clause": self.clause,
+                "clause_en": self.clause_en,
                 "status": self.status.value, "reason_en": self.reason_en, "reason_zh": self.reason_zh,
                 "measures": dict(self.measures), "features": [hit.to_dict() for hit in self.features],
                 "exemption": self.exemption, "layer": self.layer, "nearest": self.nearest}
@@ -210,7 +214,7 @@ REPORT_SCHEMA = {
             ["rule", "status", "clause", "reason_en", "reason_zh", "measures", "features", "exemption"], {
                 "rule": _TEXT, "title_zh": _TEXT, "title_en": _TEXT,
                 "status": {"enum": [s.value for s in Status]},
-                "clause": _TEXT, "reason_en": _TEXT, "reason_zh": _TEXT,
+                "clause": _TEXT, "clause_en": _TEXT, "reason_en": _TEXT, "reason_zh": _TEXT,
                 "measures": _MEASURES,
                 "features": {"type": "array", "items": _closed(["layer", "name"], {
                     "layer": _TEXT, "name": _TEXT, "feature_class": _TEXT, "role": _TEXT, "area_m2": _NUMBER,

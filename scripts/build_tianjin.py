@@ -645,8 +645,13 @@ LAYERS = {
                                  "北大港水库 and 王庆坨水库, clipped to the province; radii illustrative",
                           style={"color": "#3182bd", "fill_opacity": 0.2, "weight": 1},
                           constraint={
-                              "clause": "《中华人民共和国水污染防治法》第六十五条 禁止在饮用水水源一级保护区内新建、改建、扩建与供水设施和"
-                                        "保护水源无关的建设项目；第六十六条 禁止在饮用水水源二级保护区内新建、改建、扩建排放污染物的建设项目",
+                              "clause": "《中华人民共和国水污染防治法》第六十五条 禁止在饮用水水源一级保护区内新建、改建、"
+                                        "扩建与供水设施和保护水源无关的建设项目；第六十六条 禁止在饮用水水源二级保护区内"
+                                        "新建、改建、扩建排放污染物的建设项目",
+                              "clause_en": "Water Pollution Prevention and Control Law, art. 65: no construction unrelated to "
+                                           "water supply or source protection in a first-level drinking-water source "
+                                           "protection zone; art. 66: no construction discharging pollutants in a "
+                                           "second-level zone",
                               "status": {"first": "violation", "second": "review", "quasi": "info"},
                               "buffer_m": 200, "buffer_status": "review",
                               "exemptions": {"national_major": "review"},
@@ -661,6 +666,7 @@ LAYERS = {
                             "district; 田坎 coefficients 0.05 / 0.08 illustrative",
                      style={"color": "#a6761d", "fill_opacity": 0.05, "weight": 0.3},
                      constraint={"clause": "统计用途：按《土地利用现状分类》(GB/T 21010-2017) 统计占用地类，不作结论",
+                                 "clause_en": "Tabulation: occupied area by GB/T 21010-2017 land-use class; decides nothing",
                                  "deduction": TIANKAN}),
     "landcover": dict(title_zh="土地覆盖", title_en="Land cover (MODIS IGBP)", kind="raster", rule="landcover",
                       sources=[MODIS], official=False, method="clip of the 0.05° global grid",

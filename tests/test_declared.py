@@ -83,6 +83,7 @@ def test_the_buffer_has_its_own_status(water):
     ({"clause": ""}, "clause .* is missing"),
     ({"exemptions": {"friendship": "review"}}, "exemption 'friendship' is not a declaration"),
     ({"buffer_m": -5}, "buffer_m -5 is not a positive number"),
+    ({"buffer": 200}, "unknown key 'buffer'"),
 ])
 def test_a_constraint_that_cannot_be_applied_is_refused_when_loaded(change, message):
     with pytest.raises(redline.ManifestError, match=f"layer 'water': its constraint .*{message}"):

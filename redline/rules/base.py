@@ -18,6 +18,9 @@ class Rule:
     title_zh: str
     title_en: str
     clause: str
+    """The clause enforced, in its original wording."""
+    clause_en: str = ""
+    """The clause in English (a translation)."""
     roles: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Class roles the layer's manifest ``classes`` must name (role → zh and en title); empty for a layer of one class."""
     figure: str = "area_m2"
@@ -73,8 +76,8 @@ class Context:
 def finding(rule: Rule, status: Status, reason_en: str, reason_zh: str, *, measures=None, features=(),
             exemption: str | None = None, layer: str | None = None) -> Finding:
     """A finding of ``rule`` with its titles and clause filled in."""
-    return Finding(rule=rule.id, title_zh=rule.title_zh, title_en=rule.title_en, clause=rule.clause, status=status,
-                   reason_en=reason_en, reason_zh=reason_zh,
+    return Finding(rule=rule.id, title_zh=rule.title_zh, title_en=rule.title_en, clause=rule.clause,
+                   clause_en=rule.clause_en, status=status, reason_en=reason_en, reason_zh=reason_zh,
                    measures=measures or {}, features=tuple(features), exemption=exemption, layer=layer)
 
 

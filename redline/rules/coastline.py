@@ -5,6 +5,8 @@ from redline.rules.base import Rule, finding
 
 RULE = Rule("coastline", "line", "大陆自然岸线", "Natural mainland coastline",
             "(十一) 加强海洋和海岸带国土空间管控……大陆自然岸线保有量不降低",
+            "(XI) Strengthen spatial control of the sea and the coastal zone … the natural mainland coastline retained "
+            "must not fall",
             roles={"natural": ("自然岸线", "natural coast"), "artificial": ("人工岸线", "artificial coast")},
             figure="natural_within_setback_length_m", totals="km", map_roles=("natural",),
             popup_measures=("natural_within_setback_length_m", "natural_in_footprint_length_m"))

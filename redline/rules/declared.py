@@ -8,7 +8,7 @@
     classes = { first = "一级保护区", second = "二级保护区", quasi = "准保护区" }
     ...
     [layers.water_sources.constraint]
-    clause = "《饮用水水源保护区污染防治管理规定》第十二条 …"        # the original wording
+    clause = "《饮用水水源保护区污染防治管理规定》第十二条 …"        # the original wording (clause_en: a translation)
     status = { first = "violation", second = "review", quasi = "info" }  # per class; a layer without classes: status = "review"
     buffer_m = 200                                                      # optional: the surroundings of the classes
     buffer_status = "review"                                            # that are not info, and their status
@@ -37,6 +37,7 @@ KINDS = (KIND, TABULATE)
 STATUSES = {"violation": Status.VIOLATION, "review": Status.REVIEW, "info": Status.CLEAR}
 DECLARATIONS = ("national_major", "activity")
 FIELDS = ("title", "area_m2", "area_ha", "area_mu", "share", "classes", "names", "buffer_m", "buffer_area_ha")
+CONSTRAINT_KEYS = ("clause", "clause_en", "status", "buffer_m", "buffer_status", "exemptions", "reason_zh", "reason_en")
 SEVERITY = {Status.CLEAR: 0, Status.REVIEW: 1, Status.VIOLATION: 2}
 
 
@@ -147,6 +148,7 @@ def declare(spec) -> Declared | Tabulation:
                  for name, value in exemptions.items() if name not in DECLARATIONS or value not in ("review", "info")]
     templates = {lang: table.get(f"reason_{lang}") for lang in ("zh", "en")}
     problems += [f"reason_{lang} is missing" for lang, text in templates.items() if not text]
+    problems += [f"unknown key {key!r} (known: {', '.join(CONSTRAINT_KEYS)})" for key in table if key not in CONSTRAINT_KEYS]
     for lang, text in templates.items():
         if text:
             try:
@@ -159,7 +161,7 @@ def declare(spec) -> Declared | Tabulation:
     if problems:
         raise ValueError("; ".join(problems))
     titles = {role: (value, value) for role, value in spec.classes.items()}
-    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table["clause"], roles=titles,
+    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table["clause"], table.get("clause_en", ""), roles=titles,
                 map_roles=tuple(role for role in roles if status[role] != "info") or None)
     return Declared(rule, status, float(buffer_m) if buffer_m else None, buffer_status, exemptions,
                     templates["zh"], templates["en"])
@@ -174,9 +176,12 @@ def _tabulation(spec) -> Tabulation:
                  if not (isinstance(value, (int, float)) and 0 <= value <= 1)]
     if not spec.classes:
         problems.append("a tabulation needs classes (class_field and classes)")
+    problems += [f"unknown key {key!r} (known: clause, clause_en, deduction)" for key in table
+                 if key not in ("clause", "clause_en", "deduction")]
     if problems:
         raise ValueError("; ".join(problems))
     titles = {role: (value, value) for role, value in spec.classes.items()}
-    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论 / tabulation only"),
+    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论"),
+                table.get("clause_en", "tabulation only: decides nothing"),
                 roles=titles, map_roles=(), shown=False, proximity=False)
     return Tabulation(rule, {role: float(value) for role, value in deduction.items()})

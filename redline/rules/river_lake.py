@@ -4,7 +4,8 @@ from redline.model import Status, area_measures
 from redline.rules.base import Rule, finding
 
 RULE = Rule("river_lake", "polygon", "河湖水域岸线管控区", "River and lake shoreline zones",
-            "(十一) 严格河湖水域岸线空间管控")
+            "(十一) 严格河湖水域岸线空间管控",
+            "(XI) Strictly control the space of river and lake waters and shorelines")
 
 
 def evaluate(overlap, context):

@@ -4,8 +4,8 @@ from redline.model import Status, area_measures
 from redline.rules.base import Rule, finding
 
 RULE = Rule("urban_boundary", "polygon", "城镇开发边界", "Urban development boundary",
-            "(十一) 严格管控城镇开发边界", figure="outside_area_m2", map_outside=True,
-            proximity=False)
+            "(十一) 严格管控城镇开发边界", "(XI) Strictly control the urban development boundary",
+            figure="outside_area_m2", map_outside=True, proximity=False)
 
 
 def evaluate(overlap, context):

@@ -5,6 +5,7 @@ from redline.rules.base import Rule, finding
 
 RULE = Rule("zoning", "polygon", "生态环境管控单元", "Environmental control units",
             "(十一) 强化生态环境分区管控体系落地实施",
+            "(XI) Put the ecological-environmental zoning control system into practice",
             roles={"priority": ("优先保护单元", "priority protection unit"), "key": ("重点管控单元", "key control unit"),
                    "general": ("一般管控单元", "general control unit")},
             figure="priority_area_m2", map_roles=("priority",), shown=False, proximity=False)
