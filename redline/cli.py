@@ -15,16 +15,16 @@ import shapely
 
 from redline.crs import SQUARE_METRES_PER_MU, parse_crs
 from redline.errors import CRSError, RedlineError, RedlineWarning
-from redline.io import read_project
+from redline.io import ensure_in_region, read_project
 from redline.io.files import write_atomic
 from redline.io.postgis import describe_database
-from redline.io.writers import write_boundary, writer_for
+from redline.io.writers import LONLAT_ONLY, WITHOUT_CRS, write_boundary, writer_for
 from redline.isolation import Limits, isolated
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
-from redline.model import Options, Verdict
+from redline.model import Options, Status, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
-from redline.report.text import summary
+from redline.report.text import avoid_table, summary
 from redline.rules import rule_for
 
 EXIT_PASS, EXIT_FLAGGED, EXIT_ERROR = 0, 1, 2
@@ -156,6 +156,69 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
                        f"{frame.crs.to_string()}: the boundary lies outside that CRS's area; choose the CRS of its zone"))
     written = write_boundary(frame, target, overwrite=overwrite)
     click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()} ({', '.join(p.name for p in written)})")
+
+
+@main.command()
+@click.argument("project", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The compliant footprint, in the format its suffix names and the input's CRS (e.g. .txt, .geojson).")
+@manifest_option
+@click.option("--avoid-review", is_flag=True, help="Also leave out the areas that need review.")
+@click.option("--min-part-m2", type=click.FloatRange(min=0), default=100.0, show_default=True,
+              help="Parts smaller than this (m²) are left out.")
+@click.option("--national-major", is_flag=True, help="Declare a national major project (国家重大项目).")
+@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
+@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True)
+@click.option("--crs", help="CRS of PROJECT, for files without one.")
+@click.option("--layer", "source_layer", help="Layer to read from a multi-layer PROJECT.")
+@click.option("--encoding", help="Attribute encoding of PROJECT (e.g. GBK).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT and its report if they exist.")
+@time_limit_option
+@click.pass_context
+def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, national_major, activity, setback_m, crs,
+          source_layer, encoding, lang, overwrite, time_limit):
+    """Write the part of PROJECT that may be built: its footprint minus every area behind a violation (and,
+    with --avoid-review, behind a review), in PROJECT's format CRS, and check it again (report beside it).
+
+    Exit status: 0 the footprint passes, 1 it still needs review, 2 nothing could be kept or written.
+    Example: redline avoid data/samples/01_qilihai_road.geojson -o road_avoided.geojson
+    """
+    import geopandas as gpd
+
+    from redline.avoid import CLEARANCE_M
+    from redline.avoid import avoid as avoid_areas
+    from redline.crs import CGCS2000
+
+    writer_for(output)
+    report_path = Path(output).with_suffix(".report.json")
+    if report_path.exists() and not overwrite:
+        _fail(f"{report_path} exists; pass --overwrite to replace it")
+    layers = load_layers(manifest)
+    options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    read = isolated(read_project, project, crs=crs, layer=source_layer, encoding=encoding,
+                    limits=Limits(seconds=time_limit), label=project)
+    _tell(ctx, read.warnings)
+    ensure_in_region(read, layers.bounds)
+    result = avoid_areas(read, layers, options=options, avoid_review=avoid_review, min_part_m2=min_part_m2,
+                         clearance_m=CLEARANCE_M.get(Path(output).suffix.lower(), 0.0))
+    frame = result.project.source.to_frame()
+    if Path(output).suffix.lower() in LONLAT_ONLY:  # written from the lon/lat footprint, not transformed again
+        frame = frame.set_geometry(gpd.GeoSeries([result.project.geometry], crs=CGCS2000))
+    written = write_boundary(frame, output, overwrite=overwrite)
+    stated = result.project.source_crs.to_wkt() if Path(output).suffix.lower() in WITHOUT_CRS else None
+    again = check_isolated(output, layers, options=options, crs=stated, limits=Limits(seconds=time_limit))
+    avoided = {f.rule for f in result.before.findings if f.status is Status.VIOLATION or avoid_review}
+    left = [f.rule for f in again.findings if f.rule in avoided and f.status in (Status.VIOLATION, Status.REVIEW)
+            and (f.status is Status.VIOLATION or avoid_review)]
+    if left:
+        for path in written:
+            path.unlink(missing_ok=True)
+        _fail(f"{output}: 写出的文件仍有冲突 / the file written still fails {', '.join(left)} (its coordinates' rounding); "
+              "nothing was kept; please report it")
+    write_atomic(report_path, report_json(again))
+    click.echo(avoid_table(result, again, lang=lang))
+    sys.exit(EXIT_PASS if again.verdict is Verdict.PASS else EXIT_FLAGGED)
 
 
 @main.command()

@@ -43,9 +43,11 @@ class Overlap:
 
     @cached_property
     def pieces(self) -> dict[str, object]:
-        """The shared geometry (lon/lat) per role, for maps and GeoJSON (dissolved on first use only)."""
+        """The shared geometry (lon/lat) per role, for maps and GeoJSON (dissolved on first use only); for a line
+        layer, what lies within the setback (``near_by_role``), where its pieces come from."""
         geometries, roles = self.shared
-        return {role: shapely.union_all(geometries[roles == role]) for role in self.by_role if self.by_role[role] > 0}
+        amounts = self.near_by_role if self.unit == "m" and self.near_by_role is not None else self.by_role
+        return {role: shapely.union_all(geometries[roles == role]) for role in amounts if amounts[role] > 0}
 
     @property
     def total(self) -> float:

@@ -137,3 +137,7 @@ WRITERS = {".geojson": _gdal("GeoJSON"), ".json": _gdal("GeoJSON"), ".gpkg": _gd
            ".shp": _gdal("ESRI Shapefile", encoding="UTF-8"), ".zip": _zipped_shapefile, ".kml": _kml, ".kmz": _kmz,
            ".dxf": _dxf, ".parquet": _parquet, ".csv": _vertices_csv, ".txt": _txt}
 """Output suffix → writer of a GeoDataFrame to a path with that suffix."""
+LONLAT_ONLY = (".kml", ".kmz")
+"""Formats that are WGS 84 longitude/latitude by definition."""
+WITHOUT_CRS = (".dxf", ".csv")
+"""Formats that hold no CRS: reading them back needs the CRS they were written in."""

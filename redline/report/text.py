@@ -46,3 +46,20 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * max(width - _width(text), 1)
+
+
+def avoid_table(result, again: Report, *, lang: str = "en") -> str:
+    """What ``redline avoid`` kept and left out (``redline.avoid.Avoided``), and the verdict of the file written."""
+    label = LABELS[lang]
+    titles = {f.rule: (f.title_zh if lang == "zh" else f.title_en) for f in result.before.findings}
+    before, kept = result.before.project["area_m2"], again.project["area_m2"]
+    lines = [f"{label['project']}: {before / 10_000:,.4f} ha → {kept / 10_000:,.4f} ha "
+             f"({kept / before:.1%} {'保留' if lang == 'zh' else 'kept'})"]
+    width = max([_width(t) for t in titles.values()] + [10]) + 2
+    for rule, lost in result.lost_m2.items():
+        lines.append(f"{_pad(titles[rule], width)}−{lost / 10_000:,.4f} ha")
+    if result.small_parts_m2:
+        small = "小于最小面积的部分" if lang == "zh" else "parts below the minimum"
+        lines.append(f"{_pad(small, width)}−{result.small_parts_m2 / 10_000:,.4f} ha")
+    lines.append(f"{label['verdict']}: {label[again.verdict.value]}")
+    return "\n".join(lines)

@@ -37,6 +37,9 @@ class Rule:
     """Measures an intrusion popup lists besides the area and share."""
     proximity: bool = True
     """A polygon rule the project does not touch reports the nearest feature within the search radius."""
+    violation_roles: tuple[str, ...] | None = None
+    """Roles whose occupation makes the violation (None: every role the map shows); what ``redline avoid`` removes
+    for a violation, the others only with ``--avoid-review``."""
 
     def map_pieces(self, overlap, footprint) -> dict:
         """The pieces a reviewer should see, by role: the shared pieces of ``map_roles``, or the outside part."""

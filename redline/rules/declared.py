@@ -162,7 +162,8 @@ def declare(spec) -> Declared | Tabulation:
         raise ValueError("; ".join(problems))
     titles = {role: (value, value) for role, value in spec.classes.items()}
     rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table["clause"], table.get("clause_en", ""), roles=titles,
-                map_roles=tuple(role for role in roles if status[role] != "info") or None)
+                map_roles=tuple(role for role in roles if status[role] != "info") or None,
+                violation_roles=tuple(role for role in roles if status[role] == "violation"))
     return Declared(rule, status, float(buffer_m) if buffer_m else None, buffer_status, exemptions,
                     templates["zh"], templates["en"])
 

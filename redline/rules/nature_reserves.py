@@ -7,7 +7,7 @@ RULE = Rule("nature_reserves", "polygon", "自然保护地", "Nature reserves",
             "(十二) 推进以国家公园为主体的自然保护地体系建设",
             "(XII) Build the system of protected areas with national parks as its mainstay",
             roles={"core": ("核心保护区", "core zone"), "general": ("一般控制区", "general control zone")},
-            figure="core_area_m2")
+            figure="core_area_m2", violation_roles=("core",))
 
 
 def evaluate(overlap, context):
