@@ -6,9 +6,9 @@ import jsonschema
 import pytest
 import shapely
 
-from redline.model import REPORT_SCHEMA, Options
+from redline.model import REPORT_SCHEMA, Options, Status
 from redline.pipeline import check
-from redline.report.html import map_html
+from redline.report.html import STATUS_COLOURS, map_html
 from redline.report.json import report_json
 from redline.report.text import summary
 from tests.common import write_project
@@ -75,3 +75,16 @@ def test_the_schema_is_closed_and_measures_are_si(tianjin):
     copy["findings"][0]["measures"]["area_ha"] = 1.0
     with pytest.raises(jsonschema.ValidationError, match="area_ha"):
         jsonschema.validate(copy, REPORT_SCHEMA)
+
+
+def test_the_map_draws_violations_over_reviews_over_the_project(tianjin):
+    """The evidence is on top: the project outline first, review pieces next, violation pieces last (so their popups
+    get the clicks)."""
+    from tests.conftest import SAMPLES
+    report = check(next(p for p in SAMPLES if p.stem == "01_qilihai_road"), tianjin)
+    statuses = {f.rule: f.status for f in report.findings}
+    assert {statuses[rule] for rule in report.intrusions} >= {Status.VIOLATION, Status.REVIEW}
+    page = map_html(report, tianjin.nearby(report.footprint))
+    outline, review, violation = (page.index(f'"fillColor": "{colour}"') for colour in
+                                  ("#2c7bb6", STATUS_COLOURS[Status.REVIEW], STATUS_COLOURS[Status.VIOLATION]))
+    assert outline < review < violation

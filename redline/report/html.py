@@ -76,8 +76,14 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             if f"{role}_color" in style:
                 label = rule.role_title(role, lang) if rule else role
                 legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
+    # the project first, reviews next, violations last: what is drawn later lies on top and takes the clicks
+    project = folium.FeatureGroup(name=text["project"])
+    outline = folium.GeoJson(_display(report.footprint), style_function=_style("#2c7bb6", 0.05, 3))
+    outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
+    outline.add_to(project)
+    project.add_to(fmap)
     findings = {finding.rule: finding for finding in report.findings}
-    for rule, pieces in report.intrusions.items():
+    for rule, pieces in sorted(report.intrusions.items(), key=lambda item: findings[item[0]].status is Status.VIOLATION):
         finding = findings[rule]
         title = html.escape(finding.title_zh if lang == "zh" else finding.title_en)
         group = folium.FeatureGroup(name=f"{text['intrusion']}: {title}")
@@ -97,11 +103,6 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             shape.add_to(group)
         group.add_to(fmap)
         legend.append((text["nearest"], "#555555", "line"))
-    project = folium.FeatureGroup(name=text["project"])
-    outline = folium.GeoJson(_display(report.footprint), style_function=_style("#2c7bb6", 0.05, 3))
-    outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
-    outline.add_to(project)
-    project.add_to(fmap)
     legend += [(text["project"], "#2c7bb6", "line"), (f"{text['intrusion']}: {text['status']['violation']}",
                                                       STATUS_COLOURS[Status.VIOLATION], "polygon"),
                (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], "polygon")]
