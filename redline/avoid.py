@@ -71,11 +71,18 @@ def avoid(project: Project, layers: LayerSet, *, options: Options = Options(), a
     lost = {rule: float(ellipsoidal_areas_m2([footprint.intersection(zone)])[0]) for rule, zone in zones.items()}
     compliant = _project(project, shapely.union_all(lonlat[keep]), shapely.union_all(parts[keep]))
     after = check_projects([compliant], layers, options=options)[0]
-    left = [f.rule for f in after.findings if f.status in statuses and f.rule in zones]
+    left = still_failing(before, after, avoid_review=avoid_review)
     if left:
         raise GeometryError(f"{project.path}: 避让后仍有冲突 / the avoided footprint still fails {', '.join(left)}; "
                             "please report it")
     return Avoided(compliant, before, after, lost, float(areas[~keep].sum()))
+
+
+def still_failing(before: Report, after: Report, *, avoid_review: bool) -> list[str]:
+    """The rules ``after`` (the avoided footprint's report) still fails among those avoided in ``before``."""
+    statuses = (Status.VIOLATION, Status.REVIEW) if avoid_review else (Status.VIOLATION,)
+    avoided = {f.rule for f in before.findings if f.status in statuses}
+    return [f.rule for f in after.findings if f.rule in avoided and f.status in statuses]
 
 
 def _zone(rule, report: Report, layers: LayerSet, options: Options, *, avoid_review: bool):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from redline.io.postgis import describe_database
 from redline.io.writers import LONLAT_ONLY, WITHOUT_CRS, write_boundary, writer_for
 from redline.isolation import Limits, isolated
 from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_layers
-from redline.model import Options, Status, Verdict
+from redline.model import Options, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import avoid_table, summary
@@ -56,8 +57,28 @@ class RedlineGroup(click.Group):
 
 time_limit_option = click.option("--time-limit", type=click.FloatRange(min=0.1), default=Limits.seconds, show_default=True,
                                  help="Seconds one input may take to read and check; it is stopped after that (exit 2).")
-search_option = click.option("--search-m", type=click.FloatRange(min=0), default=2000.0, show_default=True,
-                              help="Radius (m) within which an absent constraint reports its nearest feature.")
+DECLARATION_OPTIONS = (
+    click.option("--national-major", is_flag=True,
+                 help="Declare a national major project (国家重大项目); in a batch, for applications that do not say."),
+    click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities."),
+    click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True,
+                 help="Coastal setback (m) within which natural coast counts as taken."),
+    click.option("--search-m", type=click.FloatRange(min=0), default=2000.0, show_default=True,
+                 help="Radius (m) within which an absent constraint reports its nearest feature."),
+)
+
+
+def declarations(command):
+    """Add ``DECLARATION_OPTIONS`` to ``command``, which receives them as one ``options`` (``Options``)."""
+    @functools.wraps(command)
+    def with_options(*args, national_major, activity, setback_m, search_m, **kwargs):
+        options = Options(national_major=national_major, activity=activity, setback_m=setback_m, search_m=search_m)
+        return command(*args, options=options, **kwargs)
+    for option in reversed(DECLARATION_OPTIONS):
+        with_options = option(with_options)
+    return with_options
+
+
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
@@ -82,11 +103,6 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Write the intrusion pieces (GeoJSON) here.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write the HTML map here.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of summary and map.")
-@click.option("--national-major", is_flag=True, help="Declare a national major project (国家重大项目).")
-@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
-@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True,
-              help="Coastal setback (m) within which natural coast counts as taken.")
-@search_option
 @click.option("--crs", help="CRS of the boundary, for files without one or with a wrong one (e.g. EPSG:4527).")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
 @click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
@@ -95,7 +111,8 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
 @click.pass_context
-def check(ctx, project, manifest, output, geojson, map_path, lang, national_major, activity, setback_m, search_m, crs,
+@declarations
+def check(ctx, project, manifest, output, geojson, map_path, lang, options, crs,
           source_layer, encoding, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
@@ -106,9 +123,8 @@ def check(ctx, project, manifest, output, geojson, map_path, lang, national_majo
     try:
         for path in (output, geojson, map_path):
             if path and not overwrite and Path(path).exists():
-                raise RedlineError(f"{path} exists; pass --overwrite to replace it")
+                raise RedlineError(f"{path} 已存在 / exists; pass --overwrite to replace it")
         layers = load_layers(manifest)
-        options = Options(national_major=national_major, activity=activity, setback_m=setback_m, search_m=search_m)
         result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
                                 repair=repair, limits=Limits(seconds=time_limit))
         if output:
@@ -166,9 +182,6 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
 @click.option("--avoid-review", is_flag=True, help="Also leave out the areas that need review.")
 @click.option("--min-part-m2", type=click.FloatRange(min=0), default=100.0, show_default=True,
               help="Parts smaller than this (m²) are left out.")
-@click.option("--national-major", is_flag=True, help="Declare a national major project (国家重大项目).")
-@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
-@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True)
 @click.option("--crs", help="CRS of PROJECT, for files without one.")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer PROJECT.")
 @click.option("--encoding", help="Attribute encoding of PROJECT (e.g. GBK).")
@@ -176,7 +189,8 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT and its report if they exist.")
 @time_limit_option
 @click.pass_context
-def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, national_major, activity, setback_m, crs,
+@declarations
+def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, crs,
           source_layer, encoding, lang, overwrite, time_limit):
     """Write the part of PROJECT that may be built: its footprint minus every area behind a violation (and,
     with --avoid-review, behind a review), in PROJECT's format CRS, and check it again (report beside it).
@@ -186,16 +200,15 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, national_ma
     """
     import geopandas as gpd
 
-    from redline.avoid import CLEARANCE_M
+    from redline.avoid import CLEARANCE_M, still_failing
     from redline.avoid import avoid as avoid_areas
     from redline.crs import CGCS2000
 
     writer_for(output)
     report_path = Path(output).with_suffix(".report.json")
     if report_path.exists() and not overwrite:
-        _fail(f"{report_path} exists; pass --overwrite to replace it")
+        _fail(f"{report_path} 已存在 / exists; pass --overwrite to replace it")
     layers = load_layers(manifest)
-    options = Options(national_major=national_major, activity=activity, setback_m=setback_m)
     read = isolated(read_project, project, crs=crs, layer=source_layer, encoding=encoding,
                     limits=Limits(seconds=time_limit), label=project)
     _tell(ctx, read.warnings)
@@ -208,9 +221,7 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, national_ma
     written = write_boundary(frame, output, overwrite=overwrite)
     stated = result.project.source_crs.to_wkt() if Path(output).suffix.lower() in WITHOUT_CRS else None
     again = check_isolated(output, layers, options=options, crs=stated, limits=Limits(seconds=time_limit))
-    avoided = {f.rule for f in result.before.findings if f.status is Status.VIOLATION or avoid_review}
-    left = [f.rule for f in again.findings if f.rule in avoided and f.status in (Status.VIOLATION, Status.REVIEW)
-            and (f.status is Status.VIOLATION or avoid_review)]
+    left = still_failing(result.before, again, avoid_review=avoid_review)
     if left:
         for path in written:
             path.unlink(missing_ok=True)
@@ -228,17 +239,14 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, national_ma
 @click.option("-j", "--jobs", default=os.cpu_count() or 1, show_default="all cores", type=click.IntRange(1, 256),
               help="Worker processes.")
 @click.option("--id-field", default="id", show_default=True, help="Column naming each application of a multi-feature file.")
-@click.option("--national-major", is_flag=True, help="Declare every application a national major project.")
-@click.option("--activity", type=click.IntRange(1, 10), help="Declare one of the 10 allowed red-line activities.")
-@click.option("--setback-m", type=click.FloatRange(min=0), default=200.0, show_default=True)
-@search_option
 @click.option("--crs", help="CRS of inputs without one (e.g. EPSG:4527).")
 @click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
 @click.option("--maps", is_flag=True, help="Also write OUTPUT/maps/: a map per application and index.html.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the maps.")
-def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, setback_m, search_m, crs, encoding, repair,
+@declarations
+def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repair,
           dask_address, maps, lang):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
@@ -250,7 +258,6 @@ def batch(inputs, outdir, manifest, jobs, id_field, national_major, activity, se
     """
     from redline.batch import ProgressBar, run_batch, write_maps
 
-    options = Options(national_major=national_major, activity=activity, setback_m=setback_m, search_m=search_m)
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
                             id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar(),

@@ -161,7 +161,7 @@ def _lon_scaled(geometries: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """``geometries`` with each one's longitudes multiplied by its ``factor``."""
     coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
     coordinates[:, 0] *= factor[owner]
-    return shapely.set_coordinates(shapely.force_2d(geometries).copy(), coordinates)
+    return shapely.set_coordinates(shapely.force_2d(geometries), coordinates)
 
 
 def _prepared(geometries) -> np.ndarray:

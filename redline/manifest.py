@@ -156,7 +156,8 @@ def manifest_from_frames(layers: dict[str, dict], *, name: str = "in-memory", di
     specs = {}
     for layer_id, entry in layers.items():
         if not isinstance(entry.get("data"), gpd.GeoDataFrame):
-            raise ManifestError(f"in-memory layer {layer_id!r} needs its features as 'data' (a GeoDataFrame with a CRS)")
+            raise ManifestError(f"内存图层 {layer_id!r} 缺少数据 / in-memory layer {layer_id!r} needs its features as 'data' "
+                                "(a GeoDataFrame with a CRS)")
         fields = {"title_zh": layer_id, "title_en": layer_id, "vintage": "unknown",
                   **{k: v for k, v in entry.items() if k != "data"}}
         specs[layer_id] = _spec(IN_MEMORY, layer_id, fields, entry["data"])

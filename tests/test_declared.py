@@ -91,13 +91,13 @@ def test_a_constraint_that_cannot_be_applied_is_refused_when_loaded(change, mess
 
 
 def test_a_declared_constraint_gets_its_batch_columns(water):
-    from redline.batch.tables import figures, header, table_row
-    columns = header(figures(water))
-    assert columns[-2:] == ["water_status", "water_area_m2"]
+    from redline.batch.tables import layout, table_row
+    columns = layout(water)
+    assert columns.header[-2:] == ("water_status", "water_area_m2")
     project = shapely.box(117.205, 39.205, 117.21, 39.21)
     report = redline.check(project, water, crs=4490)
-    _, row = table_row({"id": "a", "order": 0, "report": report.to_dict()}, figures(water))
-    values = dict(zip(columns, row))
+    _, row = table_row({"id": "a", "order": 0, "report": report.to_dict()}, columns)
+    values = dict(zip(columns.header, row))
     assert values["water_status"] == "violation"
     assert values["water_area_m2"] == pytest.approx(float(ellipsoidal_areas_m2([project])[0]), abs=0.001)
 

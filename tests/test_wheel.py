@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redline.isolation import die_with_parent
 from tests.conftest import ROOT
 from tests.test_service import free_port
 
@@ -46,7 +47,7 @@ def test_the_wheel_checks_and_maps_a_sample_with_its_own_layers(installed, tmp_p
 def test_the_wheel_serves(installed, tmp_path):
     port = free_port()
     server = subprocess.Popen([str(installed / "bin" / "redline"), "serve", "--port", str(port), "--db", "r.sqlite"],
-                              cwd=tmp_path, stderr=subprocess.PIPE)
+                              cwd=tmp_path, stderr=subprocess.PIPE, preexec_fn=die_with_parent)  # never outlives the tests
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from redline.batch.inputs import Application
-from redline.batch.tables import table_row
+from redline.batch.tables import Layout, table_row
 from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import LayerSet
@@ -79,9 +79,9 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     return done
 
 
-def table_rows(outdir: Path, figures_of: dict[str, str]) -> dict[int, tuple]:
+def table_rows(outdir: Path, columns: Layout) -> dict[int, tuple]:
     """The results row of each application already in the journal, by order (when resuming)."""
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
-        return dict(table_row(orjson.loads(line), figures_of) for line in journal)
+        return dict(table_row(orjson.loads(line), columns) for line in journal)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
 from redline.batch.journal import JOURNAL, STATE, fingerprint, resume, table_rows
-from redline.batch.tables import figures, table_row, write_tables
+from redline.batch.tables import layout, table_row, write_tables
 from redline.errors import RedlineError
 from redline.io import FeatureTable, ensure_in_region
 from redline.io.files import write_atomic
@@ -93,8 +93,8 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.to_dict()}
-    figures_of = figures(layers)
-    records = [(compact_json(lines[a.order]), table_row(lines[a.order], figures_of)) for a in chunk]
+    columns = layout(layers)
+    records = [(compact_json(lines[a.order]), table_row(lines[a.order], columns)) for a in chunk]
     _release_memory()
     return records
 
@@ -126,8 +126,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs), applications)
-    figures_of = figures(layers)
-    rows = table_rows(outdir, figures_of) if done else {}
+    columns = layout(layers)
+    rows = table_rows(outdir, columns) if done else {}
     todo = [a for a in applications if a.order not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     progress = progress or (lambda finished, total: None)
@@ -144,7 +144,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             rows.update(row for _, row in records)
             finished += len(records)
             progress(finished, len(applications))
-    write_tables(outdir, applications, rows, read, figures_of)
+    write_tables(outdir, applications, rows, read, columns)
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,20 +25,26 @@ RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activi
 """Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
 
 
-def figures(layers) -> dict[str, str]:
-    """Rule id → its headline figure, for every rule the layers are checked against (``LayerSet.rules``)."""
-    return {rule.RULE.id: rule.RULE.figure for rule in layers.rules}
+@dataclass(frozen=True)
+class Layout:
+    """The columns of the result tables: ``RESULT_COLUMNS``, then each rule's status and headline figure."""
+
+    figures: dict[str, str]
+    """Rule id → its headline figure."""
+    header: tuple[str, ...]
 
 
-def header(figures_of: dict[str, str]) -> list[str]:
-    """The columns of results.csv: ``RESULT_COLUMNS``, then each rule's status and headline figure."""
-    return list(RESULT_COLUMNS) + [f"{rule}_{part}" for rule, figure in figures_of.items() for part in ("status", figure)]
+def layout(layers) -> Layout:
+    """The tables' layout for every rule the layers are checked against (``LayerSet.rules``)."""
+    figures = {rule.RULE.id: rule.RULE.figure for rule in layers.rules}
+    return Layout(figures, RESULT_COLUMNS + tuple(f"{rule}_{part}" for rule, figure in figures.items()
+                                                  for part in ("status", figure)))
 
 
-def table_row(record: dict, figures_of: dict[str, str]) -> tuple[int, tuple]:
-    """The order and the flat results row (values in ``header`` order; a tuple, as a batch holds many) of
-    one journal record."""
-    row = dict.fromkeys(header(figures_of), "")
+def table_row(record: dict, columns: Layout) -> tuple[int, tuple]:
+    """The order and the flat results row (values in ``columns.header`` order; a tuple, as a batch holds many)
+    of one journal record."""
+    row = dict.fromkeys(columns.header, "")
     row["id"] = record["id"]
     if "error" in record:
         row.update(verdict="error", error=record["error"])
@@ -46,7 +53,7 @@ def table_row(record: dict, figures_of: dict[str, str]) -> tuple[int, tuple]:
     row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
                national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
     for finding in report["findings"]:
-        figure = figures_of.get(finding["rule"])
+        figure = columns.figures.get(finding["rule"])
         if figure is None:  # a report of a rule no longer checked: its status is in reports.jsonl only
             continue
         row[f"{finding['rule']}_status"] = finding["status"]
@@ -56,13 +63,12 @@ def table_row(record: dict, figures_of: dict[str, str]) -> tuple[int, tuple]:
 
 
 def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions,
-                 figures_of: dict[str, str]) -> None:
+                 columns: Layout) -> None:
     ordered = [rows[application.order] for application in applications]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
-    columns = header(figures_of)
-    write_atomic(outdir / "results.csv", _csv(columns, ordered))
+    write_atomic(outdir / "results.csv", _csv(columns.header, ordered))
     write_atomic(outdir / "errors.csv", _csv(["id", "error"], errors))
-    table = dict(zip(columns, map(list, zip(*ordered)))) if ordered else dict.fromkeys(columns, [])
+    table = dict(zip(columns.header, map(list, zip(*ordered)))) if ordered else dict.fromkeys(columns.header, [])
     frame = gpd.GeoDataFrame(table, geometry=_footprints(applications, read), crs="EPSG:4490")
     with atomic_path(outdir / "results.gpkg") as temporary:
         frame.to_file(temporary, layer="results", driver="GPKG")

@@ -54,12 +54,17 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+DBF_SAMPLE_BYTES = 1 << 20
+"""Bytes of a DBF's records that ``dbf_encoding`` decodes: enough for the attributes of any boundary file."""
+
+
 def dbf_encoding(data: bytes, *, source: str) -> str | None:
-    """The encoding of a DBF's text (the file's bytes) when no ``.cpg`` says it; None when the text is ASCII."""
+    """The encoding of a DBF's text (its first bytes: header and up to ``DBF_SAMPLE_BYTES`` of records) when no
+    ``.cpg`` says it; None when the text is ASCII."""
     if len(data) < 32:
         return None
     header_length = int.from_bytes(data[8:10], "little")
-    records = data[header_length:]
+    records = data[header_length:header_length + DBF_SAMPLE_BYTES]
     driver = DBF_LANGUAGE_DRIVERS.get(data[29], None)
     if records.isascii():
         return None
@@ -68,8 +73,8 @@ def dbf_encoding(data: bytes, *, source: str) -> str | None:
                 f"no .cpg; attributes read as {driver}, the DBF's language-driver byte")
         return driver
     for candidate in ("UTF-8", "GBK"):
-        try:
-            records.decode("gb18030" if candidate == "GBK" else candidate)
+        try:  # a sample may end inside a character: decoded as the start of a stream, not a whole text
+            codecs.getincrementaldecoder("gb18030" if candidate == "GBK" else candidate)().decode(records, final=False)
         except UnicodeDecodeError:
             continue
         correct("encoding_guessed", source, f"属性表无 .cpg，按内容读作 {candidate}；如有误请指定编码",

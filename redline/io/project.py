@@ -31,7 +31,7 @@ from pyproj import CRS
 from redline.crs import gauss_kruger_crs, parse_crs, to_cgcs2000
 from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
 from redline.io.cad import read_dxf
-from redline.io.encoding import dbf_encoding
+from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
 from redline.io.gdal import gdal_path, pyogrio, read_raw
 from redline.io.kml import read_kml
@@ -48,6 +48,8 @@ MAX_VERTICES = 200_000
 MAX_FEATURES = 10_000
 """Features of one project file; a batch table (``read_feature_table``) takes ``MAX_APPLICATIONS``."""
 MAX_APPLICATIONS = 5_000_000
+DBF_HEAD_BYTES = 65_536 + DBF_SAMPLE_BYTES
+"""Bytes of a .dbf read to tell its encoding: the largest header and the records ``dbf_encoding`` decodes."""
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -110,25 +112,18 @@ def project_of(geometries, crs=None, *, name: str | None = None, label: str = "<
     ``label`` names the input in messages and in the report's ``project.file``; the report's ``sha256`` is of the
     geometries' WKB.
     """
-    if isinstance(geometries, gpd.GeoDataFrame):
-        attributes = {c: geometries[c].to_numpy() for c in geometries.columns if c != geometries.geometry.name}
-        geometries = geometries.geometry
-    else:
-        attributes = {}
+    if isinstance(geometries, shapely.Geometry):
+        geometries = gpd.GeoSeries([geometries])
     if isinstance(geometries, gpd.GeoSeries):
-        crs = geometries.crs if crs is None else crs
-        geometries = geometries.values
-    elif isinstance(geometries, shapely.Geometry):
-        geometries = [geometries]
-    array = np.asarray(geometries, dtype=object)
+        geometries = gpd.GeoDataFrame(geometry=geometries)
+    features = Features.of(geometries)
     if name is not None:
-        attributes["name"] = np.array([name] * len(array), dtype=object)
+        features.attributes["name"] = np.array([name] * len(features.geometries), dtype=object)
     path = Path(label)
-    features = Features(attributes, array, CRS.from_user_input(crs) if crs is not None else None)
 
     def build() -> Project:
-        checked = _with_crs(features, path, None)
-        digest = hashlib.sha256(b"".join(shapely.to_wkb(shapely.force_2d(array)))).hexdigest()
+        checked = _with_crs(features, path, crs)
+        digest = hashlib.sha256(b"".join(shapely.to_wkb(shapely.force_2d(features.geometries)))).hexdigest()
         return _project(checked, path, digest, None, repair=repair, max_vertices=max_vertices)
     return _collecting(build)
 
@@ -287,24 +282,31 @@ def _layer_reader(path: Path, source: str, driver: str, layer, *, encoding, max_
 
 
 def _loose_dbf(path: Path):
-    """The bytes of a loose shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
+    """The first bytes of a loose shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
     if path.suffix.lower() != ".shp":
         return None
     siblings = {p.name.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
     dbf = siblings.get(f"{path.stem.lower()}.dbf")
     if dbf is None or f"{path.stem.lower()}.cpg" in siblings:
         return None
-    return dbf.read_bytes
+
+    def head() -> bytes:
+        with open(dbf, "rb") as stream:
+            return stream.read(DBF_HEAD_BYTES)
+    return head
 
 
 def _zipped_dbf(archive: zipfile.ZipFile, member: str, members: list[str]):
-    """The bytes of a zipped shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
+    """The first bytes of a zipped shapefile's .dbf (a callable) when it has no .cpg; None otherwise."""
     stem = member[: -len(Path(member).suffix)].lower()
     by_name = {m.lower(): m for m in members}
     if f"{stem}.cpg" in by_name or f"{stem}.dbf" not in by_name:
         return None
-    data = archive.read(by_name[f"{stem}.dbf"])
-    return lambda: data
+
+    def head() -> bytes:  # called while the archive is open (``_read_zip`` chooses the layer inside its ``with``)
+        with archive.open(by_name[f"{stem}.dbf"]) as stream:
+            return stream.read(DBF_HEAD_BYTES)
+    return head
 
 
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".kml", ".kmz", ".csv", ".txt",
@@ -482,10 +484,7 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
 def feature_table_of(frame: gpd.GeoDataFrame, *, id_field: str = "id", crs=None, label: str = "<memory>") -> FeatureTable:
     """A GeoDataFrame of applications (one per row) as a ``FeatureTable``, with the CRS checks of a file."""
     path = Path(label)
-    attributes = {c: frame[c].to_numpy() for c in frame.columns if c != frame.geometry.name}
-    features = Features(attributes, np.asarray(frame.geometry.values, dtype=object),
-                        CRS.from_user_input(frame.crs) if frame.crs is not None else None)
-    return _feature_table(_with_crs(features, path, crs), path, id_field, None, ())
+    return _feature_table(_with_crs(Features.of(frame), path, crs), path, id_field, None, ())
 
 
 def _feature_table(features: Features, path: Path, id_field: str, conversion, corrections) -> FeatureTable:

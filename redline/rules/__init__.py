@@ -55,23 +55,27 @@ def layer_problems(spec) -> list[str]:
     layer_id, rule_id, kind, classes = spec.id, spec.rule, spec.kind, spec.classes
     if rule_id in declared.KINDS:
         if kind != "polygon":
-            return [f"layer {layer_id!r} is a {kind} layer but declared constraints read polygon layers"]
+            return [f"图层 {layer_id!r} 须为面图层 / layer {layer_id!r} is a {kind} layer but declared constraints read "
+                    "polygon layers"]
         try:
             declared.declare(spec)
         except ValueError as error:
-            return [f"layer {layer_id!r}: its constraint {error}"]
+            return [f"图层 {layer_id!r} 的管控定义无法使用 / layer {layer_id!r}: its constraint {error}"]
         return []
     rule = rule_for(rule_id)
     if rule is None:
         if rule_id in CONTEXT_LAYERS:
             return []
         known = ", ".join([module.RULE.id for module in RULES] + list(CONTEXT_LAYERS) + list(declared.KINDS))
-        return [f"layer {layer_id!r} names rule {rule_id!r}, which redline does not have; use one of {known}"]
+        return [f"图层 {layer_id!r} 的规则 {rule_id!r} 不存在 / layer {layer_id!r} names rule {rule_id!r}, which redline "
+                f"does not have; use one of {known}"]
     problems = []
     if kind != rule.kind:
-        problems.append(f"layer {layer_id!r} is a {kind} layer but rule {rule.id!r} reads {rule.kind} layers")
+        problems.append(f"图层 {layer_id!r} 类型不符 / layer {layer_id!r} is a {kind} layer but rule {rule.id!r} reads "
+                        f"{rule.kind} layers")
     for role in rule.roles:
         if role not in classes:
-            problems.append(f"layer {layer_id!r} lacks class {role!r} ({rule.roles[role][0]}), which rule {rule.id!r} "
-                            f"needs; its classes: {', '.join(classes) or 'none'}")
+            problems.append(f"图层 {layer_id!r} 缺少类别 {role!r}（{rule.roles[role][0]}） / layer {layer_id!r} lacks class "
+                            f"{role!r} ({rule.roles[role][0]}), which rule {rule.id!r} needs; its classes: "
+                            f"{', '.join(classes) or 'none'}")
     return problems
