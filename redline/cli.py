@@ -79,6 +79,14 @@ def declarations(command):
     return with_options
 
 
+
+
+def document_options(command):
+    """Add --applicant and --reference, printed in the review documents, to ``command``."""
+    command = click.option("--reference", help="Reference number (项目编号/文号) printed in the review documents.")(command)
+    return click.option("--applicant", help="Applicant (申请单位) printed in the review documents.")(command)
+
+
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
@@ -102,7 +110,13 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Write the intrusion pieces (GeoJSON) here.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write the HTML map here.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of summary and map.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the review report (审查报告, PDF) here.")
+@click.option("--docx", "docx_path", type=click.Path(dir_okay=False), help="Write the review report as Word here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write the statistics workbook here.")
+@click.option("--sheet", "sheet_path", type=click.Path(dir_okay=False), help="Write the map sheet (图件, PNG) here.")
+@document_options
+@click.option("--lang", type=click.Choice(["zh", "en"]),
+              help="Language: summary and map default to en, the review documents to zh.")
 @click.option("--crs", help="CRS of the boundary, for files without one or with a wrong one (e.g. EPSG:4527).")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
 @click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
@@ -112,16 +126,17 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @time_limit_option
 @click.pass_context
 @declarations
-def check(ctx, project, manifest, output, geojson, map_path, lang, options, crs,
-          source_layer, encoding, repair, cdn, overwrite, time_limit):
+def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path, xlsx_path, sheet_path, applicant,
+          reference, lang, options, crs, source_layer, encoding, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
     Exit status: 0 pass, 1 violation or review needed, 2 could not check.
 
-    Example: redline check data/samples/01_qilihai_road.geojson -o report.json --map map.html
+    Example: redline check data/samples/01_qilihai_road.geojson -o report.json --map map.html --pdf report.pdf
     """
+    documents = {"pdf": pdf_path, "docx": docx_path, "xlsx": xlsx_path, "png": sheet_path}
     try:
-        for path in (output, geojson, map_path):
+        for path in (output, geojson, map_path, *documents.values()):
             if path and not overwrite and Path(path).exists():
                 raise RedlineError(f"{path} 已存在 / exists; pass --overwrite to replace it")
         layers = load_layers(manifest)
@@ -134,13 +149,72 @@ def check(ctx, project, manifest, output, geojson, map_path, lang, options, crs,
         if map_path:
             from redline.report.html import map_html  # folium costs 0.2 s to import: only when a map is asked for
 
-            page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang, cdn=cdn)
+            page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang or "en", cdn=cdn)
             write_atomic(map_path, page)
+        _write_documents(result, layers, documents, lang=lang or "zh", applicant=applicant, reference=reference)
     except RedlineError as error:
         _fail(error)
     _tell(ctx, result.project.get("warnings", []))
-    click.echo(summary(result, lang=lang))
+    click.echo(summary(result, lang=lang or "en"))
     sys.exit(EXIT_PASS if result.verdict is Verdict.PASS else EXIT_FLAGGED)
+
+
+def _write_documents(report, layers, paths: dict, *, lang: str, applicant, reference) -> None:
+    """Write each review document of ``paths`` (format → path or None) for ``report``."""
+    wanted = {kind: path for kind, path in paths.items() if path}
+    if not wanted:
+        return
+    from redline.report.filing import review_files  # matplotlib and fpdf2: only when a document is asked for
+
+    files = review_files(report, layers.rules, layers.nearby, tuple(wanted), lang=lang, applicant=applicant,
+                         reference=reference)
+    for kind, path in wanted.items():
+        write_atomic(path, files[kind])
+
+
+@main.command()
+@click.argument("saved", type=click.Path(dir_okay=False, exists=True))
+@click.option("--project", type=click.Path(dir_okay=False),
+              help="The project file checked (default: the path the report names, from here or beside SAVED).")
+@manifest_option
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the review report (审查报告, PDF) here.")
+@click.option("--docx", "docx_path", type=click.Path(dir_okay=False), help="Write the review report as Word here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write the statistics workbook here.")
+@click.option("--sheet", "sheet_path", type=click.Path(dir_okay=False), help="Write the map sheet (图件, PNG) here.")
+@document_options
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the documents.")
+@click.option("--crs", help="CRS the check was given for the project (when it needed one).")
+@click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
+@time_limit_option
+def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path, applicant, reference, lang, crs,
+           overwrite, time_limit):
+    """Write the review documents of a SAVED JSON report (from check -o), with the same layers: its figures, time
+    and number as saved; the project file is checked again only to draw the map (it must be the same file and give
+    the same figures).
+
+    Example: redline report report.json --pdf report.pdf --docx report.docx
+    """
+    from redline.model import Report
+    from redline.pipeline import with_geometry
+
+    documents = {"pdf": pdf_path, "docx": docx_path, "xlsx": xlsx_path, "png": sheet_path}
+    if not any(documents.values()):
+        _fail("未指定输出 / nothing to write: pass --pdf, --docx, --xlsx or --sheet")
+    for path in documents.values():
+        if path and not overwrite and Path(path).exists():
+            _fail(f"{path} 已存在 / exists; pass --overwrite to replace it")
+    try:
+        stored = Report.from_dict(json.loads(Path(saved).read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as error:
+        _fail(f"{saved}: 不是 redline 报告 / is not a redline JSON report ({type(error).__name__}: {error})")
+    named = Path(stored.project["file"])
+    path = project or next((str(p) for p in (named, Path(saved).parent / named.name) if p.is_file()), None)
+    if path is None:
+        _fail(f"{saved}: 找不到所检查的文件 {named} / the project file it names is not found; pass --project FILE")
+    layers = load_layers(manifest)
+    restored = with_geometry(stored, layers, path, crs=crs, limits=Limits(seconds=time_limit))
+    _write_documents(restored, layers, documents, lang=lang, applicant=applicant, reference=reference)
+    click.echo(f"{saved}: {', '.join(p for p in documents.values() if p)}")
 
 
 @main.command()
@@ -244,28 +318,37 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
 @click.option("--maps", is_flag=True, help="Also write OUTPUT/maps/: a map per application and index.html.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the maps.")
+@click.option("--pdf-dir", type=click.Path(file_okay=False), help="Also write each application's review report (PDF) here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Also write the statistics workbook here.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language: maps default to en, review files to zh.")
 @declarations
 def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repair,
-          dask_address, maps, lang):
+          dask_address, maps, pdf_dir, xlsx_path, lang):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
-    Writes OUTPUT/results.csv, results.gpkg, reports.jsonl (every full report) and errors.csv. A batch
+    Writes OUTPUT/results.csv (UTF-8 with BOM), results.gpkg, reports.jsonl (every full report) and errors.csv;
+    with --xlsx the statistics workbook, with --maps a map per application, with --pdf-dir a review PDF each. A batch
     that was killed resumes when started again with the same arguments. Exit status: 0 every application
     passed, 1 some need review, violate or could not be checked (see errors.csv), 2 the batch could not run.
 
     Example: redline batch data/samples -o results/
     """
-    from redline.batch import ProgressBar, run_batch, write_maps
+    from redline.batch import ProgressBar, run_batch, write_maps, write_review_files, write_workbook
 
+    read = {"options": options, "id_field": id_field, "crs": crs, "encoding": encoding, "repair": repair}
     try:
-        summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, options=options, workers=jobs,
-                            id_field=id_field, crs=crs, encoding=encoding, repair=repair, progress=ProgressBar(),
-                            dask_address=dask_address)
+        summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, workers=jobs,
+                            progress=ProgressBar(), dask_address=dask_address, **read)
+        if xlsx_path:
+            rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
+            click.echo(f"{xlsx_path}: {rows:,} applications")
         if maps:
-            written = write_maps(Path(outdir), manifest, options=options, id_field=id_field, crs=crs, encoding=encoding,
-                                 repair=repair, lang=lang)
+            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=ProgressBar(), **read)
             click.echo(f"{written:,} maps and the index page in {Path(outdir) / 'maps'}")
+        if pdf_dir:
+            written = write_review_files(Path(outdir), Path(pdf_dir), manifest, lang=lang or "zh", progress=ProgressBar(),
+                                         **read)
+            click.echo(f"{written:,} review reports (PDF) in {pdf_dir}")
     except RedlineError as error:
         _fail(error)
     counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))
@@ -301,7 +384,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
             footprint = isolated(read_project, report["project"]["file"], crs=crs, label=report["project"]["file"]).geometry
             page = Path(path).with_suffix(".html")
             link = os.path.relpath(page, Path(output).parent) if page.exists() else None
-            entries.append((report, footprint, link))
+            entries.append((report, footprint, link, Path(path).stem))
         write_atomic(output, index_html(entries, overview=layer_set.outline, lang=lang, cdn=cdn), overwrite=overwrite)
     except (RedlineError, OSError, KeyError, ValueError) as error:
         _fail(error)

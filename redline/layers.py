@@ -41,6 +41,8 @@ from redline.rules.declared import KINDS as DECLARED
 log = logging.getLogger(__name__)
 
 MAX_PIECE_VERTICES = 1024
+NEARBY_MARGIN_DEG = (0.03, 0.25)
+"""Least and largest margin (°) of ``LayerSet.nearby`` around a geometry by default."""
 
 
 @dataclass
@@ -114,9 +116,15 @@ class LayerSet:
     bounds: tuple[float, float, float, float]
     equal_area: EqualArea
 
-    def nearby(self, geometry, *, margin_deg: float = 0.02):
-        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin."""
+    def nearby(self, geometry, *, margin_deg: float | None = None):
+        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin.
+
+        The default margin is what a screen shows around the geometry when a map fits it: its larger side, at least
+        ``NEARBY_MARGIN_DEG[0]`` and at most ``NEARBY_MARGIN_DEG[1]`` degrees."""
         west, south, east, north = geometry.bounds
+        if margin_deg is None:
+            low, high = NEARBY_MARGIN_DEG
+            margin_deg = min(max(east - west, north - south, low), high)
         box = (west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg)
         result = []
         for layer in self.layers.values():

@@ -180,3 +180,35 @@ def _contexts(footprints, areas_m2, layers: LayerSet) -> list[dict]:
         for context, areas in zip(contexts, engine.overlay_raster(footprints, landcover, areas_m2=areas_m2)):
             context["landcover_m2"] = {str(k): v for k, v in sorted(areas.items())}
     return contexts
+
+
+def with_geometry(saved: Report, layers: LayerSet, path, *, limits: Limits = Limits(), **read_options) -> Report:
+    """A saved report (read back from its JSON) with its footprint and intrusion pieces again, for its map and
+    documents, keeping its own figures, time and number.
+
+    The project file at ``path`` must be the one checked (same SHA-256), the layers the same data, and checking
+    it again must give the same statuses and figures (to 1e-9 relative); otherwise the report cannot be
+    redrawn and a ``RedlineError`` says why.
+    """
+    changed = [f"{layer['id']} ({layer['sha256'][:12]} → {now[:12] or '—'})" for layer in saved.manifest["layers"]
+               for now in [_layer_sha256(layers, layer["id"])] if now != layer["sha256"]]
+    if changed:
+        raise RedlineError(f"图层自检查以来已变化 / the layers changed since the check: {', '.join(changed)}; "
+                           "check the project again instead")
+    again = check_isolated(path, layers, options=saved.options, limits=limits, **read_options)
+    if again.project["sha256"] != saved.project["sha256"]:
+        raise RedlineError(f"{path}: 不是所检查的文件 / is not the file checked (SHA-256 {again.project['sha256'][:12]}, "
+                           f"the report's {saved.project['sha256'][:12]}); pass the file that was checked")
+    differ = [found.rule for found, then in zip(again.findings, saved.findings)
+              if found.rule != then.rule or found.status is not then.status
+              or not all(np.isclose(found.measures.get(k, np.nan), v, rtol=1e-9, atol=1e-6) for k, v in then.measures.items())]
+    if differ or len(again.findings) != len(saved.findings):
+        raise RedlineError(f"{path}: 重新检查的结果与报告不同 / checking it again gives other results "
+                           f"({', '.join(differ) or 'other rules'}); pass --crs with the CRS the check used, or check it again")
+    return dataclasses.replace(saved, footprint=again.footprint, intrusions=again.intrusions,
+                               nearest_lines=again.nearest_lines)
+
+
+def _layer_sha256(layers: LayerSet, layer_id: str) -> str:
+    spec = layers.manifest.layers.get(layer_id)
+    return layers.data_sha256(spec) if spec is not None else ""

@@ -32,7 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import shapely
@@ -48,6 +48,7 @@ from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
 from redline.pipeline import check_isolated
+from redline.report.assets import DOCS_ASSETS, docs_asset
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
 
@@ -251,6 +252,27 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             store.set_map(check_id, page)
         return html_response(page)
 
+    @app.get("/v1/checks/{check_id}/report.{kind}", dependencies=[Depends(authorised_for)],
+             responses={200: {"content": {media: {} for media in DOCUMENT_TYPES.values()},
+                              "description": "the review report (审查报告) as PDF or Word"},
+                        409: {"description": "the layers changed since the check"}})
+    def get_report_document(check_id: str, kind: Literal["pdf", "docx"], lang: Literal["zh", "en"] = "zh") -> Response:
+        """The review report of a stored check, from its stored figures; its map sheet drawn with the layers it was
+        checked against (refused with 409 when the server's layers changed since)."""
+        from redline.report.filing import review_files
+
+        result = _stored_report(_row(store, check_id))
+        changed = [layer["id"] for layer in result.manifest["layers"]
+                   if layer["id"] in layers.manifest.layers
+                   and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
+        if changed:
+            raise HTTPException(409, f"图层自检查以来已变化 / the layers changed since this check ({', '.join(changed)}); "
+                                     "submit the file again")
+        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang)[kind]
+        name = f"redline-{check_id[:8]}.{kind}"
+        return Response(document, media_type=DOCUMENT_TYPES[kind],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def planner_page() -> HTMLResponse:
         return html_response((Path(__file__).parent / "report" / "planner.html").read_text(encoding="utf-8"))
@@ -261,9 +283,18 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:
+        """Swagger UI from the service's own copy (npm swagger-ui-dist): /docs works with no network."""
         from fastapi.openapi.docs import get_swagger_ui_html
 
-        return html_response(get_swagger_ui_html(openapi_url="openapi.json", title="redline API").body.decode())
+        page = get_swagger_ui_html(openapi_url="openapi.json", title="redline API", swagger_js_url="docs/swagger-ui-bundle.js",
+                                   swagger_css_url="docs/swagger-ui.css", swagger_favicon_url="docs/favicon-32x32.png")
+        return html_response(page.body.decode())
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    def docs_file(name: str) -> Response:
+        if name not in DOCS_ASSETS:
+            raise HTTPException(404, "no such file")
+        return Response(docs_asset(name), media_type=DOCS_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
 
     return app
 
@@ -463,6 +494,9 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 
+DOCUMENT_TYPES = {"pdf": "application/pdf",
+                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
 FORM_FIELDS = {"--crs": "crs", "--layer": "layer", "--encoding": "encoding", "--repair": "repair"}
 """CLI options named in messages → the upload form's fields that do the same."""
 
@@ -481,11 +515,15 @@ def _row(store: Store, check_id: str) -> sqlite3.Row:
     return row
 
 
+def _stored_report(row: sqlite3.Row) -> Report:
+    """The stored report with its footprint and intrusion pieces (the upload itself is never kept)."""
+    return dataclasses.replace(Report.from_dict(json.loads(row["report"])), footprint=shapely.from_wkb(row["footprint"]),
+                               intrusions=read_intrusions_geojson(row["intrusions"]))
+
+
 def _map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
-    """Rebuild the map from the stored report, intrusions and footprint (the upload itself is never kept)."""
-    footprint = shapely.from_wkb(row["footprint"])
-    result = dataclasses.replace(Report.from_dict(json.loads(row["report"])), footprint=footprint,
-                                 intrusions=read_intrusions_geojson(row["intrusions"]))
-    return map_html(result, layers.nearby(footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
+    """Rebuild the map from the stored report, intrusions and footprint."""
+    result = _stored_report(row)
+    return map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -94,3 +96,21 @@ def write_project(path: Path, geometry, *, crs=CGCS2000, name="test project") ->
     driver = "GeoJSON" if path.suffix == ".geojson" else "GPKG"
     frame.to_file(path, driver=driver)
     return path
+
+
+@contextlib.contextmanager
+def chrome():
+    """A headless Chromium driven by Selenium (Debian's chromium and chromium-driver), quit afterwards."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service as DriverService
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                 "--window-size=1400,900", "--proxy-server=127.0.0.1:9"):  # no network but the loopback
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium")
+    browser = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=options)
+    try:
+        yield browser
+    finally:
+        browser.quit()

@@ -21,7 +21,8 @@ from tests.conftest import SAMPLES
 
 
 def rows(path):
-    with open(path, encoding="utf-8") as stream:
+    assert path.read_bytes().startswith("\ufeff".encode()), "results.csv starts with a BOM so Excel reads UTF-8"
+    with open(path, encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
 

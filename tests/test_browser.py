@@ -12,7 +12,9 @@ from pyproj import Transformer
 
 from redline.cli import main
 from redline.io import read_project
-from tests.common import write_project
+from redline.model import Status
+from redline.report.html import STATUS_COLOURS
+from tests.common import chrome, write_project
 from tests.conftest import SAMPLES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -112,3 +114,75 @@ def test_index_page_lists_every_check_with_links(tmp_path):
     assert dom.count("<tr data-verdict=") == 4
     assert all(f"href=\"{sample.stem}.html\"" in dom for sample in SAMPLES[:4])
     assert re.search(r"VIOLATION \d+.*REVIEW \d+.*PASS \d+", dom.split('id="redline-counts"')[1][:600])
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+needs_driver = pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+
+
+def overlay_paths(browser):
+    """(stroke colour, dash array) of every SVG path in the map's overlay pane, in drawing order (last on top)."""
+    return [tuple(path) for path in browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+        ".map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-dasharray')]);")]
+
+
+@needs_driver
+def test_violations_are_drawn_above_reviews_and_their_popups_open_on_click(tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = make_map(tmp_path, next(p for p in SAMPLES if p.stem == "01_qilihai_road"))  # violations and reviews
+    with chrome() as browser:
+        browser.get(page.resolve().as_uri())
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path"))
+        strokes = [stroke for stroke, _ in overlay_paths(browser)]
+        violation, review, project = STATUS_COLOURS[Status.VIOLATION], STATUS_COLOURS[Status.REVIEW], "#2c7bb6"
+        assert violation in strokes and review in strokes
+        last_review = max(i for i, s in enumerate(strokes) if s == review)
+        first_violation = min(i for i, s in enumerate(strokes) if s == violation)
+        assert strokes.index(project) < last_review < first_violation, "project, then reviews, then violations on top"
+        pieces = [p for p in browser.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path")
+                  if p.get_attribute("stroke") == violation and p.get_attribute("fill") == violation]
+        largest = max(pieces, key=lambda p: p.size["width"] * p.size["height"])
+        ActionChains(browser).move_to_element(largest).click().perform()
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content"))
+        popup = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").text
+        assert "m²" in popup and "Features hit" in popup, popup
+
+
+@needs_driver
+def test_coastal_setback_zone_and_the_coast_it_takes_are_drawn(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = make_map(tmp_path, next(p for p in SAMPLES if p.stem == "12_coastal_setback"))
+    with chrome() as browser:
+        browser.get(page.resolve().as_uri())
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path"))
+        paths = overlay_paths(browser)
+        violation = STATUS_COLOURS[Status.VIOLATION]
+        assert (violation, "6 4") in paths, "the setback zone: a dashed red outline"
+        assert (violation, None) in paths, "the natural coast within the setback, in red"
+        layers = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
+        assert "Coastal setback 200 m" in layers
+        labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".redline-label")]
+        assert any("滨海新区" in label for label in labels), labels  # district names shown where the map opens
+
+
+@needs_driver
+def test_osm_chosen_offline_says_it_needs_a_network(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = make_map(tmp_path, next(p for p in SAMPLES if p.stem == "05_factory_urban"))
+    with chrome() as browser:
+        browser.get(page.resolve().as_uri())
+        notice = browser.find_element(By.ID, "redline-network")
+        assert not notice.is_displayed()
+        option = next(label for label in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base label")
+                      if "OpenStreetMap" in label.text)
+        option.click()
+        WebDriverWait(browser, 20).until(lambda b: notice.is_displayed())
+        assert "network" in notice.text

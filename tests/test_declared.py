@@ -91,8 +91,8 @@ def test_a_constraint_that_cannot_be_applied_is_refused_when_loaded(change, mess
 
 
 def test_a_declared_constraint_gets_its_batch_columns(water):
-    from redline.batch.tables import layout, table_row
-    columns = layout(water)
+    from redline.report.tables import layout, table_row
+    columns = layout(water.rules)
     assert columns.header[-2:] == ("water_status", "water_area_m2")
     project = shapely.box(117.205, 39.205, 117.21, 39.21)
     report = redline.check(project, water, crs=4490)

@@ -69,7 +69,7 @@ def test_batch_survives_hostile_files_and_checks_the_good_one(hostile, tmp_path,
     (folder / GOOD.name).write_bytes(GOOD.read_bytes())
     monkeypatch.setattr("redline.batch.inputs.FILE_LIMITS", Limits(seconds=5))
     summary = run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
-    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
+    with open(tmp_path / "out" / "results.csv", encoding="utf-8-sig") as table:
         rows = {row["id"]: row for row in csv.DictReader(table)}
     assert summary.total == 5 and summary.errors == 4
     assert rows[GOOD.stem]["verdict"] == "violation"
@@ -227,7 +227,7 @@ def test_batch_tables_neutralise_formula_cells(tmp_path):
     folder.mkdir()
     (folder / "=HYPERLINK(evil).geojson").write_bytes(GOOD.read_bytes())
     run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
-    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as table:
+    with open(tmp_path / "out" / "results.csv", encoding="utf-8-sig") as table:
         row = next(csv.DictReader(table))
     assert row["id"] == "'=HYPERLINK(evil)" and row["verdict"] == "violation" and float(row["area_m2"]) > 0
 

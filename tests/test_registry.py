@@ -85,7 +85,7 @@ def test_a_rule_registered_in_one_place_reaches_the_batch_table_and_the_map(tmp_
     folder.mkdir()
     write_project(folder / "a.geojson", ON_PERMANENT)
     run_batch([folder], tmp_path / "out", manifest=manifest, workers=1)
-    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as stream:
+    with open(tmp_path / "out" / "results.csv", encoding="utf-8-sig") as stream:
         row = next(csv.DictReader(stream))
     assert row["wetlands_status"] == "review"
     expected = shapely.intersection(ON_PERMANENT, shapely.box(117.40, 39.10, 117.41, 39.11))

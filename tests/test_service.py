@@ -9,11 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import docx
 import httpx
 import pytest
 
 from redline.model import Options
 from redline.pipeline import check
+from tests.common import chrome
 from tests.conftest import SAMPLES
 
 INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
@@ -96,6 +98,22 @@ def test_map_and_intrusions_are_served(server):
     assert "default-src 'none'" in page.headers["content-security-policy"]
     geojson = httpx.get(f"{server.url}/v1/checks/{body['id']}/intrusions.geojson").json()
     assert {f["properties"]["rule"] for f in geojson["features"]} >= {"redline", "nature_reserves"}
+
+
+def test_review_report_downloads(server, tmp_path):
+    body = submit(server, next(p for p in SAMPLES if p.stem == "06_beidagang_solar")).json()
+    pdf = httpx.get(f"{server.url}/v1/checks/{body['id']}/report.pdf", timeout=120)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment;") and pdf.content.startswith(b"%PDF-")
+    (tmp_path / "r.pdf").write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "结论：违规" in text and "北大港湿地" in text and "06_beidagang_solar.geojson" in text
+    word = httpx.get(f"{server.url}/v1/checks/{body['id']}/report.docx", params={"lang": "en"}, timeout=120)
+    assert word.status_code == 200 and word.content.startswith(b"PK")
+    (tmp_path / "r.docx").write_bytes(word.content)
+    assert "Verdict: violation" in "\n".join(p.text for p in docx.Document(str(tmp_path / "r.docx")).paragraphs)
+    assert httpx.get(f"{server.url}/v1/checks/{body['id']}/report.odt").status_code in (404, 422)
+    assert httpx.get(f"{server.url}/v1/checks/{'x' * 24}/report.pdf").status_code == 404
 
 
 def test_layers_health_and_docs(server):
@@ -201,17 +219,10 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 @pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
 def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service as DriverService
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium")
-    browser = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
-    try:
+    with chrome() as browser:
         browser.get(f"{server.url}/")
         sample = next(p for p in SAMPLES if p.stem == "06_beidagang_solar")
         browser.find_element(By.ID, "file").send_keys(str(sample))
@@ -223,5 +234,20 @@ def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
         browser.switch_to.default_content()
         logs = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert logs == []
-    finally:
-        browser.quit()
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+def test_docs_page_works_offline(server):
+    """/docs loads Swagger UI from the service itself (the browser has no network) and lists the API."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = httpx.get(f"{server.url}/docs").text
+    assert "https://" not in page and 'src="docs/swagger-ui-bundle.js"' in page
+    assert httpx.get(f"{server.url}/docs/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(f"{server.url}/docs/package.json").status_code == 404
+    with chrome() as browser:
+        browser.get(f"{server.url}/docs")
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+        paths = {element.text for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+        assert "/v1/checks" in {path.replace("\u200b", "") for path in paths}

@@ -16,10 +16,10 @@ from pathlib import Path
 import orjson
 
 from redline.batch.inputs import Application
-from redline.batch.tables import Layout, table_row
 from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import LayerSet
+from redline.report.tables import Layout, table_row
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
 import multiprocessing
 import os
-import re
 import sys
 import time
 from collections import deque
@@ -27,16 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
-from redline.batch.journal import JOURNAL, STATE, fingerprint, resume, table_rows
-from redline.batch.tables import layout, table_row, write_tables
+from redline.batch.journal import JOURNAL, fingerprint, resume, table_rows
+from redline.batch.tables import write_tables
 from redline.errors import RedlineError
 from redline.io import FeatureTable, ensure_in_region
-from redline.io.files import write_atomic
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
-from redline.pipeline import check_each, check_projects
+from redline.pipeline import check_each
 from redline.report.json import compact_json
+from redline.report.tables import layout, table_row
 
 CHUNK = 256
 
@@ -79,7 +77,7 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
     layers = layers or _WORKER_LAYERS
     lines = {}
     groups: dict[Options, list] = {}
-    for application, found in _in_region(chunk, projects(chunk, read, tables, options), layers):
+    for application, found in in_region(chunk, projects(chunk, read, tables, options), layers):
         if isinstance(found, str):
             lines[application.order] = {"id": application.id, "order": application.order, "error": found}
         else:
@@ -93,13 +91,13 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
             else:
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.to_dict()}
-    columns = layout(layers)
+    columns = layout(layers.rules)
     records = [(compact_json(lines[a.order]), table_row(lines[a.order], columns)) for a in chunk]
     _release_memory()
     return records
 
 
-def _in_region(chunk: list[Application], found: dict, layers: LayerSet):
+def in_region(chunk: list[Application], found: dict, layers: LayerSet):
     """(application, (project, declarations) or the error) in chunk order; a project outside the layers is an error."""
     for application in chunk:
         project = found[application.order]
@@ -126,7 +124,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs), applications)
-    columns = layout(layers)
+    columns = layout(layers.rules)
     rows = table_rows(outdir, columns) if done else {}
     todo = [a for a in applications if a.order not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
@@ -223,32 +221,3 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest]) if chunk else []
     return pd.DataFrame({"line": pd.array([line for line, _ in records], dtype=object),
                          "row": pd.array([row for _, row in records], dtype=object)}, index=part.index)
-
-
-def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
-               repair=False, lang: str = "en", cdn: bool = False) -> int:
-    """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html; the number of maps.
-
-    Applications are checked again with their geometry (the journal keeps reports, not geometry).
-    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced.
-    """
-    from redline.report.html import index_html, map_html
-
-    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
-    state = json.loads((outdir / STATE).read_text(encoding="utf-8"))
-    applications = read_inputs([Path(p) for p in state["sources"]], read)
-    layers = load_layers(manifest)
-    folder = outdir / "maps"
-    entries = []
-    for start in range(0, len(applications), CHUNK):
-        chunk = applications[start:start + CHUNK]
-        found = _in_region(chunk, projects(chunk, read, chunk_tables(chunk, read), options), layers)
-        inside = [(application, project) for application, project in found if not isinstance(project, str)]
-        results = [check_projects([project], layers, options=declared)[0] for _, (project, declared) in inside]
-        for (application, _), result in zip(inside, results):
-            name = f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}.html"
-            write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,
-                                                 lang=lang, cdn=cdn))
-            entries.append((result.to_dict(), result.footprint, name))
-    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn))
-    return len(entries)

@@ -30,10 +30,14 @@ def atomic_path(path, *, overwrite: bool = True):
         Path(temporary).unlink(missing_ok=True)
 
 
-def write_atomic(path, text: str, *, overwrite: bool = True) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` so readers see the old file or the whole new one, never a part."""
+def write_atomic(path, text: str | bytes, *, overwrite: bool = True) -> Path:
+    """Write ``text`` (UTF-8, or bytes as they are) to ``path`` so readers see the old file or the whole new one,
+    never a part."""
     with atomic_path(path, overwrite=overwrite) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            temporary.write_bytes(text)
+        else:
+            temporary.write_text(text, encoding="utf-8")
     return Path(path)
 
 

@@ -24,7 +24,10 @@ STYLES = [("leaflet", "dist/leaflet.css"), ("leaflet-measure", "dist/leaflet-mea
           ("leaflet-minimap", "dist/Control.MiniMap.min.css"), ("leaflet.fullscreen", "dist/Control.FullScreen.css")]
 SCRIPTS = [("leaflet", "dist/leaflet.js"), ("leaflet-measure", "dist/leaflet-measure.{lang}.js"),
            ("leaflet-minimap", "dist/Control.MiniMap.min.js"), ("leaflet.fullscreen", "dist/Control.FullScreen.umd.js")]
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon-32x32.png": "image/png"}
+"""The files of the npm package swagger-ui-dist the service's /docs page loads, served by the service itself."""
 OWN_SCRIPT = Path(__file__).resolve().parent / "map.js"
+OWN_STYLE = Path(__file__).resolve().parent / "map.css"
 
 
 def modules_dir() -> Path:
@@ -47,6 +50,7 @@ def head_html(*, lang: str, cdn: bool) -> str:
         file = file.format(lang=measure_lang)
         parts.append(f'<script src="{_url(package, file)}"></script>' if cdn
                      else f"<script>{_script_safe(_read(package, file))}</script>")
+    parts.append(f"<style>{OWN_STYLE.read_text(encoding='utf-8')}</style>")
     parts.append(f"<script>{_script_safe(OWN_SCRIPT.read_text(encoding='utf-8'))}</script>")
     return "\n".join(parts)
 
@@ -81,3 +85,13 @@ def _inline_css(package: str, file: str) -> str:
 def _script_safe(code: str) -> str:
     """Script text that cannot close its <script> element early."""
     return code.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+
+
+def docs_asset(name: str) -> bytes:
+    """One of ``DOCS_ASSETS`` from the installed swagger-ui-dist package."""
+    if name not in DOCS_ASSETS:
+        raise KeyError(name)
+    path = modules_dir() / "swagger-ui-dist" / name
+    if not path.is_file():
+        raise RedlineError(f"{path} is missing: run scripts/setup-web.sh (npm) to install Swagger UI for /docs")
+    return path.read_bytes()

@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 import folium
 import numpy as np
 import shapely
+import shapely.ops
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from redline.crs import SQUARE_METRES_PER_MU
+from redline.crs import SQUARE_METRES_PER_MU, EqualArea
 from redline.model import Report, Status
 from redline.report.assets import head_html
-from redline.rules import rule_for, shown_by_default
+from redline.rules import REGION, rule_for, shown_by_default
 
 STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
                   Status.NOT_CHECKED: "#7b7b7b"}
@@ -34,12 +35,16 @@ TEXT = {
            "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
            "layers": "Layers", "input": "Input file", "share": "share of project", "verdict_label": "Verdict",
-           "warnings": "Corrections made reading the file", "nearest": "Nearest feature (absent constraints)"},
+           "warnings": "Corrections made reading the file", "nearest": "Nearest feature (absent constraints)",
+           "id": "Application", "failed": "Could not be checked", "setback": "Coastal setback {setback_m:g} m",
+           "network": "This base map needs a network connection (底图需要网络连接); the layers work offline."},
     "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
            "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
            "layers": "图层", "input": "输入文件", "share": "占项目比例", "verdict_label": "结论",
-           "warnings": "读取文件时的更正", "nearest": "最近要素（未涉及的管控）"},
+           "warnings": "读取文件时的更正", "nearest": "最近要素（未涉及的管控）",
+           "id": "编号", "failed": "无法检查", "setback": "岸线退让范围 {setback_m:g} 米",
+           "network": "该底图需要网络连接，离线时无法显示 / this base map needs a network connection；图层可离线查看。"},
 }
 
 
@@ -63,6 +68,17 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         group = folium.FeatureGroup(name=title, show=shown_by_default(spec.rule))
         names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
         role_of = {value: role for role, value in spec.classes.items()}
+        if spec.rule == REGION:  # district names as permanent labels: the reviewer's bearings with no base map
+            centre = report.footprint.centroid  # a label where the map opens: the district's point nearest the project
+            labels: dict[tuple, list[str]] = {}
+            for geometry, name in zip(frame.geometry, names):
+                if name and geometry.area > 0:
+                    point = shapely.ops.nearest_points(geometry, centre)[0]
+                    labels.setdefault((round(point.x, 5), round(point.y, 5)), []).append(str(name))
+            for (x, y), named in labels.items():  # the city and its district at one point: one label for both
+                label = folium.CircleMarker([y, x], radius=0, opacity=0, fill=False)
+                label.add_child(_Bind("bindTooltip", html.escape(" · ".join(named)), permanent=True))
+                label.add_to(group)
         for geometry, name, klass in zip(frame.geometry, names, classes):
             own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
             colour = own or style.get("color", "#555555")
@@ -92,6 +108,16 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             shape.add_child(_Bind("bindPopup", _popup(finding, role, text, lang)))
             shape.add_to(group)
         group.add_to(fmap)
+    setbacks = [f for f in report.findings if f.measures.get("setback_m") and f.status is not Status.CLEAR]
+    for finding in setbacks:  # the coastal setback zone, drawn for the eye (its figures come from the engine)
+        zone = EqualArea(report.footprint.bounds).buffer(report.footprint, finding.measures["setback_m"])
+        label = text["setback"].format(setback_m=finding.measures["setback_m"])
+        group = folium.FeatureGroup(name=label)
+        shape = folium.GeoJson(_display(zone.boundary), style_function=_dashed(STATUS_COLOURS[finding.status]))
+        shape.add_child(_Bind("bindTooltip", html.escape(label)))
+        shape.add_to(group)
+        group.add_to(fmap)
+        legend.append((label, STATUS_COLOURS[finding.status], "line"))
     if report.nearest_lines:
         group = folium.FeatureGroup(name=text["nearest"])
         for rule, line in report.nearest_lines.items():
@@ -110,7 +136,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
     fmap.fit_bounds([[south, west], [north, east]], padding=(40, 40))
     overview_json = json.dumps(_display(overview)) if overview is not None else "null"
     fmap.add_child(_Controls(overview_json))
-    root.html.add_child(_raw(_panel(report, text, lang) + _legend(legend, text)))
+    root.html.add_child(_raw(_panel(report, text, lang) + _legend(legend, text) + _network_notice(text)))
     return root.render()
 
 
@@ -152,13 +178,16 @@ class _Bind(MacroElement):
     """
 
     _template = Template("""{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content }}, {maxWidth: 400});
+        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content }}, {{ this.options }});
     {% endmacro %}""")
 
-    def __init__(self, method: str, content: str):
+    def __init__(self, method: str, content: str, *, permanent: bool = False):
         super().__init__()
         self.method = method
         self.content = _js_string(content)
+        self.options = ("{permanent: true, direction: 'bottom', offset: [0, 40], className: 'redline-label', "
+                        "interactive: false}"
+                        if permanent else "{maxWidth: 400}")
 
 
 def _js_string(text: str) -> str:
@@ -251,6 +280,11 @@ def _panel(report, text, lang) -> str:
 </div>"""
 
 
+def _network_notice(text) -> str:
+    """Shown by map.js when a tiled base map is chosen offline or its tiles fail."""
+    return f"<div id='redline-network'>{text['network']}</div>"
+
+
 def _legend(entries, text) -> str:
     items = "".join(
         f"<div><span style='display:inline-block;width:14px;height:{3 if kind == 'line' else 10}px;"
@@ -268,10 +302,11 @@ def safe_href(link: str) -> str:
     return link if not scheme and not link.startswith("//") else "./" + link.lstrip("/")
 
 
-def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
+def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, failed=()) -> str:
     """An overview page of many checks: a map of their footprints coloured by verdict and a sortable table.
 
-    ``entries`` are (report dict as in ``Report.to_dict``, lon/lat footprint or None, link to its map or None).
+    ``entries`` are (report dict as in ``Report.to_dict``, lon/lat footprint or None, link to its map or None,
+    application id); ``failed`` are (application id, why) of the applications that could not be checked.
     """
     text = TEXT[lang]
     fmap = _base_map(text, lang=lang, cdn=cdn)
@@ -281,7 +316,7 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -
     groups = {verdict: folium.FeatureGroup(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
     rows, bounds = [], []
     rules = [finding["rule"] for finding in entries[0][0]["findings"]] if entries else []
-    for report, footprint, link in entries:
+    for report, footprint, link, identifier in entries:
         verdict = report["verdict"]
         name = html.escape(str(report["project"].get("name") or report["project"]["file"]))
         anchor = f"<a href='{html.escape(safe_href(link), quote=True)}'>{name}</a>" if link else name
@@ -295,8 +330,8 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -
                         f"{text['status'][statuses[rule]]}</td>" for rule in rules)
         area = report["project"]["area_m2"]
         rank = list(VERDICT_COLOURS).index(verdict)
-        rows.append(f"<tr data-verdict='{verdict}'><td>{anchor}</td><td data-value='{rank}'"
-                    f" style='color:{VERDICT_COLOURS[verdict]}'>{text['verdict'][verdict]}</td>"
+        rows.append(f"<tr data-verdict='{verdict}'><td>{html.escape(str(identifier))}</td><td>{anchor}</td>"
+                    f"<td data-value='{rank}' style='color:{VERDICT_COLOURS[verdict]}'>{text['verdict'][verdict]}</td>"
                     f"<td data-value='{area:.3f}'>{area / 10_000:,.4f}</td>{cells}</tr>")
     for group in groups.values():
         group.add_to(fmap)
@@ -308,14 +343,19 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False) -
     fmap.add_child(_Controls(json.dumps(_display(overview)) if overview is not None else "null"))
     titles = {f["rule"]: f["title_zh" if lang == "zh" else "title_en"] for f in entries[0][0]["findings"]} if entries else {}
     head = "".join(f"<th>{html.escape(titles[rule])}</th>" for rule in rules)
-    counts = {verdict: sum(1 for report, _, _ in entries if report["verdict"] == verdict) for verdict in VERDICT_COLOURS}
+    counts = {verdict: sum(1 for report, *_ in entries if report["verdict"] == verdict) for verdict in VERDICT_COLOURS}
     summary = " · ".join(f"<span style='color:{VERDICT_COLOURS[v]}'>{text['verdict'][v]} {n}</span>"
                          for v, n in counts.items())
+    failures_count = f" · <span style='color:#7b7b7b'>{text['failed']} {len(failed)}</span>" if failed else ""
+    failures = "" if not failed else (
+        f"<div id='redline-failed'><b>{text['failed']}</b><ul>" + "".join(
+            f"<li><b>{html.escape(str(identifier))}</b>: {html.escape(str(why))}</li>" for identifier, why in failed)
+        + "</ul></div>")
     table = (f"<div id='redline-index' style='position:fixed;top:10px;left:60px;z-index:1000;max-width:60%;max-height:60%;"
              f"overflow:auto;background:white;padding:8px 12px;border:1px solid #999;font:12px sans-serif'>"
-             f"<div id='redline-counts'>{summary}</div><table id='redline-table'><thead><tr><th>{text['project']}</th>"
-             f"<th>{text['verdict_label']}</th><th>ha</th>{head}</tr></thead>"
-             f"<tbody>{''.join(rows)}</tbody></table></div>")
+             f"<div id='redline-counts'>{summary}{failures_count}</div><table id='redline-table'><thead><tr>"
+             f"<th>{text['id']}</th><th>{text['project']}</th><th>{text['verdict_label']}</th><th>ha</th>{head}</tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>{failures}</div>")
     root.html.add_child(_raw(table))
     root.script.add_child(_raw("redlineSortable(document.getElementById('redline-table'));"))
     return root.render()

@@ -34,8 +34,26 @@
   /** Add scale, measure, full screen, minimap and mouse position to a Leaflet map. */
   window.redlineControls = function (map, options) {
     L.control.scale({metric: true, imperial: false}).addTo(map);
+    // leaflet-measure's invisible capture marker takes focus on each click, and Leaflet >= 1.8 pans the map to a
+    // focused marker (autoPanOnFocus): switch that off (leaflet-measure issue #171, its documented workaround).
+    L.Control.Measure.include({
+      _setCaptureMarkerIcon: function () {
+        this._captureMarker.options.autoPanOnFocus = false;
+        this._captureMarker.setIcon(L.divIcon({iconSize: this._map.getSize().multiplyBy(2)}));
+      }
+    });
     L.control.measure({primaryLengthUnit: "meters", secondaryLengthUnit: "kilometers",
                        primaryAreaUnit: "sqmeters", secondaryAreaUnit: "hectares"}).addTo(map);
+    // a tiled base map needs a network: say so when one is chosen offline or its tiles fail
+    var notice = document.getElementById("redline-network");
+    map.on("baselayerchange", function (event) {
+      if (!notice) { return; }
+      notice.style.display = "none";
+      if (event.layer instanceof L.TileLayer) {
+        if (!navigator.onLine) { notice.style.display = "block"; }
+        event.layer.once("tileerror", function () { notice.style.display = "block"; });
+      }
+    });
     new L.Control.FullScreen({position: "topleft"}).addTo(map);
     if (options.overview) {
       var overview = L.geoJSON(options.overview, {style: {color: "#555", weight: 1, fillOpacity: 0.05}});

@@ -32,10 +32,10 @@ CONTEXT_LAYERS = {REGION: "districts and the region's outline (report context, m
 
 
 def shown_by_default(rule_id: str) -> bool:
-    """Whether a map draws a layer feeding ``rule_id`` when it opens: a rule's choice; context layers and
-    tabulations (which cover everything) start hidden."""
+    """Whether a map draws a layer feeding ``rule_id`` when it opens: a rule's choice; districts are drawn (the
+    reviewer's bearings offline), the other context layers and tabulations (which cover everything) start hidden."""
     rule = rule_for(rule_id)
-    return rule.shown if rule else rule_id not in (*CONTEXT_LAYERS, declared.TABULATE)
+    return rule.shown if rule else rule_id == REGION or rule_id not in (*CONTEXT_LAYERS, declared.TABULATE)
 
 
 def rule_for(rule_id: str) -> Rule | None:

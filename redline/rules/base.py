@@ -37,6 +37,8 @@ class Rule:
     """Measures an intrusion popup lists besides the area and share."""
     proximity: bool = True
     """A polygon rule the project does not touch reports the nearest feature within the search radius."""
+    decides: bool = True
+    """False for a tabulation: its findings give figures for the file and never change the verdict."""
     violation_roles: tuple[str, ...] | None = None
     """Roles whose occupation makes the violation (None: every role the map shows); what ``redline avoid`` removes
     for a violation, the others only with ``--avoid-review``."""

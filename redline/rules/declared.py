@@ -184,5 +184,5 @@ def _tabulation(spec) -> Tabulation:
     titles = {role: (value, value) for role, value in spec.classes.items()}
     rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论"),
                 table.get("clause_en", "tabulation only: decides nothing"),
-                roles=titles, map_roles=(), shown=False, proximity=False)
+                roles=titles, map_roles=(), shown=False, proximity=False, decides=False)
     return Tabulation(rule, {role: float(value) for role, value in deduction.items()})

@@ -1,0 +1,48 @@
+"""The files a reviewer files for one check, made from one report in one language: the review file (PDF and
+Word, ``redline.report.review``), the map sheet (PNG, ``redline.report.mapsheet``) and the statistics workbook
+(xlsx, ``redline.report.tables``)."""
+
+from __future__ import annotations
+
+from redline.model import Report
+from redline.report.mapsheet import map_sheet_png
+from redline.report.pdf import review_pdf
+from redline.report.review import report_number, review_document
+from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
+from redline.report.word import review_docx
+
+FORMATS = ("pdf", "docx", "png", "xlsx")
+
+
+def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,
+                 reference: str | None = None) -> dict[str, bytes]:
+    """The bytes of each of ``formats`` (``FORMATS``) for ``report``.
+
+    ``rules`` are the rules its layers are checked against (``LayerSet.rules``); ``nearby`` gives the layers'
+    features near a lon/lat geometry (``LayerSet.nearby``), for the map sheet, which needs the report's footprint
+    (a report read back from JSON has none: check its project again).
+    """
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown formats {sorted(unknown)}; known: {', '.join(FORMATS)}")
+    number = report_number(report)
+    drawn = {"pdf", "docx", "png"} & set(formats)
+    if drawn and report.footprint is None:
+        raise ValueError("the map sheet needs the report's footprint: check the project again")
+    sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang) if drawn else None
+    by_id = {rule.RULE.id: rule.RULE for rule in rules}
+    document = review_document(report, by_id, lang=lang, applicant=applicant, reference=reference,
+                               with_map=sheet is not None)
+    files = {}
+    if "pdf" in formats:
+        files["pdf"] = review_pdf(document, map_png=sheet)
+    if "docx" in formats:
+        files["docx"] = review_docx(document, map_png=sheet)
+    if "png" in formats:
+        files["png"] = sheet
+    if "xlsx" in formats:
+        columns = layout(rules)
+        data = report.to_dict()
+        _, row = table_row({"id": number, "order": 0, "report": data}, columns)
+        files["xlsx"] = workbook_xlsx(columns.header, [row], report_hits(number, data), by_id, lang=lang)
+    return files

@@ -1,0 +1,142 @@
+"""The results table (统计表): one row per application with every constraint's status and headline figure, as CSV
+(UTF-8 with a byte order mark, so Excel reads its Chinese) and as an Excel workbook (openpyxl) with a second sheet
+of the features hit; frozen headers, units in the headers, text cells a spreadsheet would run as formulas
+neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from redline.report.review import STATUS_WORDS, VERDICT_WORDS, measure_label
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+UNITS = (("share", "0–1"), ("_m2", "m²"), ("_m", "m"))
+LEADING = {"id": ("编号", "id"), "verdict": ("结论", "verdict"), "area_m2": ("用地面积", "area"), "error": ("错误", "error"),
+           "national_major": ("国家重大项目", "national major"), "activity": ("有限人为活动类别", "activity")}
+HIT_COLUMNS = ("id", "rule", "layer", "name", "feature_class", "area_m2", "length_m", "share")
+HIT_WORDS = {"id": ("编号", "id"), "rule": ("管控要求", "constraint"), "layer": ("图层", "layer"), "name": ("要素名称", "name"),
+             "feature_class": ("类别", "class"), "area_m2": ("面积", "area"), "length_m": ("长度", "length"),
+             "share": ("占项目比例", "share of project")}
+HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+
+RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activity")
+"""Leading columns of results.csv; then ``<rule>_status`` and ``<rule>_<figure>`` for each rule."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of the result tables: ``RESULT_COLUMNS``, then each rule's status and headline figure."""
+
+    figures: dict[str, str]
+    """Rule id → its headline figure."""
+    header: tuple[str, ...]
+
+
+def layout(rules) -> Layout:
+    """The tables' layout for ``rules`` (e.g. ``LayerSet.rules``: what a manifest's layers are checked against)."""
+    figures = {rule.RULE.id: rule.RULE.figure for rule in rules}
+    return Layout(figures, RESULT_COLUMNS + tuple(f"{rule}_{part}" for rule, figure in figures.items()
+                                                  for part in ("status", figure)))
+
+
+def table_row(record: dict, columns: Layout) -> tuple[int, tuple]:
+    """The order and the flat results row (values in ``columns.header`` order; a tuple, as a batch holds many)
+    of one journal record."""
+    row = dict.fromkeys(columns.header, "")
+    row["id"] = record["id"]
+    if "error" in record:
+        row.update(verdict="error", error=record["error"])
+        return record["order"], tuple(row.values())
+    report = record["report"]
+    row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
+               national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
+    for finding in report["findings"]:
+        figure = columns.figures.get(finding["rule"])
+        if figure is None:  # a report of a rule no longer checked: its status is in reports.jsonl only
+            continue
+        row[f"{finding['rule']}_status"] = finding["status"]
+        if figure in finding["measures"]:
+            row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
+    return record["order"], tuple(row.values())
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a leading apostrophe
+    (the OWASP CSV-injection rule); numbers stay numbers."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def header_title(column: str, rules: dict) -> str:
+    """'生态保护红线 状态 / Ecological protection red line status', '用地面积 / area (m²)': a results column as a person
+    reads it, unit included. ``rules`` maps a rule id to its ``Rule``."""
+    if column in LEADING:
+        zh, en = LEADING[column]
+    else:
+        rule_id = next((rule for rule in sorted(rules, key=len, reverse=True) if column.startswith(f"{rule}_")), None)
+        rule = rules.get(rule_id)
+        part = column[len(rule_id) + 1:] if rule_id else column
+        if rule is None:
+            zh = en = column
+        elif part == "status":
+            zh, en = f"{rule.title_zh} 状态", f"{rule.title_en} status"
+        else:
+            zh = f"{rule.title_zh} {measure_label(part, rule, 'zh')}"
+            en = f"{rule.title_en} {measure_label(part, rule, 'en')}"
+    unit = next((unit for suffix, unit in UNITS if column.endswith(suffix)), None)
+    return f"{zh} / {en}" + (f" ({unit})" if unit else "")
+
+
+def workbook_xlsx(header, rows, hits, rules: dict, *, lang: str = "zh") -> bytes:
+    """The workbook: ``rows`` of the results table (``header`` columns, as ``results.csv``) and ``hits``, the
+    features hit as tuples in ``HIT_COLUMNS`` order. Statuses and verdicts are written in ``lang`` beside nothing
+    else: the codes stay in the CSV."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "申请项目 Applications"
+    words = {**VERDICT_WORDS[lang], **STATUS_WORDS[lang]}
+    coded = {index for index, column in enumerate(header) if column == "verdict" or column.endswith("_status")}
+    _fill(sheet, [header_title(column, rules) for column in header],
+          ([words.get(value, value) if index in coded else value for index, value in enumerate(row)] for row in rows))
+    features = book.create_sheet("涉及要素 Features hit")
+    _fill(features, [f"{HIT_WORDS[c][0]} / {HIT_WORDS[c][1]}" + next((f" ({u})" for s, u in UNITS if c.endswith(s)), "")
+                     for c in HIT_COLUMNS], hits)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def report_hits(identifier: str, report: dict) -> list[tuple]:
+    """The features hit of one report (``Report.to_dict``) as ``HIT_COLUMNS`` tuples."""
+    area = report["project"]["area_m2"]
+    return [(identifier, finding["rule"], hit["layer"], hit["name"], hit.get("feature_class", ""), hit.get("area_m2"),
+             hit.get("length_m"), hit["area_m2"] / area if "area_m2" in hit and area else None)
+            for finding in report["findings"] for hit in finding["features"]]
+
+
+def _fill(sheet, header, rows) -> None:
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+    widths = [min(max(len(str(title)), 8), 40) for title in header]
+    for row in rows:
+        sheet.append([spreadsheet_safe(value) if value != "" else None for value in row])
+    for number, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.freeze_panes = "B2"
+
+
+def csv_text(header, rows) -> str:
+    """CSV text starting with a UTF-8 byte order mark, so that Excel reads its Chinese as UTF-8."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
+    return buffer.getvalue()

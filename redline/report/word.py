@@ -1,0 +1,139 @@
+"""The review file as Word (python-docx): the same blocks as the PDF, in styles a bureau's template can restyle
+(Title, Heading 1/2, Table Grid), 宋体 for Chinese text, page numbers as Word fields in the footer."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Table
+
+EAST_ASIAN_FONT, LATIN_FONT = "宋体", "Times New Roman"
+COLOURS = {"violation": RGBColor(0xD7, 0x19, 0x1C), "review": RGBColor(0xE6, 0x6E, 0x14),
+           "pass": RGBColor(0x1A, 0x96, 0x41), "clear": RGBColor(0x1A, 0x96, 0x41), "not_checked": RGBColor(0x6E, 0x6E, 0x6E)}
+GREY = RGBColor(0x5A, 0x5A, 0x5A)
+
+
+def review_docx(document: ReviewDocument, *, map_png: bytes | None = None) -> bytes:
+    """The .docx of ``document``; ``map_png`` is placed, in a landscape section, where its ``MapSheet`` block is."""
+    word = Document()
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        _fonts(word.styles[name])
+    word.styles["Normal"].font.size = Pt(10.5)
+    word.core_properties.title = f"{document.title} {document.number}"
+    word.core_properties.author = "redline"
+    section = word.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.2)
+    _footer(section, document)
+    word.add_paragraph(document.title, style="Title").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for line in (document.subtitle, document.label):
+        paragraph = word.add_paragraph(line)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.runs[0].font.color.rgb = GREY
+    for block in document.blocks:
+        if isinstance(block, Heading):
+            word.add_heading(block.text, level=block.level)
+        elif isinstance(block, Paragraph):
+            _paragraph(word, block)
+        elif isinstance(block, Fields):
+            _table(word, None, block.rows)
+        elif isinstance(block, Table):
+            _table(word, block.header, block.rows)
+        elif isinstance(block, MapSheet) and map_png is not None:
+            landscape = word.add_section()
+            landscape.orientation = WD_ORIENT.LANDSCAPE
+            landscape.page_width, landscape.page_height = Cm(29.7), Cm(21)
+            landscape.left_margin = landscape.right_margin = landscape.top_margin = landscape.bottom_margin = Cm(1)
+            word.add_picture(io.BytesIO(map_png), width=Cm(27.2))
+            portrait = word.add_section()
+            portrait.orientation = WD_ORIENT.PORTRAIT
+            portrait.page_width, portrait.page_height = Cm(21), Cm(29.7)
+            portrait.left_margin = portrait.right_margin = Cm(2.2)
+            portrait.top_margin = portrait.bottom_margin = Cm(2.54)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
+def _fonts(style) -> None:
+    """Latin text in Times New Roman, Chinese in 宋体 (Word takes the East Asian font from w:eastAsia)."""
+    style.font.name = LATIN_FONT
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+
+
+def _paragraph(word, block: Paragraph) -> None:
+    paragraph = word.add_paragraph()
+    run = paragraph.add_run(block.text)
+    if block.style == "verdict":
+        run.bold, run.font.size, run.font.color.rgb = True, Pt(16), COLOURS[block.status]
+    elif block.style in ("clause", "note"):
+        run.font.size, run.font.color.rgb = Pt(9 if block.style == "note" else 9.5), GREY
+    elif block.style == "label":
+        run.bold = True
+    elif block.style == "opinion":
+        _shade(paragraph, "F2F2F2")
+        paragraph.paragraph_format.left_indent = Cm(0.3)
+
+
+def _table(word, header, rows) -> None:
+    if not rows:
+        return
+    table = word.add_table(rows=0, cols=len(header or rows[0]))
+    table.style = "Table Grid"
+    if header is not None:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, header):
+            cell.text = text
+            cell.paragraphs[0].runs[0].bold = True
+            _shade(cell.paragraphs[0], "F2F2F2")
+    for row in rows:
+        cells = table.add_row().cells
+        for number, (cell, text) in enumerate(zip(cells, row)):
+            cell.text = str(text)
+            if header is None and number == 0 and cell.paragraphs[0].runs:
+                cell.paragraphs[0].runs[0].bold = True
+    word.add_paragraph()
+
+
+def _shade(paragraph, fill: str) -> None:
+    properties = paragraph._p.get_or_add_pPr()
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:fill"), fill)
+    properties.append(shading)
+
+
+def _footer(section, document: ReviewDocument) -> None:
+    """'报告编号 RL-… · 第 PAGE 页 / 共 NUMPAGES 页', the page numbers as fields Word fills in."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    template = f"{document.label} · " + WORDS[document.lang]["page"]
+    before, rest = template.split("{page}")
+    middle, after = rest.split("{pages}")
+    for text, field in ((before, "PAGE"), (middle, "NUMPAGES"), (after, None)):
+        paragraph.add_run(text).font.size = Pt(8)
+        if field:
+            _field(paragraph.add_run(), field)
+
+
+def _field(run, instruction: str) -> None:
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == instruction:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)

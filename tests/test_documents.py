@@ -1,0 +1,190 @@
+"""The review file: the PDF, Word and Excel files read back (pdftotext, python-docx, openpyxl), the PDF pages
+rendered (pdftoppm), the map sheet's scale, and ``redline report`` from a saved report."""
+
+import json
+import re
+import subprocess
+
+import docx
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from matplotlib.image import imread
+
+from redline.cli import main
+from redline.report.mapsheet import MARGIN_SHARE, STANDARD_SCALES, map_frame
+from tests.conftest import SAMPLES
+
+
+def sample(stem):
+    return str(next(p for p in SAMPLES if p.stem == stem))
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def flat(text: str) -> str:
+    """Text without white space (pdftotext breaks lines and pads columns where the layout does) and without the
+    page footers, which a paragraph running over a page break would enclose."""
+    return re.sub(r"报告编号RL-\d{8}-[0-9A-F]{8}·第\d+页/共\d+页", "", re.sub(r"\s+", "", text))
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def docx_text(path) -> str:
+    document = docx.Document(str(path))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+@pytest.fixture(scope="module")
+def road(tmp_path_factory):
+    """Sample 01 (red line, farmland and reserve violations) checked once with every document."""
+    folder = tmp_path_factory.mktemp("road")
+    result = invoke("check", sample("01_qilihai_road"), "-o", folder / "r.json", "--pdf", folder / "r.pdf",
+                    "--docx", folder / "r.docx", "--xlsx", folder / "r.xlsx", "--sheet", folder / "r.png",
+                    "--applicant", "天津市某建设单位", "--reference", "津审〔2026〕7号")
+    assert result.exit_code == 1, result.output
+    return folder, json.loads((folder / "r.json").read_text(encoding="utf-8"))
+
+
+def expected_figures(report) -> list[str]:
+    """Every constraint's title and measured figures as the documents print them, from the JSON report."""
+    texts = []
+    for finding in report["findings"]:
+        texts.append(finding["title_zh"])
+        for name, value in finding["measures"].items():
+            if name.endswith("share"):
+                texts.append(f"{value:.2%}")
+            elif name.endswith("_m2"):
+                texts.append(f"{value:,.1f}m²={value / 10_000:,.4f}公顷")
+            else:
+                texts.append(f"{value:,.1f}米")
+    return texts
+
+
+def red_line_opinion(report) -> str:
+    """The 审查意见 of the red line, written out by hand from the report's figures."""
+    red = next(f for f in report["findings"] if f["rule"] == "redline")
+    area, share = red["measures"]["area_m2"], red["measures"]["share"]
+    return (f"项目用地涉及生态保护红线{area / 10_000:,.2f}公顷（占项目用地{share:.2%}），涉及七里海湿地；"
+            "该项目未申报国家重大项目或允许的有限人为活动，不符合生态保护红线管控要求")
+
+
+def test_pdf_holds_verdict_figures_and_opinions(road):
+    folder, report = road
+    text = flat(pdf_text(folder / "r.pdf"))
+    assert "结论：违规" in text and "天津市某建设单位" in text and "津审〔2026〕7号" in text
+    assert report["project"]["sha256"] in text and "宁河区" in text
+    for figure in expected_figures(report):
+        assert flat(figure) in text, figure
+    assert red_line_opinion(report) in text
+    assert text.count("审查意见") == len(report["findings"])
+    assert "审查人" in text and "审查单位（盖章）" in text
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(folder / "r.pdf")], capture_output=True,
+                                                             text=True, check=True).stdout).group(1))
+    footers = re.findall(r"报告编号 (RL-\d{8}-[0-9A-F]{8}) · 第 (\d+) 页 / 共 (\d+) 页", pdf_text(folder / "r.pdf"))
+    assert [(int(page), int(total)) for _, page, total in footers] == [(n, pages) for n in range(1, pages + 1)]
+    assert len({number for number, _, _ in footers}) == 1 and footers[0][0] in text
+
+
+def test_pdf_pages_render_and_the_map_sheet_shows_the_intrusions(road, tmp_path):
+    folder, _ = road
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(folder / "r.pdf"), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 3
+    for page in pages:
+        pixels = imread(page)[..., :3]
+        assert (pixels.min(axis=2) < 0.5).mean() > 0.003, f"{page.name} is blank"
+    landscape = [page for page in pages if imread(page).shape[1] > imread(page).shape[0]]
+    assert len(landscape) == 1, "the map sheet is the one landscape page"
+    pixels = imread(landscape[0])[..., :3]
+    red = (pixels[..., 0] > 0.75) & (pixels[..., 1] < 0.25) & (pixels[..., 2] < 0.25)
+    assert red.sum() > 50, "the violation pieces are drawn in red"
+
+
+def test_word_file_says_what_the_pdf_says(road):
+    folder, report = road
+    text = flat(docx_text(folder / "r.docx"))
+    assert "结论：违规" in text
+    for figure in expected_figures(report):
+        assert flat(figure) in text, figure
+    assert red_line_opinion(report) in text
+    document = docx.Document(str(folder / "r.docx"))
+    footer = "".join(node.text or "" for node in document.sections[0].footer._element.iter()
+                     if node.tag.endswith(("}t", "}instrText")))
+    assert "PAGE" in footer and "NUMPAGES" in footer and "报告编号 RL-" in footer
+    assert any(section.page_width > section.page_height for section in document.sections), "map sheet in landscape"
+
+
+def test_workbook_has_the_applications_and_the_features_hit(road):
+    folder, report = road
+    book = openpyxl.load_workbook(folder / "r.xlsx")
+    applications, features = book.worksheets
+    assert applications.freeze_panes == "B2" and features.freeze_panes == "B2"
+    header = [cell.value for cell in applications[1]]
+    row = dict(zip(header, [cell.value for cell in applications[2]]))
+    assert row["结论 / verdict"] == "违规"
+    assert row["用地面积 / area (m²)"] == pytest.approx(report["project"]["area_m2"], abs=1e-3)
+    for finding in report["findings"]:
+        status = next(value for key, value in row.items() if key.startswith(f"{finding['title_zh']} 状态"))
+        assert status == {"clear": "无冲突", "review": "需审查", "violation": "违规"}[finding["status"]]
+    hits = [[cell.value for cell in line] for line in features.iter_rows(min_row=2)]
+    assert len(hits) == sum(len(f["features"]) for f in report["findings"])
+    qilihai = next(hit for hit in hits if hit[3] == "七里海湿地")
+    assert qilihai[5] == pytest.approx(report["findings"][0]["features"][0]["area_m2"])
+    assert qilihai[7] == pytest.approx(report["findings"][0]["measures"]["share"])
+
+
+def test_map_sheet_png_is_a_landscape_page(road):
+    folder, _ = road
+    pixels = imread(folder / "r.png")
+    assert pixels.shape[1] > pixels.shape[0] and (pixels[..., :3].min(axis=2) < 0.5).mean() > 0.01
+
+
+def test_english_documents(tmp_path):
+    result = invoke("check", sample("12_coastal_setback"), "--pdf", tmp_path / "r.pdf", "--lang", "en")
+    assert result.exit_code == 1
+    text = pdf_text(tmp_path / "r.pdf")
+    assert "Verdict: violation" in text and "Review opinion" in text
+    assert "does not meet the natural mainland coastline controls" in " ".join(text.split())
+
+
+def test_report_from_a_saved_json_keeps_its_number_and_figures(road, tmp_path):
+    folder, report = road
+    result = invoke("report", folder / "r.json", "--pdf", tmp_path / "again.pdf", "--xlsx", tmp_path / "again.xlsx")
+    assert result.exit_code == 0, result.output
+    first, again = pdf_text(folder / "r.pdf"), flat(pdf_text(tmp_path / "again.pdf"))
+    number = re.search(r"RL-\d{8}-[0-9A-F]{8}", first).group(0)
+    assert number in again and red_line_opinion(report) in again
+    assert report["created"] in again
+
+
+def test_report_refuses_another_file_or_changed_layers(road, tmp_path):
+    folder, _ = road
+    result = invoke("report", folder / "r.json", "--project", sample("05_factory_urban"), "--pdf", tmp_path / "x.pdf")
+    assert result.exit_code == 2 and "不是所检查的文件" in result.output
+    saved = json.loads((folder / "r.json").read_text(encoding="utf-8"))
+    saved["manifest"]["layers"][1]["sha256"] = "0" * 64
+    (tmp_path / "old.json").write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+    result = invoke("report", tmp_path / "old.json", "--pdf", tmp_path / "y.pdf")
+    assert result.exit_code == 2 and "图层自检查以来已变化" in result.output
+    assert saved["manifest"]["layers"][1]["id"] in result.output
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "y.pdf").exists()
+
+
+@pytest.mark.parametrize("size_m, paper, scale", [(1_000, "A4", 10_000), (100, "A4", 2_000), (20_000, "A3", 100_000),
+                                                  (30_000, "A4", 250_000)])
+def test_map_frame_takes_the_largest_standard_scale_that_fits(size_m, paper, scale):
+    frame = map_frame((500_000.0, 4_000_000.0, 500_000.0 + size_m, 4_000_000.0 + size_m))
+    assert (frame.paper, frame.scale) == (paper, scale)
+    west, south, east, north = frame.bounds_m
+    assert east - west == pytest.approx(frame.size_mm[0] / 1000 * scale)  # printed at 100 %, the ruler measures true
+    assert north - south == pytest.approx(frame.size_mm[1] / 1000 * scale)
+    assert west <= 500_000 and east >= 500_000 + size_m and south <= 4_000_000 and north >= 4_000_000 + size_m
+    if paper == "A4" and scale in STANDARD_SCALES and scale > STANDARD_SCALES[0]:  # the next larger scale is too small
+        previous = STANDARD_SCALES[STANDARD_SCALES.index(scale) - 1]
+        assert size_m * (1 + 2 * MARGIN_SHARE) > min(frame.size_mm) / 1000 * previous
