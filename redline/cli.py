@@ -14,6 +14,7 @@ import click
 import numpy as np
 import shapely
 
+from redline.batch.tables import TABLES
 from redline.crs import SQUARE_METRES_PER_MU, parse_crs
 from redline.errors import CRSError, RedlineError, RedlineWarning
 from redline.io import ensure_in_region, read_project
@@ -25,7 +26,7 @@ from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_l
 from redline.model import Options, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
-from redline.report.text import avoid_table, summary
+from redline.report.text import avoid_table, compare_table, summary
 from redline.rules import rule_for
 
 EXIT_PASS, EXIT_FLAGGED, EXIT_ERROR = 0, 1, 2
@@ -45,6 +46,9 @@ class RedlineGroup(click.Group):
             raise
         except RedlineError as error:
             _fail(error)
+        except KeyboardInterrupt:  # click would say "Aborted!" with exit status 1, which means "violation or review"
+            click.echo("", err=True)
+            _fail("已中断 / interrupted (Ctrl-C); nothing more was written")
         except OSError as error:  # unreadable or unwritable path, full disk, read-only file system
             where = f"{error.filename}: " if error.filename else ""
             _fail(f"{where}路径不可读写或磁盘已满 / {error.strerror or error}; check the path, its permissions and "
@@ -307,6 +311,57 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 
 
 @main.command()
+@click.argument("projects", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@manifest_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the comparison (JSON) here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write the comparison workbook here.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write one map of every alternative here.")
+@click.option("--crs", help="CRS of alternatives without one.")
+@click.option("--encoding", help="Attribute encoding of alternatives that do not declare it (e.g. GBK).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
+@time_limit_option
+@declarations
+def compare(projects, manifest, output, xlsx_path, map_path, crs, encoding, lang, overwrite, time_limit, options):
+    """Compare alternative boundaries of one project (方案比选): area, every constraint's status and figure, the
+    verdict, and the area each would lose to avoiding its violations.
+
+    Exit status: 0 every alternative passes, 1 some need review or violate, 2 one could not be checked.
+    Example: redline compare option_a.geojson option_b.geojson --xlsx compare.xlsx --map compare.html
+    """
+    from redline.compare import compare as compare_alternatives
+    from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
+
+    for path in (output, xlsx_path, map_path):
+        if path and not overwrite and Path(path).exists():
+            _fail(f"{path} 已存在 / exists; pass --overwrite to replace it")
+    if len(projects) < 2:
+        _fail("至少需要两个方案 / compare needs at least two alternatives")
+    layers = load_layers(manifest)
+    read = [isolated(read_project, path, crs=crs, encoding=encoding, limits=Limits(seconds=time_limit), label=path)
+            for path in projects]
+    for project in read:
+        ensure_in_region(project, layers.bounds)
+    alternatives = compare_alternatives(read, layers, options=options)
+    rules = {rule.RULE.id: rule.RULE for rule in layers.rules}
+    if output:
+        write_atomic(output, json.dumps({"alternatives": [a.to_dict() for a in alternatives]}, ensure_ascii=False, indent=2))
+    if xlsx_path:
+        columns = layout(layers.rules)
+        rows = [table_row({"id": a.label, "order": n, "report": a.report.to_dict()}, columns)[1] + (a.kept_m2, a.lost_m2)
+                for n, a in enumerate(alternatives)]
+        hits = [hit for a in alternatives for hit in report_hits(a.label, a.report.to_dict())]
+        write_atomic(xlsx_path, workbook_xlsx((*columns.header, "kept_m2", "lost_m2"), rows, hits, rules, lang=lang))
+    if map_path:
+        from redline.report.html import index_html
+
+        entries = [(a.report.to_dict(), a.report.footprint, None, a.label) for a in alternatives]
+        write_atomic(map_path, index_html(entries, overview=layers.outline, lang=lang))
+    click.echo(compare_table(alternatives, rules, lang=lang))
+    sys.exit(EXIT_PASS if all(a.report.verdict is Verdict.PASS for a in alternatives) else EXIT_FLAGGED)
+
+
+@main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help="Folder of results.")
 @manifest_option
@@ -321,13 +376,17 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 @click.option("--pdf-dir", type=click.Path(file_okay=False), help="Also write each application's review report (PDF) here.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Also write the statistics workbook here.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language: maps default to en, review files to zh.")
+@click.option("--reports", is_flag=True, help="Also keep every full report in OUTPUT/reports.jsonl.")
+@click.option("--tables", default=",".join(TABLES), show_default=True,
+              help=f"Result tables to write, comma-separated from {', '.join(TABLES)} (errors.csv always).")
 @declarations
 def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repair,
-          dask_address, maps, pdf_dir, xlsx_path, lang):
+          dask_address, maps, pdf_dir, xlsx_path, lang, reports, tables):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
-    Writes OUTPUT/results.csv (UTF-8 with BOM), results.gpkg, reports.jsonl (every full report) and errors.csv;
-    with --xlsx the statistics workbook, with --maps a map per application, with --pdf-dir a review PDF each. A batch
+    Writes OUTPUT/results.csv (UTF-8 with BOM), results.gpkg, results.parquet (GeoParquet), errors.csv and
+    journal.jsonl (what resuming needs); with --reports every full report (reports.jsonl), with --xlsx the
+    statistics workbook, with --maps a map per application, with --pdf-dir a review PDF each. A batch
     that was killed resumes when started again with the same arguments. Exit status: 0 every application
     passed, 1 some need review, violate or could not be checked (see errors.csv), 2 the batch could not run.
 
@@ -336,9 +395,13 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
     from redline.batch import ProgressBar, run_batch, write_maps, write_review_files, write_workbook
 
     read = {"options": options, "id_field": id_field, "crs": crs, "encoding": encoding, "repair": repair}
+    chosen = tuple(name.strip() for name in tables.split(",") if name.strip())
+    if set(chosen) - set(TABLES):
+        _fail(f"--tables {tables}: 未知的表 / unknown table; choose from {', '.join(TABLES)}")
+    bar = ProgressBar()
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, workers=jobs,
-                            progress=ProgressBar(), dask_address=dask_address, **read)
+                            progress=bar, dask_address=dask_address, reports=reports, tables=chosen, **read)
         if xlsx_path:
             rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
             click.echo(f"{xlsx_path}: {rows:,} applications")
@@ -350,6 +413,7 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
                                          **read)
             click.echo(f"{written:,} review reports (PDF) in {pdf_dir}")
     except RedlineError as error:
+        bar.end()
         _fail(error)
     counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))
     click.echo(f"{summary.total:,} applications in {summary.seconds:.1f} s ({summary.resumed:,} from an earlier run): "

@@ -31,6 +31,10 @@ class GeometryError(InputError):
     """A geometry is empty, invalid, of the wrong type or outside the region."""
 
 
+class Interrupted(RedlineError):
+    """A batch stopped by SIGTERM or Ctrl-C: what it finished is in its journal, and running it again resumes."""
+
+
 class ManifestError(RedlineError):
     """A layer manifest is malformed, or a layer file does not match its recorded hash."""
 

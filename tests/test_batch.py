@@ -9,6 +9,7 @@ import sys
 import time
 
 import geopandas as gpd
+import pytest
 import shapely
 
 from benchmarks.applications import make_applications
@@ -17,6 +18,7 @@ from redline.io import read_project
 from redline.layers import DEFAULT_MANIFEST
 from redline.model import Options
 from redline.pipeline import check
+from tests.common import alive, children_of, wait_until
 from tests.conftest import SAMPLES
 
 
@@ -35,6 +37,62 @@ def test_folder_batch_equals_single_checks(tmp_path, tianjin):
         assert results[sample.stem]["verdict"] == report.verdict.value
         red = next(f for f in report.findings if f.rule == "redline")
         assert float(results[sample.stem]["redline_area_m2"]) == round(red.measures["area_m2"], 3)
+
+
+def test_journal_is_slim_and_the_full_reports_are_kept_on_request(tmp_path, tianjin):
+    frame = make_applications(300, seed=3)
+    frame.to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "slim", manifest=DEFAULT_MANIFEST, workers=1)
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "full", manifest=DEFAULT_MANIFEST, workers=1, reports=True)
+    journal = (tmp_path / "slim" / "journal.jsonl").read_bytes()
+    assert len(journal) / 300 < 1500, "a journal line holds the row and the features hit, not the manifest"
+    assert not (tmp_path / "slim" / "reports.jsonl").exists()
+    reports = [json.loads(line) for line in (tmp_path / "full" / "reports.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["order"] for r in reports] == list(range(300))
+    assert (tmp_path / "slim" / "results.csv").read_bytes() == (tmp_path / "full" / "results.csv").read_bytes()
+    one = next(r for r in reports if "report" in r and r["report"]["verdict"] == "violation")
+    alone = check(frame.geometry[one["order"]], tianjin, crs=frame.crs)
+    assert [f["status"] for f in one["report"]["findings"]] == [f.status.value for f in alone.findings]
+    records = {json.loads(line)["id"]: json.loads(line) for line in journal.decode().splitlines()}
+    hits = records[one["id"]]["hits"]
+    assert len(hits) == sum(len(f["features"]) for f in one["report"]["findings"])
+    parquet = gpd.read_parquet(tmp_path / "slim" / "results.parquet")
+    table = rows(tmp_path / "slim" / "results.csv")
+    assert list(parquet["id"]) == [row["id"] for row in table] and parquet.crs.to_epsg() == 4490
+    assert parquet.geometry.notna().all()
+
+
+def test_tables_can_be_left_out(tmp_path):
+    make_applications(20).to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1, tables=("csv",))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["batch.json", "errors.csv", "journal.jsonl",
+                                                                   "results.csv"]
+
+
+def test_batch_workbook_pdfs_and_maps(tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from redline.cli import main
+
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    for sample in SAMPLES[:3]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    (folder / "broken.geojson").write_text("{", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "-j", "1", "--xlsx", str(out / "stats.xlsx"),
+                                       "--pdf-dir", str(out / "pdf"), "--maps"])
+    assert result.exit_code == 1, result.output
+    book = openpyxl.load_workbook(out / "stats.xlsx")
+    applications, features = book.worksheets
+    table = rows(out / "results.csv")
+    assert [row[0].value for row in applications.iter_rows(min_row=2)] == [row["id"] for row in table]
+    assert applications.cell(row=1, column=2).value == "结论 / verdict"
+    assert {row[0].value for row in features.iter_rows(min_row=2)} <= {row["id"] for row in table}
+    assert sorted(p.name for p in (out / "pdf").iterdir()) == [f"{n:06d}_{s.stem}.pdf" for n, s in enumerate(SAMPLES[:3])]
+    index = (out / "maps" / "index.html").read_text(encoding="utf-8")
+    assert "broken" in index.split("redline-failed")[1] and all(s.stem in index for s in SAMPLES[:3])
 
 
 def test_bad_applications_become_error_rows(tmp_path):
@@ -61,7 +119,7 @@ def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path):
     command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"), "-j", "1"]
     whole = subprocess.run(command + ["-o", str(tmp_path / "whole")], capture_output=True, text=True, timeout=600)
     assert whole.returncode in (0, 1), whole.stderr
-    journal = tmp_path / "killed" / "reports.jsonl"
+    journal = tmp_path / "killed" / "journal.jsonl"
     process = subprocess.Popen(command + ["-o", str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 200_000):
@@ -81,9 +139,32 @@ def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path):
     assert sorted(r["order"] for r in records) == list(range(3000))
 
 
-def test_a_different_batch_in_the_same_folder_is_refused(tmp_path):
-    import pytest
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_ctrl_c_stops_the_batch_cleanly_and_it_resumes(tmp_path, stop):
+    make_applications(3000, seed=7).to_parquet(tmp_path / "apps.parquet")
+    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"), "-j", "2"]
+    whole = subprocess.run(command + ["-o", str(tmp_path / "whole")], capture_output=True, text=True, timeout=600)
+    journal = tmp_path / "stopped" / "journal.jsonl"
+    process = subprocess.Popen(command + ["-o", str(tmp_path / "stopped")], stderr=subprocess.PIPE, text=True)
+    assert wait_until(lambda: journal.exists() and journal.stat().st_size > 200_000 or process.poll() is not None, 300)
+    workers = children_of(process.pid)
+    assert process.poll() is None and workers, "the batch ended before it could be stopped"
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2, stderr  # documented: stopped, not a finding
+    last = stderr.strip().splitlines()[-1]  # the message: one line of its own after the progress bar
+    assert last.startswith("redline: 批处理已中断") and f"stopped by {stop.name}" in last
+    assert "run the same command again to resume" in last and "Traceback" not in stderr
+    assert wait_until(lambda: not any(alive(pid) for pid in workers), 5), "a worker outlived its batch"
+    text = journal.read_text(encoding="utf-8")
+    assert text.endswith("\n") and 0 < text.count("\n") < 3000  # whole chunks only
+    assert not (tmp_path / "stopped" / "results.csv").exists()  # nothing half-written: the tables come at the end
+    resumed = subprocess.run(command + ["-o", str(tmp_path / "stopped")], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == whole.returncode and "from an earlier run" in resumed.stdout
+    assert (tmp_path / "stopped" / "results.csv").read_text() == (tmp_path / "whole" / "results.csv").read_text()
 
+
+def test_a_different_batch_in_the_same_folder_is_refused(tmp_path):
     from redline.errors import RedlineError
 
     make_applications(5).to_parquet(tmp_path / "apps.parquet")

@@ -7,8 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from redline.batch import run_batch
 from redline.isolation import Limits
 from redline.layers import DEFAULT_MANIFEST
+from tests.common import alive, children_of, wait_until
 from tests.conftest import SAMPLES
 from tests.data.make_hostile import HOSTILE, SECRET, write_hostile
 from tests.test_service import Server, submit
@@ -82,35 +81,12 @@ def test_damaged_journal_is_refused_with_the_way_out(tmp_path):
     (folder / GOOD.name).write_bytes(GOOD.read_bytes())
     out = tmp_path / "out"
     run_batch([folder], out, manifest=DEFAULT_MANIFEST, workers=1)
-    (out / "reports.jsonl").write_text("{not json\n" + (out / "reports.jsonl").read_text())
+    (out / "journal.jsonl").write_text("{not json\n" + (out / "journal.jsonl").read_text())
     done = redline("batch", folder, "-o", out)
     assert done.returncode == 2 and "is damaged" in done.stderr and "to start the batch over" in done.stderr
     (out / "batch.json").write_text("{")
     done = redline("batch", folder, "-o", out)
     assert done.returncode == 2 and "batch.json 已损坏 / is damaged" in done.stderr
-
-
-def children_of(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def wait_until(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_sigkill_of_the_cli_kills_its_check_process(hostile):

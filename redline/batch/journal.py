@@ -1,8 +1,10 @@
-"""The batch's journal: ``reports.jsonl`` (one line per application) and ``batch.json`` (what makes the batch).
+"""The batch's journal: ``journal.jsonl`` (one short line per application: what resuming and the tables need) and
+``batch.json`` (what makes the batch: inputs, manifest, every layer's hash and the options, written once).
 
-Every finished chunk is appended and flushed before the next; a batch started again with the same
-arguments skips what the journal holds (a line cut by a kill is dropped and redone). A journal of another
-batch, or a damaged one, is refused with how to start over.
+A journal line holds the application's order, id, results row and the features it hit; with ``--reports`` its
+full report goes to ``reports.jsonl`` as well. Every finished chunk is appended and flushed before the next; a
+batch started again with the same arguments skips what the journal holds (a line cut by a kill is dropped and
+redone). A journal of another batch, or a damaged one, is refused with how to start over.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from redline.batch.inputs import Application
 from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import LayerSet
-from redline.report.tables import Layout, table_row
+from redline.report.json import compact_json
+from redline.report.tables import report_hits
 
 log = logging.getLogger(__name__)
 
-JOURNAL = "reports.jsonl"
+JOURNAL = "journal.jsonl"
+REPORTS = "reports.jsonl"
 STATE = "batch.json"
 
 
-def fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
+def fingerprint(inputs, layers: LayerSet, options, id_field, crs, reports: bool = False) -> dict:
     """What makes a batch: its inputs' bytes, the manifest and every layer's data (PostGIS rows included),
     the options."""
     digest = hashlib.sha256()
@@ -40,7 +44,7 @@ def fingerprint(inputs, layers: LayerSet, options, id_field, crs) -> dict:
     return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
             "manifest": layers.manifest.sha256,
             "layers": {spec.id: layers.data_sha256(spec) for spec in layers.manifest.layers.values()},
-            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs}
+            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs, "reports": reports}
 
 
 def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:
@@ -79,9 +83,18 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     return done
 
 
-def table_rows(outdir: Path, columns: Layout) -> dict[int, tuple]:
+def journal_line(record: dict, row: tuple) -> str:
+    """The journal line of one checked application (``record``: its id, order and report or error)."""
+    hits = [hit[1:] for hit in report_hits(record["id"], record["report"])] if "report" in record else []
+    return compact_json({"order": record["order"], "id": record["id"], "row": row, "hits": hits})
+
+
+def record_order(line: str) -> int:
+    """The order of a journal line's application."""
+    return orjson.loads(line)["order"]
+
+
+def table_rows(outdir: Path) -> dict[int, tuple]:
     """The results row of each application already in the journal, by order (when resuming)."""
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
-        return dict(table_row(orjson.loads(line), columns) for line in journal)
-
-
+        return {record["order"]: tuple(record["row"]) for record in map(orjson.loads, journal)}

@@ -10,7 +10,7 @@ class ProgressBar:
     """A one-line progress bar on stderr with rate and ETA; call it with (finished, total)."""
 
     def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self.start = stream, width, None
+        self.stream, self.width, self.start, self.open = stream, width, None, False
 
     def __call__(self, finished: int, total: int) -> None:
         now = time.monotonic()
@@ -21,6 +21,13 @@ class ProgressBar:
         eta = f"{(total - finished) / rate:,.0f} s" if rate else "?"
         filled = int(self.width * finished / total) if total else self.width
         self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {finished:,}/{total:,} {rate:,.0f}/s ETA {eta} ")
-        if finished >= total:
+        self.open = finished < total
+        if not self.open:
             self.stream.write("\n")
         self.stream.flush()
+
+    def end(self) -> None:
+        """End a bar left mid-line (the batch stopped), so that what follows starts on a line of its own."""
+        if self.open:
+            self.stream.write("\n")
+            self.open = False

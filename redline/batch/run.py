@@ -16,18 +16,21 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
-from redline.batch.journal import JOURNAL, fingerprint, resume, table_rows
-from redline.batch.tables import write_tables
-from redline.errors import RedlineError
+from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, record_order, resume, table_rows
+from redline.batch.tables import TABLES, write_tables
+from redline.errors import Interrupted, RedlineError
 from redline.io import FeatureTable, ensure_in_region
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet, load_layers
@@ -71,9 +74,10 @@ def _release_memory() -> None:
 
 
 def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, tables: dict[str, FeatureTable],
-                layers: LayerSet | None = None) -> list[tuple[str, dict]]:
-    """A chunk of applications, in order: each one's journal line (JSON: its full report and id, or its
-    error) and its results-table row. Applications with the same declarations are checked together."""
+                layers: LayerSet | None = None, *, reports: bool = False) -> list[tuple[str, tuple, str | None]]:
+    """A chunk of applications, in order: each one's journal line (``redline.batch.journal.journal_line``), its
+    results-table row, and with ``reports`` its full report as a line of JSON (else None). Applications with the
+    same declarations are checked together."""
     layers = layers or _WORKER_LAYERS
     lines = {}
     groups: dict[Options, list] = {}
@@ -92,7 +96,11 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, t
                 lines[application.order] = {"id": application.id, "order": application.order,
                                             "report": result.to_dict()}
     columns = layout(layers.rules)
-    records = [(compact_json(lines[a.order]), table_row(lines[a.order], columns)) for a in chunk]
+    records = []
+    for application in chunk:
+        record = lines[application.order]
+        _, row = table_row(record, columns)
+        records.append((journal_line(record, row), row, compact_json(record) if reports else None))
     _release_memory()
     return records
 
@@ -111,7 +119,7 @@ def in_region(chunk: list[Application], found: dict, layers: LayerSet):
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
               id_field: str = "id", crs=None, encoding=None, repair=False, progress=None,
-              dask_address: str | None = None) -> Summary:
+              dask_address: str | None = None, reports: bool = False, tables=TABLES) -> Summary:
     """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
 
     ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
@@ -123,26 +131,33 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
-    done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs), applications)
+    done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs, reports), applications)
     columns = layout(layers.rules)
-    rows = table_rows(outdir, columns) if done else {}
+    rows = table_rows(outdir) if done else {}
     todo = [a for a in applications if a.order not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     progress = progress or (lambda finished, total: None)
     finished = len(done)
     progress(finished, len(applications))
-    with open(outdir / JOURNAL, "a", encoding="utf-8") as journal:
-        source = _dask_chunks(todo, manifest, options, read, dask_address) if dask_address is not None \
-            else _checked_chunks(chunks, layers, options, read, workers)
+    with (open(outdir / JOURNAL, "a", encoding="utf-8") as journal,
+          open(outdir / REPORTS, "a", encoding="utf-8") if reports else nullcontext() as full,
+          _stopped_by_signals(finished, len(applications)) as stop):
+        source = _dask_chunks(todo, manifest, options, read, dask_address, reports) if dask_address is not None \
+            else _checked_chunks(chunks, layers, options, read, workers, reports)
         del layers  # held by the local workers' generator only, which lets go before the tables are written
         for records in source:
-            journal.write("".join(line + "\n" for line, _ in records))
-            journal.flush()
-            os.fsync(journal.fileno())
-            rows.update(row for _, row in records)
+            with stop.deferred():  # a chunk is journaled whole: a signal now stops the batch after the write
+                if full is not None:  # the reports first: a report line without its journal line is redone
+                    full.write("".join(report + "\n" for _, _, report in records))
+                    full.flush()
+                journal.write("".join(line + "\n" for line, _, _ in records))
+                journal.flush()
+                os.fsync(journal.fileno())
+            rows.update((record_order(line), row) for line, row, _ in records)
             finished += len(records)
+            stop.finished = finished
             progress(finished, len(applications))
-    write_tables(outdir, applications, rows, read, columns)
+    write_tables(outdir, applications, rows, read, columns, tables)
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1
@@ -150,31 +165,80 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
                    time.monotonic() - started)
 
 
-def _checked_chunks(chunks, layers: LayerSet, options, read, workers) -> Iterator[list[tuple[str, dict]]]:
+class _Stop:
+    """SIGTERM and SIGINT (Ctrl-C) in the batch process raise ``Interrupted`` there, except while a chunk is being
+    journaled (then right after it), so the journal never holds a half-written chunk."""
+
+    def __init__(self, finished: int, total: int):
+        self.finished, self.total, self.pending, self.deferring = finished, total, None, False
+
+    def handle(self, number, _frame):
+        self.pending = signal.Signals(number).name
+        if not self.deferring:
+            self.raise_pending()
+
+    def raise_pending(self):
+        if self.pending:
+            raise Interrupted(f"批处理已中断 / the batch was stopped by {self.pending}: {self.finished:,} of {self.total:,} "
+                              "applications are done and kept; run the same command again to resume")
+
+    @contextmanager
+    def deferred(self):
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        self.raise_pending()
+
+
+@contextmanager
+def _stopped_by_signals(finished: int, total: int):
+    stop = _Stop(finished, total)
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield stop
+        return
+    previous = {number: signal.signal(number, stop.handle) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _worker_start() -> None:
+    """A worker dies with the batch, and leaves Ctrl-C (sent to the whole process group) to the batch process."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _checked_chunks(chunks, layers: LayerSet, options, read, workers, reports) -> Iterator[list[tuple]]:
     """Checked chunks in order; forked workers share this process's ``layers`` (copy-on-write)."""
     global _WORKER_LAYERS
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
-            yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers)
+            yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers, reports=reports)
         return
     _WORKER_LAYERS = layers
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+        try:
             pending: deque = deque()
             for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
-                pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read)))
+                pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read), reports=reports))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+        finally:  # stopped (a signal, an error) or done: nothing more is started, the workers end
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:  # the tables are written next: without the layers
         _WORKER_LAYERS = layers = None
         _release_memory()
 
 
 def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
-                 address) -> Iterator[list[tuple[str, dict]]]:
+                 address, reports: bool) -> Iterator[list[tuple]]:
     """Check on a Dask cluster: the applications travel as dask-geopandas partitions (CHUNK rows each),
     every worker loads the layers from ``manifest`` once (the manifest must be readable at the same path on
     the workers), and partitions come back in input order, each journaled as it arrives."""
@@ -192,15 +256,16 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
     frame = table.frame.iloc[rows].copy()
     frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]
     partitions = dask_geopandas.from_geopandas(frame, chunksize=CHUNK, sort=False)
-    meta = pd.DataFrame({"line": pd.Series(dtype=object), "row": pd.Series(dtype=object)})
+    meta = pd.DataFrame({"line": pd.Series(dtype=object), "row": pd.Series(dtype=object),
+                         "report": pd.Series(dtype=object)})
     checked = partitions.map_partitions(_check_partition, str(manifest), options, read, str(table.path),
-                                        table.conversion, meta=meta)
+                                        table.conversion, reports, meta=meta)
     client = address if isinstance(address, Client) else Client(address)
     try:
         futures = client.compute(checked.to_delayed())
         for future in futures:
             result = future.result()
-            yield list(zip(result["line"], result["row"]))
+            yield list(zip(result["line"], result["row"], result["report"]))
     finally:
         if client is not address:
             client.close()
@@ -209,7 +274,7 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
 _DASK_LAYERS: dict[str, LayerSet] = {}
 
 
-def _check_partition(part, manifest: str, options: Options, read: ReadOptions, path: str, conversion):
+def _check_partition(part, manifest: str, options: Options, read: ReadOptions, path: str, conversion, reports: bool):
     """Run on a Dask worker: one partition of applications → a frame of journal lines and table rows, in order."""
     import pandas as pd
 
@@ -218,6 +283,7 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
     chunk = [Application(int(order), application_id, path, row)
              for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
-    records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest]) if chunk else []
-    return pd.DataFrame({"line": pd.array([line for line, _ in records], dtype=object),
-                         "row": pd.array([row for _, row in records], dtype=object)}, index=part.index)
+    records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest], reports=reports) if chunk else []
+    columns = list(zip(*records)) if records else [[], [], []]
+    return pd.DataFrame({name: pd.array(list(values), dtype=object) for name, values in zip(("line", "row", "report"), columns)},
+                        index=part.index)

@@ -18,19 +18,32 @@ from redline.errors import RedlineError
 from redline.io import read_project
 from redline.io.files import atomic_path, write_atomic
 from redline.isolation import isolated
-from redline.report.tables import Layout, csv_text, layout, report_hits, table_row, workbook_xlsx
+from redline.report.tables import Layout, csv_text, layout, workbook_xlsx
+
+TABLES = ("csv", "gpkg", "parquet")
+"""The result tables a batch can write: ``results.csv``, ``results.gpkg`` and the GeoParquet ``results.parquet``
+(the last two with each application's boundary); ``errors.csv`` is always written."""
 
 
 def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions,
-                 columns: Layout) -> None:
+                 columns: Layout, tables=TABLES) -> None:
+    """The result tables of ``tables`` (``TABLES``) and errors.csv, each written atomically."""
     ordered = [rows[application.order] for application in applications]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
-    write_atomic(outdir / "results.csv", csv_text(columns.header, ordered))
+    if "csv" in tables:
+        write_atomic(outdir / "results.csv", csv_text(columns.header, ordered))
     write_atomic(outdir / "errors.csv", csv_text(["id", "error"], errors))
-    table = dict(zip(columns.header, map(list, zip(*ordered)))) if ordered else dict.fromkeys(columns.header, [])
+    if not {"gpkg", "parquet"} & set(tables):
+        return
+    cells = [[None if value == "" else value for value in column] for column in zip(*ordered)]  # "" is NULL here
+    table = dict(zip(columns.header, cells)) if ordered else dict.fromkeys(columns.header, [])
     frame = gpd.GeoDataFrame(table, geometry=_footprints(applications, read), crs="EPSG:4490")
-    with atomic_path(outdir / "results.gpkg") as temporary:
-        frame.to_file(temporary, layer="results", driver="GPKG")
+    if "gpkg" in tables:
+        with atomic_path(outdir / "results.gpkg") as temporary:
+            frame.to_file(temporary, layer="results", driver="GPKG", engine="pyogrio", use_arrow=True)
+    if "parquet" in tables:
+        with atomic_path(outdir / "results.parquet") as temporary:
+            frame.to_parquet(temporary, index=False)
 
 
 def _footprints(applications: list[Application], read: ReadOptions) -> list:
@@ -58,16 +71,9 @@ def _in_cgcs2000(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
 def write_workbook(outdir: Path, path: Path, rules, *, lang: str = "zh") -> int:
     """The statistics workbook of the batch in ``outdir`` (``redline.report.tables.workbook_xlsx``), from its
     journal: every application in input order, and the features each hit; the number of applications."""
-    columns = layout(rules)
-    rows, hits = [], []
     with open(outdir / JOURNAL, encoding="utf-8") as journal:
-        for line in journal:
-            record = orjson.loads(line)
-            rows.append(table_row(record, columns))
-            if "report" in record:
-                hits.append((record["order"], report_hits(record["id"], record["report"])))
-    ordered = [row for _, row in sorted(rows, key=lambda item: item[0])]
-    found = [hit for _, each in sorted(hits, key=lambda item: item[0]) for hit in each]
+        records = sorted(map(orjson.loads, journal), key=lambda record: record["order"])
+    hits = [(record["id"], *hit) for record in records for hit in record["hits"]]
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
-    write_atomic(path, workbook_xlsx(columns.header, ordered, found, by_id, lang=lang))
-    return len(ordered)
+    write_atomic(path, workbook_xlsx(layout(rules).header, [record["row"] for record in records], hits, by_id, lang=lang))
+    return len(records)

@@ -18,7 +18,8 @@ from redline.report.review import STATUS_WORDS, VERDICT_WORDS, measure_label
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNITS = (("share", "0–1"), ("_m2", "m²"), ("_m", "m"))
 LEADING = {"id": ("编号", "id"), "verdict": ("结论", "verdict"), "area_m2": ("用地面积", "area"), "error": ("错误", "error"),
-           "national_major": ("国家重大项目", "national major"), "activity": ("有限人为活动类别", "activity")}
+           "national_major": ("国家重大项目", "national major"), "activity": ("有限人为活动类别", "activity"),
+           "kept_m2": ("避让后保留面积", "kept after avoiding"), "lost_m2": ("避让损失面积", "lost to avoiding")}
 HIT_COLUMNS = ("id", "rule", "layer", "name", "feature_class", "area_m2", "length_m", "share")
 HIT_WORDS = {"id": ("编号", "id"), "rule": ("管控要求", "constraint"), "layer": ("图层", "layer"), "name": ("要素名称", "name"),
              "feature_class": ("类别", "class"), "area_m2": ("面积", "area"), "length_m": ("长度", "length"),
@@ -59,7 +60,7 @@ def table_row(record: dict, columns: Layout) -> tuple[int, tuple]:
                national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
     for finding in report["findings"]:
         figure = columns.figures.get(finding["rule"])
-        if figure is None:  # a report of a rule no longer checked: its status is in reports.jsonl only
+        if figure is None:  # a report of a rule no longer checked: its status stays in the full report
             continue
         row[f"{finding['rule']}_status"] = finding["status"]
         if figure in finding["measures"]:

@@ -63,3 +63,31 @@ def avoid_table(result, again: Report, *, lang: str = "en") -> str:
         lines.append(f"{_pad(small, width)}−{result.small_parts_m2 / 10_000:,.4f} ha")
     lines.append(f"{label['verdict']}: {label[again.verdict.value]}")
     return "\n".join(lines)
+
+
+def compare_table(alternatives, rules, *, lang: str = "en") -> str:
+    """Alternatives (``redline.compare.Alternative``) side by side: one column each; rows for the area, the verdict,
+    every constraint's status and headline figure, and the area kept and lost once violations are avoided.
+    ``rules`` maps a rule id to its ``Rule``."""
+    label = LABELS[lang]
+    words = {"kept": ("避让后保留", "kept after avoiding"), "lost": ("避让损失", "lost to avoiding")}
+    index = 0 if lang == "zh" else 1
+    rows = [("", [a.label for a in alternatives]),
+            (f"{label['area']} (ha)", [f"{a.report.project['area_m2'] / 10_000:,.4f}" for a in alternatives]),
+            (label["verdict"], [label[a.report.verdict.value] for a in alternatives])]
+    for finding in alternatives[0].report.findings:
+        rule = rules.get(finding.rule)
+        figure = rule.figure if rule else "area_m2"
+        cells = []
+        for alternative in alternatives:
+            found = next(f for f in alternative.report.findings if f.rule == finding.rule)
+            value = found.measures.get(figure)
+            amount = "" if value is None else (f" {value / 10_000:,.4f} ha" if figure.endswith("_m2") else f" {value:,.1f} m")
+            cells.append(f"{label[found.status.value]}{amount}")
+        rows.append((finding.title_zh if lang == "zh" else finding.title_en, cells))
+    rows.append((f"{words['kept'][index]} (ha)", [f"{a.kept_m2 / 10_000:,.4f}" for a in alternatives]))
+    rows.append((f"{words['lost'][index]} (ha)", [f"{a.lost_m2 / 10_000:,.4f}" for a in alternatives]))
+    first = max(_width(title) for title, _ in rows) + 2
+    widths = [max(_width(cells[n]) for _, cells in rows) + 2 for n in range(len(alternatives))]
+    return "\n".join(_pad(title, first) + "".join(_pad(cell, width) for cell, width in zip(cells, widths)).rstrip()
+                     for title, cells in rows)
