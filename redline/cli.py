@@ -423,6 +423,55 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
 
 
 @main.command()
+@click.argument("outdir", type=click.Path(file_okay=False, exists=True))
+@click.option("-l", "--layers", "manifest", required=True, type=click.Path(dir_okay=False),
+              help="The new layer manifest (TOML) to check against.")
+@click.option("-o", "--output", "newdir", required=True, type=click.Path(file_okay=False),
+              help="Folder of the new results (a batch of its own) and of the changes.")
+@click.option("-j", "--jobs", default=os.cpu_count() or 1, show_default="all cores", type=click.IntRange(1, 256))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+def recheck(outdir, manifest, newdir, jobs, lang):
+    """Check the applications of the finished batch in OUTDIR again with new layers, and list every application
+    whose verdict or figures change: NEWDIR/changes.csv (one line per changed figure, before and after, both
+    manifests' hashes), changes.json and changes.html (a map of the changed applications).
+
+    Exit status: 0 nothing changed, 1 some results changed, 2 the recheck could not run.
+    Example: redline recheck results/ -l layers-2025.toml -o results-2025/
+    """
+    from redline.batch import ProgressBar
+    from redline.batch.recheck import changed_reports
+    from redline.batch.recheck import recheck as recheck_batch
+    from redline.report.html import index_html
+    from redline.report.tables import csv_text
+
+    bar = ProgressBar()
+    try:
+        changes, summary = recheck_batch(Path(outdir), Path(newdir), manifest, workers=jobs, progress=bar)
+    except RedlineError as error:
+        bar.end()
+        _fail(error)
+    lines = [(c.id, column, before, after, *c.manifests) for c in changes for column, (before, after) in c.columns.items()]
+    write_atomic(Path(newdir) / "changes.csv", csv_text(["id", "column", "before", "after", "manifest_before",
+                                                         "manifest_after"], lines))
+    write_atomic(Path(newdir) / "changes.json", json.dumps([c.to_dict() for c in changes], ensure_ascii=False, indent=1))
+    import geopandas as gpd
+
+    reports = changed_reports(Path(newdir), changes)
+    footprints = dict(zip(*[gpd.read_parquet(Path(newdir) / "results.parquet")[c] for c in ("id", "geometry")]))
+    entries = [(reports[c.id], footprints.get(c.id), None, c.id) for c in changes if c.id in reports]
+    layer_set = load_layers(manifest)
+    write_atomic(Path(newdir) / "changes.html", index_html(entries, overview=layer_set.outline, lang=lang))
+    verdicts = sum(1 for c in changes if "verdict" in c.columns)
+    click.echo(f"{summary.total:,} applications checked again: {len(changes):,} changed ({verdicts:,} of them in their "
+               f"verdict). {Path(newdir) / 'changes.csv'}")
+    for change in changes[:20]:
+        figures = ", ".join(column for column in change.columns if column != "verdict")
+        verdict = "{} → {}; ".format(*change.verdicts) if "verdict" in change.columns else ""
+        click.echo(f"  {change.id}: {verdict}{figures}")
+    sys.exit(EXIT_FLAGGED if changes else EXIT_PASS)
+
+
+@main.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Write the index page here.")
 @manifest_option
@@ -492,17 +541,36 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers):
 @click.option("--publish", "database", metavar="DATABASE",
               help="Copy the vector layers into this PostGIS database (libpq URI) and write a manifest using them to -o.")
 @click.option("--schema", default="redline", show_default=True, help="Schema of the published tables.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The manifest written by --publish.")
+@click.option("--diff", nargs=2, type=click.Path(dir_okay=False), metavar="OLD.toml NEW.toml",
+              help="What changed between two manifests' layers; -o writes the differences as GeoJSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="The manifest written by --publish; the GeoJSON of differences with --diff.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing -o file.")
-def layers(manifest, database, schema, output, overwrite):
+def layers(manifest, database, schema, diff, lang, output, overwrite):
     """List the manifest's layers with their totals (red line km², farmland 万亩, natural coast km).
 
     With --publish, first copy the vector layers into PostGIS tables SCHEMA.<layer id> (GiST-indexed)
     and write a manifest that reads them; the listing then comes from the database.
 
+    With --diff OLD.toml NEW.toml, say instead what changed between the two vintages, layer by layer.
+
     Examples: redline layers -l data/tianjin/layers.toml;
-    redline layers --publish postgresql://user@host/gis -o pg-layers.toml
+    redline layers --publish postgresql://user@host/gis -o pg-layers.toml;
+    redline layers --diff layers-2024.toml layers-2025.toml -o changes.geojson
     """
+    if diff:
+        from redline.diff import diff_layers
+        from redline.report.json import diff_geojson
+        from redline.report.text import diff_table
+
+        if output and not overwrite and Path(output).exists():
+            _fail(f"{output} 已存在 / exists; pass --overwrite to replace it")
+        changes = diff_layers(load_layers(diff[0]), load_layers(diff[1]))
+        if output:
+            write_atomic(output, diff_geojson(changes))
+        click.echo(diff_table(changes, lang=lang))
+        return
     if database and not output:
         _fail(click.UsageError("--publish needs -o NEW_MANIFEST.toml"))
     try:

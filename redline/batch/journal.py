@@ -22,7 +22,7 @@ from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import LayerSet
 from redline.report.json import compact_json
-from redline.report.tables import report_hits
+from redline.report.tables import layout, report_hits
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ STATE = "batch.json"
 
 def fingerprint(inputs, layers: LayerSet, options, id_field, crs, reports: bool = False) -> dict:
     """What makes a batch: its inputs' bytes, the manifest and every layer's data (PostGIS rows included),
-    the options."""
+    the options, and the columns of its results rows (``columns``, the journal's ``row`` field)."""
     digest = hashlib.sha256()
     for source in sorted(Path(p) for p in inputs):
         files = sorted(source.iterdir()) if source.is_dir() else [source]
@@ -44,7 +44,8 @@ def fingerprint(inputs, layers: LayerSet, options, id_field, crs, reports: bool 
     return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
             "manifest": layers.manifest.sha256,
             "layers": {spec.id: layers.data_sha256(spec) for spec in layers.manifest.layers.values()},
-            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs, "reports": reports}
+            "options": dataclasses.asdict(options), "id_field": id_field, "crs": crs, "reports": reports,
+            "columns": list(layout(layers.rules).header)}
 
 
 def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> set[int]:

@@ -47,3 +47,18 @@ def read_intrusions_geojson(text: str) -> dict[str, dict[str, object]]:
         properties = feature["properties"]
         pieces.setdefault(properties["rule"], {})[properties["class"] or ""] = shapely.geometry.shape(feature["geometry"])
     return pieces
+
+
+def diff_geojson(diffs) -> str:
+    """A FeatureCollection (lon/lat) of what differs between two layer vintages (``redline.diff.LayerDiff``): per
+    layer the pieces added and removed, with their m² or m."""
+    features = []
+    for diff in diffs:
+        for change, geometry in diff.pieces.items():
+            if geometry is None or geometry.is_empty:
+                continue
+            amount = diff.added if change == "added" else diff.removed
+            measure = "area_m2" if diff.unit == "m2" else "length_m"
+            features.append({"type": "Feature", "properties": {"layer": diff.layer, "change": change, measure: amount},
+                             "geometry": orjson.Fragment(shapely.to_geojson(geometry))})
+    return compact_json({"type": "FeatureCollection", "features": features})

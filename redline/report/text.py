@@ -91,3 +91,25 @@ def compare_table(alternatives, rules, *, lang: str = "en") -> str:
     widths = [max(_width(cells[n]) for _, cells in rows) + 2 for n in range(len(alternatives))]
     return "\n".join(_pad(title, first) + "".join(_pad(cell, width) for cell, width in zip(cells, widths)).rstrip()
                      for title, cells in rows)
+
+
+def diff_table(diffs, *, lang: str = "en") -> str:
+    """One line per layer (``redline.diff.LayerDiff``): area (km²) or length (km) added and removed, features added,
+    removed and changed; unchanged layers say so."""
+    same, new, dropped = ("未变化", "新增图层", "已删除图层") if lang == "zh" else ("unchanged", "new layer", "dropped layer")
+    width = max([_width(d.layer) for d in diffs] + [8]) + 2
+    lines = []
+    for diff in diffs:
+        unit, scale = ("km²", 1e6) if diff.unit == "m2" else ("km", 1e3)
+        if diff.same:
+            lines.append(f"{_pad(diff.layer, width)}{same}")
+            continue
+        state = {"new": f" ({new})", "dropped": f" ({dropped})"}.get(diff.state, "")
+        lines.append(f"{_pad(diff.layer, width)}+{diff.added / scale:,.6f} {unit}  −{diff.removed / scale:,.6f} {unit}  "
+                     f"features +{len(diff.features_added)} −{len(diff.features_removed)} ~{len(diff.features_changed)}"
+                     f"{state}")
+        for mark, keys in (("+", diff.features_added), ("−", diff.features_removed), ("~", diff.features_changed)):
+            if keys and diff.state == "changed":
+                shown = ", ".join(keys[:8]) + (f" … ({len(keys)})" if len(keys) > 8 else "")
+                lines.append(f"{'':<{width}}  {mark} {shown}")
+    return "\n".join(lines)
