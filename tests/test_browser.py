@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import shapely
@@ -186,3 +187,42 @@ def test_osm_chosen_offline_says_it_needs_a_network(tmp_path):
         option.click()
         WebDriverWait(browser, 20).until(lambda b: notice.is_displayed())
         assert "network" in notice.text
+
+
+def print_to_pdf(page, tmp_path) -> Path:
+    """The page as Chromium prints it (print stylesheet, no network)."""
+    pdf = tmp_path / f"{page.stem}.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+                    f"--user-data-dir={tmp_path / 'chromium-print'}", "--virtual-time-budget=5000", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", page.resolve().as_uri()], capture_output=True, timeout=120, check=True)
+    return pdf
+
+
+def pdf_pages(pdf) -> list[tuple[float, float]]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def test_a_printed_map_is_one_landscape_page_with_panel_and_legend(tmp_path):
+    page = make_map(tmp_path, next(p for p in SAMPLES if p.stem == "01_qilihai_road"), "--lang", "zh")
+    pdf = print_to_pdf(page, tmp_path)
+    pages = pdf_pages(pdf)
+    assert len(pages) == 1 and pages[0][0] > pages[0][1], pages
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "违规" in text and "生态保护红线" in text and "图例" in text
+
+
+def test_a_printed_index_lists_every_row(tmp_path):
+    from click.testing import CliRunner
+
+    reports = []
+    for number in range(30):
+        sample = SAMPLES[number % len(SAMPLES)]
+        report = tmp_path / f"r{number:02d}_{sample.stem}.json"
+        CliRunner().invoke(main, ["check", str(sample), "-o", str(report)])
+        reports.append(str(report))
+    page = tmp_path / "index.html"
+    assert CliRunner().invoke(main, ["index", *reports, "-o", str(page)]).exit_code == 0
+    text = subprocess.run(["pdftotext", str(print_to_pdf(page, tmp_path)), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert all(f"r{number:02d}_" in text for number in range(30))

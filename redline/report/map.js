@@ -59,6 +59,9 @@
       var overview = L.geoJSON(options.overview, {style: {color: "#555", weight: 1, fillOpacity: 0.05}});
       new L.Control.MiniMap(overview, {toggleDisplay: true, zoomLevelOffset: -5}).addTo(map);
     }
+    // printed, the map takes the size the print stylesheet gives it: redraw for that size, and back after
+    window.addEventListener("beforeprint", function () { map.invalidateSize(); });
+    window.addEventListener("afterprint", function () { map.invalidateSize(); });
     var position = L.control({position: "bottomleft"});
     position.onAdd = function () {
       var div = L.DomUtil.create("div", "redline-mouse-position");
