@@ -47,7 +47,7 @@ from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
-from redline.pipeline import check_isolated
+from redline.pipeline import check, check_isolated
 from redline.report.assets import DOCS_ASSETS, docs_asset
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
@@ -94,7 +94,10 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, created TEXT NOT NULL, "
                        "report TEXT NOT NULL, intrusions TEXT NOT NULL, footprint BLOB NOT NULL, lang TEXT NOT NULL, "
-                       "map TEXT)")
+                       "map TEXT, previous TEXT)")
+            if "previous" not in {column[1] for column in db.execute("PRAGMA table_info(checks)")}:  # an older database
+                db.execute("ALTER TABLE checks ADD COLUMN previous TEXT")
+            db.execute("CREATE INDEX IF NOT EXISTS checks_created ON checks (created)")
 
     def _connection(self) -> sqlite3.Connection:
         if getattr(self._local, "db", None) is None:
@@ -102,13 +105,32 @@ class Store:
             self._local.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the process
         return self._local.db
 
-    def add(self, report: str, intrusions: str, footprint: bytes, lang: str) -> str:
-        """Keep one result under a new unguessable id (144 random bits)."""
+    def add(self, report: str, intrusions: str, footprint: bytes, lang: str, previous: str | None = None) -> str:
+        """Keep one result under a new unguessable id (144 random bits); ``previous``: the check it re-runs."""
         check_id = secrets.token_urlsafe(18)
         with self._connection() as db:
-            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang) VALUES (?, ?, ?, ?, ?, ?)",
-                       (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang))
+            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang, previous) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang, previous))
         return check_id
+
+    def find(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
+             limit: int = 100) -> list[dict]:
+        """Past checks, newest first: those with ``verdict``, made at or after ``since`` (ISO 8601), whose project
+        name or file holds ``q``."""
+        pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+        db = self._connection()
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "SELECT id, created, previous, json_extract(report, '$.verdict') AS verdict, "
+            "json_extract(report, '$.project.name') AS name, json_extract(report, '$.project.file') AS file, "
+            "json_extract(report, '$.project.area_m2') AS area_m2, json_extract(report, '$.manifest.sha256') AS manifest "
+            "FROM checks WHERE (:verdict IS NULL OR json_extract(report, '$.verdict') = :verdict) "
+            "AND (:since IS NULL OR created >= :since) "
+            "AND (:q IS NULL OR json_extract(report, '$.project.name') LIKE :q ESCAPE '\\' "
+            "OR json_extract(report, '$.project.file') LIKE :q ESCAPE '\\') ORDER BY created DESC LIMIT :limit",
+            {"verdict": verdict, "since": since, "q": pattern, "limit": limit}).fetchall()
+        return [dict(row) for row in rows]
 
     def get(self, check_id: str) -> sqlite3.Row | None:
         db = self._connection()
@@ -234,6 +256,38 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         except RedlineError as error:  # the server's temporary names never reach the client
             raise type(error)(for_the_web(str(error), upload)) from None
 
+    @app.get("/v1/checks", dependencies=[Depends(authorised)])
+    def list_checks(verdict: Literal["pass", "review", "violation"] | None = None,
+                    since: Annotated[datetime | None, Query(description="only checks made at or after (ISO 8601)")] = None,
+                    q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+        """Past checks, newest first, each with the links to its map and review report (carrying its link key when
+        the service has a token) and the check it re-ran, if any."""
+        moment = None if since is None else (since if since.tzinfo else since.replace(tzinfo=timezone.utc))
+        found = store.find(verdict=verdict, since=moment.astimezone(timezone.utc).isoformat() if moment else None,
+                           q=q, limit=limit)
+        for row in found:
+            key = f"?key={link_key(row['id'])}" if token else ""
+            base = f"v1/checks/{row['id']}"
+            row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
+                            "docx": f"{base}/report.docx{key}"}
+        return JSONResponse(found)
+
+    @app.post("/v1/checks/{check_id}/rerun", status_code=201, dependencies=[Depends(authorised)])
+    async def rerun_check(check_id: str) -> Response:
+        """Check a stored check's boundary again against the layers the service has now, with its declarations;
+        the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
+        _row(store, check_id)
+        loop = asyncio.get_running_loop()
+        try:
+            body = await asyncio.wait_for(loop.run_in_executor(pool["executor"], _rerun_in_check_process, check_id),
+                                          timeout=limits.seconds + 10)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
+        if token:
+            body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
+        return Response(body, status_code=201, media_type="application/json")
+
     @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised_for)])
     def get_check(check_id: str) -> JSONResponse:
         row = _row(store, check_id)
@@ -280,6 +334,15 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     @app.get("/planner.js", include_in_schema=False)
     def planner_script() -> Response:
         return Response((Path(__file__).parent / "report" / "planner.js").read_bytes(), media_type="text/javascript")
+
+    @app.get("/checks", response_class=HTMLResponse, include_in_schema=False)
+    def checks_page() -> HTMLResponse:
+        """The reviewer's page: past checks, filtered and sorted, each linking to its map and report."""
+        return html_response((Path(__file__).parent / "report" / "checks.html").read_text(encoding="utf-8"))
+
+    @app.get("/checks.js", include_in_schema=False)
+    def checks_script() -> Response:
+        return Response((Path(__file__).parent / "report" / "checks.js").read_bytes(), media_type="text/javascript")
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -477,6 +540,26 @@ def _check_in_check_process(upload: Upload) -> str:
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
     return check_upload(upload, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def _rerun_in_check_process(check_id: str) -> str:
+    if "store" not in _CHECK_PROCESS:
+        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
+    return rerun_stored(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def rerun_stored(check_id: str, *, layers: LayerSet, store: Store) -> str:
+    """Check a stored boundary (its CGCS2000 footprint) again with ``layers`` and its declarations; store the result
+    with ``previous`` = ``check_id``; the response body: the new report with its id and ``previous``."""
+    row = store.get(check_id)
+    earlier = json.loads(row["report"])
+    result = check(shapely.from_wkb(row["footprint"]), layers, crs="EPSG:4490", options=Options(**earlier["options"]),
+                   name=earlier["project"].get("name"))
+    report = result.to_dict()
+    report["project"]["file"] = earlier["project"]["file"]
+    text = compact_json(report)
+    new_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), row["lang"], previous=check_id)
+    return compact_json({"id": new_id, "previous": check_id})[:-1] + "," + text[1:]
 
 
 def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:

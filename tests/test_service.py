@@ -192,8 +192,45 @@ def test_bearer_token(tmp_path):
                                 headers={"Authorization": "Bearer s3cret"}, timeout=60)
         assert answer.status_code == 201
         assert httpx.get(f"{guarded.url}/healthz").status_code == 200
+        assert httpx.get(f"{guarded.url}/v1/checks").status_code == 401
+        listed = httpx.get(f"{guarded.url}/v1/checks", headers={"Authorization": "Bearer s3cret"}).json()
+        assert [row["id"] for row in listed] == [answer.json()["id"]]
+        map_link = listed[0]["links"]["map"]
+        assert "?key=" in map_link and httpx.get(f"{guarded.url}/{map_link}", timeout=60).status_code == 200
+        assert httpx.post(f"{guarded.url}/v1/checks/{listed[0]['id']}/rerun").status_code in (401, 403)
     finally:
         guarded.stop()
+
+
+def test_past_checks_are_listed_filtered_and_rerun(server):
+    road = submit(server, next(p for p in SAMPLES if p.stem == "01_qilihai_road")).json()
+    factory = submit(server, next(p for p in SAMPLES if p.stem == "05_factory_urban")).json()
+    listed = httpx.get(f"{server.url}/v1/checks").json()
+    ids = [row["id"] for row in listed]
+    assert ids.index(factory["id"]) < ids.index(road["id"]), "newest first"
+    violations = httpx.get(f"{server.url}/v1/checks", params={"verdict": "violation"}).json()
+    assert road["id"] in {r["id"] for r in violations} and all(r["verdict"] == "violation" for r in violations)
+    found = httpx.get(f"{server.url}/v1/checks", params={"q": "七里海"}).json()
+    assert road["id"] in {r["id"] for r in found} and factory["id"] not in {r["id"] for r in found}
+    assert httpx.get(f"{server.url}/v1/checks", params={"q": "%"}).json() == []  # LIKE wildcards are text
+    assert httpx.get(f"{server.url}/v1/checks", params={"since": "2999-01-01T00:00:00Z"}).json() == []
+    row = next(r for r in listed if r["id"] == road["id"])
+    assert row["area_m2"] == pytest.approx(road["project"]["area_m2"]) and row["links"]["map"].endswith("/map")
+    assert httpx.get(f"{server.url}/{row['links']['map']}", timeout=60).status_code == 200
+    again = httpx.post(f"{server.url}/v1/checks/{road['id']}/rerun", timeout=120)
+    assert again.status_code == 201, again.text
+    rerun = again.json()
+    assert rerun["previous"] == road["id"] and rerun["id"] != road["id"]
+    assert [(f["rule"], f["status"]) for f in rerun["findings"]] == [(f["rule"], f["status"]) for f in road["findings"]]
+    for new, old in zip(rerun["findings"], road["findings"]):  # the stored footprint is the checked one
+        assert new["measures"] == pytest.approx(old["measures"], rel=1e-9, abs=1e-6)
+    assert httpx.get(f"{server.url}/v1/checks/{road['id']}").json()["created"] == road["created"]  # kept as it was
+    newest = httpx.get(f"{server.url}/v1/checks").json()[0]
+    assert newest["id"] == rerun["id"] and newest["previous"] == road["id"]
+    assert httpx.post(f"{server.url}/v1/checks/{'x' * 24}/rerun").status_code == 404
+    page = httpx.get(f"{server.url}/checks")
+    assert page.status_code == 200 and '<script src="checks.js">' in page.text
+    assert httpx.get(f"{server.url}/checks.js").status_code == 200
 
 
 def test_no_cors_by_default(server):
@@ -251,3 +288,26 @@ def test_docs_page_works_offline(server):
         WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
         paths = {element.text for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
         assert "/v1/checks" in {path.replace("\u200b", "") for path in paths}
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+def test_reviewer_page_lists_filters_and_reruns(server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    road = submit(server, next(p for p in SAMPLES if p.stem == "01_qilihai_road")).json()
+    with chrome() as browser:
+        browser.get(f"{server.url}/checks")
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"tr[data-id='{road['id']}']"))
+        Select(browser.find_element(By.ID, "verdict")).select_by_value("pass")
+        browser.find_element(By.CSS_SELECTOR, "#filters button").click()
+        WebDriverWait(browser, 30).until(lambda b: not b.find_elements(By.CSS_SELECTOR, f"tr[data-id='{road['id']}']"))
+        assert {row.get_attribute("data-verdict") for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")} <= {"pass"}
+        Select(browser.find_element(By.ID, "verdict")).select_by_value("")
+        browser.find_element(By.CSS_SELECTOR, "#filters button").click()
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"tr[data-id='{road['id']}']"))
+        before = len(browser.find_elements(By.CSS_SELECTOR, "tbody tr"))
+        browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{road['id']}'] button.rerun").click()
+        WebDriverWait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) == before + 1)
+        assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
+        assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []

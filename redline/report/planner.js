@@ -74,8 +74,10 @@
     var key = report.key ? "?key=" + encodeURIComponent(report.key) : "";  // set when the service asks for a token
     var downloads = document.getElementById("downloads");
     downloads.textContent = "";
+    var langQuery = (key ? "&" : "?") + "lang=" + lang;
     [["report.json", base + key], ["intrusions.geojson", base + "/intrusions.geojson" + key],
-     ["map.html", base + "/map" + key]].forEach(function (item) {
+     ["map.html", base + "/map" + key], ["审查报告 report.pdf", base + "/report.pdf" + key + langQuery],
+     ["审查报告 report.docx", base + "/report.docx" + key + langQuery]].forEach(function (item) {
       var link = document.createElement("a"); link.href = item[1]; link.textContent = item[0]; link.download = item[0];
       downloads.appendChild(link); downloads.appendChild(document.createTextNode(" · "));
     });

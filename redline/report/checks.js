@@ -1,0 +1,86 @@
+/* The reviewer's page: past checks from GET v1/checks, filtered, sortable, each linking to its map and review
+   report; a check can be run again against the current layers (the earlier result stays). */
+(function () {
+  "use strict";
+  var WORDS = {violation: "违规 violation", review: "需审查 review", pass: "合规 pass"};
+  var rows = [], order = {key: "created", ascending: false};
+
+  function headers() {
+    var token = document.getElementById("token").value;
+    return token ? {"Authorization": "Bearer " + token} : {};
+  }
+
+  function fail(response) {
+    return response.json().then(function (body) { throw new Error(response.status + ": " + body.detail); });
+  }
+
+  function load(event) {
+    if (event) { event.preventDefault(); }
+    var query = new URLSearchParams({limit: "1000"});
+    ["verdict", "since", "q"].forEach(function (name) {
+      var value = document.getElementById(name).value;
+      if (value) { query.set(name, value); }
+    });
+    document.getElementById("error").textContent = "";
+    fetch("v1/checks?" + query.toString(), {headers: headers()}).then(function (response) {
+      return response.ok ? response.json() : fail(response);
+    }).then(function (found) { rows = found; draw(); }).catch(function (error) {
+      document.getElementById("error").textContent = error.message;
+    });
+  }
+
+  function link(text, href) {
+    var anchor = document.createElement("a");
+    anchor.href = href; anchor.textContent = text; anchor.target = "_blank";
+    return anchor;
+  }
+
+  function draw() {
+    rows.sort(function (a, b) {
+      var x = a[order.key], y = b[order.key];
+      var result = (typeof x === "number" && typeof y === "number") ? x - y : String(x || "").localeCompare(String(y || ""));
+      return order.ascending ? result : -result;
+    });
+    var body = document.querySelector("#checks tbody");
+    body.textContent = "";
+    rows.forEach(function (check) {
+      var row = body.insertRow();
+      row.setAttribute("data-id", check.id);
+      row.setAttribute("data-verdict", check.verdict);
+      row.insertCell().textContent = check.created.replace("T", " ").slice(0, 19);
+      var verdict = row.insertCell();
+      verdict.textContent = WORDS[check.verdict] || check.verdict; verdict.className = check.verdict;
+      var name = row.insertCell();
+      name.className = "name";
+      name.textContent = (check.name || check.file) + (check.previous ? " (重新检查 re-run of " + check.previous.slice(0, 8) + ")" : "");
+      row.insertCell().textContent = (check.area_m2 / 10000).toFixed(4);
+      var open = row.insertCell();
+      [["地图 map", check.links.map], ["PDF", check.links.pdf], ["Word", check.links.docx], ["JSON", check.links.report]]
+        .forEach(function (item) { open.appendChild(link(item[0], item[1])); open.appendChild(document.createTextNode(" ")); });
+      var button = document.createElement("button");
+      button.className = "rerun"; button.textContent = "按现行图层重新检查 re-run";
+      button.addEventListener("click", function () { rerun(check.id, button); });
+      row.insertCell().appendChild(button);
+    });
+  }
+
+  function rerun(id, button) {
+    button.disabled = true;
+    fetch("v1/checks/" + encodeURIComponent(id) + "/rerun", {method: "POST", headers: headers()}).then(function (response) {
+      return response.ok ? response.json() : fail(response);
+    }).then(function () { load(); }).catch(function (error) {
+      document.getElementById("error").textContent = error.message;
+      button.disabled = false;
+    });
+  }
+
+  document.querySelectorAll("#checks th[data-key]").forEach(function (header) {
+    header.addEventListener("click", function () {
+      var key = header.getAttribute("data-key");
+      order = {key: key, ascending: order.key === key ? !order.ascending : true};
+      draw();
+    });
+  });
+  document.getElementById("filters").addEventListener("submit", load);
+  load();
+})();
