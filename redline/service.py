@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import orjson
 import shapely
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -42,6 +43,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from redline import __version__
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
+from redline.io import as_project
 from redline.io.project import READABLE_SUFFIXES
 from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
@@ -287,6 +289,23 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         if token:
             body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
+
+    @app.get("/v1/checks/{check_id}/avoided.geojson", dependencies=[Depends(authorised_for)],
+             responses={200: {"content": {"application/geo+json": {}}, "description": "the compliant footprint"},
+                        422: {"description": "nothing of the project is left once avoided"}})
+    async def get_avoided(check_id: str, review: bool = False) -> Response:
+        """The compliant footprint of a stored check (``redline avoid`` on its CGCS2000 footprint, with the layers
+        the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
+        give the area kept and lost per constraint and the verdict of the footprint checked again."""
+        _row(store, check_id)
+        loop = asyncio.get_running_loop()
+        try:
+            body = await asyncio.wait_for(loop.run_in_executor(pool["executor"], _avoid_in_check_process, check_id, review),
+                                          timeout=limits.seconds + 10)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"避让计算超时 / avoiding took over {limits.seconds:g} s") from None
+        return Response(body, media_type="application/geo+json",
+                        headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
 
     @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised_for)])
     def get_check(check_id: str) -> JSONResponse:
@@ -546,6 +565,28 @@ def _rerun_in_check_process(check_id: str) -> str:
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
     return rerun_stored(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def _avoid_in_check_process(check_id: str, review: bool) -> str:
+    if "store" not in _CHECK_PROCESS:
+        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
+    return avoided_stored(check_id, review, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def avoided_stored(check_id: str, review: bool, *, layers: LayerSet, store: Store) -> str:
+    """The compliant footprint of a stored check as a GeoJSON Feature (lon/lat) with its figures."""
+    from redline.avoid import avoid
+
+    row = store.get(check_id)
+    earlier = json.loads(row["report"])
+    project = as_project(shapely.from_wkb(row["footprint"]), crs="EPSG:4490", name=earlier["project"].get("name"))
+    result = avoid(project, layers, options=Options(**earlier["options"]), avoid_review=review)
+    properties = {"check": check_id, "name": earlier["project"].get("name"), "area_m2": result.before.project["area_m2"],
+                  "kept_m2": result.after.project["area_m2"], "lost_m2": result.lost_m2,
+                  "small_parts_m2": result.small_parts_m2, "verdict": result.after.verdict.value,
+                  "avoid_review": review}
+    return compact_json({"type": "Feature", "properties": properties,
+                         "geometry": orjson.Fragment(shapely.to_geojson(result.project.geometry))})
 
 
 def rerun_stored(check_id: str, *, layers: LayerSet, store: Store) -> str:

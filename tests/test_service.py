@@ -13,6 +13,8 @@ import docx
 import httpx
 import pytest
 
+import redline
+import redline.avoid
 from redline.model import Options
 from redline.pipeline import check
 from tests.common import chrome
@@ -228,6 +230,13 @@ def test_past_checks_are_listed_filtered_and_rerun(server):
     newest = httpx.get(f"{server.url}/v1/checks").json()[0]
     assert newest["id"] == rerun["id"] and newest["previous"] == road["id"]
     assert httpx.post(f"{server.url}/v1/checks/{'x' * 24}/rerun").status_code == 404
+    avoided = httpx.get(f"{server.url}/v1/checks/{road['id']}/avoided.geojson", timeout=120)
+    assert avoided.status_code == 200 and avoided.headers["content-type"] == "application/geo+json"
+    feature = avoided.json()
+    alone = redline.avoid.avoid(redline.read_project(next(p for p in SAMPLES if p.stem == "01_qilihai_road")),
+                                redline.load_layers())
+    assert feature["properties"]["kept_m2"] == pytest.approx(alone.after.project["area_m2"], rel=1e-9)
+    assert feature["properties"]["verdict"] != "violation" and set(feature["properties"]["lost_m2"]) == set(alone.lost_m2)
     page = httpx.get(f"{server.url}/checks")
     assert page.status_code == 200 and '<script src="checks.js">' in page.text
     assert httpx.get(f"{server.url}/checks.js").status_code == 200

@@ -77,7 +77,8 @@
     var langQuery = (key ? "&" : "?") + "lang=" + lang;
     [["report.json", base + key], ["intrusions.geojson", base + "/intrusions.geojson" + key],
      ["map.html", base + "/map" + key], ["审查报告 report.pdf", base + "/report.pdf" + key + langQuery],
-     ["审查报告 report.docx", base + "/report.docx" + key + langQuery]].forEach(function (item) {
+     ["审查报告 report.docx", base + "/report.docx" + key + langQuery],
+     ["避让后用地 compliant footprint.geojson", base + "/avoided.geojson" + key]].forEach(function (item) {
       var link = document.createElement("a"); link.href = item[1]; link.textContent = item[0]; link.download = item[0];
       downloads.appendChild(link); downloads.appendChild(document.createTextNode(" · "));
     });
