@@ -316,13 +316,14 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the comparison (JSON) here.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write the comparison workbook here.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write one map of every alternative here.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the comparison report (方案比选, PDF) here.")
 @click.option("--crs", help="CRS of alternatives without one.")
 @click.option("--encoding", help="Attribute encoding of alternatives that do not declare it (e.g. GBK).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
 @declarations
-def compare(projects, manifest, output, xlsx_path, map_path, crs, encoding, lang, overwrite, time_limit, options):
+def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, encoding, lang, overwrite, time_limit, options):
     """Compare alternative boundaries of one project (方案比选): area, every constraint's status and figure, the
     verdict, and the area each would lose to avoiding its violations.
 
@@ -332,7 +333,7 @@ def compare(projects, manifest, output, xlsx_path, map_path, crs, encoding, lang
     from redline.compare import compare as compare_alternatives
     from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
 
-    for path in (output, xlsx_path, map_path):
+    for path in (output, xlsx_path, map_path, pdf_path):
         if path and not overwrite and Path(path).exists():
             _fail(f"{path} 已存在 / exists; pass --overwrite to replace it")
     if len(projects) < 2:
@@ -357,6 +358,11 @@ def compare(projects, manifest, output, xlsx_path, map_path, crs, encoding, lang
 
         entries = [(a.report.to_dict(), a.report.footprint, None, a.label) for a in alternatives]
         write_atomic(map_path, index_html(entries, overview=layers.outline, lang=lang))
+    if pdf_path:
+        from redline.report.pdf import review_pdf
+        from redline.report.review import comparison_document
+
+        write_atomic(pdf_path, review_pdf(comparison_document(alternatives, rules, lang=lang)))
     click.echo(compare_table(alternatives, rules, lang=lang))
     sys.exit(EXIT_PASS if all(a.report.verdict is Verdict.PASS for a in alternatives) else EXIT_FLAGGED)
 

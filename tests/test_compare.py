@@ -2,6 +2,7 @@
 its violations equals the hand-computed area of what it may not occupy."""
 
 import json
+import subprocess
 
 import pytest
 import shapely
@@ -34,7 +35,8 @@ def test_compare_command_writes_json_workbook_and_one_map(synthetic_manifest, tm
 
     paths = [write_project(tmp_path / f"{name}.geojson", shapely.box(*box), name=name) for name, box in ALTERNATIVES.items()]
     result = CliRunner().invoke(main, ["compare", *map(str, paths), "-l", str(synthetic_manifest), "-o", str(tmp_path / "c.json"),
-                                       "--xlsx", str(tmp_path / "c.xlsx"), "--map", str(tmp_path / "c.html")])
+                                       "--xlsx", str(tmp_path / "c.xlsx"), "--map", str(tmp_path / "c.html"),
+                                       "--pdf", str(tmp_path / "c.pdf")])
     assert result.exit_code == 1, result.output  # one alternative violates
     lines = result.output.splitlines()
     assert lines[0].split() == ["across", "beside"] and lines[2].split()[1:] == ["VIOLATION", "REVIEW"]
@@ -47,3 +49,7 @@ def test_compare_command_writes_json_workbook_and_one_map(synthetic_manifest, tm
     assert lost == pytest.approx([data[0]["lost_m2"], 0.0], abs=1e-6)
     page = (tmp_path / "c.html").read_text(encoding="utf-8")
     assert page.count("<tr data-verdict=") == 2 and "across" in page and "beside" in page
+    text = "".join(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert "Comparisonofalternativeboundaries" in text and "建设项目用地方案比选报告" in text and "beside" in text
+    assert f"{data[0]['kept_m2']:,.1f}" in text and "across:violation" in text

@@ -187,6 +187,49 @@ def review_document(report: Report, rules, *, lang: str = "zh", applicant: str |
     return ReviewDocument(words["title"], words["subtitle"], report_number(report), lang, tuple(blocks))
 
 
+def comparison_document(alternatives, rules, *, lang: str = "zh") -> ReviewDocument:
+    """The 方案比选 section as a document of its own: the alternatives (``redline.compare.Alternative``) side by side
+    — area, verdict, every constraint's status and headline figure, the area kept and lost once violations are
+    avoided — then each alternative's conclusion with its reasons, and the data block."""
+    words = WORDS[lang]
+    zh = lang == "zh"
+    header = ("", *(a.label for a in alternatives))
+    rows = [(words["area"], *(_area(a.report.project["area_m2"], lang) for a in alternatives)),
+            (words["verdict"], *(VERDICT_WORDS[lang][a.report.verdict.value] for a in alternatives))]
+    for finding in alternatives[0].report.findings:
+        rule = rules.get(finding.rule)
+        cells = []
+        for alternative in alternatives:
+            found = next(f for f in alternative.report.findings if f.rule == finding.rule)
+            amount = _headline(found, rule, alternative.report.project["area_m2"], lang)
+            cells.append(f"{STATUS_WORDS[lang][found.status.value]}{amount}")
+        rows.append((_title(finding, lang), *cells))
+    rows.append(("避让后保留" if zh else "Kept after avoiding", *(_area(a.kept_m2, lang) for a in alternatives)))
+    rows.append(("避让损失" if zh else "Lost to avoiding", *(_area(a.lost_m2, lang) for a in alternatives)))
+    blocks = [Heading(f"{_numeral(1, lang)}{'方案对比' if zh else 'The alternatives side by side'}"), Table(header, tuple(rows)),
+              Heading(f"{_numeral(2, lang)}{'各方案结论' if zh else 'Each alternative'}")]
+    for alternative in alternatives:
+        verdict = alternative.report.verdict.value
+        blocks.append(Paragraph(f"{alternative.label}：{VERDICT_WORDS[lang][verdict]}" if zh else
+                                f"{alternative.label}: {VERDICT_WORDS[lang][verdict]}", "verdict", verdict))
+        for found in alternative.report.findings:
+            if found.status is not Status.CLEAR:
+                blocks.append(Paragraph(f"{_title(found, lang)}：{_reason(found, lang)}" if zh else
+                                        f"{_title(found, lang)}: {_reason(found, lang)}"))
+    first = alternatives[0].report
+    blocks += [Heading(f"{_numeral(3, lang)}{words['data']}"),
+               Fields(((words["manifest"], f"{first.manifest.get('name', '')} · sha256 {first.manifest['sha256']}"),
+                       (words["version"], first.redline_version),
+                       (words["generated"], datetime.now(timezone.utc).isoformat(timespec="seconds")))),
+               Paragraph(words["method"], "note")]
+    if first.manifest.get("disclaimer"):
+        blocks.append(Paragraph(f"{words['disclaimer']}: {first.manifest['disclaimer']}", "note"))
+    digest = hashlib.sha256("|".join(report_number(a.report) for a in alternatives).encode()).hexdigest()[:8].upper()
+    title = "建设项目用地方案比选报告" if zh else "Comparison of alternative boundaries"
+    subtitle = "Comparison of alternative boundaries" if zh else "建设项目用地方案比选报告"
+    return ReviewDocument(title, subtitle, f"RC-{first.created[:10].replace('-', '')}-{digest}", lang, tuple(blocks))
+
+
 def _section(number: int, found: Finding, rule, report: Report, lang: str) -> list:
     words = WORDS[lang]
     status = STATUS_WORDS[lang][found.status.value]
