@@ -20,8 +20,9 @@ Prints, on the same data in one process:
     largest relative area difference to redline.
 Each per-layer timing in (b) and (c) is the fastest of repeated runs totalling ≥ 1 s (at most 5), for
 every engine alike.
+(d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start]   (default N = 100,000; 2 worker processes)
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense]   (default N = 100,000; 2 worker processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
 postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
 ``--postgis URL``.
@@ -41,6 +42,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from benchmarks.applications import make_applications
 from redline import engine
@@ -226,12 +228,85 @@ def postgis(database: str, layers, dense: gpd.GeoDataFrame, measured: dict) -> N
         print(f"    largest relative area difference redline vs PostGIS (layers without overlaps): {worst:.2e}")
 
 
+def dense(count: int, address: str | None, runs: int = 3) -> None:
+    """(d): the dense layer of ``benchmarks.dense`` (an official-size red line) and ``count`` applications: redline's
+    batch end to end (median of ``runs``), its engine alone, geopandas.overlay, a shapely STRtree with a prepared
+    prefilter and one vectorised intersection, and PostGIS (loading and query timed apart) when a server is given."""
+    from benchmarks.dense import workload
+    from redline.crs import ellipsoidal_areas_m2
+
+    manifest, path = workload(count)
+    seconds, peaks = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            memory = PeakMemory()
+            memory.start()
+            start = time.perf_counter()
+            summary = run_batch([path], Path(folder) / "out", manifest=manifest, workers=WORKERS)
+            seconds.append(time.perf_counter() - start)
+            peaks.append(memory.stop())
+    end_to_end = float(np.median(seconds))
+    print(f"(d) dense layer, {count:,} applications ({summary.verdicts}, errors {summary.errors}), {WORKERS} workers")
+    print(f"    redline batch end to end: median {end_to_end:.1f} s of {', '.join(f'{s:.1f}' for s in seconds)}; "
+          f"{count / end_to_end:,.0f} applications/s; peak memory {max(peaks):,.0f} MiB")
+    layers = load_layers(manifest)
+    layer = layers.layers["dense_redline"]
+    applications = gpd.read_parquet(path)
+    geometries = applications.geometry.values
+    engine_s, overlaps = best_of(lambda: engine.overlay_polygons(geometries, layer))
+    ours = np.array([o.total for o in overlaps])
+    print(f"    redline engine alone: {engine_s:.1f} s, {count / engine_s:,.0f}/s")
+    frame = gpd.GeoDataFrame({"row": np.arange(count)}, geometry=geometries, crs=4490)
+    overlay_s, overlay_area = overlay_areas(densified(frame), densified(layer.frame[["geometry"]]), layers.equal_area)
+    print(f"    geopandas.overlay (20 m-densified) + equal-area areas: {overlay_s:.1f} s, {count / overlay_s:,.0f}/s; "
+          f"redline end to end is {overlay_s / end_to_end:.1f}x faster; max rel. area difference "
+          f"{relative_difference(ours, overlay_area):.2e}")
+
+    def strtree():
+        polygons = layer.frame.geometry.values
+        tree = shapely.STRtree(polygons)
+        left, right = tree.query(geometries, predicate="intersects")  # GEOS prepares the query geometries
+        shared = shapely.intersection(geometries[left], polygons[right])
+        return np.bincount(left, weights=ellipsoidal_areas_m2(shared), minlength=count)
+    tree_s, tree_area = best_of(strtree)
+    print(f"    shapely STRtree + prepared prefilter + one vectorised intersection (exact areas): {tree_s:.1f} s, "
+          f"{count / tree_s:,.0f}/s; redline end to end is {tree_s / end_to_end:.1f}x faster; "
+          f"max rel. area difference {relative_difference(ours, tree_area):.2e}")
+    if not address:
+        print("    PostGIS: skipped (no --postgis URL|start)")
+        return
+    with postgis_server(address) as database:
+        start = time.perf_counter()
+        write_table(database, "bench.dense_layer", densified(layer.frame[["name", "geometry"]]), ["name"])
+        write_table(database, "bench.dense_applications", densified(frame).assign(row=frame["row"].astype(str)), ["row"])
+        with connect(database) as connection:
+            connection.execute("DROP TABLE IF EXISTS bench.dense_pieces; CREATE TABLE bench.dense_pieces AS "
+                               "SELECT ST_Subdivide(geom, 256) AS geom FROM bench.dense_layer; "
+                               "CREATE INDEX ON bench.dense_pieces USING GIST (geom); ANALYZE bench.dense_pieces; "
+                               "CREATE INDEX ON bench.dense_applications USING GIST (geom); ANALYZE bench.dense_applications")
+            connection.commit()
+            loading = time.perf_counter() - start
+            query = ("SELECT a.row::int, sum(ST_Area(ST_Intersection(a.geom, p.geom)::geography)) FROM "
+                     "bench.dense_applications a JOIN bench.dense_pieces p ON ST_Intersects(a.geom, p.geom) GROUP BY a.row")
+            query_s, rows = best_of(lambda: connection.execute(query).fetchall())
+        theirs = np.zeros(count)
+        for row, area in rows:
+            theirs[row] = area
+        print(f"    PostGIS: loading + ST_Subdivide + GiST {loading:.1f} s; query {query_s:.1f} s, {count / query_s:,.0f}/s; "
+              f"redline end to end is {query_s / end_to_end:.1f}x faster than the query alone; max rel. area difference "
+              f"{relative_difference(ours, theirs):.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("count", nargs="?", type=int, default=100_000)
     parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
+    parser.add_argument("--dense", action="store_true", help="run only (d), the dense official-size layer")
     arguments = parser.parse_args()
     count = arguments.count
+    if arguments.dense:
+        dense(count, arguments.postgis)
+        return
     with tempfile.TemporaryDirectory() as folder:
         (large, peak), (small, _) = batch_run(count, Path(folder)), batch_run(count // 10, Path(folder))
     print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak:,.0f} MiB")

@@ -260,12 +260,18 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     @app.get("/v1/checks", dependencies=[Depends(authorised)])
     def list_checks(verdict: Literal["pass", "review", "violation"] | None = None,
-                    since: Annotated[datetime | None, Query(description="only checks made at or after (ISO 8601)")] = None,
+                    since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
+                                                       description="only checks made at or after (ISO 8601)")] = None,
                     q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
         """Past checks, newest first, each with the links to its map and review report (carrying its link key when
         the service has a token) and the check it re-ran, if any."""
-        moment = None if since is None else (since if since.tzinfo else since.replace(tzinfo=timezone.utc))
+        try:
+            moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise HTTPException(422, f"since={since!r}: 不是 ISO 8601 时间 / not an ISO 8601 date or time") from None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
         found = store.find(verdict=verdict, since=moment.astimezone(timezone.utc).isoformat() if moment else None,
                            q=q, limit=limit)
         for row in found:
@@ -274,6 +280,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
                             "docx": f"{base}/report.docx{key}"}
         return JSONResponse(found)
+
+    @app.options("/v1/checks", include_in_schema=False)
+    def checks_methods() -> Response:
+        """Two routes share /v1/checks; Starlette's own 405 would name only the first one's method."""
+        return Response(status_code=405, headers={"Allow": "GET, POST"})
 
     @app.post("/v1/checks/{check_id}/rerun", status_code=201, dependencies=[Depends(authorised)])
     async def rerun_check(check_id: str) -> Response:
@@ -617,6 +628,9 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
+
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+"""An ISO 8601 date, or date and time (the ``since`` of the checks listing)."""
 
 DOCUMENT_TYPES = {"pdf": "application/pdf",
                   "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
