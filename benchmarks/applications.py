@@ -30,7 +30,15 @@ def make_applications(count: int, *, seed: int = 2024) -> gpd.GeoDataFrame:
     while len(centres) < count:
         xy = rng.uniform((west, south), (east, north), size=(count * 2, 2))
         centres = np.vstack([centres, xy[shapely.contains_xy(outline, xy[:, 0], xy[:, 1])]])
-    centres = centres[:count]
+    polygons = star_polygons(rng, centres[:count])
+    ids = [f"A{number:06d}" for number in range(count)]
+    return gpd.GeoDataFrame({"id": ids, "name": ids}, geometry=polygons, crs="EPSG:4490")
+
+
+def star_polygons(rng: np.random.Generator, centres: np.ndarray) -> list:
+    """A star-shaped polygon around each lon/lat centre: area log-uniform 0.5 ha–5 km², 5–300 vertices, radius
+    ±20 % around the circle of that area."""
+    count = len(centres)
     areas = np.exp(rng.uniform(np.log(5e3), np.log(5e6), count))
     vertices = rng.integers(5, 301, count)
     polygons = []
@@ -40,8 +48,7 @@ def make_applications(count: int, *, seed: int = 2024) -> gpd.GeoDataFrame:
         x = lon + radius * np.cos(theta) / (111_320 * np.cos(np.radians(lat)))
         y = lat + radius * np.sin(theta) / 110_950
         polygons.append(shapely.Polygon(np.column_stack([x, y])))
-    ids = [f"A{number:06d}" for number in range(count)]
-    return gpd.GeoDataFrame({"id": ids, "name": ids}, geometry=polygons, crs="EPSG:4490")
+    return polygons
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from benchmarks.applications import star_polygons
+
 FEATURES, VERTICES, HOLES = 200, 2_600_000, 28
 AREA_KM2 = (0.08, 282.0)
 CELL_DEG, COLUMNS, ORIGIN = 0.26, 10, (114.4, 36.2)
@@ -74,14 +76,7 @@ def make_applications(count: int, layer: gpd.GeoDataFrame, *, seed: int = SEED) 
     crossing = rng.random(count) < INTRUDING
     rings = shapely.get_coordinates(layer.geometry.exterior.values)
     centres[crossing] = rings[rng.integers(0, len(rings), crossing.sum())]
-    areas = np.exp(rng.uniform(np.log(5e3), np.log(5e6), count))
-    vertices = rng.integers(5, 301, count)
-    polygons = []
-    for (lon, lat), area, k in zip(centres, areas, vertices):
-        theta = np.sort(rng.uniform(0, 2 * np.pi, k))
-        radius = np.sqrt(area / np.pi) * rng.uniform(0.8, 1.2, k)
-        polygons.append(shapely.Polygon(np.column_stack([lon + radius * np.cos(theta) / (111_320 * np.cos(np.radians(lat))),
-                                                         lat + radius * np.sin(theta) / 110_950])))
+    polygons = star_polygons(rng, centres)
     ids = [f"D{number:06d}" for number in range(count)]
     return gpd.GeoDataFrame({"id": ids}, geometry=polygons, crs="EPSG:4490")
 

@@ -13,6 +13,7 @@ import io
 import textwrap
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import geopandas as gpd
 import matplotlib
@@ -28,6 +29,7 @@ from matplotlib.patches import Patch, Polygon, Rectangle  # noqa: E402
 from pyproj import Proj, Transformer  # noqa: E402
 
 from redline.crs import CGCS2000, gauss_kruger_crs  # noqa: E402
+from redline.errors import GeometryError  # noqa: E402
 from redline.model import Report, Status  # noqa: E402
 from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
 from redline.report.review import STATUS_WORDS, VERDICT_WORDS  # noqa: E402
@@ -85,7 +87,8 @@ def map_frame(extent_m: tuple[float, float, float, float]) -> Frame:
             half_x, half_y = size[0] / 2000 * scale, size[1] / 2000 * scale
             centre_x, centre_y = (west + east) / 2, (south + north) / 2
             return Frame(paper, scale, size, (centre_x - half_x, centre_y - half_y, centre_x + half_x, centre_y + half_y))
-    raise ValueError(f"a project {width_m / 1000:,.0f} km across does not fit any map sheet")
+    raise GeometryError(f"项目范围过大，无法制图 / a project {width_m / 1000:,.0f} km across fits no map sheet (A3 at "
+                        f"1:{SMALL_SCALES[-1]:,} at most); write the report without the map sheet")
 
 
 def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi: int = DPI) -> bytes:
@@ -184,7 +187,9 @@ def _map_size_mm(paper: str) -> tuple[float, float]:
     return width - 16 - 8 - 72, height - 14 - 8
 
 
+@cache
 def _register_font() -> None:
+    """Make Noto Sans CJK SC known to matplotlib, once per process (each addfont call would add it again)."""
     for bold in (False, True):
         font_manager.fontManager.addfont(str(cjk_font(bold)[0]))
 
