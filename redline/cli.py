@@ -349,9 +349,8 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
         write_atomic(output, json.dumps({"alternatives": [a.to_dict() for a in alternatives]}, ensure_ascii=False, indent=2))
     if xlsx_path:
         columns = layout(layers.rules)
-        rows = [table_row({"id": a.label, "order": n, "report": a.report.to_dict()}, columns)[1] + (a.kept_m2, a.lost_m2)
-                for n, a in enumerate(alternatives)]
-        hits = [hit for a in alternatives for hit in report_hits(a.label, a.report.to_dict())]
+        rows = [table_row(a.label, a.report, columns) + (a.kept_m2, a.lost_m2) for a in alternatives]
+        hits = [hit for a in alternatives for hit in report_hits(a.label, a.report)]
         write_atomic(xlsx_path, workbook_xlsx((*columns.header, "kept_m2", "lost_m2"), rows, hits, rules, lang=lang))
     if map_path:
         from redline.report.html import index_html

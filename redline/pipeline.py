@@ -115,8 +115,9 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
     for rule in layers.rules:
         layer, problem = layers.for_rule(rule.RULE.id)
         if layer is None:
+            missing = not_checked(rule.RULE, problem)  # one finding shared by every project (findings are frozen)
             for found in findings:
-                found.append(not_checked(rule.RULE, problem))
+                found.append(missing)
             continue
         reach = rule.reach_m(options) if hasattr(rule, "reach_m") else None
         zones = engine.setback_zones(footprints, layer, layers.equal_area, reach) if reach is not None else None

@@ -96,7 +96,7 @@ def test_a_declared_constraint_gets_its_batch_columns(water):
     assert columns.header[-2:] == ("water_status", "water_area_m2")
     project = shapely.box(117.205, 39.205, 117.21, 39.21)
     report = redline.check(project, water, crs=4490)
-    _, row = table_row({"id": "a", "order": 0, "report": report.to_dict()}, columns)
+    row = table_row("a", report, columns)
     values = dict(zip(columns.header, row))
     assert values["water_status"] == "violation"
     assert values["water_area_m2"] == pytest.approx(float(ellipsoidal_areas_m2([project])[0]), abs=0.001)

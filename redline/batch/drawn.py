@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from redline.batch.inputs import ReadOptions, chunk_tables, projects, read_inputs
+from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
 from redline.batch.journal import STATE
-from redline.batch.run import CHUNK, in_region
+from redline.batch.run import in_region
 from redline.io.files import write_atomic
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report

@@ -1,18 +1,25 @@
 """The applications of a batch: read from a folder of files or a multi-feature file, each with its declarations.
 
-Every file is read in a child process held to ``FILE_LIMITS`` (a multi-feature input once, to
-``TABLE_LIMITS``). An application's ``national_major`` and ``activity`` columns, when the input has them,
+Every file is read in a child process held to ``FILE_LIMITS``; a multi-feature input is read once, to
+``TABLE_LIMITS``, and stored for the workers (``StoredTable``). An application's ``national_major`` and ``activity`` columns, when the input has them,
 are its declarations; a blank cell takes the batch's option.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from pyproj import CRS
 
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, read_feature_table, read_project
@@ -69,33 +76,101 @@ def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions()) -> list[A
     return applications
 
 
-_TABLES: dict[tuple, FeatureTable] = {}
+CHUNK = 256
+"""Applications checked together by a worker; a stored input's row group (``StoredTable``)."""
 
 
-def table_of(path: str, read: ReadOptions) -> FeatureTable:
-    """A multi-feature input, read once per process."""
+@dataclass(frozen=True)
+class StoredTable:
+    """A multi-feature input as read and checked in a child process, kept in a Parquet file of its own with row
+    groups of ``CHUNK`` rows: the parent holds only the ids, a worker reads the rows of its chunk, and the result
+    tables take the geometry bytes as they are."""
+
+    path: Path
+    """The input, as reports name it."""
+    stored: Path
+    ids: list[str]
+    crs: str
+    """The features' CRS (WKT): the file's, or the one given for it."""
+    conversion: str | None = None
+    warnings: tuple[dict, ...] = ()
+
+    def rows(self, numbers) -> FeatureTable:
+        """The features at row ``numbers`` (in that order) as a ``FeatureTable``."""
+        stored = pq.ParquetFile(self.stored, metadata=_metadata(self.stored))
+        starts = np.cumsum([0] + [stored.metadata.row_group(g).num_rows for g in range(stored.num_row_groups)])
+        numbers = np.asarray(numbers, dtype=np.int64)
+        group_of = np.searchsorted(starts, numbers, side="right") - 1
+        groups, inverse = np.unique(group_of, return_inverse=True)
+        first = np.cumsum(np.r_[0, starts[groups + 1] - starts[groups]])[:-1]  # where each group starts when read
+        positions = first[inverse] + numbers - starts[group_of]
+        table = stored.read_row_groups(groups.tolist()).take(positions)
+        geometries = shapely.from_wkb(table.column(GEOMETRY).to_numpy(zero_copy_only=False))
+        frame = gpd.GeoDataFrame(table.drop_columns([GEOMETRY]).to_pandas(), geometry=geometries, crs=_crs(self.crs))
+        return FeatureTable(self.path, frame, [self.ids[n] for n in numbers.tolist()], self.conversion, self.warnings)
+
+    def wkb(self) -> pa.ChunkedArray:
+        """The geometry of every row, as WKB in the features' CRS."""
+        return pq.read_table(self.stored, columns=[GEOMETRY]).column(GEOMETRY)
+
+
+@functools.cache
+def _metadata(stored: Path) -> pq.FileMetaData:
+    """A stored input's Parquet footer, read once per process (it never changes)."""
+    return pq.read_metadata(stored)
+
+
+@functools.cache
+def _crs(wkt: str) -> CRS:
+    return CRS.from_wkt(wkt)
+
+
+GEOMETRY = "geometry"
+KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", "national_major", "activity")
+"""What a worker needs of an input's attributes: the project name and the declarations."""
+
+_TABLES: dict[tuple, StoredTable] = {}
+_STORE: list[tempfile.TemporaryDirectory] = []
+
+
+def table_of(path: str, read: ReadOptions) -> StoredTable:
+    """A multi-feature input, read and stored once per process."""
     key = (path, read.id_field, read.crs, read.encoding)
     if key not in _TABLES:
-        _TABLES[key] = isolated(read_feature_table, path, id_field=read.id_field, crs=read.crs, encoding=read.encoding,
-                                limits=TABLE_LIMITS, label=path)
+        if not _STORE:
+            _STORE.append(tempfile.TemporaryDirectory(prefix="redline-inputs-"))
+        stored = Path(_STORE[0].name) / f"{len(_TABLES)}.parquet"
+        _TABLES[key] = isolated(_stored_table, path, stored, read, limits=TABLE_LIMITS, label=path)
     return _TABLES[key]
 
 
+def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
+    """Run in the child that reads an input: read and check it (``read_feature_table``), store what the workers
+    need of it."""
+    table = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
+    frame = table.frame
+    columns = {column: _storable(frame[column]) for column in KEPT_COLUMNS if column in frame.columns}
+    columns[GEOMETRY] = pa.array(shapely.to_wkb(frame.geometry.values), type=pa.binary())
+    pq.write_table(pa.table(columns), stored, row_group_size=CHUNK)
+    return StoredTable(table.path, stored, table.ids, frame.crs.to_wkt(), table.conversion, table.warnings)
+
+
+def _storable(values: pd.Series) -> pa.Array:
+    """An attribute column as Arrow: numbers and booleans as they are, anything else as text (None stays None)."""
+    if values.dtype.kind in "biuf":
+        return pa.array(values.to_numpy())
+    return pa.array([None if _cell(value) == "" and not isinstance(value, str) else str(value) for value in values],
+                    type=pa.string())
+
+
 def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, FeatureTable]:
-    """The chunk's rows of each multi-feature input, as small tables in chunk order: what a worker needs
-    of the inputs (the parent reads each input once; workers never hold a whole table)."""
+    """The chunk's rows of each multi-feature input, as small tables in chunk order, read from the stored inputs
+    (``table_of``): a worker reads what it checks, the parent never holds the geometries."""
     rows: dict[str, list[int]] = {}
     for application in chunk:
         if application.row is not None:
             rows.setdefault(application.source, []).append(application.row)
-    tables = {}
-    for source, numbers in rows.items():
-        table = table_of(source, read)
-        tables[source] = FeatureTable(table.path, table.frame.iloc[numbers].reset_index(drop=True),
-                                      [table.ids[row] for row in numbers], table.conversion, table.warnings)
-    return tables
-
-
+    return {source: table_of(source, read).rows(numbers) for source, numbers in rows.items()}
 
 
 def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, FeatureTable],

@@ -21,6 +21,7 @@ from redline.batch.inputs import Application
 from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import LayerSet
+from redline.model import Report
 from redline.report.json import compact_json
 from redline.report.tables import layout, report_hits
 
@@ -84,10 +85,10 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     return done
 
 
-def journal_line(record: dict, row: tuple) -> str:
-    """The journal line of one checked application (``record``: its id, order and report or error)."""
-    hits = [hit[1:] for hit in report_hits(record["id"], record["report"])] if "report" in record else []
-    return compact_json({"order": record["order"], "id": record["id"], "row": row, "hits": hits})
+def journal_line(application: Application, report: Report | None, row: tuple) -> str:
+    """The journal line of one checked application: its order, id, results row and the features it hit."""
+    hits = [hit[1:] for hit in report_hits(application.id, report)] if report is not None else []
+    return compact_json({"order": application.order, "id": application.id, "row": row, "hits": hits})
 
 
 def record_order(line: str) -> int:

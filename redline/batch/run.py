@@ -27,20 +27,17 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.batch.inputs import Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
+from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
 from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, record_order, resume, table_rows
 from redline.batch.tables import TABLES, write_tables
 from redline.errors import Interrupted, RedlineError
 from redline.io import FeatureTable, ensure_in_region
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet, load_layers
-from redline.model import Options
+from redline.model import Options, Report
 from redline.pipeline import check_each
 from redline.report.json import compact_json
 from redline.report.tables import layout, table_row
-
-CHUNK = 256
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -73,34 +70,36 @@ def _release_memory() -> None:
 
 
 
-def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, tables: dict[str, FeatureTable],
-                layers: LayerSet | None = None, *, reports: bool = False) -> list[tuple[str, tuple, str | None]]:
+def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None, *,
+                tables: dict[str, FeatureTable] | None = None, reports: bool = False) -> list[tuple[str, tuple, str | None]]:
     """A chunk of applications, in order: each one's journal line (``redline.batch.journal.journal_line``), its
     results-table row, and with ``reports`` its full report as a line of JSON (else None). Applications with the
-    same declarations are checked together."""
+    same declarations are checked together. The rows of multi-feature inputs are read here (``chunk_tables``)
+    unless ``tables`` holds them."""
     layers = layers or _WORKER_LAYERS
-    lines = {}
+    tables = chunk_tables(chunk, read) if tables is None else tables
+    checked: dict[int, Report | str] = {}
     groups: dict[Options, list] = {}
     for application, found in in_region(chunk, projects(chunk, read, tables, options), layers):
         if isinstance(found, str):
-            lines[application.order] = {"id": application.id, "order": application.order, "error": found}
+            checked[application.order] = found
         else:
             groups.setdefault(found[1], []).append((application, found[0]))
     for declared, ready in groups.items():
         results = check_each([p for _, p in ready], layers, options=declared, with_geometry=False)
         for (application, _), result in zip(ready, results):
-            if isinstance(result, Exception):
-                lines[application.order] = {"id": application.id, "order": application.order,
-                                            "error": f"could not check: {result}"}
-            else:
-                lines[application.order] = {"id": application.id, "order": application.order,
-                                            "report": result.to_dict()}
+            checked[application.order] = f"could not check: {result}" if isinstance(result, Exception) else result
     columns = layout(layers.rules)
     records = []
     for application in chunk:
-        record = lines[application.order]
-        _, row = table_row(record, columns)
-        records.append((journal_line(record, row), row, compact_json(record) if reports else None))
+        result = checked[application.order]
+        report, error = (None, result) if isinstance(result, str) else (result, "")
+        row = table_row(application.id, report, columns, error=error)
+        full = None
+        if reports:
+            full = compact_json({"id": application.id, "order": application.order,
+                                 **({"report": report.to_dict()} if report else {"error": error})})
+        records.append((journal_line(application, report, row), row, full))
     _release_memory()
     return records
 
@@ -217,7 +216,7 @@ def _checked_chunks(chunks, layers: LayerSet, options, read, workers, reports) -
     global _WORKER_LAYERS
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
-            yield check_chunk(chunk, options, read, chunk_tables(chunk, read), layers, reports=reports)
+            yield check_chunk(chunk, options, read, layers, reports=reports)
         return
     _WORKER_LAYERS = layers
     try:
@@ -225,7 +224,7 @@ def _checked_chunks(chunks, layers: LayerSet, options, read, workers, reports) -
         try:
             pending: deque = deque()
             for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
-                pending.append(pool.submit(check_chunk, chunk, options, read, chunk_tables(chunk, read), reports=reports))
+                pending.append(pool.submit(check_chunk, chunk, options, read, reports=reports))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
             while pending:
@@ -252,8 +251,7 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
     if len(sources) != 1 or any(a.row is None for a in todo):
         raise RedlineError("--dask takes one multi-feature input file (GeoPackage, GeoParquet, …), not folders")
     table = table_of(sources.pop(), read)
-    rows = [a.row for a in todo]
-    frame = table.frame.iloc[rows].copy()
+    frame = table.rows([a.row for a in todo]).frame
     frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]
     partitions = dask_geopandas.from_geopandas(frame, chunksize=CHUNK, sort=False)
     meta = pd.DataFrame({"line": pd.Series(dtype=object), "row": pd.Series(dtype=object),
@@ -283,7 +281,7 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
     chunk = [Application(int(order), application_id, path, row)
              for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
-    records = check_chunk(chunk, options, read, {path: table}, _DASK_LAYERS[manifest], reports=reports) if chunk else []
+    records = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], tables={path: table}, reports=reports) if chunk else []
     columns = list(zip(*records)) if records else [[], [], []]
     return pd.DataFrame({name: pd.array(list(values), dtype=object) for name, values in zip(("line", "row", "report"), columns)},
                         index=part.index)

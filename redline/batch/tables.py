@@ -9,9 +9,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyogrio
 import shapely
+from pyproj import CRS
 
-from redline.batch.inputs import FILE_LIMITS, Application, ReadOptions, table_of
+from redline.batch.inputs import FILE_LIMITS, GEOMETRY, Application, ReadOptions, table_of
 from redline.batch.journal import JOURNAL
 from redline.crs import CGCS2000
 from redline.errors import RedlineError
@@ -27,45 +31,76 @@ TABLES = ("csv", "gpkg", "parquet")
 
 def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions,
                  columns: Layout, tables=TABLES) -> None:
-    """The result tables of ``tables`` (``TABLES``) and errors.csv, each written atomically."""
+    """The result tables of ``tables`` (``TABLES``) and errors.csv, each written atomically. The two with
+    geometry are written from one Arrow table (pyarrow, pyogrio's Arrow writer): the boundaries' WKB goes from
+    the stored inputs to the files without being decoded."""
     ordered = [rows[application.order] for application in applications]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
     if "csv" in tables:
-        write_atomic(outdir / "results.csv", csv_text(columns.header, ordered))
-    write_atomic(outdir / "errors.csv", csv_text(["id", "error"], errors))
+        write_atomic(outdir / "results.csv", csv_text(columns.header, ordered, free=FREE_TEXT))
+    write_atomic(outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))
     if not {"gpkg", "parquet"} & set(tables):
         return
-    cells = [[None if value == "" else value for value in column] for column in zip(*ordered)]  # "" is NULL here
-    table = dict(zip(columns.header, cells)) if ordered else dict.fromkeys(columns.header, [])
-    frame = gpd.GeoDataFrame(table, geometry=_footprints(applications, read), crs="EPSG:4490")
+    values = list(zip(*ordered)) if ordered else [()] * len(columns.header)
+    geometry = _footprints(applications, read)
+    table = pa.table({**{name: _column(cells) for name, cells in zip(columns.header, values)}, GEOMETRY: geometry})
     if "gpkg" in tables:
         with atomic_path(outdir / "results.gpkg") as temporary:
-            frame.to_file(temporary, layer="results", driver="GPKG", engine="pyogrio", use_arrow=True)
+            pyogrio.write_arrow(table, temporary, layer="results", driver="GPKG", geometry_name=GEOMETRY,
+                                geometry_type=_geometry_type(geometry), crs=CGCS2000.to_wkt())
     if "parquet" in tables:
         with atomic_path(outdir / "results.parquet") as temporary:
-            frame.to_parquet(temporary, index=False)
+            pq.write_table(table.replace_schema_metadata({b"geo": orjson.dumps(_geoparquet_metadata())}), temporary)
 
 
-def _footprints(applications: list[Application], read: ReadOptions) -> list:
-    """Each application's boundary as drawn (not densified), in CGCS2000, for results.gpkg; None if unreadable."""
-    tables = {source: _in_cgcs2000(table_of(source, read).frame.geometry).values
-              for source in {a.source for a in applications if a.row is not None}}
+FREE_TEXT = ("id", "error")
+"""The columns whose text comes from the inputs (the rest are codes and numbers redline writes)."""
+
+
+def _column(cells) -> pa.Array:
+    """A results column as Arrow: "" (not applicable) is null; a column of nothing but nulls is text."""
+    array = pa.array([None if value == "" else value for value in cells])
+    return array.cast(pa.string()) if pa.types.is_null(array.type) else array
+
+
+def _footprints(applications: list[Application], read: ReadOptions) -> pa.Array:
+    """Each application's boundary as drawn (not densified), in CGCS2000, as WKB, for the geometry tables; null if
+    unreadable."""
+    tables = {}
+    for source in {a.source for a in applications if a.row is not None}:
+        stored = table_of(source, read)
+        wkb = stored.wkb().combine_chunks()
+        if not CRS.from_user_input(stored.crs).equals(CGCS2000):
+            drawn = gpd.GeoSeries(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False)), crs=stored.crs)
+            wkb = pa.array(shapely.to_wkb(drawn.to_crs(CGCS2000).values), type=pa.binary())
+        tables[source] = wkb
+    if all(application.row is not None for application in applications) and len(tables) == 1:
+        return next(iter(tables.values())).take([application.row for application in applications])
     geometries = []
     for application in applications:
         if application.row is not None:
-            geometries.append(tables[application.source][application.row])
+            geometries.append(tables[application.source][application.row].as_py())
             continue
         try:
             project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
                                repair=read.repair, limits=FILE_LIMITS, label=application.source)
-            geometries.append(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values))
+            geometries.append(shapely.to_wkb(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values)))
         except RedlineError:
             geometries.append(None)
-    return geometries
+    return pa.array(geometries, type=pa.binary())
 
 
-def _in_cgcs2000(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
-    return geometries if geometries.crs is not None and geometries.crs.equals(CGCS2000) else geometries.to_crs(CGCS2000)
+def _geometry_type(wkb: pa.Array) -> str:
+    """The GeoPackage geometry type of the WKB column: the one type all share, else "Unknown"."""
+    kinds = {(int.from_bytes(value[1:5], "little" if value[0] == 1 else "big") & 0x0FFFFFFF) % 1000
+             for value in wkb.to_pylist() if value}
+    return {3: "Polygon", 6: "MultiPolygon"}.get(kinds.pop(), "Unknown") if len(kinds) == 1 else "Unknown"
+
+
+def _geoparquet_metadata() -> dict:
+    """GeoParquet 1.1 ``geo`` metadata for the results: one WKB column in CGCS2000."""
+    return {"version": "1.1.0", "primary_column": GEOMETRY,
+            "columns": {GEOMETRY: {"encoding": "WKB", "geometry_types": [], "crs": CGCS2000.to_json_dict()}}}
 
 
 def write_workbook(outdir: Path, path: Path, rules, *, lang: str = "zh") -> int:

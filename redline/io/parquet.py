@@ -12,6 +12,9 @@ import geopandas as gpd
 import orjson
 import pyarrow
 import pyarrow.parquet as pq
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from redline.errors import FormatError, LimitError
 from redline.io.safety import check_wkb
@@ -39,15 +42,19 @@ def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.
                           "metadata; write it with GeoPandas or GDAL")
     column = geo["primary_column"]
     try:
-        encoding = str(geo.get("columns", {}).get(column, {}).get("encoding", "WKB")).upper()
-        wkbs = parquet.read(columns=[column]).column(column).to_pylist() if encoding == "WKB" else None
-    except (pyarrow.ArrowException, OSError, AttributeError, KeyError, TypeError) as error:
+        described = geo.get("columns", {}).get(column, {})
+        if str(described.get("encoding", "WKB")).upper() != "WKB":  # GeoArrow: native coordinates, nothing to walk
+            return gpd.read_parquet(path)
+        table = parquet.read()
+        wkbs = table.column(column).to_numpy(zero_copy_only=False)
+    except (pyarrow.ArrowException, OSError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
                           "export it again") from None
-    if wkbs is not None:
-        check_wkb(wkbs, max_vertices=max_vertices, source=str(path))
+    check_wkb(wkbs, max_vertices=max_vertices, source=str(path))
     try:
-        return gpd.read_parquet(path)
-    except (pyarrow.ArrowException, OSError, ValueError, TypeError) as error:
+        crs = CRS.from_user_input(described["crs"]) if described.get("crs") is not None else \
+            ("OGC:CRS84" if "crs" not in described else None)  # GeoParquet: no "crs" is OGC:CRS84, null is unknown
+        return gpd.GeoDataFrame(table.drop_columns([column]).to_pandas(), geometry=shapely.from_wkb(wkbs), crs=crs)
+    except (pyarrow.ArrowException, shapely.errors.ShapelyError, CRSError, ValueError, TypeError) as error:
         raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
                           "export it again") from None

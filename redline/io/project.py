@@ -11,6 +11,7 @@ outside the layers' region; latitude and longitude swapped.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import hashlib
 import logging
@@ -72,9 +73,19 @@ class Project:
 
     def describe(self) -> dict:
         """The report's ``project`` block (the area is added by the pipeline)."""
-        crs = self.conversion or self.source_crs.to_string()
+        crs = self.conversion or crs_label(self.source_crs)
         return {"file": str(self.path), "sha256": self.sha256, "name": self.name, "crs": crs, "parcels": self.parcels,
                 "repairs": list(self.repairs), "warnings": list(self.warnings)}
+
+
+def crs_label(crs: CRS) -> str:
+    """``crs.to_string()`` (e.g. "EPSG:4527"), worked out once per CRS: a batch's applications share theirs."""
+    return _crs_label(crs.srs)
+
+
+@functools.cache
+def _crs_label(srs: str) -> str:
+    return CRS.from_user_input(srs).to_string()
 
 
 def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
@@ -520,6 +531,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     footprints = np.empty(len(checked), dtype=object)
     footprints[ok] = to_cgcs2000(np.array([g for g, _, _ in checked], dtype=object)[ok], source_crs)
     plausible = _in_china(footprints)
+    wkb = shapely.to_wkb(np.array([g for g, _, _ in checked], dtype=object))
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
     names = frame[name_column].astype(str).tolist() if name_column else [None] * len(frame)
     results = []
@@ -533,7 +545,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
                                                   f"falls outside China or at infinity in {source_crs.to_string()}; "
                                                   "the CRS or the axis order is wrong")))
             continue
-        digest = hashlib.sha256(shapely.to_wkb(geometry)).hexdigest()
+        digest = hashlib.sha256(wkb[position]).hexdigest()
         corrections = table.warnings + ((note.to_dict(),) if note else ())
         results.append((application, Project(path, digest, names[position], source_crs, 1, footprints[position],
                                              (f"{note.where} {note.en}",) if note else (), table.conversion,

@@ -42,7 +42,6 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
         files["png"] = sheet
     if "xlsx" in formats:
         columns = layout(rules)
-        data = report.to_dict()
-        _, row = table_row({"id": number, "order": 0, "report": data}, columns)
-        files["xlsx"] = workbook_xlsx(columns.header, [row], report_hits(number, data), by_id, lang=lang)
+        files["xlsx"] = workbook_xlsx(columns.header, [table_row(number, report, columns)], report_hits(number, report),
+                                      by_id, lang=lang)
     return files

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from redline.model import Report
 from redline.report.review import STATUS_WORDS, VERDICT_WORDS, measure_label
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,25 +48,24 @@ def layout(rules) -> Layout:
                                                   for part in ("status", figure)))
 
 
-def table_row(record: dict, columns: Layout) -> tuple[int, tuple]:
-    """The order and the flat results row (values in ``columns.header`` order; a tuple, as a batch holds many)
-    of one journal record."""
+def table_row(identifier: str, report: Report | None, columns: Layout, *, error: str = "") -> tuple:
+    """The flat results row of one application (values in ``columns.header`` order; a tuple, as a batch holds
+    many): its report's figures, or ``error`` when it could not be checked (``report`` None)."""
     row = dict.fromkeys(columns.header, "")
-    row["id"] = record["id"]
-    if "error" in record:
-        row.update(verdict="error", error=record["error"])
-        return record["order"], tuple(row.values())
-    report = record["report"]
-    row.update(verdict=report["verdict"], area_m2=round(report["project"]["area_m2"], 3),
-               national_major=report["options"]["national_major"], activity=report["options"]["activity"] or "")
-    for finding in report["findings"]:
-        figure = columns.figures.get(finding["rule"])
+    row["id"] = identifier
+    if report is None:
+        row.update(verdict="error", error=error)
+        return tuple(row.values())
+    row.update(verdict=report.verdict.value, area_m2=round(report.project["area_m2"], 3),
+               national_major=report.options.national_major, activity=report.options.activity or "")
+    for finding in report.findings:
+        figure = columns.figures.get(finding.rule)
         if figure is None:  # a report of a rule no longer checked: its status stays in the full report
             continue
-        row[f"{finding['rule']}_status"] = finding["status"]
-        if figure in finding["measures"]:
-            row[f"{finding['rule']}_{figure}"] = round(finding["measures"][figure], 3)
-    return record["order"], tuple(row.values())
+        row[f"{finding.rule}_status"] = finding.status.value
+        if figure in finding.measures:
+            row[f"{finding.rule}_{figure}"] = round(finding.measures[figure], 3)
+    return tuple(row.values())
 
 
 def spreadsheet_safe(value):
@@ -113,12 +113,12 @@ def workbook_xlsx(header, rows, hits, rules: dict, *, lang: str = "zh") -> bytes
     return buffer.getvalue()
 
 
-def report_hits(identifier: str, report: dict) -> list[tuple]:
-    """The features hit of one report (``Report.to_dict``) as ``HIT_COLUMNS`` tuples."""
-    area = report["project"]["area_m2"]
-    return [(identifier, finding["rule"], hit["layer"], hit["name"], hit.get("feature_class", ""), hit.get("area_m2"),
-             hit.get("length_m"), hit["area_m2"] / area if "area_m2" in hit and area else None)
-            for finding in report["findings"] for hit in finding["features"]]
+def report_hits(identifier: str, report: Report) -> list[tuple]:
+    """The features hit of one report as ``HIT_COLUMNS`` tuples."""
+    area = report.project["area_m2"]
+    return [(identifier, finding.rule, hit.layer, hit.name, hit.feature_class or "", hit.area_m2, hit.length_m,
+             hit.area_m2 / area if hit.area_m2 is not None and area else None)
+            for finding in report.findings for hit in finding.features]
 
 
 def _fill(sheet, header, rows) -> None:
@@ -133,11 +133,21 @@ def _fill(sheet, header, rows) -> None:
     sheet.freeze_panes = "B2"
 
 
-def csv_text(header, rows) -> str:
-    """CSV text starting with a UTF-8 byte order mark, so that Excel reads its Chinese as UTF-8."""
+def csv_text(header, rows, *, free=None) -> str:
+    """CSV text starting with a UTF-8 byte order mark, so that Excel reads its Chinese as UTF-8. Text a spreadsheet
+    would run is neutralised (``spreadsheet_safe``) in every column, or only in the columns named in ``free`` when
+    the others hold nothing but codes and numbers."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
+    if free is None:
+        writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
+    else:
+        guarded = [index for index, column in enumerate(header) if column in free]
+        for row in rows:
+            row = list(row)
+            for index in guarded:
+                row[index] = spreadsheet_safe(row[index])
+            writer.writerow(row)
     return buffer.getvalue()
