@@ -1,8 +1,8 @@
 """The applications of a batch: read from a folder of files or a multi-feature file, each with its declarations.
 
 Every file is read in a child process held to ``FILE_LIMITS``; a multi-feature input is read once, to
-``TABLE_LIMITS``, and stored for the workers (``StoredTable``). An application's ``national_major`` and ``activity`` columns, when the input has them,
-are its declarations; a blank cell takes the batch's option.
+``TABLE_LIMITS``, and stored for the workers (``StoredTable``). An application's ``national_major`` and
+``activity`` columns, when the input has them, are its declarations; a blank cell takes the batch's option.
 """
 
 from __future__ import annotations

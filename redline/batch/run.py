@@ -39,6 +39,7 @@ from redline.pipeline import check_each
 from redline.report.json import compact_json
 from redline.report.tables import layout, table_row
 
+
 @dataclass(frozen=True)
 class Summary:
     """What a batch did: counts per verdict, errors, how many were already done, seconds taken."""
