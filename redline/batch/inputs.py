@@ -151,7 +151,7 @@ def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
     frame = table.frame
     columns = {column: _storable(frame[column]) for column in KEPT_COLUMNS if column in frame.columns}
     columns[GEOMETRY] = pa.array(shapely.to_wkb(frame.geometry.values), type=pa.binary())
-    pq.write_table(pa.table(columns), stored, row_group_size=CHUNK)
+    pq.write_table(pa.table(columns), stored, row_group_size=CHUNK, compression="none")  # read back soon, locally
     return StoredTable(table.path, stored, table.ids, frame.crs.to_wkt(), table.conversion, table.warnings)
 
 
@@ -192,12 +192,12 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
             by_table.setdefault(application.source, []).append(application)
     for source, members in by_table.items():
         table = tables[source]
+        declared = {column: table.frame[column].to_numpy() for column in DECLARATION_COLUMNS if column in table.frame.columns}
         for row, (application, (_, result)) in enumerate(zip(members, applications_of(table, repair=read.repair))):
             try:
                 if isinstance(result, Exception):
                     raise result
-                attributes = {column: table.frame[column].to_numpy()[row:row + 1] for column in DECLARATION_COLUMNS
-                              if column in table.frame.columns}
+                attributes = {column: values[row:row + 1] for column, values in declared.items()}
                 found[application.order] = (result, declarations(attributes, options, where=f"{source} {application.id}"))
             except RedlineError as error:
                 found[application.order] = str(error)
@@ -218,7 +218,7 @@ def declarations(attributes: dict[str, np.ndarray], options: Options, *, where: 
                              "one application, one declaration")
         if values:
             declared[column] = _declared(column, values.pop(), where)
-    return dataclasses.replace(options, **declared)
+    return dataclasses.replace(options, **declared) if declared else options
 
 
 def _cell(value) -> str:

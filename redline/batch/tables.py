@@ -74,8 +74,8 @@ def _footprints(applications: list[Application], read: ReadOptions) -> pa.Array:
             drawn = gpd.GeoSeries(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False)), crs=stored.crs)
             wkb = pa.array(shapely.to_wkb(drawn.to_crs(CGCS2000).values), type=pa.binary())
         tables[source] = wkb
-    if all(application.row is not None for application in applications) and len(tables) == 1:
-        return next(iter(tables.values())).take([application.row for application in applications])
+    if len(tables) == 1 and all(application.row == number for number, application in enumerate(applications)):
+        return next(iter(tables.values()))  # one input file, every row in its order: the common batch
     geometries = []
     for application in applications:
         if application.row is not None:

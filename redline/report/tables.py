@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import cached_property
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -40,6 +41,12 @@ class Layout:
     """Rule id → its headline figure."""
     header: tuple[str, ...]
 
+    @cached_property
+    def slots(self) -> dict[str, tuple[int, str, int]]:
+        """Rule id → (position of its status, its headline figure, position of that figure) in ``header``."""
+        position = {column: number for number, column in enumerate(self.header)}
+        return {rule: (position[f"{rule}_status"], figure, position[f"{rule}_{figure}"]) for rule, figure in self.figures.items()}
+
 
 def layout(rules) -> Layout:
     """The tables' layout for ``rules`` (e.g. ``LayerSet.rules``: what a manifest's layers are checked against)."""
@@ -51,21 +58,21 @@ def layout(rules) -> Layout:
 def table_row(identifier: str, report: Report | None, columns: Layout, *, error: str = "") -> tuple:
     """The flat results row of one application (values in ``columns.header`` order; a tuple, as a batch holds
     many): its report's figures, or ``error`` when it could not be checked (``report`` None)."""
-    row = dict.fromkeys(columns.header, "")
-    row["id"] = identifier
+    row = [""] * len(columns.header)
     if report is None:
-        row.update(verdict="error", error=error)
-        return tuple(row.values())
-    row.update(verdict=report.verdict.value, area_m2=round(report.project["area_m2"], 3),
-               national_major=report.options.national_major, activity=report.options.activity or "")
+        row[:4] = identifier, "error", "", error  # RESULT_COLUMNS
+        return tuple(row)
+    row[:6] = (identifier, report.verdict.value, round(report.project["area_m2"], 3), "", report.options.national_major,
+               report.options.activity or "")
+    slots = columns.slots
     for finding in report.findings:
-        figure = columns.figures.get(finding.rule)
-        if figure is None:  # a report of a rule no longer checked: its status stays in the full report
+        if finding.rule not in slots:  # a report of a rule no longer checked: its status stays in the full report
             continue
-        row[f"{finding.rule}_status"] = finding.status.value
+        status, figure, at = slots[finding.rule]
+        row[status] = finding.status.value
         if figure in finding.measures:
-            row[f"{finding.rule}_{figure}"] = round(finding.measures[figure], 3)
-    return tuple(row.values())
+            row[at] = round(finding.measures[figure], 3)
+    return tuple(row)
 
 
 def spreadsheet_safe(value):
