@@ -1,11 +1,13 @@
 """Benchmark batch checks (a benchmark, not a test) on synthetic applications across Tianjin.
 
 Prints, on the same data in one process:
-(a) redline's batch path end to end (read → check → results written), for N and then N/10 applications,
-    with throughput, the N : N/10 time ratio and the peak memory: the largest sum, sampled every second,
-    of the proportional set size (PSS: memory shared by forked workers counted once) of this process and
-    its worker processes together (run first, so this process holds nothing of (b) and (c) yet; the
-    applications are generated in a subprocess);
+(a) redline's batch path end to end (read → check → results written), median of RUNS batches: N applications
+    against the region layer alone (nothing to intersect: the batch's own cost), then against every Tianjin
+    layer, N/10 of them once (the N : N/10 time ratio); with throughput and peak memory: the largest sum,
+    sampled every second, of the proportional set size (PSS: memory shared by forked workers counted once) of
+    this process and its worker processes together (run first, so this process holds nothing of (b) and (c)
+    yet; the applications are generated in a subprocess); then a plain geopandas.overlay script over every
+    polygon layer on the same N applications, once;
 (b) the naive baseline, ``geopandas.overlay`` with each polygon layer plus areas in an equal-area CRS,
     against redline's vectorised engine on the same layer, per layer, on a subset of SUBSET
     applications, with the throughput ratio and the largest relative area difference between the two.
@@ -37,12 +39,14 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+import tomli_w
 
 from benchmarks.applications import make_applications
 from redline import engine
@@ -52,6 +56,8 @@ from redline.io.postgis import connect, write_table
 from redline.layers import DEFAULT_MANIFEST, load_layers, publish_layers
 
 SUBSET = 2_000
+RUNS = 3
+"""Batches timed per workload; the median is printed."""
 WORKERS = int(os.environ.get("REDLINE_BENCH_WORKERS", "2"))
 
 
@@ -90,21 +96,57 @@ def _pss_mib(pid: int) -> float:
         return 0.0
 
 
-def batch_run(count: int, folder: Path) -> tuple[float, float]:
-    """(seconds, peak MiB of this process and its workers) of one batch of ``count`` applications."""
+def batch_median(path: Path, manifest: Path, runs: int = RUNS) -> tuple[float, list[float], float, object]:
+    """(median seconds, every run's seconds, peak MiB of this process and its workers, the last summary) of
+    ``runs`` batches of the applications at ``path`` against ``manifest``, each into a fresh folder."""
+    seconds, peak = [], 0.0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            memory = PeakMemory()
+            memory.start()
+            start = time.perf_counter()
+            summary = run_batch([path], Path(folder) / "out", manifest=manifest, workers=WORKERS)
+            seconds.append(time.perf_counter() - start)
+            peak = max(peak, memory.stop())
+    return float(np.median(seconds)), seconds, peak, summary
+
+
+def describe_batch(label: str, count: int, timing) -> float:
+    median, seconds, peak, summary = timing
+    print(f"{label}, {count:,} applications, {WORKERS} workers: median {median:.1f} s of "
+          f"{', '.join(f'{s:.1f}' for s in seconds)} end to end, {count / median:,.0f} applications/s; peak memory "
+          f"{peak:,.0f} MiB; verdicts {summary.verdicts}, errors {summary.errors}")
+    return median
+
+
+def write_applications(count: int, folder: Path) -> Path:
+    """``count`` applications of ``benchmarks.applications`` as GeoParquet (made in a subprocess, so this process
+    holds none of them while the batches run)."""
     path = folder / f"apps-{count}.parquet"
     subprocess.run([sys.executable, "-m", "benchmarks.applications", str(count), str(path)], check=True,
                    cwd=Path(__file__).resolve().parents[1])
-    memory = PeakMemory()
-    memory.start()
+    return path
+
+
+def region_only(folder: Path) -> Path:
+    """A manifest of the Tianjin region layer alone (nothing to intersect): what a batch costs besides the overlay."""
+    data = tomllib.loads(DEFAULT_MANIFEST.read_text(encoding="utf-8"))
+    region = data["manifest"]["region_layer"]
+    layer = {**data["layers"][region], "file": str((DEFAULT_MANIFEST.parent / data["layers"][region]["file"]).resolve())}
+    path = folder / "region-only.toml"
+    path.write_text(tomli_w.dumps({"manifest": data["manifest"], "layers": {region: layer}}), encoding="utf-8")
+    return path
+
+
+def overlay_script(path: Path, layers) -> float:
+    """Seconds of the plain script a GeoPandas user would write: read the applications, ``geopandas.overlay`` with
+    every polygon layer (as drawn), areas in the equal-area CRS summed per application and layer."""
     start = time.perf_counter()
-    summary = run_batch([path], folder / f"out-{count}", manifest=DEFAULT_MANIFEST, workers=WORKERS)
-    seconds = time.perf_counter() - start
-    peak = memory.stop()
-    print(f"(a) redline batch, {count:,} applications, {WORKERS} workers: {seconds:.1f} s end to end, "
-          f"{count / seconds:,.0f} applications/s; peak memory {peak:,.0f} MiB; verdicts {summary.verdicts}, "
-          f"errors {summary.errors}")
-    return seconds, peak
+    applications = gpd.read_parquet(path)[["id", "geometry"]]
+    for layer in polygon_layers(layers).values():
+        shared = gpd.overlay(applications, layer.frame[["geometry"]], how="intersection", keep_geom_type=True)
+        shared.assign(area=shared.to_crs(layers.equal_area.crs).area).groupby("id")["area"].sum()
+    return time.perf_counter() - start
 
 
 def subset_applications(count: int) -> gpd.GeoDataFrame:
@@ -228,7 +270,7 @@ def postgis(database: str, layers, dense: gpd.GeoDataFrame, measured: dict) -> N
         print(f"    largest relative area difference redline vs PostGIS (layers without overlaps): {worst:.2e}")
 
 
-def dense(count: int, address: str | None, runs: int = 3) -> None:
+def dense(count: int, address: str | None, runs: int = RUNS) -> None:
     """(d): the dense layer of ``benchmarks.dense`` (an official-size red line) and ``count`` applications: redline's
     batch end to end (median of ``runs``), its engine alone, geopandas.overlay, a shapely STRtree with a prepared
     prefilter and one vectorised intersection, and PostGIS (loading and query timed apart) when a server is given."""
@@ -236,23 +278,13 @@ def dense(count: int, address: str | None, runs: int = 3) -> None:
     from redline.crs import ellipsoidal_areas_m2
 
     manifest, path = workload(count)
-    seconds, peaks = [], []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as folder:
-            memory = PeakMemory()
-            memory.start()
-            start = time.perf_counter()
-            summary = run_batch([path], Path(folder) / "out", manifest=manifest, workers=WORKERS)
-            seconds.append(time.perf_counter() - start)
-            peaks.append(memory.stop())
-    end_to_end = float(np.median(seconds))
-    print(f"(d) dense layer, {count:,} applications ({summary.verdicts}, errors {summary.errors}), {WORKERS} workers")
-    print(f"    redline batch end to end: median {end_to_end:.1f} s of {', '.join(f'{s:.1f}' for s in seconds)}; "
-          f"{count / end_to_end:,.0f} applications/s; peak memory {max(peaks):,.0f} MiB")
+    end_to_end = describe_batch("(d) dense layer: redline batch", count, batch_median(path, manifest, runs))
     layers = load_layers(manifest)
     layer = layers.layers["dense_redline"]
-    applications = gpd.read_parquet(path)
-    geometries = applications.geometry.values
+    geometries = gpd.read_parquet(path).geometry.values
+    geometries = geometries[shapely.is_valid(geometries)]  # what the batch checks: the invalid few are its errors
+    count = len(geometries)
+    print(f"    the engine and the baselines below take the {count:,} valid applications")
     engine_s, overlaps = best_of(lambda: engine.overlay_polygons(geometries, layer))
     ours = np.array([o.total for o in overlaps])
     print(f"    redline engine alone: {engine_s:.1f} s, {count / engine_s:,.0f}/s")
@@ -308,8 +340,15 @@ def main() -> None:
         dense(count, arguments.postgis)
         return
     with tempfile.TemporaryDirectory() as folder:
-        (large, peak), (small, _) = batch_run(count, Path(folder)), batch_run(count // 10, Path(folder))
-    print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}; peak memory {peak:,.0f} MiB")
+        path, small_path = write_applications(count, Path(folder)), write_applications(count // 10, Path(folder))
+        describe_batch("(a) region layer only (nothing to intersect): redline batch", count,
+                       batch_median(path, region_only(Path(folder))))
+        large = describe_batch("(a) every Tianjin layer: redline batch", count, batch_median(path, DEFAULT_MANIFEST))
+        small = describe_batch("    the same", count // 10, batch_median(small_path, DEFAULT_MANIFEST, 1))
+        print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}")
+        script = overlay_script(path, load_layers(DEFAULT_MANIFEST))
+        print(f"    a geopandas.overlay script over every polygon layer (as drawn), the same {count:,} applications: "
+              f"{script:.1f} s; redline batch end to end is {script / large:.1f}x faster")
     layers = load_layers(DEFAULT_MANIFEST)
     applications = subset_applications(SUBSET)
     measured = per_layer(layers, applications)
