@@ -90,6 +90,13 @@ def to_cgcs2000(geometries, crs):
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
+def lon_scaled(geometries: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``geometries`` (lon/lat) with each one's longitudes multiplied by its ``factor`` (2D)."""
+    coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
+    coordinates[:, 0] *= factor[owner]
+    return shapely.set_coordinates(shapely.force_2d(geometries), coordinates)
+
+
 def equal_area_crs(bounds) -> CRS:
     """Albers equal-area CRS (GRS80, metres) fitted to ``bounds`` = (west, south, east, north) in degrees."""
     west, south, east, north = bounds

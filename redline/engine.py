@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from redline.crs import GEOD, METRES_PER_DEGREE, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m
+from redline.crs import GEOD, METRES_PER_DEGREE, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, lon_scaled
 from redline.layers import Pieces, RasterLayer, VectorLayer
 from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, FeatureHit
 
@@ -122,6 +122,14 @@ def setback_zones(footprints, layer: VectorLayer, equal_area: EqualArea, setback
     return zones
 
 
+METRES_PER_DEGREE_LATITUDE = 110_574.0
+"""The least length of a degree of latitude (at the equator, GRS80): a radius in metres over it is at least as many
+degrees."""
+LOCAL_MARGIN = 1.05
+"""How much wider than the search radius the local-metric prefilter of ``nearest_features`` is: well over the
+metric's error (under 1 %), so no feature within the radius is dropped."""
+
+
 @dataclass(frozen=True)
 class Nearest:
     """The feature of a layer nearest a footprint that shares nothing with it: its name, the geodesic distance
@@ -137,20 +145,24 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     """For each footprint, the nearest feature of ``layer`` within ``radius_m`` metres, or None.
 
     Candidates come from one bulk STRtree ``dwithin`` query (the conservative degree radius of
-    ``setback_zones``). Near points are found with longitude scaled by the cosine of the footprint's latitude
-    (a local metric good to well under 1 % over a few km); the distance reported is the geodesic length
-    (GRS80) between those two points, so it is a true distance, at most the rounding above the minimum.
+    ``setback_zones``), kept when within the radius in each piece's local metric (``Pieces.local``: longitude
+    scaled by the cosine of the piece's mid-latitude; prepared, so GEOS answers from an index of its edges;
+    ``LOCAL_MARGIN`` wider than the radius). Near points are found in that metric (good to well under 1 % over a
+    few km); the distance reported is the geodesic length (GRS80) between those two points, so it is a true
+    distance, at most the rounding above the minimum.
     """
     footprints = np.asarray(footprints, dtype=object)
     found: list[Nearest | None] = [None] * len(footprints)
     north = np.radians(abs(equal_area.bounds[3]))
     zone, piece = layer.feature_pieces.tree.query(footprints, predicate="dwithin",
                                                   distance=radius_m / (METRES_PER_DEGREE * np.cos(north)))
+    factors, scaled = layer.feature_pieces.local
+    factor, footprint = factors[piece], lon_scaled(footprints[zone], factors[piece])
+    close = shapely.dwithin(scaled[piece], footprint, radius_m * LOCAL_MARGIN / METRES_PER_DEGREE_LATITUDE)
+    zone, piece, factor = zone[close], piece[close], factor[close]
     if not len(zone):
         return found
-    factor = np.cos(np.radians(shapely.get_y(shapely.centroid(footprints))))[zone]
-    lines = shapely.shortest_line(_lon_scaled(footprints[zone], factor),
-                                  _lon_scaled(layer.feature_pieces.geometries[piece], factor))
+    lines = shapely.shortest_line(footprint[close], lon_scaled(layer.feature_pieces.geometries[piece], factor))
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     ends[:, :, 0] /= factor[:, None]
     _, _, distances = GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
@@ -161,13 +173,6 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
         found[zone[row]] = Nearest(layer.spec.id, str(layer.names[owner]), float(distances[row]),
                                    shapely.LineString(ends[row]))
     return found
-
-
-def _lon_scaled(geometries: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """``geometries`` with each one's longitudes multiplied by its ``factor``."""
-    coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
-    coordinates[:, 0] *= factor[owner]
-    return shapely.set_coordinates(shapely.force_2d(geometries), coordinates)
 
 
 def _prepared(geometries) -> np.ndarray:

@@ -31,7 +31,7 @@ import shapely
 import tomli_w
 from pyproj import CRS
 
-from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, to_cgcs2000
+from redline.crs import CGCS2000, DENSIFY_M, EqualArea, ellipsoidal_areas_m2, geodesic_lengths_m, lon_scaled, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.io.files import atomic_path, write_atomic
 from redline.manifest import DEFAULT_MANIFEST, KINDS, LayerSpec, Manifest, manifest_from_frames, read_manifest
@@ -62,6 +62,17 @@ class Pieces:
         self.tree = shapely.STRtree(self.geometries)
         first, second = self.tree.query(self.geometries, predicate="intersects")
         self.apart = bool((shapely.get_type_id(self.geometries) == 3).all() and (first == second).all())
+
+    @cached_property
+    def local(self) -> tuple[np.ndarray, np.ndarray]:
+        """(factor, geometries): each piece with its longitudes scaled by ``factor``, the cosine of its mid-latitude,
+        and prepared: a metric in degrees of latitude good near the piece, for the distance prefilter of
+        ``redline.engine.nearest_features``. Made on first use."""
+        south, north = shapely.bounds(self.geometries)[:, [1, 3]].T
+        factor = np.cos(np.radians((south + north) / 2))
+        scaled = lon_scaled(self.geometries, factor)
+        shapely.prepare(scaled)
+        return factor, scaled
 
 
 @dataclass
