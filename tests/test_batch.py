@@ -221,3 +221,29 @@ def test_declarations_apply_per_application(tmp_path, tianjin):
         assert results[application]["activity"] == str(options.activity or "")
     assert results["lng_declared"]["verdict"] != results["lng_blank"]["verdict"]  # the declaration changed the answer
     assert results["station_bad"]["verdict"] == "error" and "activity='11'" in results["station_bad"]["error"]
+
+
+def test_workers_read_the_rows_of_their_chunk_from_the_stored_input(tmp_path):
+    from redline.batch.inputs import CHUNK, ReadOptions, table_of
+
+    frame = make_applications(CHUNK * 2 + 10, seed=5)
+    frame["national_major"] = ["是" if n % 7 == 0 else None for n in range(len(frame))]
+    frame.to_file(tmp_path / "apps.gpkg", driver="GPKG")
+    stored = table_of(str(tmp_path / "apps.gpkg"), ReadOptions())
+    wanted = [CHUNK * 2 + 3, 5, CHUNK, CHUNK - 1, 0]  # across row groups and out of order, as a resumed batch asks
+    table = stored.rows(wanted)
+    assert table.ids == [frame["id"][n] for n in wanted]
+    assert shapely.equals_exact(table.frame.geometry.values, frame.geometry.values[wanted], tolerance=0).all()
+    assert list(table.frame["national_major"]) == [frame["national_major"][n] for n in wanted]
+    assert table.frame.crs.equals(frame.crs)
+
+
+def test_geometry_tables_hold_each_boundary_in_cgcs2000_whatever_the_input_crs(tmp_path):
+    frame = make_applications(30, seed=8).to_crs(4527)  # Gauss-Krüger metres
+    frame.to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    for name in ("results.gpkg", "results.parquet"):
+        written = gpd.read_file(tmp_path / "out" / name) if name.endswith("gpkg") else gpd.read_parquet(tmp_path / "out" / name)
+        assert written.crs.to_epsg() == 4490 and list(written["id"]) == list(frame["id"])
+        back = frame.to_crs(4490).geometry.values
+        assert shapely.equals_exact(written.geometry.values, back, tolerance=1e-9).all(), name
