@@ -411,11 +411,11 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
             rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
             click.echo(f"{xlsx_path}: {rows:,} applications")
         if maps:
-            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=ProgressBar(), **read)
+            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=ProgressBar(), workers=jobs, **read)
             click.echo(f"{written:,} maps and the index page in {Path(outdir) / 'maps'}")
         if pdf_dir:
             written = write_review_files(Path(outdir), Path(pdf_dir), manifest, lang=lang or "zh", progress=ProgressBar(),
-                                         **read)
+                                         workers=jobs, **read)
             click.echo(f"{written:,} review reports (PDF) in {pdf_dir}")
     except RedlineError as error:
         bar.end()

@@ -96,6 +96,15 @@ class VectorLayer:
     disjoint: bool = False
     """True when no two features overlap: the per-feature pieces then measure the classes too."""
 
+    @cached_property
+    def drawn(self) -> tuple[shapely.STRtree, np.ndarray, dict[str, np.ndarray]]:
+        """What maps draw of the layer, made once: an index of the features, their geometries, and the name and
+        class columns as arrays."""
+        geometries = np.asarray(self.frame.geometry.array, dtype=object)
+        columns = {name: self.frame[name].to_numpy(dtype=object) for name in (self.spec.name_field, self.spec.class_field)
+                   if name and name in self.frame.columns}
+        return shapely.STRtree(geometries), geometries, columns
+
 
 @dataclass
 class RasterLayer:
@@ -128,7 +137,8 @@ class LayerSet:
     equal_area: EqualArea
 
     def nearby(self, geometry, *, margin_deg: float | None = None):
-        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin.
+        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin: a
+        GeoDataFrame of their geometry and the layer's name and class columns.
 
         The default margin is what a screen shows around the geometry when a map fits it: its larger side, at least
         ``NEARBY_MARGIN_DEG[0]`` and at most ``NEARBY_MARGIN_DEG[1]`` degrees."""
@@ -140,10 +150,12 @@ class LayerSet:
         result = []
         for layer in self.layers.values():
             if isinstance(layer, VectorLayer):
-                rows = layer.frame.sindex.query(shapely.box(*box), predicate="intersects")
-                frame = layer.frame.iloc[np.sort(rows)].copy()
-                frame["geometry"] = shapely.clip_by_rect(frame.geometry.values, *box)
-                result.append((layer.spec, frame[~frame.geometry.is_empty]))
+                tree, geometries, columns = layer.drawn
+                rows = np.sort(tree.query(shapely.box(*box), predicate="intersects"))
+                clipped = shapely.clip_by_rect(geometries[rows], *box)
+                kept = ~shapely.is_empty(clipped)
+                shown = {name: values[rows[kept]] for name, values in columns.items()}
+                result.append((layer.spec, gpd.GeoDataFrame(shown, geometry=clipped[kept], crs=CGCS2000)))
         return result
 
     @cached_property

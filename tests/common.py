@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -88,6 +90,15 @@ def memory_layers(layers: dict[str, list[dict]], *, defaults: dict | None = None
                              "name_field": "name", "vintage": "2024-07-29",
                              **({"class_field": class_field, "classes": classes} if class_field else {})}
     return entries
+
+
+def map_shapes(page: str) -> list[dict]:
+    """The properties (style, tooltip, popup, label) of every shape a map page hands to ``redlineShapes``, in order."""
+    decoder, shapes = json.JSONDecoder(), []
+    for match in re.finditer(r"redlineShapes\(\w+, ", page):
+        collection, _ = decoder.raw_decode(page, match.end())
+        shapes += [feature["properties"] for feature in collection["features"]]
+    return shapes
 
 
 def write_project(path: Path, geometry, *, crs=CGCS2000, name="test project") -> Path:

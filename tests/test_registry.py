@@ -2,7 +2,6 @@
 class values, and a rule added in one module reaches the batch tables, the map and the reports."""
 
 import csv
-import re
 import types
 
 import pytest
@@ -17,7 +16,7 @@ from redline.model import Status
 from redline.pipeline import check
 from redline.report.html import map_html
 from redline.rules.base import Rule, finding
-from tests.common import make_manifest, write_project
+from tests.common import make_manifest, map_shapes, write_project
 from tests.conftest import synthetic_layers
 
 PERMANENT_FIELD = shapely.box(117.40, 39.10, 117.42, 39.12)  # the synthetic layers' permanent field
@@ -42,7 +41,7 @@ def test_renamed_class_values_keep_their_roles(tmp_path):
     assert farmland.status is Status.VIOLATION
     assert [(hit.name, hit.feature_class, hit.role) for hit in farmland.features] == [("permanent field", "PBF-2023",
                                                                                       "permanent")]
-    popups = re.findall(r"bindPopup\((.*?)\)", map_html(result, layer_set.nearby(result.footprint)), re.S)
+    popups = [shape["popup"] for shape in map_shapes(map_html(result, layer_set.nearby(result.footprint))) if "popup" in shape]
     farmland_popup = next(p for p in popups if "Farmland red line" in p)
     assert "permanent field" in farmland_popup and "permanent basic farmland" in farmland_popup
 

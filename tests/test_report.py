@@ -1,5 +1,6 @@
 """Reports: the JSON follows its schema; the map escapes hostile names; the summary reads in both languages."""
 
+import html
 import json
 
 import jsonschema
@@ -11,7 +12,7 @@ from redline.pipeline import check
 from redline.report.html import STATUS_COLOURS, map_html
 from redline.report.json import report_json
 from redline.report.text import summary
-from tests.common import write_project
+from tests.common import map_shapes, write_project
 
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 
@@ -29,6 +30,16 @@ def test_map_escapes_names_from_the_input(tmp_path, tianjin):
     page = map_html(result, tianjin.nearby(result.footprint))
     assert "<script>window.pwned" not in page and "<img src=x" not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
+
+
+def test_template_syntax_in_a_name_is_shown_as_written_never_run(tmp_path, tianjin):
+    """Regression: branca compiles the script of every folium element as a Jinja template once more, so a project
+    name holding ``{{ … }}`` ran in the process drawing the map (the service's, for an uploaded file)."""
+    name = "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getpid() }} {% if 1 %}x{% endif %}"
+    path = write_project(tmp_path / "p.geojson", shapely.box(117.30, 39.10, 117.31, 39.11), name=name)
+    result = check(path, tianjin)
+    tooltips = [shape.get("tooltip") for shape in map_shapes(map_html(result, tianjin.nearby(result.footprint)))]
+    assert html.escape(name) in tooltips
 
 
 def test_summary_in_both_languages(tianjin):

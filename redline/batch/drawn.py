@@ -1,81 +1,110 @@
 """What a batch draws per application after checking: HTML maps and their index (``--maps``) and the review
 files (``--pdf-dir``). The journal keeps reports, not geometry, so the applications are read and checked again
-(with their geometry); the figures are the same as the journal's."""
+(with their geometry), chunk by chunk in the batch's worker processes, each worker writing its chunk's files;
+the figures are the same as the journal's."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
-from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
+from redline.batch.inputs import CHUNK, Application, ReadOptions, read_inputs
 from redline.batch.journal import STATE
-from redline.batch.run import in_region
+from redline.batch.run import checked_chunk
+from redline.batch.workers import in_workers
 from redline.io.files import write_atomic
 from redline.layers import LayerSet, load_layers
-from redline.model import Options, Report
-from redline.pipeline import check_projects
+from redline.model import Options
+
+ASSETS = "assets"
+"""The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
 
 
 def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
-               repair=False, lang: str = "en", cdn: bool = False, progress=None) -> int:
+               repair=False, lang: str = "en", cdn: bool = False, progress=None, workers: int = 1) -> int:
     """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html (every application by id,
     the ones that could not be checked listed apart); the number of maps.
 
-    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced.
+    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced. The maps
+    link Leaflet and redline's script from OUTDIR/maps/assets/ (written once; the folder opens offline as a
+    whole), or from the CDN with ``cdn``.
     """
-    from redline.report.html import index_html, map_html
+    from redline.report.assets import write_assets
+    from redline.report.html import index_html
 
     folder, entries, failed = outdir / "maps", [], []
-    layers = load_layers(manifest)
-    for application, result in _rechecked(outdir, layers, options, ReadOptions(id_field, crs, encoding, repair), progress):
-        if isinstance(result, str):
-            failed.append((application.id, result))
-            continue
-        name = f"{_stem(application)}.html"
-        write_atomic(folder / name, map_html(result, layers.nearby(result.footprint), overview=layers.outline,
-                                             lang=lang, cdn=cdn))
-        entries.append((result.to_dict(), result.footprint, name, application.id))
-    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn, failed=failed))
+    linked = None if cdn else write_assets(folder / ASSETS, lang=lang)
+    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair)
+    draw = partial(_map_chunk, options=options, read=read, folder=folder, lang=lang, cdn=cdn, linked=linked)
+    for drawn in _each_chunk(outdir, layers, draw, read, workers, progress):
+        for application_id, entry in drawn:
+            if isinstance(entry, str):
+                failed.append((application_id, entry))
+            else:
+                entries.append(entry)
+    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn, failed=failed,
+                                                   linked=linked))
     return len(entries)
 
 
 def write_review_files(outdir: Path, folder: Path, manifest, *, options: Options = Options(), id_field: str = "id",
-                       crs=None, encoding=None, repair=False, lang: str = "zh", progress=None) -> int:
+                       crs=None, encoding=None, repair=False, lang: str = "zh", progress=None, workers: int = 1) -> int:
     """The review PDF of every checked application in ``folder`` (``<order>_<id>.pdf``); the number written."""
-    from redline.report.filing import review_files
-
-    layers = load_layers(manifest)
-    written = 0
-    for application, result in _rechecked(outdir, layers, options, ReadOptions(id_field, crs, encoding, repair), progress):
-        if isinstance(result, str):
-            continue
-        pdf = review_files(result, layers.rules, layers.nearby, ("pdf",), lang=lang)["pdf"]
-        write_atomic(Path(folder) / f"{_stem(application)}.pdf", pdf)
-        written += 1
-    return written
+    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair)
+    draw = partial(_pdf_chunk, options=options, read=read, folder=Path(folder), lang=lang)
+    return sum(_each_chunk(outdir, layers, draw, read, workers, progress))
 
 
-def _rechecked(outdir: Path, layers: LayerSet, options: Options, read: ReadOptions,
-               progress) -> Iterator[tuple[object, Report | str]]:
-    """Each application of the batch in OUTDIR with its report (geometry included) or why it could not be checked."""
+def _each_chunk(outdir: Path, layers: LayerSet, draw, read: ReadOptions, workers: int, progress) -> list:
+    """``draw(chunk, layers)`` of every chunk of the batch in OUTDIR, in order, in ``workers`` processes."""
     state = json.loads((outdir / STATE).read_text(encoding="utf-8"))
     applications = read_inputs([Path(p) for p in state["sources"]], read)
     progress = progress or (lambda finished, total: None)
     progress(0, len(applications))
-    for start in range(0, len(applications), CHUNK):
-        chunk = applications[start:start + CHUNK]
-        for application, project in in_region(chunk, projects(chunk, read, chunk_tables(chunk, read), options), layers):
-            if isinstance(project, str):
-                yield application, project
-                continue
-            found, declared = project
-            try:
-                yield application, check_projects([found], layers, options=declared)[0]
-            except Exception as error:  # noqa: BLE001 - that application's failure, listed; the others go on
-                yield application, f"{type(error).__name__}: {error}"
-        progress(start + len(chunk), len(applications))
+    chunks = [applications[start:start + CHUNK] for start in range(0, len(applications), CHUNK)]
+    results, finished = [], 0
+    for chunk, drawn in zip(chunks, in_workers(draw, chunks, layers, workers)):
+        results.append(drawn)
+        finished += len(chunk)
+        progress(finished, len(applications))
+    return results
+
+
+def _map_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, folder: Path,
+               lang: str, cdn: bool, linked: str | None) -> list[tuple[str, tuple | str]]:
+    """Each application's (id, index entry) with its map written, or (id, why it could not be checked)."""
+    from redline.report.html import map_html
+
+    checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
+    drawn = []
+    for application in chunk:
+        report = checked[application.order]
+        if isinstance(report, str):
+            drawn.append((application.id, report))
+            continue
+        name = f"{_stem(application)}.html"
+        write_atomic(folder / name, map_html(report, layers.nearby(report.footprint), overview=layers.outline,
+                                             lang=lang, cdn=cdn, linked=linked))
+        drawn.append((application.id, (report.to_dict(), report.footprint, name, application.id)))
+    return drawn
+
+
+def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, folder: Path,
+               lang: str) -> int:
+    """The review PDFs of a chunk's checked applications; how many were written."""
+    from redline.report.filing import review_files
+
+    checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
+    written = 0
+    for application in chunk:
+        report = checked[application.order]
+        if not isinstance(report, str):
+            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang)["pdf"]
+            write_atomic(folder / f"{_stem(application)}.pdf", pdf)
+            written += 1
+    return written
 
 
 def _stem(application) -> str:

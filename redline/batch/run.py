@@ -3,7 +3,7 @@
 Input: a folder of files (one application each, id = file name without suffix), or one multi-feature
 file (one application per feature; id from ``id_field``). Applications are checked in chunks; each
 worker loads the layers once and checks a whole chunk with ``check_each`` (one bulk query per layer and
-set of declarations). Workers die with the batch (``redline.isolation.die_with_parent``).
+set of declarations). Workers die with the batch (``redline.batch.workers``).
 
 Nothing is lost: an application that cannot be checked becomes an error row and the batch goes on. The
 journal (``redline.batch.journal``) holds every finished chunk; the tables (``redline.batch.tables``)
@@ -12,27 +12,22 @@ are written atomically at the end, so the final outputs equal an uninterrupted r
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
 from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, record_order, resume, table_rows
 from redline.batch.tables import TABLES, write_tables
+from redline.batch.workers import in_workers, release_memory
 from redline.errors import Interrupted, RedlineError
 from redline.io import FeatureTable, ensure_in_region
-from redline.isolation import die_with_parent
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report
 from redline.pipeline import check_each
@@ -51,45 +46,11 @@ class Summary:
     seconds: float
 
 
-
-_WORKER_LAYERS: LayerSet | None = None
-
-
-try:
-    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
-    _LIBC.malloc_trim  # only glibc has it: AttributeError elsewhere
-except (OSError, AttributeError):
-    _LIBC = None
-
-
-def _release_memory() -> None:
-    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
-    long-running worker does not grow by allocator fragmentation."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-
-
-def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, layers: LayerSet | None = None, *,
+def check_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions,
                 tables: dict[str, FeatureTable] | None = None, reports: bool = False) -> list[tuple[str, tuple, str | None]]:
     """A chunk of applications, in order: each one's journal line (``redline.batch.journal.journal_line``), its
-    results-table row, and with ``reports`` its full report as a line of JSON (else None). Applications with the
-    same declarations are checked together. The rows of multi-feature inputs are read here (``chunk_tables``)
-    unless ``tables`` holds them."""
-    layers = layers or _WORKER_LAYERS
-    tables = chunk_tables(chunk, read) if tables is None else tables
-    checked: dict[int, Report | str] = {}
-    groups: dict[Options, list] = {}
-    for application, found in in_region(chunk, projects(chunk, read, tables, options), layers):
-        if isinstance(found, str):
-            checked[application.order] = found
-        else:
-            groups.setdefault(found[1], []).append((application, found[0]))
-    for declared, ready in groups.items():
-        results = check_each([p for _, p in ready], layers, options=declared, with_geometry=False)
-        for (application, _), result in zip(ready, results):
-            checked[application.order] = f"could not check: {result}" if isinstance(result, Exception) else result
+    results-table row, and with ``reports`` its full report as a line of JSON (else None)."""
+    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=False)
     columns = layout(layers.rules)
     records = []
     for application in chunk:
@@ -101,20 +62,34 @@ def check_chunk(chunk: list[Application], options: Options, read: ReadOptions, l
             full = compact_json({"id": application.id, "order": application.order,
                                  **({"report": report.to_dict()} if report else {"error": error})})
         records.append((journal_line(application, report, row), row, full))
-    _release_memory()
     return records
 
 
-def in_region(chunk: list[Application], found: dict, layers: LayerSet):
-    """(application, (project, declarations) or the error) in chunk order; a project outside the layers is an error."""
+def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions,
+                  tables: dict[str, FeatureTable] | None = None, with_geometry: bool) -> dict[int, Report | str]:
+    """Each application's report, or why it could not be checked, by its order. Applications with the same
+    declarations are checked together. The rows of multi-feature inputs are read here (``chunk_tables``) unless
+    ``tables`` holds them."""
+    tables = chunk_tables(chunk, read) if tables is None else tables
+    checked: dict[int, Report | str] = {}
+    groups: dict[Options, list] = {}
+    found = projects(chunk, read, tables, options)
     for application in chunk:
         project = found[application.order]
-        if not isinstance(project, str):
-            try:
-                ensure_in_region(project[0], layers.bounds)
-            except RedlineError as error:
-                project = str(error)
-        yield application, project
+        if isinstance(project, str):
+            checked[application.order] = project
+            continue
+        try:
+            ensure_in_region(project[0], layers.bounds)
+        except RedlineError as error:
+            checked[application.order] = str(error)
+            continue
+        groups.setdefault(project[1], []).append((application, project[0]))
+    for declared, ready in groups.items():
+        results = check_each([p for _, p in ready], layers, options=declared, with_geometry=with_geometry)
+        for (application, _), result in zip(ready, results):
+            checked[application.order] = f"could not check: {result}" if isinstance(result, Exception) else result
+    return checked
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
@@ -143,7 +118,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
           open(outdir / REPORTS, "a", encoding="utf-8") if reports else nullcontext() as full,
           _stopped_by_signals(finished, len(applications)) as stop):
         source = _dask_chunks(todo, manifest, options, read, dask_address, reports) if dask_address is not None \
-            else _checked_chunks(chunks, layers, options, read, workers, reports)
+            else in_workers(partial(check_chunk, options=options, read=read, reports=reports), chunks, layers, workers)
         del layers  # held by the local workers' generator only, which lets go before the tables are written
         for records in source:
             with stop.deferred():  # a chunk is journaled whole: a signal now stops the batch after the write
@@ -206,37 +181,6 @@ def _stopped_by_signals(finished: int, total: int):
             signal.signal(number, handler)
 
 
-def _worker_start() -> None:
-    """A worker dies with the batch, and leaves Ctrl-C (sent to the whole process group) to the batch process."""
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _checked_chunks(chunks, layers: LayerSet, options, read, workers, reports) -> Iterator[list[tuple]]:
-    """Checked chunks in order; forked workers share this process's ``layers`` (copy-on-write)."""
-    global _WORKER_LAYERS
-    if workers <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            yield check_chunk(chunk, options, read, layers, reports=reports)
-        return
-    _WORKER_LAYERS = layers
-    try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
-        try:
-            pending: deque = deque()
-            for chunk in chunks:  # at most 2 chunks per worker in flight, so the inputs are never all in the queue
-                pending.append(pool.submit(check_chunk, chunk, options, read, reports=reports))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:  # stopped (a signal, an error) or done: nothing more is started, the workers end
-            pool.shutdown(wait=True, cancel_futures=True)
-    finally:  # the tables are written next: without the layers
-        _WORKER_LAYERS = layers = None
-        _release_memory()
-
-
 def _dask_chunks(todo: list[Application], manifest, options: Options, read: ReadOptions,
                  address, reports: bool) -> Iterator[list[tuple]]:
     """Check on a Dask cluster: the applications travel as dask-geopandas partitions (CHUNK rows each),
@@ -282,7 +226,9 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     table = FeatureTable(Path(path), part.drop(columns=["_order", "_id"]), part["_id"].tolist(), conversion)
     chunk = [Application(int(order), application_id, path, row)
              for row, (order, application_id) in enumerate(zip(part["_order"], part["_id"]))]
-    records = check_chunk(chunk, options, read, _DASK_LAYERS[manifest], tables={path: table}, reports=reports) if chunk else []
+    records = check_chunk(chunk, _DASK_LAYERS[manifest], options=options, read=read, tables={path: table},
+                          reports=reports) if chunk else []
+    release_memory()
     columns = list(zip(*records)) if records else [[], [], []]
     return pd.DataFrame({name: pd.array(list(values), dtype=object) for name, values in zip(("line", "row", "report"), columns)},
                         index=part.index)

@@ -28,6 +28,9 @@ DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "tex
 """The files of the npm package swagger-ui-dist the service's /docs page loads, served by the service itself."""
 OWN_SCRIPT = Path(__file__).resolve().parent / "map.js"
 OWN_STYLE = Path(__file__).resolve().parent / "map.css"
+STYLE_FILE = "redline-maps.css"
+SCRIPT_FILE = "redline-maps.{lang}.js"
+"""The files ``write_assets`` writes: every stylesheet in one, every script in one (per measuring-tool language)."""
 
 
 def modules_dir() -> Path:
@@ -39,20 +42,49 @@ def versions() -> dict[str, str]:
     return json.loads((WEB / "package.json").read_text(encoding="utf-8"))["dependencies"]
 
 
-def head_html(*, lang: str, cdn: bool) -> str:
-    """<style>/<script> elements for Leaflet, the plugins and redline's own map script."""
-    measure_lang = "cn" if lang == "zh" else "en"
-    parts = []
-    for package, file in STYLES:
-        parts.append(f'<link rel="stylesheet" href="{_url(package, file)}">' if cdn
-                     else f"<style>{_inline_css(package, file)}</style>")
-    for package, file in SCRIPTS:
-        file = file.format(lang=measure_lang)
-        parts.append(f'<script src="{_url(package, file)}"></script>' if cdn
-                     else f"<script>{_script_safe(_read(package, file))}</script>")
-    parts.append(f"<style>{OWN_STYLE.read_text(encoding='utf-8')}</style>")
-    parts.append(f"<script>{_script_safe(OWN_SCRIPT.read_text(encoding='utf-8'))}</script>")
-    return "\n".join(parts)
+def head_html(*, lang: str, cdn: bool, linked: str | None = None) -> str:
+    """<style>/<script> elements for Leaflet, the plugins and redline's own map script: inlined, linked from the CDN
+    (``cdn``), or linked from the folder ``linked`` (a relative URL ending in '/') that ``write_assets`` filled."""
+    if linked is not None:
+        return (f'<link rel="stylesheet" href="{linked}{STYLE_FILE}">\n'
+                f'<script src="{linked}{SCRIPT_FILE.format(lang=_measure_lang(lang))}"></script>')
+    if cdn:
+        parts = [f'<link rel="stylesheet" href="{_url(package, file)}">' for package, file in STYLES]
+        parts += [f'<script src="{_url(package, file.format(lang=_measure_lang(lang)))}"></script>' for package, file in SCRIPTS]
+        return "\n".join(parts + [f"<style>{_own_style()}</style>", f"<script>{_script_safe(_own_script())}</script>"])
+    return f"<style>{_styles()}</style>\n" + "\n".join(f"<script>{_script_safe(code)}</script>" for code in _scripts(lang))
+
+
+def write_assets(folder: Path, *, lang: str) -> str:
+    """The stylesheet and the scripts of ``head_html``, one file each, in ``folder`` (for many maps in one folder
+    beside it); the relative URL to link them with."""
+    from redline.io.files import write_atomic
+
+    write_atomic(Path(folder) / STYLE_FILE, _styles())
+    write_atomic(Path(folder) / SCRIPT_FILE.format(lang=_measure_lang(lang)), "\n;\n".join(_scripts(lang)))
+    return f"{Path(folder).name}/"
+
+
+def _styles() -> str:
+    """Every stylesheet, images inlined, redline's last."""
+    return "\n".join([_inline_css(package, file) for package, file in STYLES] + [_own_style()])
+
+
+def _scripts(lang: str) -> list[str]:
+    """Every script in load order, redline's last."""
+    return [_read(package, file.format(lang=_measure_lang(lang))) for package, file in SCRIPTS] + [_own_script()]
+
+
+def _measure_lang(lang: str) -> str:
+    return "cn" if lang == "zh" else "en"
+
+
+def _own_style() -> str:
+    return OWN_STYLE.read_text(encoding="utf-8")
+
+
+def _own_script() -> str:
+    return OWN_SCRIPT.read_text(encoding="utf-8")
 
 
 def _url(package: str, file: str) -> str:

@@ -48,26 +48,29 @@ TEXT = {
 }
 
 
-def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bool = False) -> str:
+def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bool = False,
+             linked: str | None = None) -> str:
     """A standalone HTML page.
 
     ``nearby`` is a list of (layer spec, GeoDataFrame) from ``LayerSet.nearby``; ``overview`` a lon/lat
-    geometry (e.g. the region's outline) for the minimap.
+    geometry (e.g. the region's outline) for the minimap. ``linked``: the relative folder of the asset files
+    (``redline.report.assets.write_assets``) to link instead of inlining them.
     """
     text = TEXT[lang]
     west, south, east, north = report.footprint.bounds
-    fmap = _base_map(text, lang=lang, cdn=cdn)
+    fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
     legend = []
     for spec, frame in nearby:
         if frame.empty:
             continue
-        title = html.escape(spec.title_zh if lang == "zh" else spec.title_en)
+        title = _title(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
         rule = rule_for(spec.rule)
         group = folium.FeatureGroup(name=title, show=shown_by_default(spec.rule))
         names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
         role_of = {value: role for role, value in spec.classes.items()}
+        shapes = []
         if spec.rule == REGION:  # district names as permanent labels: the reviewer's bearings with no base map
             centre = report.footprint.centroid  # a label where the map opens: the district's point nearest the project
             labels: dict[tuple, list[str]] = {}
@@ -76,16 +79,14 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
                     point = shapely.ops.nearest_points(geometry, centre)[0]
                     labels.setdefault((round(point.x, 5), round(point.y, 5)), []).append(str(name))
             for (x, y), named in labels.items():  # the city and its district at one point: one label for both
-                label = folium.CircleMarker([y, x], radius=0, opacity=0, fill=False)
-                label.add_child(_Bind("bindTooltip", html.escape(" · ".join(named)), permanent=True))
-                label.add_to(group)
+                shapes.append(_shape(shapely.Point(x, y), label=html.escape(" · ".join(named))))
         for geometry, name, klass in zip(frame.geometry, names, classes):
             own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
             colour = own or style.get("color", "#555555")
             weight = style.get("weight", 1) if not own else max(style.get("weight", 1) - 2, 1)
-            shape = folium.GeoJson(_display(geometry), style_function=_style(colour, style.get("fill_opacity", 0.2), weight))
-            shape.add_child(_Bind("bindTooltip", html.escape(" · ".join(str(v) for v in (name, klass) if v))))
-            shape.add_to(group)
+            shapes.append(_shape(geometry, style=_style(colour, style.get("fill_opacity", 0.2), weight),
+                                 tooltip=html.escape(" · ".join(str(v) for v in (name, klass) if v))))
+        group.add_child(_Shapes(shapes))
         group.add_to(fmap)
         legend.append((title, style.get("color", "#555555"), spec.kind))
         for role in spec.classes:
@@ -94,39 +95,35 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
                 legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
     # the project first, reviews next, violations last: what is drawn later lies on top and takes the clicks
     project = folium.FeatureGroup(name=text["project"])
-    outline = folium.GeoJson(_display(report.footprint), style_function=_style("#2c7bb6", 0.05, 3))
-    outline.add_child(_Bind("bindTooltip", html.escape(str(report.project.get("name") or report.project["file"]))))
-    outline.add_to(project)
+    project.add_child(_Shapes([_shape(report.footprint, style=_style("#2c7bb6", 0.05, 3),
+                                      tooltip=html.escape(str(report.project.get("name") or report.project["file"])))]))
     project.add_to(fmap)
     findings = {finding.rule: finding for finding in report.findings}
     for rule, pieces in sorted(report.intrusions.items(), key=lambda item: findings[item[0]].status is Status.VIOLATION):
         finding = findings[rule]
-        title = html.escape(finding.title_zh if lang == "zh" else finding.title_en)
+        title = _title(finding.title_zh if lang == "zh" else finding.title_en)
         group = folium.FeatureGroup(name=f"{text['intrusion']}: {title}")
-        for role, geometry in pieces.items():
-            shape = folium.GeoJson(_display(geometry), style_function=_style(STATUS_COLOURS[finding.status], 0.6, 2))
-            shape.add_child(_Bind("bindPopup", _popup(finding, role, text, lang)))
-            shape.add_to(group)
+        group.add_child(_Shapes([_shape(geometry, style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
+                                        popup=_popup(finding, role, text, lang)) for role, geometry in pieces.items()]))
         group.add_to(fmap)
     setbacks = [f for f in report.findings if f.measures.get("setback_m") and f.status is not Status.CLEAR]
     for finding in setbacks:  # the coastal setback zone, drawn for the eye (its figures come from the engine)
         zone = EqualArea(report.footprint.bounds).buffer(report.footprint, finding.measures["setback_m"])
         label = text["setback"].format(setback_m=finding.measures["setback_m"])
         group = folium.FeatureGroup(name=label)
-        shape = folium.GeoJson(_display(zone.boundary), style_function=_dashed(STATUS_COLOURS[finding.status]))
-        shape.add_child(_Bind("bindTooltip", html.escape(label)))
-        shape.add_to(group)
+        group.add_child(_Shapes([_shape(zone.boundary, style=_dashed(STATUS_COLOURS[finding.status]),
+                                        tooltip=html.escape(label))]))
         group.add_to(fmap)
         legend.append((label, STATUS_COLOURS[finding.status], "line"))
     if report.nearest_lines:
         group = folium.FeatureGroup(name=text["nearest"])
+        shapes = []
         for rule, line in report.nearest_lines.items():
             found = findings[rule]
             title = found.title_zh if lang == "zh" else found.title_en
             label = f"{title}: {found.nearest['name']} {found.nearest['distance_m']:,.0f} m"
-            shape = folium.GeoJson(_display(line), style_function=_dashed("#555555"))
-            shape.add_child(_Bind("bindTooltip", html.escape(label)))
-            shape.add_to(group)
+            shapes.append(_shape(line, style=_dashed("#555555"), tooltip=html.escape(label)))
+        group.add_child(_Shapes(shapes))
         group.add_to(fmap)
         legend.append((text["nearest"], "#555555", "line"))
     legend += [(text["project"], "#2c7bb6", "line"), (f"{text['intrusion']}: {text['status']['violation']}",
@@ -136,16 +133,16 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
     fmap.fit_bounds([[south, west], [north, east]], padding=(40, 40))
     overview_json = json.dumps(_display(overview)) if overview is not None else "null"
     fmap.add_child(_Controls(overview_json))
-    root.html.add_child(_raw(_panel(report, text, lang) + _legend(legend, text) + _network_notice(text)))
+    root.html.add_child(_Raw(_panel(report, text, lang) + _legend(legend, text) + _network_notice(text)))
     return root.render()
 
 
-def _base_map(text, *, lang: str, cdn: bool) -> folium.Map:
+def _base_map(text, *, lang: str, cdn: bool, linked: str | None) -> folium.Map:
     """A folium map with redline's assets instead of folium's CDN links, and the base layers: none (default),
     OpenStreetMap, and Tianditu when TIANDITU_KEY is set."""
     fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True)
     fmap.default_js, fmap.default_css = [], []
-    fmap.get_root().header.add_child(_raw(head_html(lang=lang, cdn=cdn)), name="redline_assets")
+    fmap.get_root().header.add_child(_Raw(head_html(lang=lang, cdn=cdn, linked=linked)), name="redline_assets")
     folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
     if os.environ.get("TIANDITU_KEY"):
@@ -158,48 +155,69 @@ def _base_map(text, *, lang: str, cdn: bool) -> folium.Map:
     return fmap
 
 
-class _Controls(MacroElement):
-    """Scale, measure, full screen, minimap and mouse position, added once the map exists (see map.js)."""
+class _Script(MacroElement):
+    """An element that adds JavaScript to the page as it is. branca compiles the script of every MacroElement as a
+    Jinja template once more when the page is rendered: text from an input file holding ``{{ … }}`` would run
+    there, in this process; the script of a ``_Script`` is never parsed (and the page renders faster)."""
 
-    _template = Template("""{% macro script(this, kwargs) %}
-        redlineControls({{ this._parent.get_name() }}, {overview: {{ this.overview }}});
-    {% endmacro %}""")
+    def script(self) -> str:
+        raise NotImplementedError
+
+    def render(self, **kwargs):
+        self.get_root().script.add_child(_Raw(self.script()), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Controls(_Script):
+    """Scale, measure, full screen, minimap and mouse position, added once the map exists (see map.js)."""
 
     def __init__(self, overview_json: str):
         super().__init__()
         self.overview = overview_json
 
+    def script(self) -> str:
+        return f"redlineControls({self._parent.get_name()}, {{overview: {self.overview}}});"
 
-class _Bind(MacroElement):
-    """``layer.bindPopup(text)`` / ``bindTooltip``: the (already escaped) HTML goes in as a JSON string literal.
 
-    folium's Popup and Tooltip put their text into JavaScript template literals, where ``${…}`` from an
-    input file would run; a JSON string cannot.
-    """
+class _Shapes(_Script):
+    """The shapes of a feature group (``_shape`` features), drawn by ``redlineShapes`` of map.js; the data goes
+    in as JSON that is safe inside a <script> element."""
 
-    _template = Template("""{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content }}, {{ this.options }});
-    {% endmacro %}""")
-
-    def __init__(self, method: str, content: str, *, permanent: bool = False):
+    def __init__(self, shapes: list[dict]):
         super().__init__()
-        self.method = method
-        self.content = _js_string(content)
-        self.options = ("{permanent: true, direction: 'bottom', offset: [0, 40], className: 'redline-label', "
-                        "interactive: false}"
-                        if permanent else "{maxWidth: 400}")
+        self.data = _script_json({"type": "FeatureCollection", "features": shapes})
+
+    def script(self) -> str:
+        return f"redlineShapes({self._parent.get_name()}, {self.data});"
 
 
-def _js_string(text: str) -> str:
-    """A JavaScript string literal of ``text`` that is also safe inside a <script> element."""
-    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _shape(geometry, *, style=None, tooltip=None, popup=None, label=None) -> dict:
+    """A GeoJSON feature for ``_Shapes``: its display geometry, Leaflet path style and (already escaped) HTML."""
+    looks = {"style": style, "tooltip": tooltip, "popup": popup, "label": label}
+    return {"type": "Feature", "geometry": _display(geometry), "properties": {k: v for k, v in looks.items() if v}}
 
 
-def _raw(text: str) -> Element:
-    """An element whose text is inserted as it is: never parsed as a Jinja template (input text may hold '{{')."""
-    element = Element("{{ this.raw }}")
-    element.raw = text
-    return element
+def _script_json(value) -> str:
+    """``value`` as JSON that is also safe inside a <script> element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _title(text: str) -> str:
+    """A layer's title for folium, HTML-escaped and with its braces as entities: folium compiles the script that
+    holds it as a Jinja template (see ``_Script``), and a manifest's title is text from outside."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Raw(Element):
+    """Text inserted as it is: never parsed as a Jinja template (input text may hold '{{'); the template is the
+    class's, compiled once."""
+
+    _template = Template("{{ this.raw }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.raw = text
 
 
 def _display(geometry) -> dict:
@@ -212,12 +230,12 @@ def _column(frame, name):
     return frame[name].astype(str).tolist() if name and name in frame.columns else [None] * len(frame)
 
 
-def _dashed(colour):
-    return lambda _feature: {"color": colour, "weight": 2, "dashArray": "6 4"}
+def _dashed(colour) -> dict:
+    return {"color": colour, "weight": 2, "dashArray": "6 4"}
 
 
-def _style(colour, fill_opacity, weight):
-    return lambda _feature: {"color": colour, "fillColor": colour, "fillOpacity": fill_opacity, "weight": weight}
+def _style(colour, fill_opacity, weight) -> dict:
+    return {"color": colour, "fillColor": colour, "fillOpacity": fill_opacity, "weight": weight}
 
 
 def _popup(finding, role, text, lang) -> str:
@@ -302,28 +320,29 @@ def safe_href(link: str) -> str:
     return link if not scheme and not link.startswith("//") else "./" + link.lstrip("/")
 
 
-def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, failed=()) -> str:
+def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, failed=(), linked: str | None = None) -> str:
     """An overview page of many checks: a map of their footprints coloured by verdict and a sortable table.
 
     ``entries`` are (report dict as in ``Report.to_dict``, lon/lat footprint or None, link to its map or None,
     application id); ``failed`` are (application id, why) of the applications that could not be checked.
     """
     text = TEXT[lang]
-    fmap = _base_map(text, lang=lang, cdn=cdn)
+    fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
     if overview is not None:
-        folium.GeoJson(_display(overview), style_function=_style("#555555", 0.02, 1)).add_to(fmap)
+        outline = folium.FeatureGroup(control=False)
+        outline.add_child(_Shapes([_shape(overview, style=_style("#555555", 0.02, 1))]))
+        outline.add_to(fmap)
     groups = {verdict: folium.FeatureGroup(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
-    rows, bounds = [], []
+    rows, bounds, shapes = [], [], {verdict: [] for verdict in VERDICT_COLOURS}
     rules = [finding["rule"] for finding in entries[0][0]["findings"]] if entries else []
     for report, footprint, link, identifier in entries:
         verdict = report["verdict"]
         name = html.escape(str(report["project"].get("name") or report["project"]["file"]))
         anchor = f"<a href='{html.escape(safe_href(link), quote=True)}'>{name}</a>" if link else name
         if footprint is not None:
-            shape = folium.GeoJson(_display(footprint), style_function=_style(VERDICT_COLOURS[verdict], 0.5, 2))
-            shape.add_child(_Bind("bindPopup", f"{anchor}<br>{text['verdict'][verdict]}"))
-            shape.add_to(groups[verdict])
+            shapes[verdict].append(_shape(footprint, style=_style(VERDICT_COLOURS[verdict], 0.5, 2),
+                                          popup=f"{anchor}<br>{text['verdict'][verdict]}"))
             bounds.append(footprint.bounds)
         statuses = {finding["rule"]: finding["status"] for finding in report["findings"]}
         cells = "".join(f"<td style='color:{STATUS_COLOURS[Status(statuses[rule])]}'>"
@@ -333,7 +352,8 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, f
         rows.append(f"<tr data-verdict='{verdict}'><td>{html.escape(str(identifier))}</td><td>{anchor}</td>"
                     f"<td data-value='{rank}' style='color:{VERDICT_COLOURS[verdict]}'>{text['verdict'][verdict]}</td>"
                     f"<td data-value='{area:.3f}'>{area / 10_000:,.4f}</td>{cells}</tr>")
-    for group in groups.values():
+    for verdict, group in groups.items():
+        group.add_child(_Shapes(shapes[verdict]))
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if bounds:
@@ -356,6 +376,6 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, f
              f"<div id='redline-counts'>{summary}{failures_count}</div><table id='redline-table'><thead><tr>"
              f"<th>{text['id']}</th><th>{text['project']}</th><th>{text['verdict_label']}</th><th>ha</th>{head}</tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>{failures}</div>")
-    root.html.add_child(_raw(table))
-    root.script.add_child(_raw("redlineSortable(document.getElementById('redline-table'));"))
+    root.html.add_child(_Raw(table))
+    root.script.add_child(_Raw("redlineSortable(document.getElementById('redline-table'));"))
     return root.render()

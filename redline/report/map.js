@@ -95,3 +95,22 @@ window.redlineSortable = function (table) {
     });
   });
 };
+
+/* The shapes of one map layer, from GeoJSON whose features carry their look in their properties: ``style`` (Leaflet
+   path options), ``tooltip`` / ``popup`` (HTML redline escaped), and ``label`` for a point shown as a permanent
+   label (district names). One L.geoJSON per layer instead of one per feature keeps big pages light. */
+window.redlineShapes = function (group, shapes) {
+  L.geoJSON(shapes, {
+    style: function (feature) { return feature.properties.style || {}; },
+    pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, {radius: 0, opacity: 0, fill: false}); },
+    onEachFeature: function (feature, layer) {
+      var shape = feature.properties;
+      if (shape.label) {
+        layer.bindTooltip(shape.label, {permanent: true, direction: "bottom", offset: [0, 40],
+                                        className: "redline-label", interactive: false});
+      }
+      if (shape.tooltip) { layer.bindTooltip(shape.tooltip, {maxWidth: 400}); }
+      if (shape.popup) { layer.bindPopup(shape.popup, {maxWidth: 400}); }
+    }
+  }).addTo(group);
+};

@@ -1,0 +1,74 @@
+"""in_workers(): a batch's per-chunk work in forked worker processes that die with the batch.
+
+The layers are loaded once in the batch process and shared with the workers by ``fork`` (copy-on-write); a
+task is called as ``task(chunk, layers)`` and its results come back in chunk order, at most two chunks per
+worker in flight, so the inputs are never all in the queue. Checking (``redline.batch.run``) and drawing
+(``redline.batch.drawn``) both go through here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from redline.isolation import die_with_parent
+from redline.layers import LayerSet
+
+_WORKER_LAYERS: LayerSet | None = None
+
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
+    _LIBC.malloc_trim  # only glibc has it: AttributeError elsewhere
+except (OSError, AttributeError):
+    _LIBC = None
+
+
+def release_memory() -> None:
+    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
+    long-running worker does not grow by allocator fragmentation."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def in_workers(task: Callable, chunks: list, layers: LayerSet, workers: int) -> Iterator:
+    """``task(chunk, layers)`` of every chunk, in order: in this process with one worker or one chunk, else in
+    ``workers`` forked processes. Stopped early (a signal, an error), nothing more is started and the workers end."""
+    global _WORKER_LAYERS
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield _run(task, chunk, layers)
+        return
+    _WORKER_LAYERS = layers
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+        try:
+            pending: deque = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_run, task, chunk))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:  # what follows (the tables, the index) runs without the workers' reference to the layers
+        _WORKER_LAYERS = layers = None
+        release_memory()
+
+
+def _run(task: Callable, chunk, layers: LayerSet | None = None):
+    result = task(chunk, layers or _WORKER_LAYERS)
+    release_memory()
+    return result
+
+
+def _worker_start() -> None:
+    """A worker dies with the batch, and leaves Ctrl-C (sent to the whole process group) to the batch process."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
