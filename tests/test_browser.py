@@ -226,3 +226,21 @@ def test_a_printed_index_lists_every_row(tmp_path):
     text = subprocess.run(["pdftotext", str(print_to_pdf(page, tmp_path)), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert all(f"r{number:02d}_" in text for number in range(30))
+
+
+def test_batch_maps_draw_offline_from_their_shared_assets(tmp_path):
+    """A batch's maps link Leaflet and redline's script from maps/assets/ (written once), drawn by two workers."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["batch", str(SAMPLES[0].parent), "-o", str(tmp_path / "out"), "-j", "2", "--maps"])
+    assert result.exit_code == 1, result.output
+    folder = tmp_path / "out" / "maps"
+    assert sorted(p.name for p in (folder / "assets").iterdir()) == ["redline-maps.css", "redline-maps.en.js"]
+    page = next(folder.glob("*_06_beidagang_solar.html"))
+    assert '<script src="assets/redline-maps.en.js"></script>' in page.read_text(encoding="utf-8")
+    for drawn in (page, folder / "index.html"):
+        dom, console = render(drawn, tmp_path)
+        assert console == [], drawn
+        assert "leaflet-control-measure" in dom and "leaflet-overlay-pane" in dom
+    dom, _ = render(page, tmp_path)
+    assert 'data-verdict="violation"' in dom and "Project boundary" in dom
