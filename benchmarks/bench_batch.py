@@ -22,9 +22,11 @@ Prints, on the same data in one process:
     largest relative area difference to redline.
 Each per-layer timing in (b) and (c) is the fastest of repeated runs totalling ≥ 1 s (at most 5), for
 every engine alike.
-(d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``).
+(d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``);
+(e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense]   (default N = 100,000; 2 worker processes)
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense | --maps]   (default N = 100,000; 2 worker
+processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
 postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
 ``--postgis URL``.
@@ -329,13 +331,71 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
               f"{relative_difference(ours, theirs):.2e}")
 
 
+MAPS_TARGET = 50.0
+"""Maps per second issue 17 asks of ``redline batch --maps`` on this 2-core machine."""
+BASELINE_MAPS = 100
+
+
+def maps(count: int, runs: int = RUNS) -> None:
+    """(e): ``count`` applications checked by a batch over every Tianjin layer, then their maps written as ``redline
+    batch --maps`` writes them (``write_maps``, WORKERS processes), median of ``runs``, against the issue's target and
+    against the page a folium user would write per application (a ``folium.GeoJson`` of each layer's nearby
+    features, the project and its intrusions; Leaflet from the CDN; one process, the first BASELINE_MAPS)."""
+    import folium
+
+    from redline.batch import write_maps
+    from redline.batch.inputs import ReadOptions, read_inputs
+    from redline.batch.run import checked_chunk
+    from redline.model import Options
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_applications(count, Path(folder))
+        outdir = Path(folder) / "out"
+        run_batch([path], outdir, manifest=DEFAULT_MANIFEST, workers=WORKERS)
+        seconds, drawn = [], 0
+        for _ in range(runs):
+            start = time.perf_counter()
+            drawn = write_maps(outdir, DEFAULT_MANIFEST, workers=WORKERS)
+            seconds.append(time.perf_counter() - start)
+        size = sum(f.stat().st_size for f in (outdir / "maps").rglob("*") if f.is_file())
+        median = float(np.median(seconds))
+        print(f"(e) redline batch --maps, {drawn:,} maps and their index, {WORKERS} workers: median {median:.1f} s of "
+              f"{', '.join(f'{s:.1f}' for s in seconds)}, {drawn / median:.1f} maps/s ({drawn / median / MAPS_TARGET:.2f}x "
+              f"issue 17's {MAPS_TARGET:g} maps/s); {size / 2**20:,.0f} MiB")
+        layers = load_layers(DEFAULT_MANIFEST)
+        read = ReadOptions("id", None, None, False)
+        chunk = read_inputs([path], read)[:BASELINE_MAPS]
+        reports = [r for r in checked_chunk(chunk, layers, options=Options(), read=read, with_geometry=True).values()
+                   if not isinstance(r, str)]
+        start = time.perf_counter()
+        for number, report in enumerate(reports):
+            page = folium.Map()
+            for near in layers.nearby(report.footprint):
+                if len(near):
+                    folium.GeoJson(gpd.GeoDataFrame(geometry=near.geometries, crs=4490), name=near.spec.title_en).add_to(page)
+            folium.GeoJson(gpd.GeoDataFrame(geometry=[report.footprint], crs=4490), name="project").add_to(page)
+            for rule, pieces in report.intrusions.items():
+                folium.GeoJson(gpd.GeoDataFrame(geometry=list(pieces.values()), crs=4490), name=rule).add_to(page)
+            folium.LayerControl().add_to(page)
+            page.fit_bounds([[report.footprint.bounds[1], report.footprint.bounds[0]],
+                             [report.footprint.bounds[3], report.footprint.bounds[2]]])
+            page.save(Path(folder) / f"baseline-{number}.html")
+        baseline, ours = len(reports) / (time.perf_counter() - start), drawn / median
+        print(f"    folium.GeoJson pages, one process: {baseline:.1f} maps/s; redline batch --maps is "
+              f"{ours / baseline:.1f}x that with {WORKERS} workers, {ours / baseline / WORKERS:.1f}x per worker")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("count", nargs="?", type=int, default=100_000)
     parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
     parser.add_argument("--dense", action="store_true", help="run only (d), the dense official-size layer")
+    parser.add_argument("--maps", action="store_true", help="run only (e), the maps of a batch of N applications")
     arguments = parser.parse_args()
     count = arguments.count
+    if arguments.maps:
+        maps(count)
+        return
     if arguments.dense:
         dense(count, arguments.postgis)
         return

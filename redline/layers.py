@@ -97,13 +97,31 @@ class VectorLayer:
     """True when no two features overlap: the per-feature pieces then measure the classes too."""
 
     @cached_property
-    def drawn(self) -> tuple[shapely.STRtree, np.ndarray, dict[str, np.ndarray]]:
-        """What maps draw of the layer, made once: an index of the features, their geometries, and the name and
-        class columns as arrays."""
+    def drawn(self) -> tuple[shapely.STRtree, np.ndarray, np.ndarray, np.ndarray]:
+        """What maps draw of the layer, made once: an index of the features, their geometries, and each feature's
+        name and class as text ("" where the layer has no such field or the feature no value)."""
         geometries = np.asarray(self.frame.geometry.array, dtype=object)
-        columns = {name: self.frame[name].to_numpy(dtype=object) for name in (self.spec.name_field, self.spec.class_field)
-                   if name and name in self.frame.columns}
-        return shapely.STRtree(geometries), geometries, columns
+        return shapely.STRtree(geometries), geometries, self._text(self.spec.name_field), self._text(self.spec.class_field)
+
+    def _text(self, column: str | None) -> np.ndarray:
+        if not column or column not in self.frame.columns:
+            return np.full(len(self.frame), "", dtype=object)
+        values = self.frame[column].to_numpy(dtype=object)
+        return np.array(["" if value is None or value != value else str(value) for value in values], dtype=object)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """A layer's features near a geometry (``LayerSet.nearby``): lon/lat geometries clipped to the box around it,
+    and each one's name and class as text ("" for none)."""
+
+    spec: LayerSpec
+    geometries: np.ndarray
+    names: np.ndarray
+    classes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.geometries)
 
 
 @dataclass
@@ -136,9 +154,8 @@ class LayerSet:
     bounds: tuple[float, float, float, float]
     equal_area: EqualArea
 
-    def nearby(self, geometry, *, margin_deg: float | None = None):
-        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin: a
-        GeoDataFrame of their geometry and the layer's name and class columns.
+    def nearby(self, geometry, *, margin_deg: float | None = None) -> list[Nearby]:
+        """Each loaded vector layer's features near ``geometry`` (lon/lat), clipped to its bounds + margin.
 
         The default margin is what a screen shows around the geometry when a map fits it: its larger side, at least
         ``NEARBY_MARGIN_DEG[0]`` and at most ``NEARBY_MARGIN_DEG[1]`` degrees."""
@@ -150,12 +167,11 @@ class LayerSet:
         result = []
         for layer in self.layers.values():
             if isinstance(layer, VectorLayer):
-                tree, geometries, columns = layer.drawn
+                tree, geometries, names, classes = layer.drawn
                 rows = np.sort(tree.query(shapely.box(*box), predicate="intersects"))
                 clipped = shapely.clip_by_rect(geometries[rows], *box)
                 kept = ~shapely.is_empty(clipped)
-                shown = {name: values[rows[kept]] for name, values in columns.items()}
-                result.append((layer.spec, gpd.GeoDataFrame(shown, geometry=clipped[kept], crs=CGCS2000)))
+                result.append(Nearby(layer.spec, clipped[kept], names[rows[kept]], classes[rows[kept]]))
         return result
 
     @cached_property

@@ -92,13 +92,18 @@ def memory_layers(layers: dict[str, list[dict]], *, defaults: dict | None = None
     return entries
 
 
-def map_shapes(page: str) -> list[dict]:
-    """The properties (style, tooltip, popup, label) of every shape a map page hands to ``redlineShapes``, in order."""
-    decoder, shapes = json.JSONDecoder(), []
+def map_features(page: str) -> list[dict]:
+    """Every GeoJSON feature a map page hands to ``redlineShapes``, in order."""
+    decoder, features = json.JSONDecoder(), []
     for match in re.finditer(r"redlineShapes\(\w+, ", page):
         collection, _ = decoder.raw_decode(page, match.end())
-        shapes += [feature["properties"] for feature in collection["features"]]
-    return shapes
+        features += collection["features"]
+    return features
+
+
+def map_shapes(page: str) -> list[dict]:
+    """The properties (style, tooltip, popup, label) of every shape a map page hands to ``redlineShapes``, in order."""
+    return [feature["properties"] for feature in map_features(page)]
 
 
 def write_project(path: Path, geometry, *, crs=CGCS2000, name="test project") -> Path:

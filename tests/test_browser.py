@@ -61,7 +61,7 @@ def test_sample_map_draws_offline_with_every_layer_and_the_verdict(tmp_path, tia
     assert console == []
     assert f'data-verdict="{verdict}"' in dom
     labels = re.findall(r'class="leaflet-control-layers-selector"[^>]*><span> (.*?)</span>', dom)
-    expected = {spec.title_en for spec, frame in tianjin.nearby(read_project(sample).geometry) if not frame.empty}
+    expected = {near.spec.title_en for near in tianjin.nearby(read_project(sample).geometry) if len(near)}
     assert expected <= set(labels), (expected, labels)
     assert "Project boundary" in labels and "No base map" in labels
     assert "leaflet-control-measure" in dom and "leaflet-control-minimap" in dom and "leaflet-control-scale" in dom

@@ -12,7 +12,7 @@ from redline.pipeline import check
 from redline.report.html import STATUS_COLOURS, map_html
 from redline.report.json import report_json
 from redline.report.text import summary
-from tests.common import map_shapes, write_project
+from tests.common import map_features, map_shapes, write_project
 
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 
@@ -40,6 +40,17 @@ def test_template_syntax_in_a_name_is_shown_as_written_never_run(tmp_path, tianj
     result = check(path, tianjin)
     tooltips = [shape.get("tooltip") for shape in map_shapes(map_html(result, tianjin.nearby(result.footprint)))]
     assert html.escape(name) in tooltips
+
+
+def test_a_shape_narrower_than_the_display_tolerance_is_drawn_not_dropped(tmp_path, tianjin):
+    """The map drops vertices within 1e-6° (≈ 0.1 m) of a line for display; a strip 5 cm wide would vanish whole
+    under Douglas-Peucker, so it keeps its vertices."""
+    strip = shapely.box(117.30, 39.10, 117.30 + 5.8e-7, 39.11)  # 5 cm by 1.1 km
+    path = write_project(tmp_path / "strip.geojson", strip, name="strip")
+    result = check(path, tianjin)
+    drawn = [f["geometry"] for f in map_features(map_html(result, tianjin.nearby(result.footprint)))
+             if f["properties"].get("tooltip") == "strip"]
+    assert len(drawn) == 1 and shapely.geometry.shape(drawn[0]).equals_exact(result.footprint, 1e-7)
 
 
 def test_summary_in_both_languages(tianjin):

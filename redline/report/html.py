@@ -17,6 +17,7 @@ import folium
 import numpy as np
 import shapely
 import shapely.ops
+import xyzservices
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -27,6 +28,8 @@ from redline.rules import REGION, rule_for, shown_by_default
 
 STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
                   Status.NOT_CHECKED: "#7b7b7b"}
+OPENSTREETMAP = xyzservices.providers.OpenStreetMap.Mapnik
+"""The OpenStreetMap base layer's tiles (looked up once: folium's look-up by name costs more than the rest of a map)."""
 VERDICT_COLOURS = {"violation": "#d7191c", "review": "#fd8d3c", "pass": "#1a9641"}
 DISPLAY_TOLERANCE_DEG = 1e-6
 """Vertices closer than this (≈ 0.1 m) to a straight line are dropped for display only; measures are unaffected."""
@@ -52,7 +55,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
              linked: str | None = None) -> str:
     """A standalone HTML page.
 
-    ``nearby`` is a list of (layer spec, GeoDataFrame) from ``LayerSet.nearby``; ``overview`` a lon/lat
+    ``nearby`` is the layers' features near the project (``LayerSet.nearby``); ``overview`` a lon/lat
     geometry (e.g. the region's outline) for the minimap. ``linked``: the relative folder of the asset files
     (``redline.report.assets.write_assets``) to link instead of inlining them.
     """
@@ -61,32 +64,33 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
     fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
     legend = []
-    for spec, frame in nearby:
-        if frame.empty:
+    for near in nearby:
+        if not len(near):
             continue
+        spec = near.spec
         title = _title(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
         rule = rule_for(spec.rule)
-        group = folium.FeatureGroup(name=title, show=shown_by_default(spec.rule))
-        names, classes = _column(frame, spec.name_field), _column(frame, spec.class_field)
+        group = _Group(name=title, show=shown_by_default(spec.rule))
         role_of = {value: role for role, value in spec.classes.items()}
-        shapes = []
         if spec.rule == REGION:  # district names as permanent labels: the reviewer's bearings with no base map
             centre = report.footprint.centroid  # a label where the map opens: the district's point nearest the project
             labels: dict[tuple, list[str]] = {}
-            for geometry, name in zip(frame.geometry, names):
+            for geometry, name in zip(near.geometries, near.names):
                 if name and geometry.area > 0:
                     point = shapely.ops.nearest_points(geometry, centre)[0]
-                    labels.setdefault((round(point.x, 5), round(point.y, 5)), []).append(str(name))
-            for (x, y), named in labels.items():  # the city and its district at one point: one label for both
-                shapes.append(_shape(shapely.Point(x, y), label=html.escape(" · ".join(named))))
-        for geometry, name, klass in zip(frame.geometry, names, classes):
+                    labels.setdefault((round(point.x, 5), round(point.y, 5)), []).append(name)
+            # the city and its district at one point: one label for both
+            group.add_child(_Shapes(shapely.points(list(labels) or np.empty((0, 2))),
+                                    [_look(label=html.escape(" · ".join(named))) for named in labels.values()]))
+        looks = []
+        for name, klass in zip(near.names, near.classes):
             own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
             colour = own or style.get("color", "#555555")
             weight = style.get("weight", 1) if not own else max(style.get("weight", 1) - 2, 1)
-            shapes.append(_shape(geometry, style=_style(colour, style.get("fill_opacity", 0.2), weight),
-                                 tooltip=html.escape(" · ".join(str(v) for v in (name, klass) if v))))
-        group.add_child(_Shapes(shapes))
+            looks.append(_look(style=_style(colour, style.get("fill_opacity", 0.2), weight),
+                               tooltip=html.escape(" · ".join(v for v in (name, klass) if v))))
+        group.add_child(_Shapes(near.geometries, looks))
         group.add_to(fmap)
         legend.append((title, style.get("color", "#555555"), spec.kind))
         for role in spec.classes:
@@ -94,36 +98,36 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
                 label = rule.role_title(role, lang) if rule else role
                 legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
     # the project first, reviews next, violations last: what is drawn later lies on top and takes the clicks
-    project = folium.FeatureGroup(name=text["project"])
-    project.add_child(_Shapes([_shape(report.footprint, style=_style("#2c7bb6", 0.05, 3),
-                                      tooltip=html.escape(str(report.project.get("name") or report.project["file"])))]))
+    project = _Group(name=text["project"])
+    project.add_child(_Shapes([report.footprint], [_look(style=_style("#2c7bb6", 0.05, 3), tooltip=html.escape(
+        str(report.project.get("name") or report.project["file"])))]))
     project.add_to(fmap)
     findings = {finding.rule: finding for finding in report.findings}
     for rule, pieces in sorted(report.intrusions.items(), key=lambda item: findings[item[0]].status is Status.VIOLATION):
         finding = findings[rule]
         title = _title(finding.title_zh if lang == "zh" else finding.title_en)
-        group = folium.FeatureGroup(name=f"{text['intrusion']}: {title}")
-        group.add_child(_Shapes([_shape(geometry, style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
-                                        popup=_popup(finding, role, text, lang)) for role, geometry in pieces.items()]))
+        group = _Group(name=f"{text['intrusion']}: {title}")
+        group.add_child(_Shapes(list(pieces.values()), [_look(style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
+                                                              popup=_popup(finding, role, text, lang)) for role in pieces]))
         group.add_to(fmap)
     setbacks = [f for f in report.findings if f.measures.get("setback_m") and f.status is not Status.CLEAR]
     for finding in setbacks:  # the coastal setback zone, drawn for the eye (its figures come from the engine)
         zone = EqualArea(report.footprint.bounds).buffer(report.footprint, finding.measures["setback_m"])
         label = text["setback"].format(setback_m=finding.measures["setback_m"])
-        group = folium.FeatureGroup(name=label)
-        group.add_child(_Shapes([_shape(zone.boundary, style=_dashed(STATUS_COLOURS[finding.status]),
-                                        tooltip=html.escape(label))]))
+        group = _Group(name=label)
+        group.add_child(_Shapes([zone.boundary], [_look(style=_dashed(STATUS_COLOURS[finding.status]),
+                                                        tooltip=html.escape(label))]))
         group.add_to(fmap)
         legend.append((label, STATUS_COLOURS[finding.status], "line"))
     if report.nearest_lines:
-        group = folium.FeatureGroup(name=text["nearest"])
-        shapes = []
-        for rule, line in report.nearest_lines.items():
+        group = _Group(name=text["nearest"])
+        looks = []
+        for rule in report.nearest_lines:
             found = findings[rule]
             title = found.title_zh if lang == "zh" else found.title_en
             label = f"{title}: {found.nearest['name']} {found.nearest['distance_m']:,.0f} m"
-            shapes.append(_shape(line, style=_dashed("#555555"), tooltip=html.escape(label)))
-        group.add_child(_Shapes(shapes))
+            looks.append(_look(style=_dashed("#555555"), tooltip=html.escape(label)))
+        group.add_child(_Shapes(list(report.nearest_lines.values()), looks))
         group.add_to(fmap)
         legend.append((text["nearest"], "#555555", "line"))
     legend += [(text["project"], "#2c7bb6", "line"), (f"{text['intrusion']}: {text['status']['violation']}",
@@ -131,8 +135,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
                (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], "polygon")]
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]], padding=(40, 40))
-    overview_json = json.dumps(_display(overview)) if overview is not None else "null"
-    fmap.add_child(_Controls(overview_json))
+    fmap.add_child(_Controls(overview))
     root.html.add_child(_Raw(_panel(report, text, lang) + _legend(legend, text) + _network_notice(text)))
     return root.render()
 
@@ -143,8 +146,8 @@ def _base_map(text, *, lang: str, cdn: bool, linked: str | None) -> folium.Map:
     fmap = folium.Map(tiles=None, control_scale=False, zoom_control=True)
     fmap.default_js, fmap.default_css = [], []
     fmap.get_root().header.add_child(_Raw(head_html(lang=lang, cdn=cdn, linked=linked)), name="redline_assets")
-    folium.FeatureGroup(name=text["none"], overlay=False).add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
+    _Group(name=text["none"], overlay=False).add_to(fmap)
+    folium.TileLayer(OPENSTREETMAP, name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
     if os.environ.get("TIANDITU_KEY"):
         folium.TileLayer(
             tiles="https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
@@ -169,33 +172,46 @@ class _Script(MacroElement):
             child.render(**kwargs)
 
 
-class _Controls(_Script):
-    """Scale, measure, full screen, minimap and mouse position, added once the map exists (see map.js)."""
+class _Group(folium.FeatureGroup):
+    """A feature group the layer control lists, its script written as it is (as a ``_Script``'s)."""
 
-    def __init__(self, overview_json: str):
+    render = _Script.render
+
+    def script(self) -> str:
+        name = self.get_name()
+        return f"var {name} = L.featureGroup();" + (f"{name}.addTo({self._parent.get_name()});" if self.show else "")
+
+
+class _Controls(_Script):
+    """Scale, measure, full screen, minimap and mouse position, added once the map exists (see map.js); ``overview``:
+    the minimap's lon/lat outline or None."""
+
+    def __init__(self, overview):
         super().__init__()
-        self.overview = overview_json
+        self.overview = "null" if overview is None else _display([overview])[0]
 
     def script(self) -> str:
         return f"redlineControls({self._parent.get_name()}, {{overview: {self.overview}}});"
 
 
 class _Shapes(_Script):
-    """The shapes of a feature group (``_shape`` features), drawn by ``redlineShapes`` of map.js; the data goes
-    in as JSON that is safe inside a <script> element."""
+    """Shapes of a feature group, each with its look (``_look``), drawn by ``redlineShapes`` of map.js from a GeoJSON
+    FeatureCollection written as JSON that is safe inside a <script> element."""
 
-    def __init__(self, shapes: list[dict]):
+    def __init__(self, geometries, looks: list[dict]):
         super().__init__()
-        self.data = _script_json({"type": "FeatureCollection", "features": shapes})
+        features = ",".join(f'{{"type":"Feature","geometry":{geometry},"properties":{_script_json(look)}}}'
+                            for geometry, look in zip(_display(geometries), looks, strict=True))
+        self.data = f'{{"type":"FeatureCollection","features":[{features}]}}'
 
     def script(self) -> str:
         return f"redlineShapes({self._parent.get_name()}, {self.data});"
 
 
-def _shape(geometry, *, style=None, tooltip=None, popup=None, label=None) -> dict:
-    """A GeoJSON feature for ``_Shapes``: its display geometry, Leaflet path style and (already escaped) HTML."""
+def _look(*, style=None, tooltip=None, popup=None, label=None) -> dict:
+    """A shape's Leaflet path style and (already escaped) HTML tooltip, popup or permanent label."""
     looks = {"style": style, "tooltip": tooltip, "popup": popup, "label": label}
-    return {"type": "Feature", "geometry": _display(geometry), "properties": {k: v for k, v in looks.items() if v}}
+    return {k: v for k, v in looks.items() if v}
 
 
 def _script_json(value) -> str:
@@ -220,14 +236,16 @@ class _Raw(Element):
         self.raw = text
 
 
-def _display(geometry) -> dict:
-    """GeoJSON geometry for display: collinear vertices dropped, coordinates rounded to 1e-7° (≈ 1 cm)."""
-    simple = shapely.simplify(geometry, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
-    return shapely.geometry.mapping(shapely.transform(simple, lambda xy: np.round(xy, 7)))
+def _display(geometries) -> np.ndarray:
+    """Each geometry as GeoJSON text for display: collinear vertices dropped, coordinates rounded to 1e-7° (≈ 1 cm).
 
-
-def _column(frame, name):
-    return frame[name].astype(str).tolist() if name and name in frame.columns else [None] * len(frame)
+    Vertices are dropped by Douglas-Peucker (ten times faster than the topology-preserving simplification); a
+    shape it would drop whole (narrower than the tolerance) keeps its vertices: a sliver is shown, never lost."""
+    geometries = np.asarray(geometries, dtype=object)
+    simple = shapely.simplify(geometries, DISPLAY_TOLERANCE_DEG, preserve_topology=False)
+    lost = shapely.is_empty(simple) & ~shapely.is_empty(geometries)
+    simple[lost] = geometries[lost]
+    return shapely.to_geojson(shapely.transform(simple, lambda xy: np.round(xy, 7)))
 
 
 def _dashed(colour) -> dict:
@@ -330,19 +348,20 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, f
     fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
     if overview is not None:
-        outline = folium.FeatureGroup(control=False)
-        outline.add_child(_Shapes([_shape(overview, style=_style("#555555", 0.02, 1))]))
+        outline = _Group(control=False)
+        outline.add_child(_Shapes([overview], [_look(style=_style("#555555", 0.02, 1))]))
         outline.add_to(fmap)
-    groups = {verdict: folium.FeatureGroup(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
-    rows, bounds, shapes = [], [], {verdict: [] for verdict in VERDICT_COLOURS}
+    groups = {verdict: _Group(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
+    rows, bounds, shapes = [], [], {verdict: ([], []) for verdict in VERDICT_COLOURS}
     rules = [finding["rule"] for finding in entries[0][0]["findings"]] if entries else []
     for report, footprint, link, identifier in entries:
         verdict = report["verdict"]
         name = html.escape(str(report["project"].get("name") or report["project"]["file"]))
         anchor = f"<a href='{html.escape(safe_href(link), quote=True)}'>{name}</a>" if link else name
         if footprint is not None:
-            shapes[verdict].append(_shape(footprint, style=_style(VERDICT_COLOURS[verdict], 0.5, 2),
-                                          popup=f"{anchor}<br>{text['verdict'][verdict]}"))
+            shapes[verdict][0].append(footprint)
+            shapes[verdict][1].append(_look(style=_style(VERDICT_COLOURS[verdict], 0.5, 2),
+                                            popup=f"{anchor}<br>{text['verdict'][verdict]}"))
             bounds.append(footprint.bounds)
         statuses = {finding["rule"]: finding["status"] for finding in report["findings"]}
         cells = "".join(f"<td style='color:{STATUS_COLOURS[Status(statuses[rule])]}'>"
@@ -353,14 +372,14 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, f
                     f"<td data-value='{rank}' style='color:{VERDICT_COLOURS[verdict]}'>{text['verdict'][verdict]}</td>"
                     f"<td data-value='{area:.3f}'>{area / 10_000:,.4f}</td>{cells}</tr>")
     for verdict, group in groups.items():
-        group.add_child(_Shapes(shapes[verdict]))
+        group.add_child(_Shapes(*shapes[verdict]))
         group.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if bounds:
         west, south, east, north = (min(b[0] for b in bounds), min(b[1] for b in bounds),
                                     max(b[2] for b in bounds), max(b[3] for b in bounds))
         fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20))
-    fmap.add_child(_Controls(json.dumps(_display(overview)) if overview is not None else "null"))
+    fmap.add_child(_Controls(overview))
     titles = {f["rule"]: f["title_zh" if lang == "zh" else "title_en"] for f in entries[0][0]["findings"]} if entries else {}
     head = "".join(f"<th>{html.escape(titles[rule])}</th>" for rule in rules)
     counts = {verdict: sum(1 for report, *_ in entries if report["verdict"] == verdict) for verdict in VERDICT_COLOURS}

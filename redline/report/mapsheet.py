@@ -92,8 +92,8 @@ def map_frame(extent_m: tuple[float, float, float, float]) -> Frame:
 
 
 def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi: int = DPI) -> bytes:
-    """The sheet as PNG. ``nearby(geometry)`` gives (layer spec, lon/lat GeoDataFrame) pairs near a lon/lat geometry,
-    as ``redline.layers.LayerSet.nearby`` does."""
+    """The sheet as PNG. ``nearby(geometry, margin_deg=…)`` gives the layers' features near a lon/lat geometry, as
+    ``redline.layers.LayerSet.nearby`` does."""
     text = TEXT[lang]
     crs = sheet_crs(report.footprint)
     to_sheet = Transformer.from_crs(CGCS2000, crs, always_xy=True)
@@ -119,16 +119,17 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
                                     lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1])))
     legend = [Patch(facecolor="none", edgecolor=PROJECT_COLOUR, linewidth=2, label=text["project"])]
     regions = []
-    for spec, layer in nearby(view_lonlat, margin_deg=0.0):
-        if layer.empty or not (spec.rule == REGION or shown_by_default(spec.rule)):
+    for near in nearby(view_lonlat, margin_deg=0.0):
+        spec = near.spec
+        if not len(near) or not (spec.rule == REGION or shown_by_default(spec.rule)):
             continue
-        drawn = gpd.GeoSeries(layer.geometry.values, crs=CGCS2000).to_crs(crs).intersection(view)
+        drawn = gpd.GeoSeries(near.geometries, crs=CGCS2000).to_crs(crs).intersection(view)
         keep = ~drawn.is_empty.values
-        drawn, layer = drawn[keep], layer[keep]
+        drawn = drawn[keep]
         if drawn.empty:
             continue
         if spec.rule == REGION:
-            regions.append((spec, layer, drawn))
+            regions.append((near.names[keep], drawn))
             continue
         style = dict(spec.style)
         colour = style.get("color", "#555555")
@@ -140,14 +141,13 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             drawn.plot(ax=axes, facecolor=colour, alpha=max(style.get("fill_opacity", 0.2), 0.08), edgecolor="none", zorder=2)
             drawn.boundary.plot(ax=axes, color=colour, linewidth=0.4, zorder=2)
             legend.append(Patch(facecolor=colour, alpha=0.45, edgecolor=colour, label=title))
-    for spec, layer, drawn in regions:
+    for names, drawn in regions:
         drawn.boundary.plot(ax=axes, color="#444444", linewidth=0.9, linestyle=(0, (6, 2, 1, 2)), zorder=4)
-        names = layer[spec.name_field] if spec.name_field in layer.columns else []
         for name, shape in zip(names, drawn):
-            if shape.is_empty or shape.area < view.area * 0.01:
+            if not name or shape.area < view.area * 0.01:
                 continue
             point = shapely.get_coordinates(shape.representative_point())[0]
-            axes.text(point[0], point[1], str(name), fontsize=9, color="#333333", ha="center", va="center", zorder=6,
+            axes.text(point[0], point[1], name, fontsize=9, color="#333333", ha="center", va="center", zorder=6,
                       fontfamily=FAMILY, path_effects=[effects.withStroke(linewidth=3, foreground="white")])
         legend.append(Line2D([], [], color="#444444", linewidth=0.9, linestyle=(0, (6, 2, 1, 2)), label=text["district"]))
     findings = {finding.rule: finding for finding in report.findings}
