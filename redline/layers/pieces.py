@@ -1,0 +1,166 @@
+"""A layer's pieces: dissolved per class and per feature, cut to at most ``MAX_PIECE_VERTICES`` vertices (the PostGIS
+``ST_Subdivide`` technique), indexed by STRtrees, and cached beside the user's other caches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from redline.crs import DENSIFY_M, ellipsoidal_areas_m2, geodesic_lengths_m, lon_scaled
+from redline.io.files import atomic_path
+from redline.manifest import LayerSpec
+
+log = logging.getLogger(__name__)
+
+MAX_PIECE_VERTICES = 1024
+
+
+@dataclass
+class Pieces:
+    """Geometries (lon/lat, as read) cut to ≤ MAX_PIECE_VERTICES vertices, indexed by an STRtree."""
+
+    geometries: np.ndarray
+    owner: np.ndarray
+    role: np.ndarray
+    """Class role of each piece ("" for a layer without classes)."""
+    tree: shapely.STRtree = field(init=False)
+    apart: bool = field(init=False)
+    """True when the pieces are polygons and no two of them touch (e.g. fields with tracks between)."""
+
+    def __post_init__(self):
+        shapely.prepare(self.geometries)
+        self.tree = shapely.STRtree(self.geometries)
+        first, second = self.tree.query(self.geometries, predicate="intersects")
+        self.apart = bool((shapely.get_type_id(self.geometries) == 3).all() and (first == second).all())
+
+    @cached_property
+    def local(self) -> tuple[np.ndarray, np.ndarray]:
+        """(factor, geometries): each piece with its longitudes scaled by ``factor``, the cosine of its mid-latitude,
+        and prepared: a metric in degrees of latitude good near the piece, for the distance prefilter of
+        ``redline.engine.nearest_features``. Made on first use."""
+        south, north = shapely.bounds(self.geometries)[:, [1, 3]].T
+        factor = np.cos(np.radians((south + north) / 2))
+        scaled = lon_scaled(self.geometries, factor)
+        shapely.prepare(scaled)
+        return factor, scaled
+
+
+CACHE_FORMAT = 9
+
+
+def cache_dir() -> Path:
+    """Folder of prepared-layer caches: $REDLINE_CACHE_DIR, else $XDG_CACHE_HOME/redline, else ~/.cache/redline."""
+    if os.environ.get("REDLINE_CACHE_DIR"):
+        return Path(os.environ["REDLINE_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
+
+
+def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, bool]:
+    """Dissolved and per-feature pieces, each dissolved piece's m² (polygons) or geodesic m (lines), and
+    whether no two features overlap (see ``is_disjoint``).
+
+    Areas are measured on the ellipsoid (``ellipsoidal_areas_m2``), so the figure does not depend on the
+    other layers. They come from the cache when the layer file and the method are unchanged.
+
+    The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
+    format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
+    """
+    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, spec.table, list(spec.classes), spec.kind,
+                               MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
+    path = cache_dir() / f"{spec.id}-{key}.parquet"
+    try:
+        table = pq.read_table(path)
+        which = table["set"].to_numpy()
+        owners = np.array(table["owner"].to_pylist(), dtype=object)
+        shapes = shapely.from_wkb(np.array(table["wkb"].to_pylist(), dtype=object))
+        feature_owners = owners[which == 1].astype(int)
+        return (Pieces(shapes[which == 0], owners[which == 0], owners[which == 0]),
+                Pieces(shapes[which == 1], feature_owners, roles[feature_owners]), table["amount"].to_numpy()[which == 0],
+                (table.schema.metadata or {})[b"disjoint"] == b"1")
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
+    class_pieces = _class_pieces(geometries, roles, spec)
+    feature_pieces = _feature_pieces(geometries, roles)
+    if spec.kind == "line":
+        amounts = geodesic_lengths_m(class_pieces.geometries)
+    else:
+        amounts = ellipsoidal_areas_m2(class_pieces.geometries)
+    disjoint = is_disjoint(geometries)
+    table = pa.table({
+        "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],
+        "set": np.r_[np.zeros(len(class_pieces.geometries), np.int8), np.ones(len(feature_pieces.geometries), np.int8)],
+        "owner": [str(o) for o in class_pieces.owner] + [str(o) for o in feature_pieces.owner],
+        "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
+    }, metadata={"disjoint": "1" if disjoint else "0"})
+    try:
+        with atomic_path(path) as temporary:
+            pq.write_table(table, temporary)
+    except OSError as error:
+        log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
+    return class_pieces, feature_pieces, amounts, disjoint
+
+
+def is_disjoint(geometries) -> bool:
+    """True when no two geometries share area (polygons) or length (lines), to 1e-9 of their sum.
+
+    Compared in degrees: the question is topological, so any planar measure answers it.
+    """
+    measure = shapely.length if shapely.get_dimensions(geometries[0]) == 1 else shapely.area
+    total = float(np.sum(measure(geometries)))
+    return total - float(measure(shapely.union_all(geometries))) <= 1e-9 * total
+
+
+def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
+    """Dissolve per class, in manifest order (earlier classes win overlaps), then subdivide."""
+    pieces, owners, taken = [], [], None
+    for role in (list(spec.classes) or [""]):
+        merged = shapely.union_all(geometries[roles == role])
+        if spec.kind == "line":
+            merged = shapely.line_merge(merged) if not merged.is_empty else merged
+        elif taken is not None:
+            merged = merged.difference(taken)
+        taken = merged if taken is None else taken.union(merged)
+        parts = subdivide(merged)
+        pieces += parts
+        owners += [role] * len(parts)
+    owners = np.array(owners, dtype=object)
+    return Pieces(np.array(pieces, dtype=object), owners, owners)
+
+
+def _feature_pieces(geometries, roles) -> Pieces:
+    pieces, owners = [], []
+    for row, geometry in enumerate(geometries):
+        parts = subdivide(geometry)
+        pieces += parts
+        owners += [row] * len(parts)
+    owners = np.array(owners, dtype=int)
+    return Pieces(np.array(pieces, dtype=object), owners, roles[owners])
+
+
+def subdivide(geometry, max_vertices: int = MAX_PIECE_VERTICES) -> list:
+    """Cut ``geometry`` by halving its bounding box until no piece has more than ``max_vertices`` vertices."""
+    done, todo = [], [part for part in shapely.get_parts(geometry) if not part.is_empty]
+    while todo:
+        part = todo.pop()
+        if shapely.get_num_coordinates(part) <= max_vertices:
+            done.append(part)
+            continue
+        west, south, east, north = part.bounds
+        if east - west >= north - south:
+            middle = (west + east) / 2
+            boxes = shapely.box(west, south, middle, north), shapely.box(middle, south, east, north)
+        else:
+            middle = (south + north) / 2
+            boxes = shapely.box(west, south, east, middle), shapely.box(west, middle, east, north)
+        for half in shapely.intersection(part, boxes):
+            todo += [p for p in shapely.get_parts(half) if p.geom_type == part.geom_type and not p.is_empty]
+    return done
