@@ -148,8 +148,10 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     ``setback_zones``), kept when within the radius in each piece's local metric (``Pieces.local``: longitude
     scaled by the cosine of the piece's mid-latitude; prepared, so GEOS answers from an index of its edges;
     ``LOCAL_MARGIN`` wider than the radius). Near points are found in that metric (good to well under 1 % over a
-    few km); the distance reported is the geodesic length (GRS80) between those two points, so it is a true
-    distance, at most the rounding above the minimum.
+    few km), on each piece cut to the footprint's bounding box grown by that radius (clipping keeps every point of
+    the piece within the radius, so the nearest is the same; GEOS compares far fewer edges); the distance reported
+    is the geodesic length (GRS80) between those two points, so it is a true distance, at most the rounding above
+    the minimum.
     """
     footprints = np.asarray(footprints, dtype=object)
     found: list[Nearest | None] = [None] * len(footprints)
@@ -158,11 +160,17 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
                                                   distance=radius_m / (METRES_PER_DEGREE * np.cos(north)))
     factors, scaled = layer.feature_pieces.local
     factor, footprint = factors[piece], lon_scaled(footprints[zone], factors[piece])
-    close = shapely.dwithin(scaled[piece], footprint, radius_m * LOCAL_MARGIN / METRES_PER_DEGREE_LATITUDE)
-    zone, piece, factor = zone[close], piece[close], factor[close]
+    reach = radius_m * LOCAL_MARGIN / METRES_PER_DEGREE_LATITUDE
+    close = shapely.dwithin(scaled[piece], footprint, reach)
+    zone, piece, factor, footprint = zone[close], piece[close], factor[close], footprint[close]
+    # a piece cut to its footprint's box grown by the reach: every point of it within the reach is kept
+    grown = shapely.bounds(footprint) + np.array([-reach, -reach, reach, reach])
+    near = np.array([shapely.clip_by_rect(shape, *box) for shape, box in zip(scaled[piece], grown)], dtype=object)
+    kept = ~shapely.is_empty(near)
+    zone, piece, factor, footprint, near = zone[kept], piece[kept], factor[kept], footprint[kept], near[kept]
     if not len(zone):
         return found
-    lines = shapely.shortest_line(footprint[close], lon_scaled(layer.feature_pieces.geometries[piece], factor))
+    lines = shapely.shortest_line(footprint, near)
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     ends[:, :, 0] /= factor[:, None]
     _, _, distances = GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
