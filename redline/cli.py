@@ -26,6 +26,7 @@ from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_l
 from redline.model import Options, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
+from redline.report.review import VERDICT_WORDS
 from redline.report.text import avoid_table, compare_table, summary
 from redline.rules import rule_for
 
@@ -218,7 +219,7 @@ def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path,
     layers = load_layers(manifest)
     restored = with_geometry(stored, layers, path, crs=crs, limits=Limits(seconds=time_limit))
     _write_documents(restored, layers, documents, lang=lang, applicant=applicant, reference=reference)
-    click.echo(f"{saved}: {', '.join(p for p in documents.values() if p)}")
+    click.echo(f"{saved}: 已写出 / written: {', '.join(p for p in documents.values() if p)}")
 
 
 @main.command()
@@ -249,7 +250,8 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
         _fail(CRSError(f"{source}: 换算到 {frame.crs.to_string()} 后坐标为无穷 / the coordinates become infinite in "
                        f"{frame.crs.to_string()}: the boundary lies outside that CRS's area; choose the CRS of its zone"))
     written = write_boundary(frame, target, overwrite=overwrite)
-    click.echo(f"{target}: {len(frame)} parcel(s) in {frame.crs.to_string()} ({', '.join(p.name for p in written)})")
+    click.echo(f"{target}: {len(frame)} 个地块，坐标系 {frame.crs.to_string()} / {len(frame)} parcel(s) in "
+               f"{frame.crs.to_string()} ({', '.join(p.name for p in written)})")
 
 
 @main.command()
@@ -403,26 +405,32 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
     chosen = tuple(name.strip() for name in tables.split(",") if name.strip())
     if set(chosen) - set(TABLES):
         _fail(f"--tables {tables}: 未知的表 / unknown table; choose from {', '.join(TABLES)}")
-    bar = ProgressBar()
+    bar = ProgressBar("检查 / checking")
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, workers=jobs,
                             progress=bar, dask_address=dask_address, reports=reports, tables=chosen, **read)
         if xlsx_path:
             rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
-            click.echo(f"{xlsx_path}: {rows:,} applications")
+            click.echo(f"{xlsx_path}: 统计表含 {rows:,} 个申请 / {rows:,} applications")
         if maps:
-            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=ProgressBar(), workers=jobs, **read)
-            click.echo(f"{written:,} maps and the index page in {Path(outdir) / 'maps'}")
+            bar = ProgressBar("地图 / maps")
+            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=bar, workers=jobs, **read)
+            click.echo(f"已写出 {written:,} 张地图及索引页 / {written:,} maps and the index page in {Path(outdir) / 'maps'}")
         if pdf_dir:
-            written = write_review_files(Path(outdir), Path(pdf_dir), manifest, lang=lang or "zh", progress=ProgressBar(),
+            bar = ProgressBar("审查报告 / review reports")
+            written = write_review_files(Path(outdir), Path(pdf_dir), manifest, lang=lang or "zh", progress=bar,
                                          workers=jobs, **read)
-            click.echo(f"{written:,} review reports (PDF) in {pdf_dir}")
+            click.echo(f"已写出 {written:,} 份审查报告（PDF）/ {written:,} review reports (PDF) in {pdf_dir}")
     except RedlineError as error:
         bar.end()
         _fail(error)
-    counts = ", ".join(f"{verdict} {count:,}" for verdict, count in sorted(summary.verdicts.items()))
-    click.echo(f"{summary.total:,} applications in {summary.seconds:.1f} s ({summary.resumed:,} from an earlier run): "
-               f"{counts}, errors {summary.errors:,}. Results in {outdir}")
+    verdicts = sorted(summary.verdicts.items())
+    counts_zh = "，".join(f"{VERDICT_WORDS['zh'][verdict]} {count:,}" for verdict, count in verdicts)
+    counts = ", ".join(f"{verdict} {count:,}" for verdict, count in verdicts)
+    click.echo(f"共 {summary.total:,} 个申请，用时 {summary.seconds:.1f} 秒（上次运行已完成 {summary.resumed:,} 个）："
+               f"{counts_zh}，无法检查 {summary.errors:,}；结果在 {outdir} / {summary.total:,} applications in "
+               f"{summary.seconds:.1f} s ({summary.resumed:,} from an earlier run): {counts}, errors {summary.errors:,}. "
+               f"Results in {outdir}")
     flagged = summary.errors or any(v != "pass" for v in summary.verdicts)
     sys.exit(EXIT_FLAGGED if flagged else EXIT_PASS)
 
@@ -449,7 +457,7 @@ def recheck(outdir, manifest, newdir, jobs, lang):
     from redline.report.html import index_html
     from redline.report.tables import csv_text
 
-    bar = ProgressBar()
+    bar = ProgressBar("复核 / rechecking")
     try:
         changes, summary = recheck_batch(Path(outdir), Path(newdir), manifest, workers=jobs, progress=bar)
     except RedlineError as error:
@@ -467,7 +475,8 @@ def recheck(outdir, manifest, newdir, jobs, lang):
     layer_set = load_layers(manifest)
     write_atomic(Path(newdir) / "changes.html", index_html(entries, overview=layer_set.outline, lang=lang))
     verdicts = sum(1 for c in changes if "verdict" in c.columns)
-    click.echo(f"{summary.total:,} applications checked again: {len(changes):,} changed ({verdicts:,} of them in their "
+    click.echo(f"复核 {summary.total:,} 个申请：{len(changes):,} 个结果有变化（其中结论变化 {verdicts:,} 个） / "
+               f"{summary.total:,} applications checked again: {len(changes):,} changed ({verdicts:,} of them in their "
                f"verdict). {Path(newdir) / 'changes.csv'}")
     for change in changes[:20]:
         figures = ", ".join(column for column in change.columns if column != "verdict")
@@ -506,7 +515,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
         write_atomic(output, index_html(entries, overview=layer_set.outline, lang=lang, cdn=cdn), overwrite=overwrite)
     except (RedlineError, OSError, KeyError, ValueError) as error:
         _fail(error)
-    click.echo(f"{output}: {len(entries)} checks")
+    click.echo(f"{output}: {len(entries)} 项检查 / {len(entries)} checks")
 
 
 @main.command()
@@ -581,16 +590,16 @@ def layers(manifest, database, schema, diff, lang, output, overwrite):
     try:
         if database:
             manifest = publish_layers(manifest, database, output, schema=schema, overwrite=overwrite)
-            click.echo(f"published the vector layers to {describe_database(database)} schema {schema}; manifest {output}",
-                       err=True)
+            click.echo(f"矢量图层已发布到 {describe_database(database)} 的 {schema} 模式，清单 {output} / published the "
+                       f"vector layers to {describe_database(database)} schema {schema}; manifest {output}", err=True)
         layer_set = load_layers(manifest)
     except RedlineError as error:
         _fail(error)
-    click.echo(f"{layer_set.manifest.title_en} — {layer_set.manifest.path}")
+    click.echo(f"{layer_set.manifest.title_zh} / {layer_set.manifest.title_en} — {layer_set.manifest.path}")
     for spec in layer_set.manifest.layers.values():
         layer = layer_set.layers.get(spec.id)
         if layer is None:
-            click.echo(f"  {spec.id:<24} NOT LOADED: {layer_set.problems[spec.id]}")
+            click.echo(f"  {spec.id:<24} 未加载 / NOT LOADED: {layer_set.problems[spec.id]}")
             continue
         click.echo(f"  {spec.id:<24} {spec.title_zh}  ({spec.kind}, {spec.vintage})  {_totals(layer)}")
     click.echo(layer_set.manifest.disclaimer)

@@ -199,6 +199,9 @@ def test_batch_maps_and_index_page(tmp_path):
     assert len(maps) == len(SAMPLES)
     index = (tmp_path / "out" / "maps" / "index.html").read_text(encoding="utf-8")
     assert all(f"href='{page.name}'" in index for page in maps)
+    done = f"{len(SAMPLES)}/{len(SAMPLES)}"
+    assert f"检查 / checking [{'#' * 30}] {done}" in result.stderr and f"地图 / maps [{'#' * 30}] {done}" in result.stderr
+    assert f"已写出 {len(SAMPLES)} 张地图及索引页 / {len(SAMPLES)} maps and the index page" in result.stdout
 
 
 def test_declarations_apply_per_application(tmp_path, tianjin):

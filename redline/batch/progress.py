@@ -7,10 +7,11 @@ import time
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr with rate and ETA; call it with (finished, total)."""
+    """A one-line progress bar on stderr with rate and ETA, after ``label`` (what is being done, Chinese first); call
+    it with (finished, total)."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self.start, self.open = stream, width, None, False
+    def __init__(self, label: str = "", stream=None, width: int = 30):
+        self.label, self.stream, self.width, self.start, self.open = label, stream or sys.stderr, width, None, False
 
     def __call__(self, finished: int, total: int) -> None:
         now = time.monotonic()
@@ -20,7 +21,9 @@ class ProgressBar:
         rate = (finished - first) / (now - start) if now > start else 0.0
         eta = f"{(total - finished) / rate:,.0f} s" if rate else "?"
         filled = int(self.width * finished / total) if total else self.width
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {finished:,}/{total:,} {rate:,.0f}/s ETA {eta} ")
+        label = f"{self.label} " if self.label else ""
+        bar = f"[{'#' * filled}{'.' * (self.width - filled)}]"
+        self.stream.write(f"\r{label}{bar} {finished:,}/{total:,} {rate:,.0f}/s ETA {eta} ")
         self.open = finished < total
         if not self.open:
             self.stream.write("\n")
