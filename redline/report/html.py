@@ -80,9 +80,9 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
                 if name and geometry.area > 0:
                     point = shapely.ops.nearest_points(geometry, centre)[0]
                     labels.setdefault((round(point.x, 5), round(point.y, 5)), []).append(name)
-            # the city and its district at one point: one label for both
-            group.add_child(_Shapes(shapely.points(list(labels) or np.empty((0, 2))),
-                                    [_look(label=html.escape(" · ".join(named))) for named in labels.values()]))
+            if labels:  # the city and its district at one point: one label for both
+                group.add_child(_Shapes(shapely.points(list(labels)),
+                                        [_look(label=html.escape(" · ".join(named))) for named in labels.values()]))
         looks = []
         for name, klass in zip(near.names, near.classes):
             own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
