@@ -168,10 +168,6 @@ def geodesic_length_m(geometry) -> float:
     return GEOD.geometry_length(geometry)
 
 
-BUFFER_STEP_M = 10.0
-"""``EqualArea.buffer`` grows a shape by this first when the distance is larger (see there)."""
-
-
 class EqualArea:
     """An Albers equal-area CRS fitted to ``bounds`` (degrees), for metric buffers of lon/lat (CGCS2000) geometries."""
 
@@ -192,16 +188,8 @@ class EqualArea:
     def buffer(self, geometry, distance_m: float):
         """Buffer a lon/lat geometry by ``distance_m`` metres (in the equal-area CRS: linear scale error < 1e-4 over
         Tianjin). GEOS draws the arcs with 8 segments a quarter (chords up to 1.9 % of the distance inside the arc) and
-        first drops dents shallower than 1 % of the distance.
-
-        A buffer wider than ``BUFFER_STEP_M`` is grown in two steps, by that and by the rest: the same zone (grown by
-        a disc, then by another, a shape is grown by a disc of the two radii summed), within the same tolerances,
-        and several times faster on a wiggly outline much smaller than the distance, whose offset curve crosses
-        itself everywhere in one step."""
-        metric = self.to_metric(densify(geometry, CGCS2000))
-        if distance_m > BUFFER_STEP_M:
-            metric, distance_m = shapely.buffer(metric, BUFFER_STEP_M), distance_m - BUFFER_STEP_M
-        return self.to_degrees(shapely.buffer(metric, distance_m))
+        first drops dents shallower than 1 % of the distance."""
+        return self.to_degrees(shapely.buffer(self.to_metric(densify(geometry, CGCS2000)), distance_m))
 
 
 def parse_crs(crs) -> CRS:

@@ -42,7 +42,7 @@ def test_irregular_polygons_match_pyproj_geod_on_two_metre_edges():
 
 @pytest.mark.parametrize("distance_m", [5.0, 200.0, 1000.0])
 def test_buffer_reaches_the_distance_on_the_ellipsoid(distance_m):
-    """Every vertex of a metric buffer (``EqualArea.buffer``, grown in two steps past 10 m) of wiggly polygons lies
+    """Every vertex of a metric buffer (``EqualArea.buffer``) of wiggly polygons lies
     ``distance_m`` from the polygon, measured along the geodesic (pyproj.Geod) to its nearest point: never farther
     than the projection's 1e-4 scale error, at most 1 % nearer (GEOS's arcs and dents); the polygon lies inside."""
     polygons = make_applications(12, seed=7).geometry.values
