@@ -98,8 +98,7 @@ def overlay_lines(footprints, layer: VectorLayer, *, setback_zones) -> list[Over
     """
     footprints, setback_zones = _prepared(footprints), _prepared(setback_zones)
     count = len(footprints)
-    inside = _role_sums(layer, _cut(footprints, layer.feature_pieces if layer.disjoint else layer.class_pieces,
-                                    geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
+    inside = _role_sums(layer, _cut(footprints, layer.class_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M), count)
     own = _cut(setback_zones, layer.feature_pieces, geodesic_lengths_m, LENGTH_TOLERANCE_M)
     near = _by_class(setback_zones, layer, own, geodesic_lengths_m, LENGTH_TOLERANCE_M)
     return [Overlap(overlap.layer, "m", by_role, layer.totals, overlap.shared, overlap.features, overlap.by_role)

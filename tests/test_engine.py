@@ -279,16 +279,30 @@ def test_changed_layer_file_is_refused(tmp_path):
         read_manifest(manifest)
 
 
-def test_prepared_layers_come_back_from_the_cache_unchanged(tmp_path, synthetic_manifest, monkeypatch):
+def test_prepared_layers_come_back_from_the_cache_unchanged(tmp_path, monkeypatch):
     from redline.layers import load_layers
+    from tests.common import make_manifest
+    from tests.conftest import synthetic_layers
 
     monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "cache"))
+    layers = synthetic_layers()
+    layers["ecological_redline"] = [{"name": "a", "geometry": shapely.box(117.30, 39.10, 117.32, 39.12)},
+                                    {"name": "b", "geometry": shapely.box(117.31, 39.10, 117.33, 39.12)}]
+    synthetic_manifest = make_manifest(tmp_path / "layers", layers)
     fresh = load_layers(synthetic_manifest)
     cached_files = sorted((tmp_path / "cache").glob("*.parquet"))
     assert len(cached_files) == len(fresh.layers)
     cached = load_layers(synthetic_manifest)
     for layer_id, layer in fresh.layers.items():
-        assert cached.layers[layer_id].totals == pytest.approx(layer.totals, rel=1e-12)
+        again = cached.layers[layer_id]
+        assert again.totals == pytest.approx(layer.totals, rel=1e-12)
+        assert again.disjoint == layer.disjoint
+        for pieces in ("class_pieces", "feature_pieces"):
+            assert shapely.equals_exact(getattr(again, pieces).geometries, getattr(layer, pieces).geometries, 0).all()
+            assert (getattr(again, pieces).role == getattr(layer, pieces).role).all()
+        # a layer whose features never overlap is held once: its per-feature pieces are its dissolved pieces
+        assert (again.class_pieces is again.feature_pieces) == (layer.class_pieces is layer.feature_pieces) == layer.disjoint
+    assert {layer.disjoint for layer in fresh.layers.values()} == {True, False}
     cached_files[0].write_bytes(b"corrupt")
     rebuilt = load_layers(synthetic_manifest)
     for layer_id, layer in fresh.layers.items():

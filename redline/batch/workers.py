@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
+import pyarrow as pa
+
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet
 
@@ -30,8 +32,9 @@ except (OSError, AttributeError):
 
 
 def release_memory() -> None:
-    """Hand memory freed by a chunk back to the OS (glibc ``malloc_trim``; elsewhere nothing), so a
-    long-running worker does not grow by allocator fragmentation."""
+    """Hand memory freed by a chunk back to the OS (Arrow's memory pool, and glibc's ``malloc_trim``), so a
+    long-running worker does not grow by what its allocators keep."""
+    pa.default_memory_pool().release_unused()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class Pieces:
         return factor, scaled
 
 
-CACHE_FORMAT = 9
+CACHE_FORMAT = 10
 
 
 def cache_dir() -> Path:
@@ -64,12 +65,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
 
 
-def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, np.ndarray, bool]:
-    """Dissolved and per-feature pieces, each dissolved piece's m² (polygons) or geodesic m (lines), and
-    whether no two features overlap (see ``is_disjoint``).
+def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, dict[str, float], bool]:
+    """Dissolved and per-feature pieces, the layer's total per class role (m² of polygons, geodesic m of lines) and
+    whether no two features overlap (see ``is_disjoint``). Where none overlap the per-feature pieces are the dissolved
+    ones too (the same object: they cover the same ground, and the layer is held once).
 
-    Areas are measured on the ellipsoid (``ellipsoidal_areas_m2``), so the figure does not depend on the
-    other layers. They come from the cache when the layer file and the method are unchanged.
+    Totals are measured on the ellipsoid (``ellipsoidal_areas_m2``) from the dissolved pieces, so the figure does not
+    depend on the other layers. They come from the cache when the layer file and the method are unchanged.
 
     The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
     format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
@@ -78,35 +80,44 @@ def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Piec
                                MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
     path = cache_dir() / f"{spec.id}-{key}.parquet"
     try:
-        table = pq.read_table(path)
-        which = table["set"].to_numpy()
-        owners = np.array(table["owner"].to_pylist(), dtype=object)
-        shapes = shapely.from_wkb(np.array(table["wkb"].to_pylist(), dtype=object))
-        feature_owners = owners[which == 1].astype(int)
-        return (Pieces(shapes[which == 0], owners[which == 0], owners[which == 0]),
-                Pieces(shapes[which == 1], feature_owners, roles[feature_owners]), table["amount"].to_numpy()[which == 0],
-                (table.schema.metadata or {})[b"disjoint"] == b"1")
+        return _read_cache(path, roles)
     except (OSError, KeyError, ValueError, pa.ArrowException):
         log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
     class_pieces = _class_pieces(geometries, roles, spec)
     feature_pieces = _feature_pieces(geometries, roles)
-    if spec.kind == "line":
-        amounts = geodesic_lengths_m(class_pieces.geometries)
-    else:
-        amounts = ellipsoidal_areas_m2(class_pieces.geometries)
+    amounts = (geodesic_lengths_m if spec.kind == "line" else ellipsoidal_areas_m2)(class_pieces.geometries)
+    totals = {role: float(amounts[class_pieces.role == role].sum()) for role in list(spec.classes) or [""]}
     disjoint = is_disjoint(geometries)
+    if disjoint:
+        class_pieces = feature_pieces
+    stored = [] if disjoint else [(0, class_pieces)]
+    stored.append((1, feature_pieces))
     table = pa.table({
-        "amount": np.r_[amounts, np.full(len(feature_pieces.geometries), np.nan)],
-        "set": np.r_[np.zeros(len(class_pieces.geometries), np.int8), np.ones(len(feature_pieces.geometries), np.int8)],
-        "owner": [str(o) for o in class_pieces.owner] + [str(o) for o in feature_pieces.owner],
-        "wkb": list(shapely.to_wkb(np.r_[class_pieces.geometries, feature_pieces.geometries])),
-    }, metadata={"disjoint": "1" if disjoint else "0"})
+        "set": np.concatenate([np.full(len(pieces.geometries), which, np.int8) for which, pieces in stored]),
+        "owner": [str(owner) for _, pieces in stored for owner in pieces.owner],
+        "wkb": np.concatenate([shapely.to_wkb(pieces.geometries) for _, pieces in stored]),
+    }, metadata={"disjoint": "1" if disjoint else "0", "totals": json.dumps(totals)})
     try:
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)
     except OSError as error:
         log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
-    return class_pieces, feature_pieces, amounts, disjoint
+    return class_pieces, feature_pieces, totals, disjoint
+
+
+def _read_cache(path: Path, roles) -> tuple[Pieces, Pieces, dict[str, float], bool]:
+    table = pq.read_table(path)
+    metadata = table.schema.metadata or {}
+    totals, disjoint = json.loads(metadata[b"totals"]), metadata[b"disjoint"] == b"1"
+    which = table["set"].to_numpy()
+    owners = table["owner"].to_numpy(zero_copy_only=False)
+    shapes = shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False))
+    del table
+    pa.default_memory_pool().release_unused()  # decoding took several times the file, which the pool would keep
+    features = owners[which == 1].astype(int)
+    feature_pieces = Pieces(shapes[which == 1], features, roles[features])
+    class_pieces = feature_pieces if disjoint else Pieces(shapes[which == 0], owners[which == 0], owners[which == 0])
+    return class_pieces, feature_pieces, totals, disjoint
 
 
 def is_disjoint(geometries) -> bool:

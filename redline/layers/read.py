@@ -22,8 +22,9 @@ from redline.manifest import KINDS, LayerSpec
 class VectorLayer:
     """A loaded polygon or line layer: features, per-class dissolved pieces and per-feature pieces.
 
-    ``class_pieces.owner`` holds the class role of each piece (``""`` for a layer without classes);
-    ``feature_pieces.owner`` holds the row number of the feature each piece belongs to.
+    ``class_pieces.role`` holds the class role of each piece (``""`` for a layer without classes);
+    ``feature_pieces.owner`` holds the row number of the feature each piece belongs to. Where no two features overlap
+    (``disjoint``) the two are one object, the per-feature pieces.
     """
 
     spec: LayerSpec
@@ -83,8 +84,7 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    class_pieces, feature_pieces, amounts, disjoint = cached_pieces(spec, sha256, frame.geometry.values, roles)
-    totals = {role: float(amounts[class_pieces.role == role].sum()) for role in list(spec.classes) or [""]}
+    class_pieces, feature_pieces, totals, disjoint = cached_pieces(spec, sha256, frame.geometry.values, roles)
     return VectorLayer(spec, sha256, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
 
 
