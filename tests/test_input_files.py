@@ -197,3 +197,19 @@ def test_corrections_reach_the_project_warnings():
 def test_kml_placemarks_from_nested_folders_keep_their_names():
     project = read_project(INPUTS / "good" / "nested_folders.kml")
     assert list(project.source.attributes["name"]) == ["地块一", "地块二"] and project.parcels == 2
+
+
+def test_geoparquet_is_checked_batch_by_batch_with_the_file_s_own_feature_numbers(tmp_path):
+    from redline.io.parquet import BATCH, read_geoparquet
+    from tests.data.make_hostile import geoparquet, nested_collection_wkb
+
+    square = shapely.to_wkb(shapely.box(117.2, 39.1, 117.21, 39.11))
+    path = tmp_path / "late.parquet"
+    geoparquet(path, [square] * (BATCH + 7) + [nested_collection_wkb(40)])
+    with pytest.raises(FormatError, match=f"feature {BATCH + 7} nests geometry collections"):
+        read_geoparquet(path, max_features=10 ** 6, max_vertices=10 ** 9)
+    geoparquet(path, [square] * (3 * BATCH))  # 93 bytes each: the first batch alone is within the bytes 1,000 allow
+    with pytest.raises(LimitError, match="over the 1,000-vertex limit"):
+        read_geoparquet(path, max_features=10 ** 6, max_vertices=1_000)
+    frame = read_geoparquet(path, max_features=10 ** 6, max_vertices=10 ** 6)
+    assert len(frame) == 3 * BATCH and shapely.equals(frame.geometry.values, shapely.from_wkb(square)).all()

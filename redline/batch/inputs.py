@@ -150,8 +150,13 @@ def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
     table = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
     frame = table.frame
     columns = {column: _storable(frame[column]) for column in KEPT_COLUMNS if column in frame.columns}
-    columns[GEOMETRY] = pa.array(shapely.to_wkb(frame.geometry.values), type=pa.binary())
-    pq.write_table(pa.table(columns), stored, row_group_size=CHUNK, compression="none")  # read back soon, locally
+    geometries = frame.geometry.values
+    schema = pa.schema([*(pa.field(name, values.type) for name, values in columns.items()), pa.field(GEOMETRY, pa.binary())])
+    with pq.ParquetWriter(stored, schema, compression="none") as writer:  # read back soon, locally
+        for first in range(0, len(frame), CHUNK):  # a row group at a time: the WKB is never all held at once
+            rows = slice(first, first + CHUNK)
+            writer.write_table(pa.table([*(values[rows] for values in columns.values()),
+                                         pa.array(shapely.to_wkb(geometries[rows]), type=pa.binary())], schema=schema))
     return StoredTable(table.path, stored, table.ids, frame.crs.to_wkt(), table.conversion, table.warnings)
 
 

@@ -48,6 +48,7 @@ def in_workers(task: Callable, chunks: list, layers: LayerSet, workers: int) -> 
             yield _run(task, chunk, layers)
         return
     _WORKER_LAYERS = layers
+    release_memory()  # what loading took and freed is not copied into every worker
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
         try:

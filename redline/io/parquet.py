@@ -1,7 +1,8 @@
 """GeoParquet boundaries, read with pyarrow: row count and geometry bytes checked before any geometry is built.
 
 A GeoParquet file is trusted for nothing: its row count comes from the footer and is held to the limit before
-the data is read, and its WKB is checked for vertex count and nesting (``check_wkb``) before GEOS decodes it.
+the data is read, and its WKB is checked for vertex count (from the byte total, before anything is decoded) and nesting, slice by
+slice, before GEOS decodes it.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import pyarrow
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from redline.errors import FormatError, LimitError
-from redline.io.safety import check_wkb
+from redline.errors import FormatError, LimitError, RedlineError
+from redline.io.safety import check_wkb_bytes, check_wkb_kinds
 
 
 def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.GeoDataFrame:
@@ -45,16 +48,29 @@ def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.
         described = geo.get("columns", {}).get(column, {})
         if str(described.get("encoding", "WKB")).upper() != "WKB":  # GeoArrow: native coordinates, nothing to walk
             return gpd.read_parquet(path)
-        table = parquet.read()
-        wkbs = table.column(column).to_numpy(zero_copy_only=False)
-    except (pyarrow.ArrowException, OSError, AttributeError, KeyError, TypeError, ValueError) as error:
-        raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
-                          "export it again") from None
-    check_wkb(wkbs, max_vertices=max_vertices, source=str(path))
-    try:
         crs = CRS.from_user_input(described["crs"]) if described.get("crs") is not None else \
             ("OGC:CRS84" if "crs" not in described else None)  # GeoParquet: no "crs" is OGC:CRS84, null is unknown
-        return gpd.GeoDataFrame(table.drop_columns([column]).to_pandas(), geometry=shapely.from_wkb(wkbs), crs=crs)
-    except (pyarrow.ArrowException, shapely.errors.ShapelyError, CRSError, ValueError, TypeError) as error:
+        geometries, attributes, total, read = [], [], 0, 0
+        for batch in parquet.iter_batches(batch_size=BATCH):  # the whole file's WKB is never held at once
+            wkbs = batch.column(column)
+            total += pc.sum(pc.binary_length(wkbs)).as_py() or 0
+            check_wkb_bytes(total, rows, max_vertices=max_vertices, source=str(path))
+            wkbs = wkbs.to_numpy(zero_copy_only=False)
+            check_wkb_kinds(wkbs, source=str(path), first=read)
+            geometries.append(shapely.from_wkb(wkbs))
+            read += len(wkbs)
+            attributes.append(batch.drop_columns([column]))
+        frame = pyarrow.Table.from_batches(attributes).to_pandas() if attributes else None
+        return gpd.GeoDataFrame(frame, geometry=np.concatenate(geometries or [np.empty(0, dtype=object)]), crs=crs)
+    except RedlineError:  # the limits and checks above: their own message
+        raise
+    except (pyarrow.ArrowException, shapely.errors.ShapelyError, CRSError, OSError, AttributeError, KeyError, TypeError,
+            ValueError) as error:
         raise FormatError(f"{path}: 无法读取的 GeoParquet / not a readable GeoParquet file ({str(error)[:200]}); "
                           "export it again") from None
+    finally:
+        pyarrow.default_memory_pool().release_unused()  # what decoding took goes back to the OS
+
+
+BATCH = 4096
+"""Rows read, checked and decoded at a time."""

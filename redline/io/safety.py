@@ -147,14 +147,27 @@ def check_wkb(wkbs, *, max_vertices: int, source: str) -> None:
     """Refuse WKB over the vertex limit or nested deeper than ``MAX_NESTING``, before any geometry is built.
 
     The byte count bounds the vertices from below (at most 32 bytes a vertex, XYZM), so an oversized file is
-    refused without decoding; only GeometryCollections are walked, as only they nest.
+    refused without decoding (``check_wkb_bytes``); then each geometry's header (``check_wkb_kinds``).
     """
-    wkbs = [w for w in wkbs if w is not None]
-    total = sum(map(len, wkbs))
-    if total > 32 * max_vertices + 64 * len(wkbs) + 1024:
+    present = [w for w in wkbs if w is not None]
+    check_wkb_bytes(sum(map(len, present)), len(present), max_vertices=max_vertices, source=source)
+    check_wkb_kinds(wkbs, source=source)
+
+
+def check_wkb_bytes(total: int, count: int, *, max_vertices: int, source: str) -> None:
+    """Refuse ``count`` WKB geometries of ``total`` bytes that must hold more than ``max_vertices`` vertices."""
+    if total > 32 * max_vertices + 64 * count + 1024:
         raise LimitError(f"{source}: 超过顶点数限制 / {total:,} bytes of geometry are over the "
                          f"{max_vertices:,}-vertex limit for one project; simplify the boundary or split it")
-    for number, wkb in enumerate(wkbs):
+
+
+def check_wkb_kinds(wkbs, *, source: str, first: int = 0) -> None:
+    """Refuse WKB geometries of a kind redline does not read, or nested deeper than ``MAX_NESTING`` (only
+    GeometryCollections nest, so only they are walked); ``first`` numbers the first one in messages; None is
+    skipped."""
+    for number, wkb in enumerate(wkbs, start=first):
+        if wkb is None:
+            continue
         try:
             _, kind, _, _ = _wkb_header(wkb, 0)
             if kind not in _WKB_SIMPLE:
