@@ -56,6 +56,7 @@ from redline.batch import run_batch
 from redline.crs import CGCS2000, densify
 from redline.io.postgis import connect, write_table
 from redline.layers import DEFAULT_MANIFEST, load_layers, publish_layers
+from redline.model import Options
 
 SUBSET = 2_000
 RUNS = 3
@@ -292,6 +293,10 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
     engine_s, overlaps = best_of(lambda: engine.overlay_polygons(geometries, layer))
     ours = np.array([o.total for o in overlaps])
     print(f"    redline engine alone: {engine_s:.1f} s, {count / engine_s:,.0f}/s")
+    absent = geometries[ours == 0]
+    nearest_s, nearest = best_of(lambda: engine.nearest_features(absent, layer, Options().search_m, layers.equal_area))
+    print(f"    its nearest-feature search (within {Options().search_m:,.0f} m) of the {len(absent):,} applications that "
+          f"touch nothing: {nearest_s:.1f} s, {sum(n is not None for n in nearest):,} found")
     frame = gpd.GeoDataFrame({"row": np.arange(count)}, geometry=geometries, crs=4490)
     overlay_s, overlay_area = overlay_areas(densified(frame), densified(layer.frame[["geometry"]]), layers.equal_area)
     print(f"    geopandas.overlay (20 m-densified) + equal-area areas: {overlay_s:.1f} s, {count / overlay_s:,.0f}/s; "

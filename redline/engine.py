@@ -125,8 +125,9 @@ METRES_PER_DEGREE_LATITUDE = 110_574.0
 """The least length of a degree of latitude (at the equator, GRS80): a radius in metres over it is at least as many
 degrees."""
 LOCAL_MARGIN = 1.05
-"""How much wider than the search radius the local-metric prefilter of ``nearest_features`` is: well over the
-metric's error (under 1 %), so no feature within the radius is dropped."""
+"""How much wider than a distance in a piece's local metric a bound of ``nearest_features`` is taken (the search
+radius of its prefilter, the nearest distance found in ``_nearest_lines``): well over the metric's error (under 1 %),
+so no feature within the radius, and no nearer piece, is dropped."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     few km), on each piece cut to the footprint's bounding box grown by that radius (clipping keeps every point of
     the piece within the radius, so the nearest is the same; GEOS compares far fewer edges); the distance reported
     is the geodesic length (GRS80) between those two points, so it is a true distance, at most the rounding above
-    the minimum.
+    the minimum. Pieces whose boxes show they cannot be the nearest are not measured (``_nearest_lines``).
     """
     footprints = np.asarray(footprints, dtype=object)
     found: list[Nearest | None] = [None] * len(footprints)
@@ -169,7 +170,8 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     zone, piece, factor, footprint, near = zone[kept], piece[kept], factor[kept], footprint[kept], near[kept]
     if not len(zone):
         return found
-    lines = shapely.shortest_line(footprint, near)
+    lines, kept = _nearest_lines(zone, footprint, near, len(footprints))
+    zone, piece, factor = zone[kept], piece[kept], factor[kept]
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     ends[:, :, 0] /= factor[:, None]
     _, _, distances = GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
@@ -180,6 +182,32 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
         found[zone[row]] = Nearest(layer.spec.id, str(layer.names[owner]), float(distances[row]),
                                    shapely.LineString(ends[row]))
     return found
+
+
+def _nearest_lines(zone: np.ndarray, footprint: np.ndarray, near: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shortest lines of the (zone, piece) pairs that can hold their zone's nearest piece, and which pairs those
+    are (indices, in order).
+
+    Each zone's pair whose boxes lie nearest is measured first; its length bounds the zone's distance, and a pair
+    whose boxes lie farther apart than that (``LOCAL_MARGIN`` wider, as pairs are measured in their own piece's
+    metric) cannot hold the nearest, so it is never measured.
+    """
+    ours, theirs = shapely.bounds(footprint), shapely.bounds(near)
+    gap = np.hypot(np.maximum(0, np.maximum(theirs[:, 0] - ours[:, 2], ours[:, 0] - theirs[:, 2])),
+                   np.maximum(0, np.maximum(theirs[:, 1] - ours[:, 3], ours[:, 1] - theirs[:, 3])))
+    order = np.lexsort((gap, zone))
+    first = order[np.r_[True, zone[order][1:] != zone[order][:-1]]]
+    lines = np.empty(len(zone), dtype=object)
+    lines[first] = shapely.shortest_line(footprint[first], near[first])
+    bound = np.zeros(count)
+    bound[zone[first]] = shapely.length(lines[first]) * LOCAL_MARGIN
+    measured = np.zeros(len(zone), dtype=bool)
+    measured[first] = True
+    rest = np.flatnonzero(~measured & (gap <= bound[zone]))
+    lines[rest] = shapely.shortest_line(footprint[rest], near[rest])
+    measured[rest] = True
+    kept = np.flatnonzero(measured)
+    return lines[kept], kept
 
 
 def _prepared(geometries) -> np.ndarray:
