@@ -19,6 +19,7 @@ import geopandas as gpd
 import shapely
 
 from redline.errors import ManifestError
+from redline.io.files import sha256_file
 from redline.rules import REGION, layer_problems
 
 _PACKAGED = Path(__file__).resolve().parent / "data" / "tianjin" / "layers.toml"
@@ -82,15 +83,6 @@ class Manifest:
     region_layer: str | None
     disclaimer: str
     layers: dict[str, LayerSpec]
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -> Manifest:

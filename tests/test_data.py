@@ -108,7 +108,8 @@ def test_zoning_units_cover_the_city_without_overlap():
 
 
 def test_manifest_hashes_match_the_files():
-    from redline.manifest import read_manifest, sha256_file
+    from redline.io.files import sha256_file
+    from redline.manifest import read_manifest
 
     manifest = read_manifest(DATA / "layers.toml")
     assert all(sha256_file(spec.path) == spec.sha256 for spec in manifest.layers.values())

@@ -19,7 +19,7 @@ import orjson
 
 from redline.batch.inputs import Application
 from redline.errors import RedlineError
-from redline.io.files import write_atomic
+from redline.io.files import sha256_file, write_atomic
 from redline.layers import LayerSet
 from redline.model import Report
 from redline.report.json import compact_json
@@ -41,7 +41,7 @@ def fingerprint(inputs, layers: LayerSet, options, id_field, crs, reports: bool 
         for path in files:
             if path.is_file():
                 digest.update(path.name.encode())
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+                digest.update(bytes.fromhex(sha256_file(path)))
     return {"inputs": digest.hexdigest(), "sources": [str(Path(p).resolve()) for p in inputs],
             "manifest": layers.manifest.sha256,
             "layers": {spec.id: layers.data_sha256(spec) for spec in layers.manifest.layers.values()},

@@ -1,7 +1,9 @@
-"""Atomic file output: write to a temporary file in the same folder, fsync, then rename over the target."""
+"""Files: atomic output (write to a temporary file in the same folder, fsync, then rename over the target) and
+digests read a block at a time."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -45,3 +47,9 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 of a file's bytes, read a block at a time (a large input is never held whole)."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()

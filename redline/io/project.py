@@ -34,6 +34,7 @@ from redline.errors import Correction, CRSError, FormatError, GeometryError, Inp
 from redline.io.cad import read_dxf
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
+from redline.io.files import sha256_file
 from redline.io.gdal import gdal_path, pyogrio, read_raw
 from redline.io.kml import read_kml
 from redline.io.parquet import read_geoparquet
@@ -111,7 +112,7 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     def read() -> Project:
         features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
                                                 max_vertices=max_vertices, max_features=max_features)
-        return _project(features, path, _sha256(path), conversion, repair=repair, max_vertices=max_vertices)
+        return _project(features, path, sha256_file(path), conversion, repair=repair, max_vertices=max_vertices)
     return _collecting(read)
 
 
@@ -203,10 +204,6 @@ def _features_in_crs(path: Path, *, layer, encoding, crs, **limits) -> tuple[Fea
         features, conversion = _from_web_map(features, path, crs)
         crs = None
     return _with_crs(features, path, crs), conversion
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices, max_features) -> Features:
