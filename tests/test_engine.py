@@ -356,6 +356,26 @@ def test_touching_is_nearest_at_zero_metres(synthetic):
     assert red.status is Status.CLEAR and red.nearest["distance_m"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_the_nearest_feature_is_found_when_another_s_box_lies_nearer():
+    """A thin diagonal strip whose box nearly touches the project lies ~2 km away; a square whose box is farther
+    lies 167 m away: the square is the nearest (the strip's box must not bound the search)."""
+    from redline import engine, load_layers
+    from redline.crs import GEOD
+    from tests.common import memory_layers
+    from tests.conftest import synthetic_layers
+
+    strip = shapely.LineString([(117.3105, 39.135), (117.36, 39.1105)]).buffer(0.0002)
+    square = shapely.box(117.30, 39.09, 117.31, 39.0985)
+    layers = load_layers(memory_layers({**synthetic_layers(), "ecological_redline": [
+        {"name": "strip", "geometry": strip}, {"name": "square", "geometry": square}]}))
+    project = shapely.box(117.30, 39.10, 117.31, 39.11)
+    nearest = engine.nearest_features([project], layers.layers["ecological_redline"], 5000.0, layers.equal_area)[0]
+    _, _, expected = GEOD.inv(117.305, 39.10, 117.305, 39.0985)
+    assert nearest.name == "square" and nearest.distance_m == pytest.approx(expected, rel=1e-6)
+    assert engine.nearest_features([shapely.box(117.33, 39.13, 117.331, 39.131)], layers.layers["ecological_redline"],
+                                   5000.0, layers.equal_area)[0].name == "strip"
+
+
 def test_nearest_features_match_an_azimuthal_equidistant_projection(tianjin):
     """The nearest red-line feature of 400 synthetic applications (``engine.nearest_features``: per-piece local
     metric, pieces cut to each footprint's box) against the whole features measured in a pyproj azimuthal
