@@ -241,6 +241,20 @@ def test_workers_read_the_rows_of_their_chunk_from_the_stored_input(tmp_path):
     assert table.frame.crs.equals(frame.crs)
 
 
+def test_the_geopackage_geometry_type_is_the_one_every_boundary_shares():
+    import pyarrow as pa
+
+    from redline.batch.tables import _geometry_type
+
+    square = shapely.box(117.2, 39.1, 117.21, 39.11)
+    polygon, multi = shapely.to_wkb(square), shapely.to_wkb(shapely.MultiPolygon([square]), byte_order=0)  # big-endian
+    assert _geometry_type(pa.array([polygon, None, shapely.to_wkb(square, byte_order=0)], pa.binary())) == "Polygon"
+    assert _geometry_type(pa.array([polygon, multi], pa.binary())) == "Unknown"
+    assert _geometry_type(pa.array([polygon, multi], pa.binary()).slice(1)) == "MultiPolygon"
+    assert _geometry_type(pa.array([None], pa.binary())) == "Unknown"
+    assert _geometry_type(pa.array([shapely.to_wkb(shapely.Point(117.2, 39.1))], pa.binary())) == "Unknown"
+
+
 def test_geometry_tables_hold_each_boundary_in_cgcs2000_whatever_the_input_crs(tmp_path):
     frame = make_applications(30, seed=8).to_crs(4527)  # Gauss-Krüger metres
     frame.to_parquet(tmp_path / "apps.parquet")

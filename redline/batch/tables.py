@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyogrio
 import shapely
@@ -91,9 +93,14 @@ def _footprints(applications: list[Application], read: ReadOptions) -> pa.Array:
 
 
 def _geometry_type(wkb: pa.Array) -> str:
-    """The GeoPackage geometry type of the WKB column: the one type all share, else "Unknown"."""
-    kinds = {(int.from_bytes(value[1:5], "little" if value[0] == 1 else "big") & 0x0FFFFFFF) % 1000
-             for value in wkb.to_pylist() if value}
+    """The GeoPackage geometry type of the WKB column: the one type all share, else "Unknown" (read from each
+    value's first five bytes, byte order and type code, as arrays: the geometries never become Python objects)."""
+    heads = pc.binary_slice(pc.drop_null(wkb), 0, 5)
+    heads = heads.filter(pc.equal(pc.binary_length(heads), 5)).cast(pa.binary(5))
+    raw = np.frombuffer(heads.buffers()[1], np.uint8, count=5 * len(heads), offset=5 * heads.offset).reshape(-1, 5)
+    codes = np.ascontiguousarray(raw[:, 1:])
+    code = np.where(raw[:, 0] == 1, codes.view("<u4").ravel(), codes.view(">u4").ravel())
+    kinds = set(((code & 0x0FFFFFFF) % 1000).tolist())
     return {3: "Polygon", 6: "MultiPolygon"}.get(kinds.pop(), "Unknown") if len(kinds) == 1 else "Unknown"
 
 
