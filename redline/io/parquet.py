@@ -1,8 +1,8 @@
 """GeoParquet boundaries, read with pyarrow: row count and geometry bytes checked before any geometry is built.
 
 A GeoParquet file is trusted for nothing: its row count comes from the footer and is held to the limit before
-the data is read, and its WKB is checked for vertex count (from the byte total, before anything is decoded) and nesting, slice by
-slice, before GEOS decodes it.
+the data is read; its WKB is read in batches, each checked for vertex count (the running byte total) and nesting
+before GEOS decodes it.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.
             check_wkb_kinds(wkbs, source=str(path), first=read)
             geometries.append(shapely.from_wkb(wkbs))
             read += len(wkbs)
-            attributes.append(batch.drop_columns([column]))
-        frame = pyarrow.Table.from_batches(attributes).to_pandas() if attributes else None
+            attributes.append(pyarrow.Table.from_batches([batch]).drop_columns([column]))
+        frame = pyarrow.concat_tables(attributes).to_pandas() if attributes else None
         return gpd.GeoDataFrame(frame, geometry=np.concatenate(geometries or [np.empty(0, dtype=object)]), crs=crs)
     except RedlineError:  # the limits and checks above: their own message
         raise
