@@ -62,6 +62,19 @@ def test_journal_is_slim_and_the_full_reports_are_kept_on_request(tmp_path, tian
     assert parquet.geometry.notna().all()
 
 
+def test_a_file_written_again_at_the_same_path_is_read_again(tmp_path):
+    """Two batches in one process (a notebook, a service): the second checks what the file holds now."""
+    path = tmp_path / "apps.parquet"
+    make_applications(20, seed=1).to_parquet(path)
+    run_batch([path], tmp_path / "first", manifest=DEFAULT_MANIFEST, workers=1)
+    now = make_applications(30, seed=2)
+    now.to_parquet(path)
+    run_batch([path], tmp_path / "second", manifest=DEFAULT_MANIFEST, workers=2)
+    parquet = gpd.read_parquet(tmp_path / "second" / "results.parquet")
+    assert list(parquet["id"]) == list(now["id"]) and len(rows(tmp_path / "second" / "results.csv")) == 30
+    assert shapely.equals_exact(parquet.geometry.values, now.geometry.values, tolerance=1e-9).all()
+
+
 def test_tables_can_be_left_out(tmp_path):
     make_applications(20).to_parquet(tmp_path / "apps.parquet")
     run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1, tables=("csv",))

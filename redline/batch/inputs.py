@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions()) -> list[A
             for path in sorted(p for p in source.iterdir() if p.suffix.lower() in FILE_SUFFIXES and p.is_file()):
                 applications.append(Application(len(applications), path.stem, str(path)))
         else:
-            table = table_of(str(source), read)
+            table = table_of(str(source), read, again=True)
             applications += [Application(len(applications) + row, application_id, str(source), row)
                              for row, application_id in enumerate(table.ids)]
     ids = [a.id for a in applications]
@@ -131,16 +132,22 @@ KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", "national_major", "act
 
 _TABLES: dict[tuple, StoredTable] = {}
 _STORE: list[tempfile.TemporaryDirectory] = []
+_NUMBERS = itertools.count()
 
 
-def table_of(path: str, read: ReadOptions) -> StoredTable:
-    """A multi-feature input, read and stored once per process."""
+def table_of(path: str, read: ReadOptions, *, again: bool = False) -> StoredTable:
+    """A multi-feature input, read and stored once per process; with ``again`` read anew (every batch reads its
+    inputs so, and its workers then take that table: a file written again at the same path is never answered from
+    an earlier read)."""
     key = (path, read.id_field, read.crs, read.encoding)
-    if key not in _TABLES:
+    if again or key not in _TABLES:
         if not _STORE:
             _STORE.append(tempfile.TemporaryDirectory(prefix="redline-inputs-"))
-        stored = Path(_STORE[0].name) / f"{len(_TABLES)}.parquet"
+        stored = Path(_STORE[0].name) / f"{next(_NUMBERS)}.parquet"
+        earlier = _TABLES.get(key)
         _TABLES[key] = isolated(_stored_table, path, stored, read, limits=TABLE_LIMITS, label=path)
+        if earlier is not None:  # what an earlier batch read of it
+            earlier.stored.unlink(missing_ok=True)
     return _TABLES[key]
 
 
