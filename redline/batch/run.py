@@ -133,6 +133,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             stop.finished = finished
             progress(finished, len(applications))
     write_tables(outdir, applications, rows, read, columns, tables)
+    release_memory()  # what writing the tables took goes back to the OS, not into the next batch of this process
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1
