@@ -201,12 +201,9 @@ def _nearest_lines(zone: np.ndarray, footprint: np.ndarray, near: np.ndarray, co
     lines[first] = shapely.shortest_line(footprint[first], near[first])
     bound = np.zeros(count)
     bound[zone[first]] = shapely.length(lines[first]) * LOCAL_MARGIN
-    measured = np.zeros(len(zone), dtype=bool)
-    measured[first] = True
-    rest = np.flatnonzero(~measured & (gap <= bound[zone]))
+    rest = np.setdiff1d(np.flatnonzero(gap <= bound[zone]), first)
     lines[rest] = shapely.shortest_line(footprint[rest], near[rest])
-    measured[rest] = True
-    kept = np.flatnonzero(measured)
+    kept = np.sort(np.concatenate([first, rest]))
     return lines[kept], kept
 
 

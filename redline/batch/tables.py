@@ -50,7 +50,7 @@ def write_tables(outdir: Path, applications: list[Application], rows: dict[int, 
             writers.append(partial(_write_geopackage, outdir / "results.gpkg", table, _geometry_type(geometry)))
         if "parquet" in tables:
             writers.append(partial(_write_geoparquet, outdir / "results.parquet", table))
-    with ThreadPoolExecutor(len(writers) + 1) as pool:
+    with ThreadPoolExecutor(len(writers)) as pool:
         written = [pool.submit(writer) for writer in writers]
         if "csv" in tables:
             write_atomic(outdir / "results.csv", csv_text(columns.header, ordered, free=FREE_TEXT))

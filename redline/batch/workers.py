@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing
-import os
+import resource
 import signal
 import sys
 from collections import deque
@@ -71,28 +71,27 @@ RELEASE_STEP = 64 * 1024 ** 2
 """How far a worker may grow past what it held after its last release before it hands freed memory back: most of
 what a worker gains over a batch is kept on purpose (the layer's edge indexes GEOS builds as pieces are first
 queried), and trimming after every chunk cost more system time than it returned memory."""
-_SETTLED: list[int] = [0]
+_SETTLED = 0
+"""This process's resident bytes after its last release."""
 
 
 def _run(task: Callable, chunk, layers: LayerSet | None = None):
+    global _SETTLED
     result = task(chunk, layers or _WORKER_LAYERS)
     resident = _resident()
-    if resident is None or resident > _SETTLED[0] + RELEASE_STEP:
+    if resident is None or resident > _SETTLED + RELEASE_STEP:
         release_memory()
-        _SETTLED[0] = _resident() or 0
+        _SETTLED = _resident() or 0
     return result
 
 
 def _resident() -> int | None:
-    """This process's resident memory in bytes (Linux), else None."""
+    """This process's resident memory in bytes (Linux), else None (then every chunk releases)."""
     try:
         with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * _PAGE
+            return int(statm.read().split()[1]) * resource.getpagesize()
     except OSError:
         return None
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _worker_start() -> None:

@@ -50,15 +50,15 @@ def read_geoparquet(path: Path, *, max_features: int, max_vertices: int) -> gpd.
             return gpd.read_parquet(path)
         crs = CRS.from_user_input(described["crs"]) if described.get("crs") is not None else \
             ("OGC:CRS84" if "crs" not in described else None)  # GeoParquet: no "crs" is OGC:CRS84, null is unknown
-        geometries, attributes, total, read = [], [], 0, 0
+        geometries, attributes, total, decoded = [], [], 0, 0
         for batch in parquet.iter_batches(batch_size=BATCH):  # the whole file's WKB is never held at once
             wkbs = batch.column(column)
             total += pc.sum(pc.binary_length(wkbs)).as_py() or 0
             check_wkb_bytes(total, rows, max_vertices=max_vertices, source=str(path))
             wkbs = wkbs.to_numpy(zero_copy_only=False)
-            check_wkb_kinds(wkbs, source=str(path), first=read)
+            check_wkb_kinds(wkbs, source=str(path), first=decoded)
             geometries.append(shapely.from_wkb(wkbs))
-            read += len(wkbs)
+            decoded += len(wkbs)
             attributes.append(pyarrow.Table.from_batches([batch]).drop_columns([column]))
         frame = pyarrow.concat_tables(attributes).to_pandas() if attributes else None
         return gpd.GeoDataFrame(frame, geometry=np.concatenate(geometries or [np.empty(0, dtype=object)]), crs=crs)
