@@ -157,7 +157,7 @@ def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
     table = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
     frame = table.frame
     columns = {column: _storable(frame[column]) for column in KEPT_COLUMNS if column in frame.columns}
-    geometries = frame.geometry.values
+    geometries = np.asarray(frame.geometry.values, dtype=object)
     schema = pa.schema([*(pa.field(name, values.type) for name, values in columns.items()), pa.field(GEOMETRY, pa.binary())])
     with pq.ParquetWriter(stored, schema, compression="none") as writer:  # read back soon, locally
         for first in range(0, len(frame), CHUNK):  # a row group at a time: the WKB is never all held at once
@@ -168,11 +168,11 @@ def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
 
 
 def _storable(values: pd.Series) -> pa.Array:
-    """An attribute column as Arrow: numbers and booleans as they are, anything else as text (None stays None)."""
+    """An attribute column as Arrow: numbers and booleans as they are, anything else as text (a missing value, None,
+    NaN or NA, stays missing)."""
     if values.dtype.kind in "biuf":
         return pa.array(values.to_numpy())
-    return pa.array([None if _cell(value) == "" and not isinstance(value, str) else str(value) for value in values],
-                    type=pa.string())
+    return pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string(), mask=values.isna().to_numpy())
 
 
 def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, FeatureTable]:
