@@ -148,30 +148,27 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     ``setback_zones``), kept when within the radius in each piece's local metric (``Pieces.local``: longitude
     scaled by the cosine of the piece's mid-latitude; prepared, so GEOS answers from an index of its edges;
     ``LOCAL_MARGIN`` wider than the radius). Near points are found in that metric (good to well under 1 % over a
-    few km), on each piece cut to the footprint's bounding box grown by that radius (clipping keeps every point of
-    the piece within the radius, so the nearest is the same; GEOS compares far fewer edges); the distance reported
-    is the geodesic length (GRS80) between those two points, so it is a true distance, at most the rounding above
-    the minimum. Pieces whose boxes show they cannot be the nearest are not measured (``_nearest_lines``).
+    few km), on the pieces that can be the nearest, each pair cut to what can hold its nearest points
+    (``_nearest_parts``: the nearest is the same, GEOS compares far fewer edges); the distance reported is the
+    geodesic length (GRS80) between those two points, so it is a true distance, at most the rounding above the
+    minimum.
     """
     footprints = np.asarray(footprints, dtype=object)
     found: list[Nearest | None] = [None] * len(footprints)
     north = np.radians(abs(equal_area.bounds[3]))
-    zone, piece = layer.feature_pieces.tree.query(footprints, predicate="dwithin",
-                                                  distance=radius_m / (METRES_PER_DEGREE * np.cos(north)))
+    degrees = radius_m / (METRES_PER_DEGREE * np.cos(north))
+    zone, piece = layer.feature_pieces.tree.query(shapely.box(*(shapely.bounds(footprints) + [-degrees, -degrees,
+                                                                                            degrees, degrees]).T))
     factors, scaled = layer.feature_pieces.local
     factor, footprint = factors[piece], lon_scaled(footprints[zone], factors[piece])
     reach = radius_m * LOCAL_MARGIN / METRES_PER_DEGREE_LATITUDE
     close = shapely.dwithin(scaled[piece], footprint, reach)
     zone, piece, factor, footprint = zone[close], piece[close], factor[close], footprint[close]
-    # a piece cut to its footprint's box grown by the reach: every point of it within the reach is kept
-    grown = shapely.bounds(footprint) + np.array([-reach, -reach, reach, reach])
-    near = np.array([shapely.clip_by_rect(shape, *box) for shape, box in zip(scaled[piece], grown)], dtype=object)
-    kept = ~shapely.is_empty(near)
-    zone, piece, factor, footprint, near = zone[kept], piece[kept], factor[kept], footprint[kept], near[kept]
     if not len(zone):
         return found
-    lines, kept = _nearest_lines(zone, footprint, near, len(footprints))
+    footprint, near, kept = _nearest_parts(zone, footprint, scaled[piece], reach, len(footprints))
     zone, piece, factor = zone[kept], piece[kept], factor[kept]
+    lines = shapely.shortest_line(footprint, near)
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     ends[:, :, 0] /= factor[:, None]
     _, _, distances = GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
@@ -184,27 +181,48 @@ def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area
     return found
 
 
-def _nearest_lines(zone: np.ndarray, footprint: np.ndarray, near: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The shortest lines of the (zone, piece) pairs that can hold their zone's nearest piece, and which pairs those
-    are (indices, in order).
+def _nearest_parts(zone: np.ndarray, footprint: np.ndarray, piece: np.ndarray, reach: float,
+                   count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (zone, piece) pairs that can hold their zone's nearest piece, each footprint and piece cut to what can hold
+    the nearest points: (cut footprints, cut pieces, which pairs, in order).
 
-    Each zone's pair whose boxes lie nearest is measured first; its length bounds the zone's distance, and a pair
-    whose boxes lie farther apart than that (``LOCAL_MARGIN`` wider, as pairs are measured in their own piece's
-    metric) cannot hold the nearest, so it is never measured.
+    An upper bound of each zone's distance comes cheaply: each pair's piece measured from the one footprint vertex
+    nearest the piece's box, the least over the zone's pairs, ``LOCAL_MARGIN`` wider (pairs are measured in their own
+    piece's metric) and never over ``reach``. A pair whose boxes lie farther apart than that bound cannot hold the
+    nearest and is dropped; of the others, the piece is cut to the footprint's box grown by the bound and the
+    footprint to the piece's box grown by it. The nearest points lie within the bound of the other geometry, so
+    both cuts keep them, and the edges a cut adds lie farther than the bound, so they are never the nearest; GEOS
+    then compares only the edges that can matter.
     """
-    ours, theirs = shapely.bounds(footprint), shapely.bounds(near)
+    ours, theirs = shapely.bounds(footprint), shapely.bounds(piece)
+    vertices, owner = shapely.get_coordinates(footprint, return_index=True)
+    box = theirs[owner]
+    away = np.hypot(np.maximum(0, np.maximum(box[:, 0] - vertices[:, 0], vertices[:, 0] - box[:, 2])),
+                    np.maximum(0, np.maximum(box[:, 1] - vertices[:, 1], vertices[:, 1] - box[:, 3])))
+    starts = np.searchsorted(owner, np.arange(len(footprint)))  # the vertices come pair by pair
+    nearest = np.flatnonzero(away == np.minimum.reduceat(away, starts)[owner])
+    nearest_vertex = nearest[np.r_[True, owner[nearest][1:] != owner[nearest][:-1]]]  # one per pair, in pair order
+    upper = np.full(count, np.inf)
+    np.minimum.at(upper, zone, shapely.distance(shapely.points(vertices[nearest_vertex]), piece))
+    bound = np.minimum(upper[zone] * LOCAL_MARGIN, reach) + CUT_SLACK
     gap = np.hypot(np.maximum(0, np.maximum(theirs[:, 0] - ours[:, 2], ours[:, 0] - theirs[:, 2])),
                    np.maximum(0, np.maximum(theirs[:, 1] - ours[:, 3], ours[:, 1] - theirs[:, 3])))
-    order = np.lexsort((gap, zone))
-    first = order[np.r_[True, zone[order][1:] != zone[order][:-1]]]
-    lines = np.empty(len(zone), dtype=object)
-    lines[first] = shapely.shortest_line(footprint[first], near[first])
-    bound = np.zeros(count)
-    bound[zone[first]] = shapely.length(lines[first]) * LOCAL_MARGIN
-    rest = np.setdiff1d(np.flatnonzero(gap <= bound[zone]), first)
-    lines[rest] = shapely.shortest_line(footprint[rest], near[rest])
-    kept = np.sort(np.concatenate([first, rest]))
-    return lines[kept], kept
+    kept = np.flatnonzero(gap <= bound)
+    grow = bound[kept, None] * np.array([-1, -1, 1, 1])
+    near = _clipped(piece[kept], ours[kept] + grow)
+    cut = _clipped(footprint[kept], theirs[kept] + grow)
+    whole = ~(shapely.is_empty(near) | shapely.is_empty(cut))
+    return cut[whole], near[whole], kept[whole]
+
+
+CUT_SLACK = 1e-9
+"""Degrees (about 0.1 mm) added to ``_nearest_parts``' bound, so that points at exactly the bound lie inside a cut's
+box rather than on its edge."""
+
+
+def _clipped(shapes: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Each shape cut to its own box (GEOS rectangle clipping)."""
+    return np.array([shapely.clip_by_rect(shape, *box) for shape, box in zip(shapes, boxes.tolist())], dtype=object)
 
 
 def _prepared(geometries) -> np.ndarray:
