@@ -23,9 +23,10 @@ Prints, on the same data in one process:
 Each per-layer timing in (b) and (c) is the fastest of repeated runs totalling ≥ 1 s (at most 5), for
 every engine alike.
 (d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``);
-(e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``).
+(e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``);
+(f) with ``--steps``, instead: where a worker's time goes, step by step, on N applications (see ``steps``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense | --maps]   (default N = 100,000; 2 worker
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense | --maps | --steps]   (default N = 100,000; 2 worker
 processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
 postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
@@ -392,14 +393,72 @@ def maps(count: int, runs: int = RUNS) -> None:
               f"{ours / baseline:.1f}x that with {WORKERS} workers, {ours / baseline / WORKERS:.1f}x per worker")
 
 
+def steps(count: int) -> None:
+    """(f): ``count`` applications checked chunk by chunk in this process against the region-only manifest (what a
+    worker does), each step timed apart: reading the chunk's rows, GEOS validity, the rest of making the projects, the
+    ellipsoidal areas, the districts touched, the rest of checking, and the results rows with their journal lines."""
+    from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
+    from redline.batch.journal import journal_line
+    from redline.crs import ellipsoidal_areas_m2
+    from redline.io.project import _plainly_valid
+    from redline.model import Options
+    from redline.pipeline import check_projects
+    from redline.report.tables import layout, table_row
+    from redline.rules import REGION
+
+    seconds: dict[str, float] = {}
+
+    def timed(step: str, work):
+        start = time.perf_counter()
+        result = work()
+        seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - start
+        return result
+
+    with tempfile.TemporaryDirectory() as folder:
+        read = ReadOptions()
+        applications = read_inputs([write_applications(count, Path(folder))], read)
+        layers = load_layers(region_only(Path(folder)))
+        region, _ = layers.for_rule(REGION)
+        columns = layout(layers.rules)
+        for first in range(0, len(applications), CHUNK):
+            chunk = applications[first:first + CHUNK]
+            tables = timed("reading the chunk's rows", lambda: chunk_tables(chunk, read))
+            geometries = shapely.force_2d(np.asarray(next(iter(tables.values())).frame.geometry.values))
+            timed("GEOS validity", lambda: _plainly_valid(geometries))
+            found = timed("projects", lambda: projects(chunk, read, tables, Options()))
+            ready = [(application, found[application.order][0]) for application in chunk
+                     if not isinstance(found[application.order], str)]
+            footprints = np.array([project.geometry for _, project in ready], dtype=object)
+            timed("ellipsoidal areas", lambda: ellipsoidal_areas_m2(footprints))
+            timed("districts touched", lambda: engine.features_touched(footprints, region))
+            reports = timed("checking", lambda: check_projects([p for _, p in ready], layers, with_geometry=False))
+            timed("results rows and journal lines", lambda: [journal_line(a, r, table_row(a.id, r, columns))
+                                                            for (a, _), r in zip(ready, reports)])
+    seconds["projects"] -= seconds["GEOS validity"]  # projects() checks validity itself: its rest
+    within = {step: seconds.pop(step) for step in ("ellipsoidal areas", "districts touched")}  # checking does them again
+    total = sum(seconds.values())
+    print(f"(f) where a worker's time goes, {count:,} applications against the region layer alone, one process: "
+          f"{total:.2f} s")
+    for step, spent in seconds.items():
+        label = {"projects": "the rest of making the projects", "checking": "checking, of which:"}.get(step, step)
+        print(f"    {label:34s} {spent:6.2f} s  {spent / total:5.1%}")
+        if step == "checking":
+            for part, alone in within.items():
+                print(f"      {part} (timed alone)  {alone:6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("count", nargs="?", type=int, default=100_000)
     parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
     parser.add_argument("--dense", action="store_true", help="run only (d), the dense official-size layer")
     parser.add_argument("--maps", action="store_true", help="run only (e), the maps of a batch of N applications")
+    parser.add_argument("--steps", action="store_true", help="run only (f), where a worker's time goes")
     arguments = parser.parse_args()
     count = arguments.count
+    if arguments.steps:
+        steps(count)
+        return
     if arguments.maps:
         maps(count)
         return
