@@ -148,8 +148,9 @@ def test_violations_are_drawn_above_reviews_and_their_popups_open_on_click(tmp_p
                   if p.get_attribute("stroke") == violation and p.get_attribute("fill") == violation]
         largest = max(pieces, key=lambda p: p.size["width"] * p.size["height"])
         ActionChains(browser).move_to_element(largest).click().perform()
-        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content"))
-        popup = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").text
+        # read as textContent: the popup fades in, and Selenium's .text is empty until it is drawn visible
+        popup = WebDriverWait(browser, 10).until(lambda b: b.execute_script(
+            "return Array.from(document.querySelectorAll('.leaflet-popup-content')).map(p => p.textContent).join('').trim();"))
         assert "m²" in popup and "Features hit" in popup, popup
 
 
