@@ -395,8 +395,9 @@ def maps(count: int, runs: int = RUNS) -> None:
 
 def steps(count: int) -> None:
     """(f): ``count`` applications checked chunk by chunk in this process against the region-only manifest (what a
-    worker does), each step timed apart: reading the chunk's rows, GEOS validity, the rest of making the projects, the
-    ellipsoidal areas, the districts touched, the rest of checking, and the results rows with their journal lines."""
+    worker does), each step timed apart: reading the chunk's rows, GEOS validity, the rest of making the projects,
+    checking (its ellipsoidal areas and districts touched also timed alone), and the results rows with their journal
+    lines."""
     from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
     from redline.batch.journal import journal_line
     from redline.crs import ellipsoidal_areas_m2

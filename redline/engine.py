@@ -126,8 +126,11 @@ METRES_PER_DEGREE_LATITUDE = 110_574.0
 degrees."""
 LOCAL_MARGIN = 1.05
 """How much wider than a distance in a piece's local metric a bound of ``nearest_features`` is taken (the search
-radius of its prefilter, the nearest distance found in ``_nearest_lines``): well over the metric's error (under 1 %),
-so no feature within the radius, and no nearer piece, is dropped."""
+radius of its prefilter, the upper bound of ``_nearest_parts``): well over the metric's error (under 1 %), so no
+feature within the radius, and no nearer piece, is dropped."""
+CUT_SLACK = 1e-9
+"""Degrees (about 0.1 mm) added to ``_nearest_parts``' bound, so that points at exactly the bound lie inside a cut's
+box rather than on its edge."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,8 @@ class Nearest:
 def nearest_features(footprints, layer: VectorLayer, radius_m: float, equal_area: EqualArea) -> list[Nearest | None]:
     """For each footprint, the nearest feature of ``layer`` within ``radius_m`` metres, or None.
 
-    Candidates come from one bulk STRtree ``dwithin`` query (the conservative degree radius of
-    ``setback_zones``), kept when within the radius in each piece's local metric (``Pieces.local``: longitude
+    Candidates come from one bulk STRtree query of each footprint's box grown by the conservative degree radius of
+    ``setback_zones``, kept when within the radius in each piece's local metric (``Pieces.local``: longitude
     scaled by the cosine of the piece's mid-latitude; prepared, so GEOS answers from an index of its edges;
     ``LOCAL_MARGIN`` wider than the radius). Near points are found in that metric (good to well under 1 % over a
     few km), on the pieces that can be the nearest, each pair cut to what can hold its nearest points
@@ -196,18 +199,14 @@ def _nearest_parts(zone: np.ndarray, footprint: np.ndarray, piece: np.ndarray, r
     """
     ours, theirs = shapely.bounds(footprint), shapely.bounds(piece)
     vertices, owner = shapely.get_coordinates(footprint, return_index=True)
-    box = theirs[owner]
-    away = np.hypot(np.maximum(0, np.maximum(box[:, 0] - vertices[:, 0], vertices[:, 0] - box[:, 2])),
-                    np.maximum(0, np.maximum(box[:, 1] - vertices[:, 1], vertices[:, 1] - box[:, 3])))
+    away = _box_gaps(np.hstack([vertices, vertices]), theirs[owner])  # a vertex is a box of no size
     starts = np.searchsorted(owner, np.arange(len(footprint)))  # the vertices come pair by pair
     nearest = np.flatnonzero(away == np.minimum.reduceat(away, starts)[owner])
     nearest_vertex = nearest[np.r_[True, owner[nearest][1:] != owner[nearest][:-1]]]  # one per pair, in pair order
     upper = np.full(count, np.inf)
     np.minimum.at(upper, zone, shapely.distance(shapely.points(vertices[nearest_vertex]), piece))
     bound = np.minimum(upper[zone] * LOCAL_MARGIN, reach) + CUT_SLACK
-    gap = np.hypot(np.maximum(0, np.maximum(theirs[:, 0] - ours[:, 2], ours[:, 0] - theirs[:, 2])),
-                   np.maximum(0, np.maximum(theirs[:, 1] - ours[:, 3], ours[:, 1] - theirs[:, 3])))
-    kept = np.flatnonzero(gap <= bound)
+    kept = np.flatnonzero(_box_gaps(ours, theirs) <= bound)
     grow = bound[kept, None] * np.array([-1, -1, 1, 1])
     near = _clipped(piece[kept], ours[kept] + grow)
     cut = _clipped(footprint[kept], theirs[kept] + grow)
@@ -215,9 +214,10 @@ def _nearest_parts(zone: np.ndarray, footprint: np.ndarray, piece: np.ndarray, r
     return cut[whole], near[whole], kept[whole]
 
 
-CUT_SLACK = 1e-9
-"""Degrees (about 0.1 mm) added to ``_nearest_parts``' bound, so that points at exactly the bound lie inside a cut's
-box rather than on its edge."""
+def _box_gaps(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The distance between each pair of boxes (rows of ``shapely.bounds``), 0 where they meet."""
+    return np.hypot(np.maximum(0, np.maximum(second[:, 0] - first[:, 2], first[:, 0] - second[:, 2])),
+                    np.maximum(0, np.maximum(second[:, 1] - first[:, 3], first[:, 1] - second[:, 3])))
 
 
 def _clipped(shapes: np.ndarray, boxes: np.ndarray) -> np.ndarray:
