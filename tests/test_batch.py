@@ -277,3 +277,18 @@ def test_geometry_tables_hold_each_boundary_in_cgcs2000_whatever_the_input_crs(t
         assert written.crs.to_epsg() == 4490 and list(written["id"]) == list(frame["id"])
         back = frame.to_crs(4490).geometry.values
         assert shapely.equals_exact(written.geometry.values, back, tolerance=1e-9).all(), name
+
+
+def test_stored_attribute_columns_keep_every_value_as_text_and_missing_ones_missing():
+    """What the reading child stores of a name or declaration column (``_storable``): any value as its ``str``, bytes
+    that are not UTF-8 included (a GeoParquet's binary column must not stop the batch), None / NaN / NA missing;
+    numbers stay numbers."""
+    import numpy as np
+    import pandas as pd
+
+    from redline.batch.inputs import _storable
+
+    mixed = pd.Series(np.array(["是", b"\xff", None, np.nan, pd.NA, 3, [1, 2]], dtype=object))
+    assert _storable(mixed).to_pylist() == ["是", "b'\\xff'", None, None, None, "3", "[1, 2]"]
+    assert _storable(pd.Series(["否", None])).to_pylist() == ["否", None]
+    assert _storable(pd.Series([1.5, np.nan])).to_pylist()[0] == 1.5

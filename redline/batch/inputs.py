@@ -172,7 +172,7 @@ def _storable(values: pd.Series) -> pa.Array:
     NaN or NA, stays missing)."""
     if values.dtype.kind in "biuf":
         return pa.array(values.to_numpy())
-    return pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string(), mask=values.isna().to_numpy())
+    return pa.array([str(value) for value in values.to_numpy(dtype=object)], type=pa.string(), mask=values.isna().to_numpy())
 
 
 def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, FeatureTable]:
