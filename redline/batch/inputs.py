@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +25,16 @@ from pyproj import CRS
 
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, read_feature_table, read_project
+from redline.io.project import READABLE_SUFFIXES
 from redline.isolation import Limits, isolated
 from redline.model import Options
+
+log = logging.getLogger(__name__)
 
 FILE_LIMITS = Limits(seconds=60.0, memory_bytes=2 * 1024 ** 3)
 """What reading one application file may take (it is read in a child process, ``redline.isolation``)."""
 TABLE_LIMITS = Limits(seconds=1800.0, memory_bytes=16 * 1024 ** 3)
 """What reading a multi-feature input may take (read once, in a child process)."""
-FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".shp", ".zip", ".kml", ".kmz", ".csv", ".txt", ".dxf", ".fgb")
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,41 @@ def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions()) -> list[A
     for source in inputs:
         source = Path(source)
         if source.is_dir():
-            for path in sorted(p for p in source.iterdir() if p.suffix.lower() in FILE_SUFFIXES and p.is_file()):
-                applications.append(Application(len(applications), path.stem, str(path)))
+            for path in _folder_files(source):
+                name = path.relative_to(source).with_suffix("").as_posix()
+                applications.append(Application(len(applications), name, str(path)))
         else:
             table = table_of(str(source), read, again=True)
             applications += [Application(len(applications) + row, application_id, str(source), row)
                              for row, application_id in enumerate(table.ids)]
+    if not applications:
+        raise InputError(f"无可检查的申请 / no applications in {', '.join(str(s) for s in inputs)}: no file with one of the "
+                         f"suffixes {', '.join(READABLE_SUFFIXES)} (sub-folders included)")
     ids = [a.id for a in applications]
     if len(set(ids)) < len(ids):
         raise InputError("application ids repeat across the inputs; give every application a unique id")
     return applications
+
+
+SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd", ".fix", ".aux", ".xml")
+"""Parts of a dataset read with it (a shapefile's index, attributes, CRS, encoding; metadata)."""
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The readable files of a batch folder and of its sub-folders (one per project, as offices keep them), in order;
+    every other file is named in a log line, never skipped without a word."""
+    files, skipped = [], []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix.lower() in READABLE_SUFFIXES:
+            files.append(path)
+        elif path.suffix.lower() not in SIDECARS:
+            skipped.append(path.relative_to(folder).as_posix())
+    if skipped:
+        log.warning("跳过 %d 个无法读取的文件 / skipped %d file(s) redline does not read in %s: %s%s", len(skipped),
+                    len(skipped), folder, ", ".join(skipped[:10]), " …" if len(skipped) > 10 else "")
+    return files
 
 
 CHUNK = 256

@@ -1,33 +1,36 @@
-"""KML / KMZ boundaries (Google Earth, 奥维): every placemark's polygons, from every folder of the document.
+"""KML / KMZ boundaries (Google Earth, 奥维 .ovkml/.ovkmz): every placemark's polygons, from every folder.
 
 Exporters keep placemarks in nested folders; one document is one layer, so placemarks are read from every
-folder, each named by its ``<name>``. KML is WGS84 longitude/latitude (EPSG:4326) by definition. Read with
-the standard library's XML parser after ``check_xml`` refused any DTD (no entities to expand, nothing
-external); links (``NetworkLink``, ``href``) are never followed. Points and lines are kept as such, so that
-validation names them.
+folder, each named by its ``<name>``. KML is WGS84 longitude/latitude (EPSG:4326) by definition, but 奥维
+(Ovital) writes ``<OvCoordType>`` (WGS84, GCJ02, CGCS2000; 9.3 and later export GCJ-02) in a placemark or a
+folder above it: that declaration is kept per placemark in the ``OvCoordType`` column, and the caller
+converts (``redline.io.project``). Users rename .ovkml to .kml, so it is read in any KML. Parsed by
+``parse_xml``, which refuses any DTD (no entities to expand, nothing external); links (``NetworkLink``,
+``href``) are never followed. Points and lines are kept as such, so that validation names them.
 """
 
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import geopandas as gpd
 import shapely
 
 from redline.errors import FormatError, GeometryError
-from redline.io.safety import check_xml, check_zip, zipped_kml
+from redline.io.safety import check_zip, parse_xml, zipped_kml
+
+
+KML_SUFFIXES = (".kml", ".kmz", ".ovkml", ".ovkmz")
+ZIPPED_SUFFIXES = (".kmz", ".ovkmz")
+DECLARED = "OvCoordType"
+"""The column holding each placemark's declared coordinate type (absent when no placemark declares one)."""
 
 
 def read_kml(path: Path) -> gpd.GeoDataFrame:
-    """Placemarks of a .kml or .kmz file: ``name`` and geometry, in EPSG:4326."""
-    data = zipped_kml(path, check_zip(path)) if path.suffix.lower() == ".kmz" else path.read_bytes()
-    check_xml(data, source=str(path))
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
-        raise FormatError(f"{path}: KML 格式错误 / not well-formed KML ({error}); export it again") from None
+    """Placemarks of a .kml/.kmz/.ovkml/.ovkmz file: ``name``, geometry in EPSG:4326, and ``OvCoordType`` if declared."""
+    data = zipped_kml(path, check_zip(path)) if path.suffix.lower() in ZIPPED_SUFFIXES else path.read_bytes()
+    root = parse_xml(data, source=str(path))
     if _local(root.tag) != "kml":
         raise FormatError(f"{path}: 不是 KML / the root element is <{_local(root.tag)}>, not <kml>; export it again as KML")
     try:
@@ -39,14 +42,25 @@ def read_kml(path: Path) -> gpd.GeoDataFrame:
 
 
 def _placemarks(root, path: Path) -> list[dict]:
-    rows = []
-    for number, placemark in enumerate(_all(root, "Placemark"), 1):
-        name = _text(placemark, "name") or f"placemark {number}"
-        parts = [_geometry(element, path, name) for element in _children(placemark)
-                 if _local(element.tag) in GEOMETRIES]
+    """Every placemark with geometry, in document order, with the OvCoordType it or a folder above it declares."""
+    rows: list[dict] = []
+
+    def walk(element, declared):
+        declared = _text(element, DECLARED) or declared
+        if _local(element.tag) != "Placemark":
+            for child in _children(element):
+                walk(child, declared)
+            return
+        name = _text(element, "name") or f"placemark {len(rows) + 1}"
+        parts = [_geometry(child, path, name) for child in _children(element) if _local(child.tag) in GEOMETRIES]
         if parts:
             geometry = parts[0] if len(parts) == 1 else shapely.GeometryCollection(parts)
-            rows.append({"name": name, "geometry": geometry})
+            rows.append({"name": name, DECLARED: declared, "geometry": geometry})
+
+    walk(root, None)
+    if all(row[DECLARED] is None for row in rows):
+        for row in rows:
+            del row[DECLARED]
     return rows
 
 

@@ -30,13 +30,13 @@ import shapely
 from pyproj import CRS
 
 from redline.crs import gauss_kruger_crs, parse_crs, to_cgcs2000
-from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
+from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
 from redline.io.cad import read_dxf
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
 from redline.io.files import sha256_file
 from redline.io.gdal import gdal_path, pyogrio, read_raw
-from redline.io.kml import read_kml
+from redline.io.kml import DECLARED, KML_SUFFIXES, read_kml
 from redline.io.parquet import read_geoparquet
 from redline.io.safety import check_geojson, check_geopackage, check_signature, check_wkb, check_zip
 from redline.io.table import read_csv
@@ -199,11 +199,46 @@ def ensure_plausible(geometry, features: Features, path: Path) -> None:
 def _features_in_crs(path: Path, *, layer, encoding, crs, **limits) -> tuple[Features, str | None]:
     """The file's features with a trustworthy CRS, and the web-map conversion applied (or None)."""
     features = _read_features(path, layer=layer, encoding=encoding, crs=crs, **limits)
-    conversion = None
-    if crs in WEB_MAP_CRS:
-        features, conversion = _from_web_map(features, path, crs)
-        crs = None
-    return _with_crs(features, path, crs), conversion
+    kinds, conversion = _web_map_kinds(features, path, crs)
+    if any(kinds):
+        features, conversion = _from_web_map(features, path, kinds)
+    return _with_crs(features, path, None if crs in WEB_MAP_CRS or conversion else crs), conversion
+
+
+OV_COORD_TYPES = {"WGS84": None, "CGCS2000": None, "GCJ02": "gcj02", "BD09": "bd09"}
+"""奥维 OvCoordType values (spelled without separators, upper case) → the web-map offset to undo (None: none)."""
+
+
+def _web_map_kinds(features: Features, path: Path, crs) -> tuple[list, str | None]:
+    """Per feature, the web-map offset to undo ("gcj02", "bd09" or None): what the file declares (奥维's
+    OvCoordType), else what ``crs`` says; and the label of a declaration that needs no conversion.
+
+    A declaration that ``crs`` contradicts is refused naming both; an unknown one lists those known.
+    """
+    declared = features.attributes.get(DECLARED)
+    if declared is None:
+        return [crs if crs in WEB_MAP_CRS else None] * len(features.geometries), None
+    spelled = {value: str(value).upper().replace("-", "").replace("_", "").replace(" ", "") for value in set(declared)
+               if value is not None}
+    unknown = sorted(str(value) for value, key in spelled.items() if key not in OV_COORD_TYPES)
+    if unknown:
+        raise CRSError(f"{path}: 未知的坐标类型 OvCoordType={unknown[0][:40]!r} / unknown OvCoordType {unknown[0][:40]!r}; "
+                       f"known: WGS84, GCJ02, BD09, CGCS2000. Export it again from 奥维 (Ovital)")
+    assumed = crs if crs in WEB_MAP_CRS else None
+    kinds = [OV_COORD_TYPES[spelled[value]] if value is not None else assumed for value in declared]
+    clash = sorted({spelled[value] for value, kind in zip(declared, kinds) if value is not None and kind != assumed})
+    if crs is not None and clash:
+        raise CRSError(f"{path}: 文件声明的坐标类型 OvCoordType={clash[0]} 与指定的坐标系 {str(crs)[:40]} 矛盾 / the file "
+                       f"declares OvCoordType {clash[0]} but the CRS {str(crs)[:40]} was given; leave the CRS out and the "
+                       "declaration is used")
+    counts = Counter(spelled[value] for value in declared if value is not None)
+    if any(kinds):
+        for key, count in sorted(counts.items()):
+            if OV_COORD_TYPES[key]:
+                correct("ov_coord_type", str(path), f"{count} 个地标声明坐标类型 OvCoordType={key}（奥维导出），已转换为 WGS84",
+                        f"{count} placemark(s) declare OvCoordType {key} (an Ovital export): converted to WGS84")
+        return kinds, None
+    return kinds, f"EPSG:4326 (OvCoordType {', '.join(sorted(counts))})"
 
 
 def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices, max_features) -> Features:
@@ -222,7 +257,7 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices,
         return Features.of(read_csv(path, encoding=encoding))
     if suffix == ".dxf":
         return choose_layer(path, read_dxf(path), layer)
-    if suffix in (".kml", ".kmz"):
+    if suffix in KML_SUFFIXES:
         return Features.of(read_kml(path))
     if suffix in (".parquet", ".geoparquet"):
         return Features.of(read_geoparquet(path, max_features=max_features, max_vertices=max_vertices))
@@ -317,8 +352,8 @@ def _zipped_dbf(archive: zipfile.ZipFile, member: str, members: list[str]):
     return head
 
 
-READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".kml", ".kmz", ".csv", ".txt",
-                     ".dxf")
+READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".geoparquet", *KML_SUFFIXES,
+                     ".csv", ".txt", ".dxf")
 """Every suffix a project file may have; anything else is refused before a byte is parsed."""
 GDAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
@@ -348,16 +383,25 @@ def _with_gdal(path: Path, driver: str, read):
 WEB_MAP_CRS = ("gcj02", "bd09")
 
 
-def _from_web_map(features: Features, path: Path, crs: str):
-    """Undo the GCJ-02 / BD-09 offset of lon/lat drawn on a Chinese web map; the result is WGS84."""
+def _from_web_map(features: Features, path: Path, kinds: list):
+    """Undo the GCJ-02 / BD-09 offset of the features whose ``kinds`` name one (lon/lat drawn on a Chinese web map);
+    the result is WGS84, labelled with what was converted."""
     if not len(features.geometries):
         raise GeometryError(f"{path}: 无要素 / no features; the file holds no project boundary")
     if not _looks_geographic(shapely.total_bounds(features.geometries)):
-        raise CRSError(f"{path}: --crs {crs} 需经纬度坐标 / needs longitude/latitude, but the coordinates are in metres")
-    inverse = gcj02_to_wgs84 if crs == "gcj02" else bd09_to_wgs84
-    geometries = shapely.transform(features.geometries, lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
-    label = crs.upper().replace("GCJ02", "GCJ-02").replace("BD09", "BD-09")
-    return Features(features.attributes, geometries, CRS.from_epsg(4326)), f"{label} → EPSG:4326 (inversion residual < 1e-8 m)"
+        kind = next(kind for kind in kinds if kind)
+        raise CRSError(f"{path}: --crs {kind} 需经纬度坐标 / needs longitude/latitude, but the coordinates are in metres")
+    geometries = features.geometries.copy()
+    for kind, inverse in (("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)):
+        rows = np.array([k == kind for k in kinds], dtype=bool)
+        if rows.any():
+            geometries[rows] = shapely.transform(geometries[rows], lambda xy: np.column_stack(inverse(xy[:, 0], xy[:, 1])))
+    labels = sorted({WEB_MAP_LABELS[kind] for kind in kinds if kind})
+    return (Features(features.attributes, geometries, CRS.from_epsg(4326)),
+            f"{' + '.join(labels)} → EPSG:4326 (inversion residual < 1e-8 m)")
+
+
+WEB_MAP_LABELS = {"gcj02": "GCJ-02", "bd09": "BD-09"}
 
 
 def _first_line(error: Exception) -> str:

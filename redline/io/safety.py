@@ -7,7 +7,7 @@ Zip (shapefile zip, KMZ): members that climb out of the folder (absolute paths, 
 symbolic links), too many members, too many uncompressed bytes, or an extreme compression ratio (a zip
 bomb) are refused. Nothing is extracted: GDAL reads members through ``/vsizip/``.
 XML: a KML never needs a DTD, so any ``<!DOCTYPE`` or ``<!ENTITY`` (entity expansion, external
-entities) is refused before the XML parser sees the file.
+entities) is refused by the parser when it meets one, after decoding (``parse_xml``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import re
 import sqlite3
 import stat
 import struct
+import xml.etree.ElementTree as ElementTree
+from xml.parsers import expat
 import zipfile
 from contextlib import closing
 from pathlib import Path, PurePosixPath
@@ -27,7 +29,6 @@ from redline.errors import FormatError, InputError, LimitError
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
-DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def check_zip(path: Path) -> list[str]:
@@ -62,16 +63,37 @@ def check_zip(path: Path) -> list[str]:
         return [m.filename for m in members if not m.is_dir()]
 
 
-def check_xml(data: bytes, *, source: str) -> None:
-    """Refuse XML with a DTD or entity declarations (billion laughs, external entities)."""
-    if DTD.search(data[:1 << 20]) or DTD.search(data):
-        raise InputError(f"{source}: KML 含 DTD 或实体声明 / "
-                         f"declares a DTD or XML entities, which a KML never needs (entity expansion or "
-                         "external entities); remove the <!DOCTYPE …> and export it again")
+def parse_xml(data: bytes, *, source: str):
+    """The root element of ``data``, parsed by expat with any DTD or entity declaration refused as it is met.
+
+    The refusal is made on the decoded text (expat calls the handlers whatever the encoding: UTF-16 included),
+    so no entity is ever expanded and nothing external is fetched.
+    """
+    def refuse(*_):
+        raise InputError(f"{source}: KML 含 DTD 或实体声明 / declares a DTD or XML entities, which a KML never needs "
+                         "(entity expansion or external entities); remove the <!DOCTYPE …> and export it again")
+    builder = ElementTree.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = lambda name, attributes: builder.start(_tag(name), attributes)
+    parser.EndElementHandler = lambda name: builder.end(_tag(name))
+    parser.CharacterDataHandler = builder.data
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise FormatError(f"{source}: KML 格式错误 / not well-formed XML ({error}); export it again") from None
+    return builder.close()
+
+
+def _tag(name: str) -> str:
+    """ElementTree's spelling of an expat name: "{namespace}local"."""
+    return "{" + name if "}" in name else name
 
 
 def zipped_kml(path: Path, members: list[str]) -> bytes:
-    """The KML text inside a KMZ, for ``check_xml``."""
+    """The KML text inside a KMZ."""
     with zipfile.ZipFile(path) as archive:
         kml = [m for m in members if m.lower().endswith(".kml")]
         if not kml:
