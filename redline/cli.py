@@ -18,6 +18,7 @@ from redline.batch.tables import TABLES
 from redline.crs import SQUARE_METRES_PER_MU, parse_crs
 from redline.errors import CRSError, RedlineError, RedlineWarning
 from redline.io import ensure_in_region, read_project
+from redline.io.degrees import DEGREES
 from redline.io.files import write_atomic
 from redline.io.postgis import describe_database
 from redline.io.writers import LONLAT_ONLY, WITHOUT_CRS, write_boundary, writer_for
@@ -92,6 +93,9 @@ def document_options(command):
     return click.option("--applicant", help="Applicant (申请单位) printed in the review documents.")(command)
 
 
+degrees_option = click.option("--degrees", type=click.Choice(DEGREES),
+                              help="How a table's lon/lat are written when the values cannot say: decimal degrees, "
+                                   "or dms (packed ddd.mmss, 117.2530 = 117°25′30″).")
 manifest_option = click.option("-l", "--layers", "manifest", type=click.Path(dir_okay=False), default=str(DEFAULT_MANIFEST),
                                show_default="the shipped Tianjin demo manifest", help="Layer manifest (TOML).")
 
@@ -125,6 +129,7 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.option("--crs", help="CRS of the boundary, for files without one or with a wrong one (e.g. EPSG:4527).")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer file.")
 @click.option("--encoding", help="Attribute encoding of files that do not declare it (e.g. GBK).")
+@degrees_option
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (the change is reported).")
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN instead of inlining it (smaller map, needs network).")
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
@@ -132,7 +137,7 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @click.pass_context
 @declarations
 def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path, xlsx_path, sheet_path, applicant,
-          reference, lang, options, crs, source_layer, encoding, repair, cdn, overwrite, time_limit):
+          reference, lang, options, crs, source_layer, encoding, degrees, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
     Exit status: 0 pass, 1 violation or review needed, 2 could not check.
@@ -146,7 +151,7 @@ def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path
                 raise RedlineError(f"{path} 已存在 / exists; pass --overwrite to replace it")
         layers = load_layers(manifest)
         result = check_isolated(project, layers, options=options, crs=crs, layer=source_layer, encoding=encoding,
-                                repair=repair, limits=Limits(seconds=time_limit))
+                                degrees=degrees, repair=repair, limits=Limits(seconds=time_limit))
         if output:
             write_atomic(output, report_json(result))
         if geojson:
@@ -229,10 +234,11 @@ def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path,
 @click.option("--crs", help="CRS of SOURCE, for files without one (or gcj02 / bd09 for web-map drawings).")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer SOURCE.")
 @click.option("--encoding", help="Attribute encoding of SOURCE (e.g. GBK).")
+@degrees_option
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid.")
 @click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
 @click.pass_context
-def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, overwrite):
+def convert(ctx, source, target, to_crs, crs, source_layer, encoding, degrees, repair, overwrite):
     """Convert a boundary file to the format TARGET's suffix names: the land-submission TXT (.txt), GeoJSON,
     GeoPackage, Shapefile (.shp, or .zip of its parts), KML/KMZ, DXF (layer 红线), GeoParquet, FlatGeobuf
     or a CSV of vertices.
@@ -242,7 +248,8 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
     """
     writer_for(target)  # an unknown format is refused before anything is read
     target_crs = parse_crs(to_crs) if to_crs else None
-    project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, repair=repair, label=source)
+    project = isolated(read_project, source, crs=crs, layer=source_layer, encoding=encoding, degrees=degrees, repair=repair,
+                       label=source)
     _tell(ctx, project.warnings)
     frame = project.source.to_frame() if target_crs is None else project.source.to_frame().to_crs(target_crs)
     coordinates = shapely.get_coordinates(frame.geometry.values)
@@ -265,13 +272,14 @@ def convert(ctx, source, target, to_crs, crs, source_layer, encoding, repair, ov
 @click.option("--crs", help="CRS of PROJECT, for files without one.")
 @click.option("--layer", "source_layer", help="Layer to read from a multi-layer PROJECT.")
 @click.option("--encoding", help="Attribute encoding of PROJECT (e.g. GBK).")
+@degrees_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT and its report if they exist.")
 @time_limit_option
 @click.pass_context
 @declarations
 def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, crs,
-          source_layer, encoding, lang, overwrite, time_limit):
+          source_layer, encoding, degrees, lang, overwrite, time_limit):
     """Write the part of PROJECT that may be built: its footprint minus every area behind a violation (and,
     with --avoid-review, behind a review), in PROJECT's format CRS, and check it again (report beside it).
 
@@ -289,7 +297,7 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
     if report_path.exists() and not overwrite:
         _fail(f"{report_path} 已存在 / exists; pass --overwrite to replace it")
     layers = load_layers(manifest)
-    read = isolated(read_project, project, crs=crs, layer=source_layer, encoding=encoding,
+    read = isolated(read_project, project, crs=crs, layer=source_layer, encoding=encoding, degrees=degrees,
                     limits=Limits(seconds=time_limit), label=project)
     _tell(ctx, read.warnings)
     ensure_in_region(read, layers.bounds)
@@ -321,11 +329,13 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the comparison report (方案比选, PDF) here.")
 @click.option("--crs", help="CRS of alternatives without one.")
 @click.option("--encoding", help="Attribute encoding of alternatives that do not declare it (e.g. GBK).")
+@degrees_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
 @declarations
-def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, encoding, lang, overwrite, time_limit, options):
+def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, encoding, degrees, lang, overwrite, time_limit,
+            options):
     """Compare alternative boundaries of one project (方案比选): area, every constraint's status and figure, the
     verdict, and the area each would lose to avoiding its violations.
 
@@ -341,7 +351,8 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
     if len(projects) < 2:
         _fail("至少需要两个方案 / compare needs at least two alternatives")
     layers = load_layers(manifest)
-    read = [isolated(read_project, path, crs=crs, encoding=encoding, limits=Limits(seconds=time_limit), label=path)
+    read = [isolated(read_project, path, crs=crs, encoding=encoding, degrees=degrees, limits=Limits(seconds=time_limit),
+                     label=path)
             for path in projects]
     for project in read:
         ensure_in_region(project, layers.bounds)
@@ -377,6 +388,7 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
 @click.option("--id-field", default="id", show_default=True, help="Column naming each application of a multi-feature file.")
 @click.option("--crs", help="CRS of inputs without one (e.g. EPSG:4527).")
 @click.option("--encoding", help="Attribute encoding of inputs that do not declare it (e.g. GBK).")
+@degrees_option
 @click.option("--repair", is_flag=True, help="Repair invalid geometry with make_valid (recorded per application).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on a Dask distributed scheduler (tcp://host:8786).")
 @click.option("--maps", is_flag=True, help="Also write OUTPUT/maps/: a map per application and index.html.")
@@ -387,7 +399,7 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
 @click.option("--tables", default=",".join(TABLES), show_default=True,
               help=f"Result tables to write, comma-separated from {', '.join(TABLES)} (errors.csv always).")
 @declarations
-def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repair,
+def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, degrees, repair,
           dask_address, maps, pdf_dir, xlsx_path, lang, reports, tables):
     """Check many applications: a folder of files, or a multi-feature file (one application per feature).
 
@@ -401,7 +413,7 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, crs, encoding, repa
     """
     from redline.batch import ProgressBar, run_batch, write_maps, write_review_files, write_workbook
 
-    read = {"options": options, "id_field": id_field, "crs": crs, "encoding": encoding, "repair": repair}
+    read = {"options": options, "id_field": id_field, "crs": crs, "encoding": encoding, "degrees": degrees, "repair": repair}
     chosen = tuple(name.strip() for name in tables.split(",") if name.strip())
     if set(chosen) - set(TABLES):
         _fail(f"--tables {tables}: 未知的表 / unknown table; choose from {', '.join(TABLES)}")

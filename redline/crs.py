@@ -7,6 +7,10 @@ Conventions
   CRS (e.g. Gauss-Krüger) is densified there so no edge is longer than ``DENSIFY_M`` (20 m) before it
   is reprojected to lon/lat (``to_cgcs2000``); a lon/lat one keeps its vertices. In lon/lat, geometries
   are intersected as they are (fewer vertices, same shapes).
+* A CRS bound to its own 7 parameters (``+towgs84``, a BoundCRS) reaches CGCS2000 through them (to WGS84,
+  taken as CGCS2000: they differ by under a metre). One PROJ has no transformation for (Beijing 1954,
+  Xian 1980 to CGCS2000) is moved by PROJ's "ballpark" null shift: ``datum_shift`` tells the caller, who must
+  say so in the report.
 * Areas are measured on the GRS80 ellipsoid (the CGCS2000 ellipsoid to 1e-10 in flattening) exactly
   for edges straight in lon/lat (``ellipsoidal_areas_m2``); lengths are geodesic on that ellipsoid,
   along edges densified to ``DENSIFY_M``; metric buffers are drawn in an Albers equal-area projection
@@ -86,8 +90,31 @@ def to_cgcs2000(geometries, crs):
         return geometries
     if not crs.is_geographic:
         geometries = densify(geometries, crs)
-    transformer = Transformer.from_crs(crs, CGCS2000, always_xy=True)
+    transformer = Transformer.from_crs(crs, WGS84 if crs.is_bound else CGCS2000, always_xy=True)
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+WGS84 = CRS.from_epsg(4326)
+SAME_AS_CGCS2000 = ("China 2000", "World Geodetic System 1984")
+"""Datums (names as PROJ gives them, prefix) taken as CGCS2000 without a shift: they differ by under a metre."""
+
+
+def datum_shift(crs) -> str:
+    """How ``to_cgcs2000`` moves ``crs`` onto CGCS2000: "none" (CGCS2000 or WGS84), "parameters" (the 7 parameters
+    the CRS is bound to) or "unknown" (PROJ knows no transformation and shifts nothing: Beijing 1954, Xian 1980)."""
+    return _datum_shift(CRS.from_user_input(crs).srs)
+
+
+@lru_cache(maxsize=64)
+def _datum_shift(srs: str) -> str:
+    crs = CRS.from_user_input(srs)
+    if crs.is_bound:
+        return "parameters"
+    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs else ""
+    if datum.startswith(SAME_AS_CGCS2000):
+        return "none"
+    description = Transformer.from_crs(crs, CGCS2000, always_xy=True).description
+    return "unknown" if "Ballpark" in description or "Null" in description else "none"
 
 
 def lon_scaled(geometries: np.ndarray, factor: np.ndarray) -> np.ndarray:

@@ -197,6 +197,8 @@ REPORT_SCHEMA = {
             "repairs": {"type": "array", "items": _TEXT},
             "warnings": {"type": "array", "description": "corrections made while reading the file", "items": _closed(
                 ["code", "where", "zh", "en"], {"code": _TEXT, "where": _TEXT, "zh": _TEXT, "en": _TEXT})},
+            "notes": {"type": "array", "description": "what the file could not vouch for (e.g. lon/lat of unstated "
+                      "origin)", "items": _closed(["code", "zh", "en"], {"code": _TEXT, "zh": _TEXT, "en": _TEXT})},
         }),
         "manifest": _closed(["file", "sha256", "layers"], {
             "file": _TEXT, "sha256": _TEXT, "name": _TEXT, "disclaimer": _TEXT,

@@ -219,6 +219,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         encoding: Annotated[str, Form(pattern="^[A-Za-z0-9_-]{0,20}$",
                                       description="attribute encoding of a file that declares none, e.g. GBK")] = "",
         repair: Annotated[bool, Form(description="repair invalid geometry (the change is reported)")] = False,
+        degrees: Annotated[str, Form(pattern="^(|decimal|dms)$", description="how a table's lon/lat are written when "
+                                     "the values cannot say: decimal, or dms (packed ddd.mmss)")] = "",
     ) -> JSONResponse:
         name = (file.filename or "upload")[-200:]
         suffix = Path(name).suffix.lower()
@@ -234,7 +236,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             path = folder / f"upload{suffix}"
             path.write_bytes(data)
             upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
-                            layer or None, lang, limits, encoding or None, repair)
+                            layer or None, lang, limits, encoding or None, repair, degrees or None)
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -547,6 +549,7 @@ class Upload:
     limits: Limits
     encoding: str | None = None
     repair: bool = False
+    degrees: str | None = None
 
 
 CHECK_NICENESS = 19
@@ -618,6 +621,7 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     """Read and check one upload in an isolated child, store the result; the response body: the report with its id."""
     result = check_isolated(upload.path, layers, options=upload.options, limits=upload.limits.isolation,
                             crs=upload.crs, layer=upload.layer, encoding=upload.encoding, repair=upload.repair,
+                            degrees=upload.degrees,
                             max_bytes=upload.limits.max_bytes, max_vertices=upload.limits.max_vertices)
     report = result.to_dict()
     report["project"]["file"] = upload.filename
@@ -635,7 +639,7 @@ ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d
 DOCUMENT_TYPES = {"pdf": "application/pdf",
                   "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
-FORM_FIELDS = {"--crs": "crs", "--layer": "layer", "--encoding": "encoding", "--repair": "repair"}
+FORM_FIELDS = {"--crs": "crs", "--layer": "layer", "--encoding": "encoding", "--repair": "repair", "--degrees": "degrees"}
 """CLI options named in messages → the upload form's fields that do the same."""
 
 
@@ -643,7 +647,7 @@ def for_the_web(message: str, upload: Upload) -> str:
     """``message`` for a web user: the client's file name for the server's temporary one, form fields for CLI options."""
     message = message.replace(str(upload.path), upload.filename)
     message = message.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)
-    return re.sub(r"--(crs|layer|encoding|repair)\b(?!-)", lambda m: f"the form field '{FORM_FIELDS[m.group(0)]}'", message)
+    return re.sub(r"--(crs|layer|encoding|repair|degrees)\b(?!-)", lambda m: f"the form field '{FORM_FIELDS[m.group(0)]}'", message)
 
 
 def _row(store: Store, check_id: str) -> sqlite3.Row:

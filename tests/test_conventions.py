@@ -98,3 +98,113 @@ def test_a_dtd_is_refused_after_decoding(tmp_path, encoding):
     path.write_bytes(text.encode(encoding))
     with pytest.raises(InputError, match="declares a DTD or XML entities"):
         read_project(path)
+
+
+def packed(value: float) -> str:
+    """``value`` degrees (on a whole second) written as packed ddd.mmss, as 拐点坐标 tables write them."""
+    seconds = round(value * 3600)
+    return f"{seconds // 3600}.{seconds % 3600 // 60:02d}{seconds % 60:02d}"
+
+
+CORNERS = [(117 + 25 / 60 + 30 / 3600, 39 + 5 / 60 + 10 / 3600), (117 + 26 / 60 + 40 / 3600, 39 + 5 / 60 + 10 / 3600),
+           (117 + 26 / 60 + 40 / 3600, 39 + 6 / 60 + 20 / 3600), (117 + 25 / 60 + 30 / 3600, 39 + 6 / 60 + 20 / 3600)]
+"""A plot whose corners fall on whole seconds (as surveyed corner tables list them)."""
+PLOT = shapely.Polygon(CORNERS)
+
+
+def corner_table(tmp_path, write) -> str:
+    path = tmp_path / "拐点坐标.csv"
+    path.write_text("点号,经度,纬度\n" + "".join(f"J{n},{write(x)},{write(y)}\n" for n, (x, y) in enumerate(CORNERS, 1)),
+                    encoding="utf-8")
+    return path
+
+
+def test_packed_ddd_mmss_is_refused_with_both_readings(tmp_path):
+    path = corner_table(tmp_path, packed)
+    assert packed(CORNERS[0][0]) == "117.2530"
+    with pytest.raises(InputError, match=r"read two ways: 117\.253, 39\.051 as decimal degrees, or as ddd\.mmss "
+                                         r"\(117°25′30\.00″, 39°05′10\.00″ = 117\.425000, 39\.086111\), [\d.]+ km apart"):
+        read_project(path, crs="EPSG:4490")
+    read = read_project(path, crs="EPSG:4490", degrees="dms")
+    assert offset_m(read, PLOT) < 0.01
+    wrong = read_project(path, crs="EPSG:4490", degrees="decimal")
+    assert offset_m(wrong, PLOT) > 15_000  # the silent answer of before: 23 km away
+
+
+@pytest.mark.parametrize("write", [
+    lambda v: f"{int(v)}°{int(v % 1 * 60):02d}′{round(v * 3600 % 60, 2):05.2f}″",
+    lambda v: f"{int(v)}度{int(v % 1 * 60)}分{round(v * 3600 % 60, 2)}秒",
+    lambda v: f"{int(v)}:{int(v % 1 * 60):02d}:{round(v * 3600 % 60, 2):05.2f}",
+], ids=["symbols", "chinese", "colons"])
+def test_dms_text_is_read(tmp_path, write):
+    assert offset_m(read_project(corner_table(tmp_path, write), crs="EPSG:4490"), PLOT) < 0.01
+
+
+def test_decimal_degrees_that_cannot_be_packed_need_no_option(tmp_path):
+    """A seconds part of 60 or more (117.42583) cannot be ddd.mmss: read as decimal degrees."""
+    path = corner_table(tmp_path, lambda v: f"{v:.8f}")
+    assert offset_m(read_project(path, crs="EPSG:4490"), PLOT) < 0.01
+    with pytest.raises(InputError, match="not packed ddd.mmss"):
+        read_project(path, crs="EPSG:4490", degrees="dms")
+
+
+def test_a_parcel_column_named_fenzu_groups_the_vertices(tmp_path):
+    """点号,分组,x坐标,y坐标: two parcels, once read as one self-intersecting ring that --repair blew up to 428 ha."""
+    from pyproj import Transformer
+    to_gk = Transformer.from_crs(4490, 4527, always_xy=True)
+    rows = ["点号,分组,x坐标,y坐标"]
+    for group, parcel in ((1, OUTER), (2, SECOND)):
+        for n, (lon, lat) in enumerate(parcel.exterior.coords, 1):
+            east, north = to_gk.transform(lon, lat)
+            rows.append(f"J{n},{group},{north:.3f},{east:.3f}")
+    path = tmp_path / "分组.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.warns(Warning, match="survey convention"):
+        project = read_project(path, crs="EPSG:4527")
+    assert project.parcels == 2
+    assert offset_m(project, shapely.union(OUTER, SECOND)) < 0.1  # edges straight in Gauss-Krüger, not in lon/lat
+
+
+def test_parts_touching_at_a_corner_are_two_parts(tmp_path):
+    """A valid MultiPolygon whose parts share one corner: refused before as 'ring 2 crosses or encloses ring 1'."""
+    west, east = shapely.box(117.20, 39.10, 117.21, 39.11), shapely.box(117.21, 39.11, 117.22, 39.12)
+    rows = ["地块,圈号,经度,纬度"] + [f"A,{ring},{x},{y}" for ring, part in ((1, west), (2, east))
+                                   for x, y in part.exterior.coords]
+    path = tmp_path / "corner.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    project = read_project(path, crs="EPSG:4490", degrees="decimal")
+    assert len(shapely.get_parts(project.geometry)) == 2
+
+
+def test_an_old_datum_is_never_moved_silently(tmp_path):
+    """Xian 1980 has no PROJ transformation to CGCS2000: a correction says so; a CRS with the bureau's 7 parameters
+    (+towgs84) is moved by them, and the report says that instead."""
+    import geopandas as gpd
+    from pyproj import Transformer
+    xian = gpd.GeoDataFrame(geometry=[OUTER], crs=4490).to_crs(2384)
+    path = tmp_path / "xian80.gpkg"
+    xian.to_file(path)
+    with pytest.warns(Warning, match="null shift"):
+        project = read_project(path)
+    assert [w["code"] for w in project.warnings] == ["datum_unknown_shift"]
+    helmert = ("+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0 +ellps=IAU76 "
+               "+towgs84=20,-50,-30,0,0,0,0 +units=m +no_defs")
+    with pytest.warns(Warning, match="7 parameters"):
+        bound = read_project(path, crs=helmert)
+    assert [w["code"] for w in bound.warnings] == ["datum_parameters"]
+    to_wgs = Transformer.from_crs(helmert, 4326, always_xy=True)
+    expected = shapely.transform(xian.geometry[0], lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+    assert shapely.hausdorff_distance(shapely.segmentize(bound.geometry, 1), shapely.segmentize(expected, 1)) \
+        * METRES_PER_DEGREE < 0.05
+    assert offset_m(bound, OUTER) > 10  # the parameters moved it
+
+
+def test_lon_lat_reports_carry_the_web_map_note(tmp_path):
+    import geopandas as gpd
+    path = tmp_path / "plain.geojson"
+    gpd.GeoDataFrame(geometry=[OUTER], crs=4326).to_file(path)
+    assert [n["code"] for n in read_project(path).describe()["notes"]] == ["web_map_offset"]
+    assert read_project(path, crs="gcj02").describe()["notes"] == []
+    gk = tmp_path / "gk.gpkg"
+    gpd.GeoDataFrame(geometry=[OUTER], crs=4490).to_crs(4527).to_file(gk)
+    assert read_project(gk).describe()["notes"] == []

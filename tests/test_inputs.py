@@ -88,12 +88,22 @@ def test_wrong_or_invalid_geometry(tmp_path, geometry, message):
 
 
 def test_repair_fixes_a_bowtie_and_reports_it(tmp_path):
+    """A digitising twist: the last corner drawn just past the first edge makes a small crossed lobe."""
     path = tmp_path / "bowtie.geojson"
-    bowtie = shapely.Polygon([(117.1, 39.0), (117.2, 39.1), (117.2, 39.0), (117.1, 39.1)])
-    gpd.GeoDataFrame(geometry=[bowtie], crs="EPSG:4490").to_file(path)
+    twisted = shapely.Polygon([(117.1, 39.0), (117.2, 39.0), (117.2, 39.1), (117.1, 39.1), (117.1005, 38.999)])
+    gpd.GeoDataFrame(geometry=[twisted], crs="EPSG:4490").to_file(path)
     with pytest.warns(RedlineWarning, match="repaired"):
         project = read_project(path, repair=True)
     assert project.geometry.is_valid and project.repairs
+
+
+def test_a_repair_that_would_redraw_the_parcel_is_refused(tmp_path):
+    """Two lobes of a figure eight cancel in the ring's area: making them valid invents land; both areas are named."""
+    path = tmp_path / "bowtie.geojson"
+    bowtie = shapely.Polygon([(117.1, 39.0), (117.2, 39.1), (117.2, 39.0), (117.1, 39.1)])
+    gpd.GeoDataFrame(geometry=[bowtie], crs="EPSG:4490").to_file(path)
+    with pytest.raises(GeometryError, match=r"would change its planar area from 0 to 0\.005 CRS units², more than 1%"):
+        read_project(path, repair=True)
 
 
 @pytest.mark.parametrize("content, error, message", [

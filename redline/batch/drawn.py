@@ -22,7 +22,7 @@ ASSETS = "assets"
 """The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
 
 
-def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
+def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None, degrees=None,
                repair=False, lang: str = "en", cdn: bool = False, progress=None, workers: int = 1) -> int:
     """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html (every application by id,
     the ones that could not be checked listed apart); the number of maps.
@@ -36,7 +36,7 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
 
     folder, entries, failed = outdir / "maps", [], []
     linked = None if cdn else write_assets(folder / ASSETS, lang=lang)
-    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair)
+    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair, degrees)
     draw = partial(_map_chunk, options=options, read=read, folder=folder, lang=lang, cdn=cdn, linked=linked)
     for drawn in _each_chunk(outdir, layers, draw, read, workers, progress):
         for application_id, entry in drawn:
@@ -50,9 +50,9 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
 
 
 def write_review_files(outdir: Path, folder: Path, manifest, *, options: Options = Options(), id_field: str = "id",
-                       crs=None, encoding=None, repair=False, lang: str = "zh", progress=None, workers: int = 1) -> int:
+                       crs=None, encoding=None, degrees=None, repair=False, lang: str = "zh", progress=None, workers: int = 1) -> int:
     """The review PDF of every checked application in ``folder`` (``<order>_<id>.pdf``); the number written."""
-    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair)
+    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair, degrees)
     draw = partial(_pdf_chunk, options=options, read=read, folder=Path(folder), lang=lang)
     return sum(_each_chunk(outdir, layers, draw, read, workers, progress))
 

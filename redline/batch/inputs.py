@@ -59,6 +59,7 @@ class ReadOptions:
     crs: str | None = None
     encoding: str | None = None
     repair: bool = False
+    degrees: str | None = None
 
 
 
@@ -167,7 +168,7 @@ def table_of(path: str, read: ReadOptions, *, again: bool = False) -> StoredTabl
     """A multi-feature input, read and stored once per process; with ``again`` read anew (every batch reads its
     inputs so, and its workers then take that table: a file written again at the same path is never answered from
     an earlier read)."""
-    key = (path, read.id_field, read.crs, read.encoding)
+    key = (path, read.id_field, read.crs, read.encoding, read.degrees)
     if again or key not in _TABLES:
         if not _STORE:
             _STORE.append(tempfile.TemporaryDirectory(prefix="redline-inputs-"))
@@ -182,7 +183,7 @@ def table_of(path: str, read: ReadOptions, *, again: bool = False) -> StoredTabl
 def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:
     """Run in the child that reads an input: read and check it (``read_feature_table``), store what the workers
     need of it."""
-    table = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding)
+    table = read_feature_table(path, id_field=read.id_field, crs=read.crs, encoding=read.encoding, degrees=read.degrees)
     frame = table.frame
     columns = {column: _storable(frame[column]) for column in KEPT_COLUMNS if column in frame.columns}
     geometries = np.asarray(frame.geometry.values, dtype=object)
@@ -222,7 +223,7 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
     for application in chunk:
         if application.row is None:
             try:
-                project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
+                project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding, degrees=read.degrees,
                                    repair=read.repair, limits=FILE_LIMITS, label=application.source)
                 declared = declarations(project.source.attributes, options, where=application.source)
                 found[application.order] = (dataclasses.replace(project, source=None), declared)

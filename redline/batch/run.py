@@ -93,7 +93,7 @@ def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Option
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
-              id_field: str = "id", crs=None, encoding=None, repair=False, progress=None,
+              id_field: str = "id", crs=None, encoding=None, degrees=None, repair=False, progress=None,
               dask_address: str | None = None, reports: bool = False, tables=TABLES) -> Summary:
     """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
 
@@ -103,7 +103,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     started = time.monotonic()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair)
+    read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair, degrees=degrees)
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs, reports), applications)

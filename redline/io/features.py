@@ -92,9 +92,9 @@ def assemble_rings(rings: list[tuple[object, list]], *, where: str, parcel: str)
     for number, coords in rings:
         ring = shapely.Polygon(coords)
         holder = next((part for part in parts if part[1].contains(ring)), None)
-        inner = [] if holder is None else [(n, hole) for n, hole in holder[2] if hole.intersects(ring)]
+        inner = [] if holder is None else [(n, hole) for n, hole in holder[2] if _overlap(hole, ring)]
         crossed = [n for n, hole in inner if not hole.contains(ring)]
-        crossed += [part[0] for part in parts if part is not holder and part[1].intersects(ring)]
+        crossed += [part[0] for part in parts if part is not holder and _overlap(part[1], ring)]
         if crossed:
             raise GeometryError(f"{where}: 地块 {parcel} 第 {number} 圈与第 {crossed[0]} 圈相交或包含之 / parcel {parcel}: "
                                 f"ring {number} crosses or encloses ring {crossed[0]}; a ring must lie inside an outer "
@@ -105,3 +105,8 @@ def assemble_rings(rings: list[tuple[object, list]], *, where: str, parcel: str)
             parts.append((number, ring, []))
     polygons = [shapely.Polygon(outer.exterior.coords, [hole.exterior.coords for _, hole in holes]) for _, outer, holes in parts]
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
+def _overlap(a, b) -> bool:
+    """Whether two rings' areas share more than boundary points: rings touching at a corner are separate (OGC)."""
+    return a.intersects(b) and not a.touches(b)

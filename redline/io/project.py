@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from redline.crs import gauss_kruger_crs, parse_crs, to_cgcs2000
+from redline.crs import datum_shift, gauss_kruger_crs, parse_crs, to_cgcs2000
 from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
 from redline.io.cad import read_dxf
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
@@ -53,6 +53,8 @@ MAX_APPLICATIONS = 5_000_000
 DBF_HEAD_BYTES = 65_536 + DBF_SAMPLE_BYTES
 """Bytes of a .dbf read to tell its encoding: the largest header and the records ``dbf_encoding`` decodes."""
 POLYGONAL = ("Polygon", "MultiPolygon")
+MAX_REPAIR_CHANGE = 0.01
+"""Largest share by which a repair may change a feature's planar area (its rings' shoelace area): more is a redraw."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,20 @@ class Project:
     def describe(self) -> dict:
         """The report's ``project`` block (the area is added by the pipeline)."""
         crs = self.conversion or crs_label(self.source_crs)
+        notes = [WEB_MAP_NOTE] if self.source_crs.is_geographic and self.conversion is None else []
         return {"file": str(self.path), "sha256": self.sha256, "name": self.name, "crs": crs, "parcels": self.parcels,
-                "repairs": list(self.repairs), "warnings": list(self.warnings)}
+                "repairs": list(self.repairs), "warnings": list(self.warnings), "notes": notes}
+
+
+WEB_MAP_NOTE = {
+    "code": "web_map_offset",
+    "zh": "本项目坐标为经纬度，未说明来源：高德、腾讯、奥维（GCJ-02）和百度（BD-09）等网络地图上取得的坐标在中国境内偏移数百米，"
+          "未经转换则检查结果不可靠；如来自网络地图，请注明数据来源后重新检查。",
+    "en": "The boundary is in longitude/latitude of unstated origin: coordinates taken from Chinese web maps (Amap, "
+          "Tencent, Ovital: GCJ-02; Baidu: BD-09) are offset by hundreds of metres unless converted; if they come from "
+          "one, state the source and check again.",
+}
+"""The one-line note of every report whose lon/lat the file could not vouch for (no web-map conversion made)."""
 
 
 def crs_label(crs: CRS) -> str:
@@ -89,7 +103,7 @@ def _crs_label(srs: str) -> str:
     return CRS.from_user_input(srs).to_string()
 
 
-def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False,
+def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = False, degrees: str | None = None,
                  max_bytes: int = MAX_BYTES, max_vertices: int = MAX_VERTICES, max_features: int = MAX_FEATURES) -> Project:
     """Read, validate and reproject a project boundary file.
 
@@ -103,6 +117,8 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
         when polygons lie on more than one, which is refused with each layer's feature count and area.
     encoding : attribute text encoding for files that do not declare it (e.g. "GBK" for old shapefiles).
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
+    degrees : how a table's longitudes/latitudes are written when the values cannot say: "decimal" or "dms"
+        (packed ddd.mmss, 117.2530 = 117°25′30″); see ``redline.io.degrees``.
 
     Every correction made on the way (axes swapped, ring closed, encoding taken, …) is in ``warnings`` of the
     project and is warned again (``redline.errors.Correction``) to the caller.
@@ -110,8 +126,8 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     path = Path(path)
 
     def read() -> Project:
-        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
-                                                max_vertices=max_vertices, max_features=max_features)
+        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees,
+                                                max_bytes=max_bytes, max_vertices=max_vertices, max_features=max_features)
         return _project(features, path, sha256_file(path), conversion, repair=repair, max_vertices=max_vertices)
     return _collecting(read)
 
@@ -196,9 +212,9 @@ def ensure_plausible(geometry, features: Features, path: Path) -> None:
                    f"{suggest_crs(shapely.total_bounds(features.geometries))}")
 
 
-def _features_in_crs(path: Path, *, layer, encoding, crs, **limits) -> tuple[Features, str | None]:
+def _features_in_crs(path: Path, *, layer, encoding, crs, degrees=None, **limits) -> tuple[Features, str | None]:
     """The file's features with a trustworthy CRS, and the web-map conversion applied (or None)."""
-    features = _read_features(path, layer=layer, encoding=encoding, crs=crs, **limits)
+    features = _read_features(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees, **limits)
     kinds, conversion = _web_map_kinds(features, path, crs)
     if any(kinds):
         features, conversion = _from_web_map(features, path, kinds)
@@ -241,7 +257,7 @@ def _web_map_kinds(features: Features, path: Path, crs) -> tuple[list, str | Non
     return kinds, f"EPSG:4326 (OvCoordType {', '.join(sorted(counts))})"
 
 
-def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices, max_features) -> Features:
+def _read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_vertices, max_features) -> Features:
     if not path.exists():
         raise InputError(f"{path}: 文件不存在 / no such file; check the path")
     size = path.stat().st_size
@@ -254,7 +270,7 @@ def _read_features(path: Path, *, layer, encoding, crs, max_bytes, max_vertices,
     if suffix == ".txt":
         return Features.of(read_txt(path, encoding=encoding, crs=None if crs in WEB_MAP_CRS else crs))
     if suffix == ".csv":
-        return Features.of(read_csv(path, encoding=encoding))
+        return Features.of(read_csv(path, encoding=encoding, degrees=degrees))
     if suffix == ".dxf":
         return choose_layer(path, read_dxf(path), layer)
     if suffix in KML_SUFFIXES:
@@ -428,7 +444,26 @@ def _with_crs(features: Features, path: Path, crs) -> Features:
         raise CRSError(f"{path}: 坐标系为米而坐标像经纬度 / "
                        f"says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
                        "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
+    _tell_datum_shift(features.crs, path)
     return features
+
+
+def _tell_datum_shift(crs: CRS, path: Path) -> None:
+    """A correction for a datum moved onto CGCS2000 by its own 7 parameters, or not moved at all (``datum_shift``)."""
+    shift = datum_shift(crs)
+    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs else crs.name
+    if shift == "parameters":
+        correct("datum_parameters", str(path), f"坐标系 {datum[:80]} 按其给定的七参数（TOWGS84）换算到 CGCS2000",
+                f"{datum[:80]} converted to CGCS2000 with the 7 parameters the CRS gives (TOWGS84)")
+    elif shift == "unknown":
+        correct("datum_unknown_shift", str(path),
+                f"{datum} 至 2000 国家大地坐标系无公开转换参数，按零平移换算：位置可能偏差数十米（天津地区按公开的区域参数"
+                "约 64–72 米），面积几乎不受影响，但是否压占红线可能误判；请改用 CGCS2000 成果，或在坐标系中以 +towgs84 "
+                "给出本单位的七参数",
+                f"no published transformation from {datum} to CGCS2000: converted with a null shift, so positions may "
+                "be tens of metres off (64–72 m in Tianjin by the published regional parameters); areas are hardly "
+                "affected but an intrusion may be missed or invented. Send CGCS2000 coordinates, or give the bureau's "
+                "7 parameters in the CRS (+towgs84)")
 
 
 def _looks_geographic(bounds) -> bool:
@@ -502,6 +537,12 @@ def _checked(geometry, label: str, *, repair: bool):
         return geometry, f"{label} 几何无效 / is invalid ({reason}); fix it or pass --repair", None
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
     change = f"{geometry.area:.6g} → {fixed.area:.6g}"
+    if abs(fixed.area - geometry.area) > MAX_REPAIR_CHANGE * max(geometry.area, 0.0):
+        return geometry, (f"{label} 修复将改变面积超过 {MAX_REPAIR_CHANGE:.0%}，不予修复 / is invalid ({reason}) and repairing it "
+                          f"would change its planar area from {geometry.area:.6g} to {fixed.area:.6g} CRS units², more "
+                          f"than {MAX_REPAIR_CHANGE:.0%}: a repair fixes slivers and bow-ties, it does not redraw a parcel. "
+                          "Check how the file groups its vertices into parcels and rings (e.g. a 地块号/分组 column) "
+                          "and draw the boundary again"), None
     return fixed, None, Correction("repaired", label, f"几何无效（{reason}），已修复：平面面积 {change}（坐标单位²）",
                                    f"repaired ({reason}): planar area {change} CRS units²")
 
@@ -518,7 +559,7 @@ class FeatureTable:
     """Corrections made while reading the file, given to each of its applications."""
 
 
-def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, encoding=None,
+def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, encoding=None, degrees: str | None = None,
                        max_bytes: int = 2 * 1024 ** 3, max_features: int = MAX_APPLICATIONS) -> FeatureTable:
     """Read a multi-feature file (GeoPackage, GeoParquet, CSV, …) whose features are separate applications.
 
@@ -528,8 +569,9 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     path = Path(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RedlineWarning)
-        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, max_bytes=max_bytes,
-                                                max_vertices=MAX_VERTICES * max_features, max_features=max_features)
+        features, conversion = _features_in_crs(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees,
+                                                max_bytes=max_bytes, max_vertices=MAX_VERTICES * max_features,
+                                                max_features=max_features)
     return _feature_table(features, path, id_field, conversion, _replayed(caught))
 
 

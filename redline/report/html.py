@@ -297,9 +297,10 @@ def _panel(report, text, lang) -> str:
     layers = "".join(f"<li>{html.escape(layer['id'])}: {html.escape(layer['vintage'])} · "
                      f"sha256 {html.escape(layer['sha256'][:12])}</li>" for layer in report.manifest["layers"])
     name = html.escape(str(report.project.get("name") or report.project["file"]))
-    notes = "".join(f"<li data-code='{html.escape(note['code'], quote=True)}'>{html.escape(note['where'])}: "
+    notes = "".join(f"<li data-code='{html.escape(note['code'], quote=True)}'>"
+                    f"{html.escape(note['where']) + ': ' if note.get('where') else ''}"
                     f"{html.escape(note['zh'] if lang == 'zh' else note['en'])}</li>"
-                    for note in report.project.get("warnings", []))
+                    for note in [*report.project.get("warnings", []), *report.project.get("notes", [])])
     corrections = f"<div id='redline-warnings'><b>{text['warnings']}</b><ul>{notes}</ul></div>" if notes else ""
     return f"""
 <div id="redline-summary" style="position:fixed;top:10px;left:60px;z-index:1000;max-width:480px;max-height:70%;

@@ -13,30 +13,52 @@
     return token ? {"Authorization": "Bearer " + token} : {};
   }
 
+  var current = 0;  // the latest submission: an earlier one's answer arriving late is dropped
+
   function submit(file) {
     if (!file) return;
+    var mine = ++current;
     var form = new FormData();
     form.append("file", file, file.name);
     form.append("national_major", document.getElementById("national_major").checked ? "true" : "false");
-    var activity = document.getElementById("activity").value, crs = document.getElementById("crs").value;
+    var activity = document.getElementById("activity").value;
+    var crs = document.getElementById("crs").value || document.getElementById("source").value;
     if (activity) form.append("activity", activity);
     if (crs) form.append("crs", crs);
-    var layer = document.getElementById("layer").value;
-    if (layer) form.append("layer", layer);
+    ["layer", "degrees", "encoding"].forEach(function (field) {
+      var value = document.getElementById(field).value;
+      if (value) form.append(field, value);
+    });
+    form.append("repair", document.getElementById("repair").checked ? "true" : "false");
     var lang = document.getElementById("lang").value;
     form.append("lang", lang);
-    document.getElementById("error").textContent = "";
-    document.getElementById("verdict").textContent = "…";
-    document.getElementById("warnings").textContent = "";
+    clear();
+    document.getElementById("verdict").textContent = "检查中… checking…";
     fetch("v1/checks", {method: "POST", body: form, headers: headers()}).then(function (response) {
       return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
     }).then(function (answer) {
+      if (mine !== current) return;
       if (!answer.ok) { show_error(answer.status, answer.body); return; }
       show(answer.body, lang);
-    }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+    }).catch(function (error) {
+      if (mine !== current) return;
+      clear();
+      document.getElementById("error").textContent = String(error);
+    });
+  }
+
+  function clear() {  // the previous file's result never stays on screen beside a new file or an error
+    ["error", "verdict", "project", "findings", "warnings", "downloads"].forEach(function (id) {
+      document.getElementById(id).textContent = "";
+    });
+    document.getElementById("verdict").className = "";
+    document.getElementById("verdict").setAttribute("data-verdict", "");
+    document.getElementById("map").removeAttribute("src");
+    document.getElementById("map").removeAttribute("srcdoc");
   }
 
   function show_error(status, body) {
+    clear();
     var detail = body && body.detail;
     document.getElementById("verdict").textContent = "";
     document.getElementById("error").textContent = status + ": " + (typeof detail === "string" ? detail : JSON.stringify(detail));
@@ -64,9 +86,9 @@
     });
     var warnings = document.getElementById("warnings");
     warnings.textContent = "";
-    (report.project.warnings || []).forEach(function (note) {
+    (report.project.warnings || []).concat(report.project.notes || []).forEach(function (note) {
       var item = document.createElement("li");
-      item.textContent = note.where + ": " + (lang === "zh" ? note.zh : note.en);
+      item.textContent = (note.where ? note.where + ": " : "") + (lang === "zh" ? note.zh : note.en);
       item.setAttribute("data-code", note.code);
       warnings.appendChild(item);
     });

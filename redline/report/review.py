@@ -143,6 +143,7 @@ def review_document(report: Report, rules, *, lang: str = "zh", applicant: str |
              (words["declared"], _declaration(report.options, lang))]
     rows += [(words["corrections"], f"{note['where']}: {note[lang]}") for note in project.get("warnings", [])]
     rows += [(words["corrections"], repair) for repair in project.get("repairs", [])]
+    rows += [(words["corrections"], note[lang]) for note in project.get("notes", [])]
     blocks.append(Fields(tuple(rows)))
 
     verdict = report.verdict.value

@@ -159,7 +159,7 @@ def write_good(expected):
     lonlat = ["地块,圈号,经度,纬度"] + [f"A,{ring},{x},{y}" for ring, r in ((1, OUTER.exterior), (2, SECOND.exterior))
                                      for x, y in r.coords]
     (GOOD / "lonlat_parts.csv").write_text("\n".join(lonlat) + "\n", encoding="utf-8")
-    record("lonlat_parts.csv", shapely.MultiPolygon([OUTER, SECOND]), 4490, crs="EPSG:4490")
+    record("lonlat_parts.csv", shapely.MultiPolygon([OUTER, SECOND]), 4490, crs="EPSG:4490", degrees="decimal")
     document = ezdxf.new()
     hatch = document.modelspace().add_hatch(dxfattribs={"layer": "用地"})
     holed = gk(HOLED, TO_GK_CM)
@@ -197,7 +197,7 @@ def write_good(expected):
     xian = ["坐标系=80西安坐标系", "几度分带=3", "带号=39"]
     to_xian_cm = Transformer.from_crs(4490, 2384, always_xy=True)
     (GOOD / "xian80_no_prefix.txt").write_bytes(txt([gk(OUTER, to_xian_cm)], header=xian))
-    record("xian80_no_prefix.txt", gk(OUTER, to_xian_cm), 2384)
+    record("xian80_no_prefix.txt", gk(OUTER, to_xian_cm), 2384, warns=["no published transformation from Xian 1980"])
     with_z = shapely.Polygon([(x, y, 2.5) for x, y in OUTER.exterior.coords])
     frame([with_z]).to_file(GOOD / "with_z.geojson", driver="GeoJSON")
     record("with_z.geojson", OUTER, 4326)
