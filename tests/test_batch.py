@@ -292,3 +292,22 @@ def test_stored_attribute_columns_keep_every_value_as_text_and_missing_ones_miss
     assert _storable(mixed).to_pylist() == ["是", "b'\\xff'", None, None, None, "3", "[1, 2]"]
     assert _storable(pd.Series(["否", None])).to_pylist() == ["否", None]
     assert _storable(pd.Series([1.5, np.nan])).to_pylist()[0] == 1.5
+
+
+def test_a_folder_of_project_folders_is_read_and_what_is_skipped_is_named(tmp_path, caplog):
+    """Offices keep one sub-folder per project; a batch once found "0 applications" there and exited 0."""
+    from redline.batch.inputs import read_inputs
+    from redline.errors import InputError
+    for sample in SAMPLES[:2]:
+        folder = tmp_path / "projects" / sample.stem
+        folder.mkdir(parents=True)
+        (folder / sample.name).write_bytes(sample.read_bytes())
+        (folder / "说明.docx").write_bytes(b"not a boundary")
+    with caplog.at_level("WARNING"):
+        applications = read_inputs([tmp_path / "projects"])
+    assert [a.id for a in applications] == [f"{s.stem}/{s.stem}" for s in SAMPLES[:2]]
+    assert "skipped 2 file(s)" in caplog.text and "说明.docx" in caplog.text
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.md").write_text("nothing to check")
+    with pytest.raises(InputError, match="no applications in"):
+        read_inputs([tmp_path / "empty"])

@@ -208,3 +208,32 @@ def test_lon_lat_reports_carry_the_web_map_note(tmp_path):
     gk = tmp_path / "gk.gpkg"
     gpd.GeoDataFrame(geometry=[OUTER], crs=4490).to_crs(4527).to_file(gk)
     assert read_project(gk).describe()["notes"] == []
+
+
+def test_a_geojson_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad saves UTF-8 with a BOM; RFC 7946 §11.2 lets readers ignore it."""
+    import json
+    path = tmp_path / "记事本.geojson"
+    feature = {"type": "Feature", "properties": {"name": "地块"}, "geometry": shapely.geometry.mapping(OUTER)}
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(feature, ensure_ascii=False).encode())
+    assert offset_m(read_project(path), OUTER) < 1e-6
+
+
+def test_esri_json_is_named(tmp_path):
+    path = tmp_path / "arcgis.json"
+    path.write_text('{"geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4490}, "features": []}')
+    with pytest.raises(InputError, match="this is Esri JSON"):
+        read_project(path)
+
+
+def test_web_mercator_metres_are_suggested_as_such(tmp_path):
+    """x ≈ 1.3e7, y ≈ 4.7e6 once led to EPSG:4491 (Gauss-Krüger zone 13, in Kazakhstan)."""
+    import geopandas as gpd
+    path = tmp_path / "mercator.shp"
+    frame = gpd.GeoDataFrame(geometry=[OUTER], crs=4326).to_crs(3857)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio: "'crs' was not provided" (that is the point)
+        gpd.GeoDataFrame(geometry=list(frame.geometry.values)).to_file(path)
+    with pytest.raises(CRSError, match="Web Mercator metres .*EPSG:3857"):
+        read_project(path)
+    assert offset_m(read_project(path, crs="EPSG:3857"), OUTER) < 0.01

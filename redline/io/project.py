@@ -466,6 +466,15 @@ def _tell_datum_shift(crs: CRS, path: Path) -> None:
                 "7 parameters in the CRS (+towgs84)")
 
 
+WEB_MERCATOR = CRS.from_epsg(3857)
+
+
+def _lands_in_china(bounds, crs: CRS) -> bool:
+    """Whether the box ``bounds`` (in ``crs``) lies in China once in CGCS2000 lon/lat: a suggestion must be plausible."""
+    box = to_cgcs2000(np.array([shapely.box(*bounds)], dtype=object), crs)
+    return bool(_in_china(box)[0])
+
+
 def _looks_geographic(bounds) -> bool:
     west, south, east, north = bounds
     return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
@@ -480,10 +489,13 @@ def suggest_crs(bounds) -> str:
         zone = int(west // 1e6)
         width = 3 if zone >= 24 else 6
         crs = gauss_kruger_crs("CGCS2000", width, zone, prefixed=True)
-        if crs is not None:
+        if crs is not None and _lands_in_china(bounds, crs):
             return (f"坐标像带带号前缀的高斯-克吕格 {zone} 带 / "
                     f"Coordinates look like CGCS2000 {width}-degree Gauss-Krüger zone {zone} with zone prefix: "
                     f"pass --crs EPSG:{crs.to_epsg()} if that is right.")
+    if 8e6 <= west and east <= 1.6e7 and 3e5 <= south and north <= 7.3e6 and _lands_in_china(bounds, WEB_MERCATOR):
+        return ("坐标像网络地图的墨卡托米制坐标 / Coordinates look like Web Mercator metres (EPSG:3857, as web maps and "
+                "their exports use): pass --crs EPSG:3857 if that is right.")
     if 1e5 <= west and east < 1e6 and 1e6 <= south <= 1e7:
         example = gauss_kruger_crs("CGCS2000", 3, 39, prefixed=False)
         return ("坐标像无带号前缀的高斯-克吕格 / "

@@ -129,12 +129,16 @@ def check_signature(head: bytes, suffix: str, *, source: str) -> str:
 
 def check_geojson(data: bytes, *, source: str) -> None:
     """Refuse JSON that GDAL would read as something other than GeoJSON (a GDALG pipeline, Esri JSON, TopoJSON)
-    or that names its CRS by a link (fetched from a URL); RFC 7946 GeoJSON has neither."""
+    or that names its CRS by a link (fetched from a URL); RFC 7946 GeoJSON has neither. A UTF-8 byte order mark
+    (Notepad writes one) is ignored, as RFC 7946 §11.2 allows."""
     try:
-        document = orjson.loads(data)
+        document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as error:
         raise FormatError(f"{source}: 不是有效的 JSON / not valid JSON ({error}); export it again") from None
     kind = document.get("type") if isinstance(document, dict) else None
+    if kind is None and isinstance(document, dict) and {"geometryType", "spatialReference", "features"} & set(document):
+        raise FormatError(f"{source}: 这是 Esri JSON（ArcGIS 导出）/ this is Esri JSON (an ArcGIS export), not GeoJSON; "
+                          "export it as GeoJSON (ArcGIS: Features To JSON with the GeoJSON option) or as a Shapefile")
     if kind not in GEOJSON_TYPES:
         raise FormatError(f"{source}: 不是 GeoJSON / the JSON is not GeoJSON (its \"type\" is {str(kind)[:40]!r}, not "
                           "FeatureCollection, Feature or a geometry); export it again as GeoJSON")
