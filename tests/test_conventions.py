@@ -237,3 +237,56 @@ def test_web_mercator_metres_are_suggested_as_such(tmp_path):
     with pytest.raises(CRSError, match="Web Mercator metres .*EPSG:3857"):
         read_project(path)
     assert offset_m(read_project(path, crs="EPSG:3857"), OUTER) < 0.01
+
+
+def survey_sheet(parcels, *, first_again=True):
+    """Rows of a 界址点坐标成果表 as a surveying institute lays it out: a title, a project row, a unit row, the
+    header, then each parcel's points (X = northing, Y = easting, CGCS2000 zone 39) with a 边长 row between two
+    points, the parcel's name only on its first row (merged below), and an area row at the end."""
+    from pyproj import Transformer
+    to_gk = Transformer.from_crs(4490, 4527, always_xy=True)
+    rows = [["界址点坐标成果表"], ["项目名称：某某物流园", None, "坐标系：2000国家大地坐标系"], ["单位：米"],
+            ["地块", "点号", "X坐标(m)", "Y坐标(m)", "边长(m)"]]
+    for name, parcel in parcels:
+        corners = list(parcel.exterior.coords)[: None if first_again else -1]
+        for number, (lon, lat) in enumerate(corners, 1):
+            east, north = to_gk.transform(lon, lat)
+            rows.append([name if number == 1 else None, f"J{number}", round(north, 3), round(east, 3), None])
+            if number < len(corners):
+                rows.append([None, None, None, None, 123.45])
+    rows.append(["合计", None, None, None, "面积 2.8800 公顷"])
+    return rows
+
+
+def test_an_excel_coordinate_sheet_reads_like_its_csv(tmp_path):
+    import csv
+
+    import openpyxl
+    rows = survey_sheet([("地块一", OUTER), ("地块二", SECOND)], first_again=False)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "界址点成果表"
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("A1:E1")
+    first = next(number for number, row in enumerate(rows, 1) if row[0] == "地块二")
+    sheet.merge_cells(f"A5:A{first - 1}")
+    book.create_sheet("说明").append(["本表由测绘院出具"])
+    book.save(tmp_path / "坐标.xlsx")
+    with open(tmp_path / "坐标.csv", "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([["" if cell is None else cell for cell in row] for row in rows])
+    expected = shapely.union(OUTER, SECOND)
+    for name in ("坐标.xlsx", "坐标.csv"):
+        with pytest.warns(Warning, match="survey convention"):
+            project = read_project(tmp_path / name, crs="EPSG:4527")
+        assert project.parcels == 2 and offset_m(project, expected) < 0.1, name
+    with pytest.raises(InputError, match="no sheet 'x'; its sheets: 界址点成果表, 说明"):
+        read_project(tmp_path / "坐标.xlsx", crs="EPSG:4527", layer="x")
+
+
+def test_a_workbook_that_is_not_one_is_refused(tmp_path):
+    (tmp_path / "fake.xlsx").write_bytes(b"<html>not a workbook</html>")
+    (tmp_path / "fake.xls").write_bytes(b"PK\x03\x04 a zip named xls")
+    for name in ("fake.xlsx", "fake.xls"):
+        with pytest.raises(InputError, match="the content is not an"):
+            read_project(tmp_path / name, crs="EPSG:4527")

@@ -39,6 +39,7 @@ from redline.io.gdal import gdal_path, pyogrio, read_raw
 from redline.io.kml import DECLARED, KML_SUFFIXES, read_kml
 from redline.io.parquet import read_geoparquet
 from redline.io.safety import check_geojson, check_geopackage, check_signature, check_wkb, check_zip
+from redline.io.sheet import SHEET_SUFFIXES, read_sheet
 from redline.io.table import read_csv
 from redline.io.txt import read_txt
 from redline.io.webmaps import bd09_to_wgs84, gcj02_to_wgs84
@@ -271,6 +272,8 @@ def _read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_
         return Features.of(read_txt(path, encoding=encoding, crs=None if crs in WEB_MAP_CRS else crs))
     if suffix == ".csv":
         return Features.of(read_csv(path, encoding=encoding, degrees=degrees))
+    if suffix in SHEET_SUFFIXES:
+        return Features.of(read_sheet(path, layer=layer, degrees=degrees))
     if suffix == ".dxf":
         return choose_layer(path, read_dxf(path), layer)
     if suffix in KML_SUFFIXES:
@@ -369,7 +372,7 @@ def _zipped_dbf(archive: zipfile.ZipFile, member: str, members: list[str]):
 
 
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".geoparquet", *KML_SUFFIXES,
-                     ".csv", ".txt", ".dxf")
+                     ".csv", *SHEET_SUFFIXES, ".txt", ".dxf")
 """Every suffix a project file may have; anything else is refused before a byte is parsed."""
 GDAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
