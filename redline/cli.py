@@ -114,7 +114,7 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 
 
 @main.command()
-@click.argument("project", type=click.Path(dir_okay=False))
+@click.argument("project", type=click.Path())
 @manifest_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--geojson", type=click.Path(dir_okay=False), help="Write the intrusion pieces (GeoJSON) here.")
@@ -228,7 +228,7 @@ def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path,
 
 
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("source", type=click.Path())
 @click.argument("target", type=click.Path(dir_okay=False))
 @click.option("--to-crs", help="CRS of TARGET (default: SOURCE's); a .txt needs a Gauss-Krüger CRS, e.g. EPSG:4527.")
 @click.option("--crs", help="CRS of SOURCE, for files without one (or gcj02 / bd09 for web-map drawings).")

@@ -44,7 +44,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from redline import __version__
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
 from redline.io import as_project
-from redline.io.project import READABLE_SUFFIXES
+from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
 from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
@@ -224,6 +224,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     ) -> JSONResponse:
         name = (file.filename or "upload")[-200:]
         suffix = Path(name).suffix.lower()
+        if suffix in UNREAD_FORMATS:
+            raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
         if suffix not in READABLE_SUFFIXES or suffix == ".shp":
             hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
             raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "

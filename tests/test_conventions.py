@@ -290,3 +290,79 @@ def test_a_workbook_that_is_not_one_is_refused(tmp_path):
     for name in ("fake.xlsx", "fake.xls"):
         with pytest.raises(InputError, match="the content is not an"):
             read_project(tmp_path / name, crs="EPSG:4527")
+
+
+def write_gdb(folder):
+    """A File Geodatabase as 国土空间规划 data is delivered: a polygon layer in CGCS2000 zone 39, a point layer and an
+    attribute table beside it."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    gpd.GeoDataFrame({"name": ["红线"]}, geometry=[OUTER], crs=4490).to_crs(4527).to_file(
+        folder, layer="红线", driver="OpenFileGDB")
+    gpd.GeoDataFrame({"name": ["J1"]}, geometry=[shapely.Point(117.2, 39.1)], crs=4490).to_file(
+        folder, layer="界址点", driver="OpenFileGDB")
+    pyogrio.write_dataframe(pd.DataFrame({"项目": ["某某"]}), folder, layer="项目信息", driver="OpenFileGDB")
+    return folder
+
+
+def test_a_file_geodatabase_folder_and_its_zip(tmp_path):
+    import zipfile
+    gdb = write_gdb(tmp_path / "成果.gdb")
+    archive = tmp_path / "成果.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for item in sorted(gdb.iterdir()):
+            out.write(item, f"交付/成果.gdb/{item.name}")
+        for number in range(250):  # a real delivery holds hundreds of members; 200 was the limit
+            out.writestr(f"交付/附件/{number}.txt", "附件")
+    for source in (gdb, archive):
+        with pytest.warns(Warning, match="only layer 红线 holds polygons"):
+            project = read_project(source)
+        assert project.source_crs.to_epsg() == 4527 and offset_m(project, OUTER) < 0.1
+
+
+def test_a_zip_naming_a_member_twice_is_refused(tmp_path):
+    """Python's zipfile reads one entry of a repeated name and GDAL's /vsizip/ another: a parcel could hide."""
+    import zipfile
+    path = tmp_path / "twice.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("p.geojson", '{"type": "FeatureCollection", "features": []}')
+            archive.writestr("p.geojson", '{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(InputError, match="member 'p.geojson' appears twice"):
+        read_project(path)
+
+
+def test_datasets_of_one_name_in_two_folders_are_both_offered(tmp_path):
+    """Two a.geojson in different folders collapsed into one layer: the first was never read."""
+    import json
+    import zipfile
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for folder, polygon in (("一期", OUTER), ("二期", SECOND)):
+            archive.writestr(f"{folder}/红线.geojson", json.dumps(
+                {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(polygon)}))
+    with pytest.raises(InputError, match=r"polygons on 2 layers: 一期/红线 .*二期/红线"):
+        read_project(path)
+    assert offset_m(read_project(path, layer="一期/红线"), OUTER) < 1e-6
+
+
+@pytest.mark.parametrize(("suffix", "advice"), [(".dwg", "save it as DXF"), (".wp", "export the area file"),
+                                                (".mdb", "File Geodatabase"), (".gpx", "a GPX track is a line"),
+                                                (".tab", "MapInfo"), (".ovobj", "export it as .ovkml")])
+def test_formats_not_read_say_what_to_do(tmp_path, suffix, advice):
+    path = tmp_path / f"项目{suffix}"
+    path.write_bytes(b"\x00binary")
+    with pytest.raises(InputError, match=advice):
+        read_project(path)
+
+
+def test_a_geopackage_with_an_attribute_table_reads_its_polygon_layer(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    path = tmp_path / "with_table.gpkg"
+    gpd.GeoDataFrame({"name": ["红线"]}, geometry=[OUTER], crs=4490).to_file(path, layer="红线")
+    pyogrio.write_dataframe(pd.DataFrame({"项目": ["某某"]}), path, layer="项目信息")
+    assert offset_m(read_project(path), OUTER) < 1e-6

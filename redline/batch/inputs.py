@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import itertools
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,14 +94,19 @@ def _folder_files(folder: Path) -> list[Path]:
     """The readable files of a batch folder and of its sub-folders (one per project, as offices keep them), in order;
     every other file is named in a log line, never skipped without a word."""
     files, skipped = [], []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
-        if path.suffix.lower() in READABLE_SUFFIXES:
-            files.append(path)
-        elif path.suffix.lower() not in SIDECARS:
-            skipped.append(path.relative_to(folder).as_posix())
+    for root, folders, names in os.walk(folder):
+        here = Path(root)
+        files += [here / name for name in folders if name.lower().endswith(".gdb")]  # a File Geodatabase is one input
+        folders[:] = [name for name in folders if not name.lower().endswith(".gdb")]
+        for name in names:
+            path = here / name
+            if path.suffix.lower() in READABLE_SUFFIXES:
+                files.append(path)
+            elif path.suffix.lower() not in SIDECARS:
+                skipped.append(path.relative_to(folder).as_posix())
+    files.sort()
     if skipped:
+        skipped.sort()
         log.warning("跳过 %d 个无法读取的文件 / skipped %d file(s) redline does not read in %s: %s%s", len(skipped),
                     len(skipped), folder, ", ".join(skipped[:10]), " …" if len(skipped) > 10 else "")
     return files

@@ -50,6 +50,11 @@ def _umask() -> int:
 
 
 def sha256_file(path) -> str:
-    """Hex SHA-256 of a file's bytes, read a block at a time (a large input is never held whole)."""
+    """Hex SHA-256 of a file's bytes, read a block at a time (a large input is never held whole); of a folder (a
+    File Geodatabase), of each file's name and digest in name order."""
+    path = Path(path)
+    if path.is_dir():
+        listing = "".join(f"{item.name}\0{sha256_file(item)}\n" for item in sorted(path.iterdir()) if item.is_file())
+        return hashlib.sha256(listing.encode()).hexdigest()
     with open(path, "rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -22,7 +22,7 @@ import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -261,6 +261,9 @@ def _web_map_kinds(features: Features, path: Path, crs) -> tuple[list, str | Non
 def _read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_vertices, max_features) -> Features:
     if not path.exists():
         raise InputError(f"{path}: 文件不存在 / no such file; check the path")
+    if path.is_dir():
+        return _read_gdb_folder(path, layer=layer, encoding=encoding, max_bytes=max_bytes, max_vertices=max_vertices,
+                                max_features=max_features)
     size = path.stat().st_size
     if size == 0:
         raise InputError(f"{path}: 文件为空 / the file is empty; export the boundary again")
@@ -281,6 +284,9 @@ def _read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_
     if suffix in (".parquet", ".geoparquet"):
         return Features.of(read_geoparquet(path, max_features=max_features, max_vertices=max_vertices))
     if suffix not in GDAL_SUFFIXES:
+        hint = UNREAD_FORMATS.get(suffix)
+        if hint:
+            raise FormatError(f"{path}: {hint[0]} / {hint[1]}")
         raise FormatError(f"{path}: 不支持的文件格式 / redline does not read {suffix or 'files without a suffix'}; send one of "
                           f"{', '.join(READABLE_SUFFIXES)}")
     limits = {"max_vertices": max_vertices, "max_features": max_features}
@@ -292,11 +298,29 @@ def _read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_
                         layer)
 
 
+GDB_CATALOG = "a00000001.gdbtable"
+"""The system catalog every File Geodatabase folder holds: its signature."""
+
+
+def _read_gdb_folder(path: Path, *, layer, encoding, max_bytes, **limits) -> Features:
+    """The project's layer of a File Geodatabase folder (``x.gdb``), read by GDAL's OpenFileGDB driver only."""
+    if path.suffix.lower() != ".gdb" or not (path / GDB_CATALOG).is_file():
+        raise FormatError(f"{path}: 是文件夹而不是文件 / is a folder, not a file: send a boundary file, or a File "
+                          "Geodatabase folder (x.gdb) holding its a00000001.gdbtable")
+    size = sum(item.stat().st_size for item in path.iterdir() if item.is_file())
+    if size > max_bytes:
+        raise LimitError(f"{path}: 文件过大 / {size:,} bytes is over the {max_bytes:,}-byte limit for one project")
+    return choose_layer(path, _dataset_layers(path, str(path), GDB_DRIVER, encoding=encoding, **limits), layer)
+
+
 def _read_zip(path: Path, *, layer, encoding, **limits) -> Features:
-    """The project's layer of a zip archive: its one dataset, or the one ``layer`` names among several."""
+    """The project's layer of a zip archive: its one dataset, or the one ``layer`` names among several (datasets
+    named by their path in the archive, so two of one name in different folders are both offered)."""
     members = check_zip(path)
-    datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS]
-    if not datasets:
+    geodatabases = sorted({str(PurePosixPath(m).parent) for m in members if PurePosixPath(m).parent.suffix.lower() == ".gdb"})
+    datasets = [m for m in members if Path(m).suffix.lower() in ZIPPED_DATASETS
+                and not any(m.startswith(f"{gdb}/") for gdb in geodatabases)]
+    if not datasets and not geodatabases:
         raise FormatError(f"{path}: 压缩包内无数据集 / the zip holds no dataset ({', '.join(ZIPPED_DATASETS)}); "
                           f"found {', '.join(members[:10]) or 'nothing'}")
     if any(Path(m).suffix.lower() == ".shp" for m in members) and not any(Path(m).suffix.lower() == ".shx" for m in members):
@@ -304,6 +328,12 @@ def _read_zip(path: Path, *, layer, encoding, **limits) -> Features:
                           "zip the .shp with its .shx, .dbf and .prj")
     with tempfile.TemporaryDirectory(prefix="redline-zip-") as folder, zipfile.ZipFile(path) as archive:
         layers = {}
+        for gdb in geodatabases:
+            if f"{gdb}/{GDB_CATALOG}" not in members:
+                raise FormatError(f"{path}: {gdb} 不是完整的文件地理数据库 / {gdb} lacks its {GDB_CATALOG}: zip the whole "
+                                  ".gdb folder")
+            found = _dataset_layers(path, f"/vsizip/{path.resolve()}/{gdb}", GDB_DRIVER, encoding=encoding, **limits)
+            layers.update({_zipped_name(gdb, name, geodatabases + datasets): reader for name, reader in found.items()})
         for member in datasets:
             with archive.open(member) as stream:
                 driver = _checked_content(stream, Path(member).suffix.lower(), source=f"{path} ({member})")
@@ -311,20 +341,38 @@ def _read_zip(path: Path, *, layer, encoding, **limits) -> Features:
                 extracted = Path(folder) / f"{len(layers)}.gpkg"
                 with archive.open(member) as stream, open(extracted, "wb") as out:
                     shutil.copyfileobj(stream, out)
-                layers.update(_dataset_layers(path, str(extracted), driver, encoding=encoding, **limits))
+                found = _dataset_layers(path, str(extracted), driver, encoding=encoding, **limits)
+                layers.update({_zipped_name(member, name, geodatabases + datasets): reader for name, reader in found.items()})
                 continue
             dbf = _zipped_dbf(archive, member, members) if driver == "ESRI Shapefile" else None
-            layers[Path(member).stem] = _layer_reader(path, f"/vsizip/{path.resolve()}/{member}", driver, None,
-                                                      encoding=encoding, dbf=dbf, **limits)
+            layers[_zipped_name(member, None, datasets)] = _layer_reader(path, f"/vsizip/{path.resolve()}/{member}", driver,
+                                                                       None, encoding=encoding, dbf=dbf, **limits)
         return choose_layer(path, layers, layer)
 
 
+def _zipped_name(member: str, layer: str | None, datasets: list[str]) -> str:
+    """A layer's name in a zip: the dataset's stem when that names it alone, else its path in the archive (without
+    suffix); a layer of a multi-layer dataset after it ("folder/x.gpkg/layer" when several datasets are zipped)."""
+    stem = PurePosixPath(member).stem
+    alone = sum(PurePosixPath(d).stem == stem for d in datasets) == 1
+    name = stem if alone else str(PurePosixPath(member).with_suffix(""))
+    if layer is None:
+        return name
+    return layer if len(datasets) == 1 else f"{member if not alone else stem}/{layer}"
+
+
 def _dataset_layers(path: Path, source: str, driver: str, *, encoding, dbf=None, **limits) -> dict:
-    """Layer name → reader of one dataset: a GeoPackage's layers, or the one layer of any other format."""
-    if driver != "GPKG":
+    """Layer name → reader of one dataset: the spatial layers of a GeoPackage or File Geodatabase (attribute tables
+    beside them are not layers), or the one layer of any other format."""
+    if driver not in MULTI_LAYER_DRIVERS:
         return {path.stem: _layer_reader(path, source, driver, None, encoding=encoding, dbf=dbf, **limits)}
-    check_geopackage(Path(source), source=str(path))
-    names = [str(name) for name, _ in _with_gdal(path, driver, lambda: pyogrio.list_layers(gdal_path(source, driver)))]
+    if driver == "GPKG":
+        check_geopackage(Path(source), source=str(path))
+    listed = _with_gdal(path, driver, lambda: pyogrio.list_layers(gdal_path(source, driver)))
+    names = [str(name) for name, geometry_type in listed if geometry_type is not None]
+    if not names:
+        raise GeometryError(f"{path}: 无空间图层 / holds no layer with geometry (only tables: "
+                            f"{', '.join(str(name)[:60] for name, _ in listed[:10]) or 'none'}); export the boundary layer")
     return {name: _layer_reader(path, source, driver, name, encoding=encoding, **limits) for name in names}
 
 
@@ -374,6 +422,24 @@ def _zipped_dbf(archive: zipfile.ZipFile, member: str, members: list[str]):
 READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".parquet", ".geoparquet", *KML_SUFFIXES,
                      ".csv", *SHEET_SUFFIXES, ".txt", ".dxf")
 """Every suffix a project file may have; anything else is refused before a byte is parsed."""
+UNREAD_FORMATS = {
+    ".dwg": ("DWG 不能直接读取，请在 AutoCAD 或 CASS 中另存为 DXF", "DWG is not read: save it as DXF in AutoCAD or CASS "
+             "(另存为 → DXF) and send that"),
+    **dict.fromkeys((".wp", ".wl", ".wt"), ("MapGIS 文件不能直接读取，请在 MapGIS 中导出为 Shapefile",
+                                          "MapGIS files are not read: export the area file (.wp) to Shapefile in MapGIS")),
+    ".mdb": ("个人地理数据库（.mdb）不能直接读取，请导出为文件地理数据库（.gdb）或 Shapefile",
+             "a Personal Geodatabase (.mdb) is not read: export it to a File Geodatabase (.gdb) or a Shapefile"),
+    ".gpx": ("GPX 轨迹是线，不是边界；请把边界画成面后导出为 KML 或 GeoJSON",
+             "a GPX track is a line, not a boundary: draw the boundary as a polygon and export it as KML or GeoJSON"),
+    **dict.fromkeys((".tab", ".mif", ".mid", ".map", ".id", ".dat"), (
+        "MapInfo 文件不能直接读取，请导出为 Shapefile 或 GeoJSON",
+        "MapInfo TAB/MIF files are not read: export the layer to Shapefile or GeoJSON")),
+    ".ovobj": ("奥维 .ovobj 不能直接读取，请在奥维中导出为 .ovkml/.ovkmz", "an Ovital .ovobj is not read: export it as "
+               ".ovkml or .ovkmz from Ovital"),
+}
+"""Formats planners send that redline does not read → what to do instead (zh, en)."""
+GDB_DRIVER = "OpenFileGDB"
+MULTI_LAYER_DRIVERS = ("GPKG", GDB_DRIVER)
 GDAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ZIPPED_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
 

@@ -27,6 +27,8 @@ import orjson
 from redline.errors import FormatError, InputError, LimitError
 
 MAX_MEMBERS = 200
+MAX_GDB_MEMBERS = 2000
+"""Members of a zip holding a File Geodatabase folder (one holds a few files per table: hundreds)."""
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
 
@@ -39,9 +41,15 @@ def check_zip(path: Path) -> list[str]:
         raise InputError(f"{path}: 压缩包不可读 / not a readable zip archive ({error}); export it again") from None
     with archive:
         members = archive.infolist()
-        if len(members) > MAX_MEMBERS:
+        limit = MAX_GDB_MEMBERS if any(".gdb/" in m.filename.lower() for m in members) else MAX_MEMBERS
+        if len(members) > limit:
             raise LimitError(f"{path}: 压缩包成员过多 / "
-                             f"{len(members)} members is over the {MAX_MEMBERS}-member limit for one project")
+                             f"{len(members)} members is over the {limit}-member limit for one project")
+        names = [m.filename for m in members]
+        repeated = sorted({name for name in names if names.count(name) > 1}) if len(set(names)) < len(names) else []
+        if repeated:
+            raise InputError(f"{path}: 压缩包内有同名成员 / member {repeated[0][:80]!r} appears twice: readers disagree on "
+                             "which one is meant; refusing the archive")
         total = 0
         for member in members:
             name = PurePosixPath(member.filename.replace("\\", "/"))
