@@ -366,3 +366,39 @@ def test_a_geopackage_with_an_attribute_table_reads_its_polygon_layer(tmp_path):
     gpd.GeoDataFrame({"name": ["红线"]}, geometry=[OUTER], crs=4490).to_file(path, layer="红线")
     pyogrio.write_dataframe(pd.DataFrame({"项目": ["某某"]}), path, layer="项目信息")
     assert offset_m(read_project(path), OUTER) < 1e-6
+
+
+def bubiao(header, rows_of, *, template=False, sep=",", trailing="", area="{:.4f}"):
+    """A 部标 TXT of OUTER in CGCS2000 3-degree CM 117°E without zone prefix (EPSG:4548), written with ``header``."""
+    from pyproj import Transformer
+    to_gk = Transformer.from_crs(4490, 4548, always_xy=True)
+    corners = [to_gk.transform(x, y) for x, y in OUTER.exterior.coords]
+    area_ha = shapely.Polygon(corners).area / 10_000
+    lines = ["[属性描述]", *header, "[地块坐标]"]
+    if template:
+        lines.append("界址点数,地块面积,地块编号,地块名称,图形属性,图幅号,地块用途,地类编码,@")
+    lines.append(sep.join([str(len(corners)), area.format(area_ha), "1", "地块", "面", "", "", "", "@"]) + trailing)
+    lines += [sep.join([f"J{n}", "1", f"{north:.3f}", f"{east:.3f}"]) + trailing for n, (east, north) in enumerate(corners, 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("header", "options", "warns"), [
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "带号=117"], {}, ["central meridian"]),
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "中央子午线=117"], {}, ["central meridian"]),
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "带号=39"], {"sep": "\t"}, []),
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "带号=39"], {"trailing": ","}, []),
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "带号=39"], {"template": True}, ["template's field-name line"]),
+    (["坐标系=2000国家大地坐标系", "几度分带=3", "带号=39"], {"area": "{:.4f}公顷"}, ["carries its unit"]),
+], ids=["zone-is-meridian", "meridian-key", "tabs", "trailing-comma", "template-line", "area-with-unit"])
+def test_bubiao_txt_variants(tmp_path, header, options, warns):
+    path = tmp_path / "报批.txt"
+    path.write_text(bubiao(header, None, **options).replace("[", "【" if "template" in options else "[")
+                    .replace("]", "】" if "template" in options else "]"), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        project = read_project(path)
+    messages = [str(w.message) for w in caught]
+    for expected in warns:
+        assert any(expected in m for m in messages), (expected, messages)
+    assert not any("declares" in m for m in messages), messages  # the declared area matched once its unit was read
+    assert project.source_crs.to_epsg() == 4548 and offset_m(project, OUTER) < 0.1

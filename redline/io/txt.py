@@ -59,9 +59,15 @@ KINDS = {"面": "面", "polygon": "面", "线": "线", "line": "线", "点": "�
 KEY_ALIASES = {
     "坐标系": "datum", "坐标系统": "datum", "大地坐标系": "datum",
     "几度分带": "width", "分带": "width", "分带方式": "width", "投影分带": "width",
-    "带号": "zone", "投影带号": "zone",
+    "带号": "zone", "投影带号": "zone", "中央子午线": "meridian", "中央经线": "meridian",
     "计量单位": "unit", "投影类型": "projection",
 }
+
+
+FULL_WIDTH = str.maketrans({"，": ",", "＝": "=", "【": "[", "】": "]", "［": "[", "］": "]", "＠": "@"})
+"""Full-width punctuation Chinese input methods type, as the format's ASCII."""
+TEMPLATE_FIELDS = ("界址点数", "地块面积", "地块编号", "地块名称")
+"""Field names of the template's header line (界址点数,地块面积,地块编号,…,@), left in by some users."""
 
 
 @dataclass
@@ -95,7 +101,7 @@ def read_txt(path: Path, *, encoding: str | None = None, crs=None) -> gpd.GeoDat
 def _parse(path: Path, lines: list[str]):
     header, parcels, section = {}, [], None
     for number, raw in enumerate(lines, 1):
-        line = raw.strip().replace("，", ",").replace("＝", "=")
+        line = raw.strip().translate(FULL_WIDTH).replace("\t", ",")
         if not line:
             continue
         if line.startswith("["):
@@ -110,6 +116,12 @@ def _parse(path: Path, lines: list[str]):
             header[canonical or key] = (value.strip(), number)
         elif section == "地块坐标":
             fields = [f.strip() for f in line.split(",")]
+            while len(fields) > 1 and not fields[-1]:  # a trailing comma on every row (some exporters)
+                fields.pop()
+            if fields[-1] == "@" and any(name in fields[0] for name in TEMPLATE_FIELDS):
+                correct("template_line_skipped", f"{path} line {number}", f"模板的字段名行 {line[:60]!r} 不是地块，已跳过",
+                        f"the template's field-name line {line[:60]!r} is no parcel; skipped")
+                continue
             if fields[-1] == "@":
                 parcels.append(_parcel_header(path, number, fields))
             elif not parcels:
@@ -134,7 +146,7 @@ def _parcel_header(path, number, fields) -> Parcel:
             return None
 
     count = number_or_none(fields[0], int) if len(fields) > 0 else None
-    area = number_or_none(fields[1], float) if len(fields) > 1 else None
+    area = _hectares(path, number, fields[1]) if len(fields) > 1 else None
     at = next((index for index, text in enumerate(fields) if index >= 2 and text.lower() in KINDS), None)
     if at is None:
         at = 4
@@ -147,6 +159,27 @@ def _parcel_header(path, number, fields) -> Parcel:
         raise GeometryError(f"{path} line {number}: 地块 {ident} 为{kind}，项目边界须为面 / parcel {ident} is a {kind!r}; "
                             "a project boundary must be a 面 (polygon)")
     return Parcel(number, count, area, ident, name)
+
+
+AREA_UNITS = {"公顷": 1.0, "ha": 1.0, "平方米": 1e-4, "m2": 1e-4, "m²": 1e-4, "㎡": 1e-4, "亩": 1 / 15}
+"""Units written after a declared area → hectares per unit (the format wants hectares)."""
+
+
+def _hectares(path, number, text):
+    """The declared area in hectares: a plain number, or a number with its unit (4.5825公顷, 45825平方米)."""
+    match = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)\s*(\S*)", text)
+    unit = match.group(2).lower() if match else None
+    if not text:
+        return None
+    if match and not unit:
+        return float(match.group(1))
+    if match and unit in AREA_UNITS:
+        correct("area_unit", f"{path} line {number}", f"申报面积 {text!r} 带单位，按 {unit} 换算为公顷",
+                f"the declared area {text!r} carries its unit; converted from {unit} to hectares")
+        return float(match.group(1)) * AREA_UNITS[unit]
+    correct("declared_not_number", f"{path} line {number}", f"申报值 {text[:40]!r} 不是数字，已忽略",
+            f"{text[:40]!r} is not a number; declared value ignored")
+    return None
 
 
 def _row(path, number, fields):
@@ -208,6 +241,16 @@ def _crs_from_header(path, header, parcels) -> CRS:
     prefix = prefixes.pop() if prefixes else None
     zone_text, zone_line = header.get("zone", ("", None))
     zone = int(re.findall(r"\d+", zone_text)[0]) if re.findall(r"\d+", zone_text) else None
+    meridian_text, meridian_line = header.get("meridian", ("", None))
+    if zone is None and re.findall(r"\d+", meridian_text):
+        zone, zone_line = int(re.findall(r"\d+", meridian_text)[0]), meridian_line
+    if zone is not None and zone > 60 and zone % 3 == 0:  # a central meridian (117), not a zone number (39)
+        meridian = zone
+        width = width or (6 if prefix is not None and prefix <= 23 else 3)
+        zone = meridian // 3 if width == 3 else (meridian + 3) // 6
+        correct("central_meridian", f"{path} line {zone_line}", f"带号/中央子午线 {meridian} 是中央子午线经度，按 {width} 度带"
+                f"第 {zone} 带（中央子午线 {meridian}°E）读取", f"{meridian} is a central meridian, not a zone number: read as "
+                f"{width}-degree zone {zone} (central meridian {meridian}°E)")
     if zone is None and prefix is not None:
         correct("zone_from_prefix", str(path), f"带号为空，按横坐标的带号前缀取 {prefix} 带",
                 f"带号 is empty; zone {prefix} taken from the eastings' prefix")
