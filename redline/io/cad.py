@@ -75,7 +75,10 @@ def read_dxf(path: Path) -> dict[str, Features]:
     for entity in space.query(ENTITIES):
         for run in _runs(entity):
             runs.setdefault(entity.dxf.layer, []).append(run)
-    outlines = {layer: _outlines(path, layer, found) for layer, found in sorted(runs.items())}
+    try:
+        outlines = {layer: _outlines(path, layer, found) for layer, found in sorted(runs.items())}
+    except (LimitError, GeometryError) as error:
+        raise type(error)(f"{path}: {error}") from None
     with_rings = {layer: found for layer, found in outlines.items() if found[0]}
     if not with_rings:
         found = ", ".join(f"{layer}: {_kinds(open_runs)}" for layer, (_, _, open_runs) in outlines.items())

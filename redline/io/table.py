@@ -121,11 +121,15 @@ def _wkt_rows(header: list[str], body, column: int, path: Path) -> gpd.GeoDataFr
                                 f"({str(error)[:200]})") from None
         frame_rows.append({**{name: value for name, value in zip(header, row) if name and name != header[column]},
                            "geometry": geometry})
+    if not frame_rows:
+        raise GeometryError(f"{path}: 表头下无几何 / no WKT rows under the header; the table holds no boundary")
     return gpd.GeoDataFrame(frame_rows, geometry="geometry")
 
 
 def _parcels(points: list, path: Path) -> gpd.GeoDataFrame:
     """One (multi)polygon per parcel key from (parcel, ring, point) in order."""
+    if not points:
+        raise GeometryError(f"{path}: 表头下无坐标行 / no coordinate rows under the header; the table holds no boundary")
     parcels: dict[str, dict[str, list]] = {}
     for key, part, point in points:
         parcels.setdefault(key, {}).setdefault(part, []).append(point)

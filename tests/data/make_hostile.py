@@ -65,11 +65,59 @@ def zipped(path: Path, member: str, data: bytes) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def xlsx_with(path: Path, extra: dict[str, bytes], *, replace: dict[str, bytes] | None = None) -> None:
+    """A real workbook (openpyxl) with ``extra`` members added and ``replace`` members swapped in."""
+    import openpyxl
+    buffer = io.BytesIO()
+    book = openpyxl.Workbook()
+    book.active.append(["点号", "X", "Y"])
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item.filename, (replace or {}).get(item.filename, source.read(item.filename)))
+        for name, data in extra.items():
+            out.writestr(name, data)
+
+
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa">' + "".join(
+    f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + ']><s>&i;</s>')
+"""Entity expansion ("billion laughs"): 10^9 characters from a few hundred bytes."""
+
+
+def deep_blocks_dxf(path: Path, depth: int) -> None:
+    """A DXF whose one INSERT nests blocks ``depth`` deep (each block inserting the next)."""
+    import ezdxf
+    document = ezdxf.new()
+    for level in range(depth):
+        block = document.blocks.new(f"B{level}")
+        if level + 1 < depth:
+            block.add_blockref(f"B{level + 1}", (1, 1))
+        else:
+            block.add_lwpolyline([(0, 0), (10, 0), (10, 10)], close=True)
+    document.modelspace().add_blockref("B0", (0, 0), dxfattribs={"layer": "红线"})
+    document.saveas(path)
+
+
+def corrupt_gdb_zip(path: Path, folder: Path) -> None:
+    """A zipped File Geodatabase whose catalog table is cut short."""
+    gdb = folder / "corrupt.gdb"
+    gpd.GeoDataFrame({"name": ["p"]}, geometry=[BOX], crs=4490).to_file(gdb, layer="红线", driver="OpenFileGDB")
+    with zipfile.ZipFile(path, "w") as archive:
+        for item in sorted(gdb.iterdir()):
+            data = item.read_bytes()
+            archive.writestr(f"corrupt.gdb/{item.name}", data[: len(data) // 3] if item.name.endswith(".gdbtable") else data)
+    for item in gdb.iterdir():
+        item.unlink()
+    gdb.rmdir()
+
+
 HOSTILE = {
     "vrt_as.geojson": SECRET, "vrt_as.json": SECRET, "vrt_as.kml": SECRET, "gdalg_as.json": SECRET,
     "gdalg_as.geojson": SECRET, "vrt_in.zip": SECRET, "remote_vrt.geojson": None, "esri_link_crs.geojson": None,
     "nested_collection.parquet": None, "nested_collection.gpkg": None, "two_million_rows.parquet": None,
     "slow_view.gpkg": None, "huge_field.csv": None, "virtual_table.gpkg": SECRET,
+    "bomb.xlsx": None, "external_link.xlsx": SECRET, "laughs.xlsx": None, "fake.xls": None, "corrupt_gdb.zip": None,
+    "deep_blocks.dxf": None, "huge_arc.dxf": None, "utf16_laughs.kml": None, "unknown_type.ovkml": None,
 }
 
 
@@ -101,6 +149,28 @@ def write_hostile(folder: Path) -> dict[str, str | None]:
         db.execute("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('table', 'passwd', 'passwd', 0, "
                    "'CREATE VIRTUAL TABLE passwd USING VirtualOGR(''/etc/passwd'')')")
     (folder / "huge_field.csv").write_text("x,y,name\n117.2,39.1," + "A" * 200_000 + "\n", encoding="utf-8")
+    xlsx_with(folder / "bomb.xlsx", {"xl/worksheets/sheet9.xml": b" " * (50 * 1024 * 1024)})
+    xlsx_with(folder / "external_link.xlsx", {
+        "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                                              b'2006/main"><externalBook r:id="rId1"/></externalLink>',
+        "xl/externalLinks/_rels/externalLink1.xml.rels": b'<Relationships xmlns="http://schemas.openxmlformats.org/package/'
+        b'2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/externalLinkPath" Target="file:///etc/passwd" TargetMode="External"/></Relationships>'})
+    xlsx_with(folder / "laughs.xlsx", {}, replace={"xl/worksheets/sheet1.xml": LAUGHS.encode()})
+    (folder / "fake.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 4096)
+    corrupt_gdb_zip(folder / "corrupt_gdb.zip", folder)
+    deep_blocks_dxf(folder / "deep_blocks.dxf", 2_000)
+    import ezdxf
+    document = ezdxf.new()
+    document.modelspace().add_circle((500_000, 4_330_000), 1e12, dxfattribs={"layer": "红线"})
+    document.saveas(folder / "huge_arc.dxf")
+    (folder / "utf16_laughs.kml").write_bytes(LAUGHS.replace("<s>", "<kml>").replace("</s>", "</kml>")
+                                              .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+                                              .encode("utf-16"))
+    (folder / "unknown_type.ovkml").write_text(
+        '<kml><Document><Placemark><OvCoordType>' + "M" * 10_000 + '</OvCoordType><Polygon><outerBoundaryIs><LinearRing>'
+        '<coordinates>117.2,39.1 117.21,39.1 117.21,39.11 117.2,39.1</coordinates></LinearRing></outerBoundaryIs>'
+        '</Polygon></Placemark></Document></kml>', encoding="utf-8")
     return HOSTILE
 
 
