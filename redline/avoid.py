@@ -78,6 +78,18 @@ def avoid(project: Project, layers: LayerSet, *, options: Options = Options(), a
     return Avoided(compliant, before, after, lost, float(areas[~keep].sum()))
 
 
+def removed_m2(report: Report, layers: LayerSet) -> float:
+    """Area (m²) of ``report``'s footprint behind its violations: what ``avoid`` takes away (核减), before parts too
+    small to keep are dropped. 0 when nothing is in violation; needs the report's geometry (checked, not read back)."""
+    rules = {rule.RULE.id: rule for rule in layers.rules}
+    zones = [_zone(rules[finding.rule], report, layers, report.options, avoid_review=False)
+             for finding in report.findings if finding.status is Status.VIOLATION and finding.rule in report.intrusions]
+    zones = [zone for zone in zones if zone is not None and not zone.is_empty]
+    if not zones or report.footprint is None:
+        return 0.0
+    return float(ellipsoidal_areas_m2([report.footprint.intersection(shapely.union_all(zones))])[0])
+
+
 def still_failing(before: Report, after: Report, *, avoid_review: bool) -> list[str]:
     """The rules ``after`` (the avoided footprint's report) still fails among those avoided in ``before``."""
     statuses = (Status.VIOLATION, Status.REVIEW) if avoid_review else (Status.VIOLATION,)

@@ -27,7 +27,7 @@ from redline.layers import DEFAULT_MANIFEST, VectorLayer, load_layers, publish_l
 from redline.model import Options, Verdict
 from redline.pipeline import check_isolated
 from redline.report.json import intrusions_geojson, report_json
-from redline.report.review import VERDICT_WORDS
+from redline.report.style import VERDICT_WORDS
 from redline.report.text import avoid_table, compare_table, summary
 from redline.rules import rule_for
 
@@ -87,10 +87,23 @@ def declarations(command):
 
 
 
+DOCUMENT_OPTIONS = (
+    click.option("--applicant", help="Applicant (申请单位) printed in the review documents."),
+    click.option("--reference", help="Reference number (文号) printed in the review documents."),
+    click.option("--project-code", help="Project code (项目代码, e.g. from the investment project platform) printed in "
+                                        "the review documents."),
+)
+
+
 def document_options(command):
-    """Add --applicant and --reference, printed in the review documents, to ``command``."""
-    command = click.option("--reference", help="Reference number (项目编号/文号) printed in the review documents.")(command)
-    return click.option("--applicant", help="Applicant (申请单位) printed in the review documents.")(command)
+    """Add ``DOCUMENT_OPTIONS`` to ``command``, which receives them as one ``document`` dict (``review_files``' keywords)."""
+    @functools.wraps(command)
+    def with_document(*args, applicant, reference, project_code, **kwargs):
+        return command(*args, document={"applicant": applicant, "reference": reference, "project_code": project_code},
+                       **kwargs)
+    for option in reversed(DOCUMENT_OPTIONS):
+        with_document = option(with_document)
+    return with_document
 
 
 degrees_option = click.option("--degrees", type=click.Choice(DEGREES),
@@ -136,8 +149,8 @@ def main(ctx, verbose: int, quiet: bool) -> None:
 @time_limit_option
 @click.pass_context
 @declarations
-def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path, xlsx_path, sheet_path, applicant,
-          reference, lang, options, crs, source_layer, encoding, degrees, repair, cdn, overwrite, time_limit):
+def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path, xlsx_path, sheet_path, document,
+          lang, options, crs, source_layer, encoding, degrees, repair, cdn, overwrite, time_limit):
     """Check one PROJECT boundary file against every rule.
 
     Exit status: 0 pass, 1 violation or review needed, 2 could not check.
@@ -161,7 +174,7 @@ def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path
 
             page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang or "en", cdn=cdn)
             write_atomic(map_path, page)
-        _write_documents(result, layers, documents, lang=lang or "zh", applicant=applicant, reference=reference)
+        _write_documents(result, layers, documents, lang=lang or "zh", **document)
     except RedlineError as error:
         _fail(error)
     _tell(ctx, result.project.get("warnings", []))
@@ -169,15 +182,19 @@ def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path
     sys.exit(EXIT_PASS if result.verdict is Verdict.PASS else EXIT_FLAGGED)
 
 
-def _write_documents(report, layers, paths: dict, *, lang: str, applicant, reference) -> None:
+def _write_documents(report, layers, paths: dict, *, lang: str, applicant, reference, project_code=None) -> None:
     """Write each review document of ``paths`` (format → path or None) for ``report``."""
     wanted = {kind: path for kind, path in paths.items() if path}
     if not wanted:
         return
+    from redline.avoid import removed_m2
+    from redline.report.basis import read_templates
     from redline.report.filing import review_files  # matplotlib and fpdf2: only when a document is asked for
 
     files = review_files(report, layers.rules, layers.nearby, tuple(wanted), lang=lang, applicant=applicant,
-                         reference=reference)
+                         reference=reference, project_code=project_code,
+                         templates=read_templates(layers.manifest.review),
+                         removed_m2=removed_m2(report, layers) if report.intrusions else None)
     for kind, path in wanted.items():
         write_atomic(path, files[kind])
 
@@ -196,8 +213,8 @@ def _write_documents(report, layers, paths: dict, *, lang: str, applicant, refer
 @click.option("--crs", help="CRS the check was given for the project (when it needed one).")
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
 @time_limit_option
-def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path, applicant, reference, lang, crs,
-           overwrite, time_limit):
+def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path, document, lang, crs, overwrite,
+           time_limit):
     """Write the review documents of a SAVED JSON report (from check -o), with the same layers: its figures, time
     and number as saved; the project file is checked again only to draw the map (it must be the same file and give
     the same figures).
@@ -223,7 +240,7 @@ def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path,
         _fail(f"{saved}: 找不到所检查的文件 {named} / the project file it names is not found; pass --project FILE")
     layers = load_layers(manifest)
     restored = with_geometry(stored, layers, path, crs=crs, limits=Limits(seconds=time_limit))
-    _write_documents(restored, layers, documents, lang=lang, applicant=applicant, reference=reference)
+    _write_documents(restored, layers, documents, lang=lang, **document)
     click.echo(f"{saved}: 已写出 / written: {', '.join(p for p in documents.values() if p)}")
 
 

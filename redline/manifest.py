@@ -83,6 +83,9 @@ class Manifest:
     region_layer: str | None
     disclaimer: str
     layers: dict[str, LayerSpec]
+    disclaimer_zh: str = ""
+    review: Path | None = None
+    """The manifest's review templates (legal basis, opinion wording; ``redline.report.basis``), if it names some."""
 
 
 def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -> Manifest:
@@ -105,7 +108,9 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
                     f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
     return Manifest(path=path, sha256=sha256_file(path), name=head.get("name", path.stem),
                     title_zh=head.get("title_zh", ""), title_en=head.get("title_en", ""),
-                    region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs)
+                    region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs,
+                    disclaimer_zh=head.get("disclaimer_zh", ""),
+                    review=(path.parent / head["review"]).resolve() if head.get("review") else None)
 
 
 def _spec(path: Path, layer_id: str, entry: dict, data: gpd.GeoDataFrame | None = None) -> LayerSpec:

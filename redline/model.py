@@ -201,7 +201,7 @@ REPORT_SCHEMA = {
                       "origin)", "items": _closed(["code", "zh", "en"], {"code": _TEXT, "zh": _TEXT, "en": _TEXT})},
         }),
         "manifest": _closed(["file", "sha256", "layers"], {
-            "file": _TEXT, "sha256": _TEXT, "name": _TEXT, "disclaimer": _TEXT,
+            "file": _TEXT, "sha256": _TEXT, "name": _TEXT, "disclaimer": _TEXT, "disclaimer_zh": _TEXT,
             "layers": {"type": "array", "items": _closed(["id", "file", "sha256", "vintage"], {
                 "id": _TEXT, "file": _TEXT, "sha256": _TEXT, "vintage": _TEXT, "loaded": {"type": "boolean"},
                 "problem": _TEXT})},

@@ -156,7 +156,7 @@ def describe_manifest(layers: LayerSet) -> dict:
     manifest = layers.manifest
     return {
         "file": _display_path(manifest.path), "sha256": manifest.sha256, "name": manifest.name,
-        "disclaimer": manifest.disclaimer,
+        "disclaimer": manifest.disclaimer, **({"disclaimer_zh": manifest.disclaimer_zh} if manifest.disclaimer_zh else {}),
         "layers": [{"id": spec.id, "file": spec.label, "sha256": layers.data_sha256(spec), "vintage": spec.vintage,
                     "loaded": spec.id in layers.layers, **({"problem": layers.problems[spec.id]}
                                                            if spec.id in layers.problems else {})}

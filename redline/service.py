@@ -51,6 +51,7 @@ from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
 from redline.pipeline import check, check_isolated
 from redline.report.assets import DOCS_ASSETS, docs_asset
+from redline.report.basis import read_templates
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
 
@@ -154,6 +155,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     """
     store = Store(db_path)
     pool: dict = {}
+    templates = read_templates(layers.manifest.review)  # read once: a mistyped template stops the start, not a download
 
     def start_pool():
         _CHECK_PROCESS.update(layers=layers, db_path=db_path)
@@ -347,6 +349,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     def get_report_document(check_id: str, kind: Literal["pdf", "docx"], lang: Literal["zh", "en"] = "zh") -> Response:
         """The review report of a stored check, from its stored figures; its map sheet drawn with the layers it was
         checked against (refused with 409 when the server's layers changed since)."""
+        from redline.avoid import removed_m2
         from redline.report.filing import review_files
 
         result = _stored_report(_row(store, check_id))
@@ -356,7 +359,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         if changed:
             raise HTTPException(409, f"图层自检查以来已变化 / the layers changed since this check ({', '.join(changed)}); "
                                      "submit the file again")
-        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang)[kind]
+        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang, templates=templates,
+                                removed_m2=removed_m2(result, layers) if result.intrusions else None)[kind]
         name = f"redline-{check_id[:8]}.{kind}"
         return Response(document, media_type=DOCUMENT_TYPES[kind],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -649,7 +653,8 @@ def for_the_web(message: str, upload: Upload) -> str:
     """``message`` for a web user: the client's file name for the server's temporary one, form fields for CLI options."""
     message = message.replace(str(upload.path), upload.filename)
     message = message.replace(str(upload.path.with_suffix("")), Path(upload.filename).stem)
-    return re.sub(r"--(crs|layer|encoding|repair|degrees)\b(?!-)", lambda m: f"the form field '{FORM_FIELDS[m.group(0)]}'", message)
+    return re.sub(r"--(crs|layer|encoding|repair|degrees)\b(?!-)", lambda m: f"the form field '{FORM_FIELDS[m.group(0)]}'",
+                  message)
 
 
 def _row(store: Store, check_id: str) -> sqlite3.Row:

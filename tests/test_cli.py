@@ -36,7 +36,7 @@ def test_clean_sample_exits_0_and_writes_outputs(tmp_path):
 def test_violation_exits_1_with_a_summary_in_chinese(tmp_path):
     result = invoke("check", sample("06_beidagang_solar"), "--lang", "zh", "--geojson", tmp_path / "i.geojson")
     assert result.exit_code == 1
-    assert "结论: 违规" in result.output and "北大港湿地" in result.output
+    assert "结论: 不符合" in result.output and "北大港湿地" in result.output
     features = json.loads((tmp_path / "i.geojson").read_text())["features"]
     assert {f["properties"]["rule"] for f in features} >= {"redline", "nature_reserves"}
 

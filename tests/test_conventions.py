@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from redline.errors import CRSError, GeometryError, InputError
+from redline.errors import CRSError, InputError
 from redline.io import read_project
 from redline.io.webmaps import wgs84_to_gcj02
 

@@ -13,6 +13,7 @@ from matplotlib.image import imread
 
 from redline.cli import main
 from redline.report.mapsheet import MARGIN_SHARE, STANDARD_SCALES, map_frame
+from redline.report.review import beijing_time
 from tests.conftest import SAMPLES
 
 
@@ -46,49 +47,86 @@ def road(tmp_path_factory):
     folder = tmp_path_factory.mktemp("road")
     result = invoke("check", sample("01_qilihai_road"), "-o", folder / "r.json", "--pdf", folder / "r.pdf",
                     "--docx", folder / "r.docx", "--xlsx", folder / "r.xlsx", "--sheet", folder / "r.png",
-                    "--applicant", "天津市某建设单位", "--reference", "津审〔2026〕7号")
+                    "--applicant", "天津市某建设单位", "--reference", "津审〔2026〕7号",
+                    "--project-code", "2026-120116-48-01-000001")
     assert result.exit_code == 1, result.output
     return folder, json.loads((folder / "r.json").read_text(encoding="utf-8"))
 
 
 def expected_figures(report) -> list[str]:
-    """Every constraint's title and measured figures as the documents print them, from the JSON report."""
+    """Every constraint's title and measured figures as the documents print them, from the JSON report: 公顷 to 4
+    decimals (亩 beside them for 耕地 only), % to 2 decimals, metres to 0.1, a zero as 不涉及."""
     texts = []
     for finding in report["findings"]:
         texts.append(finding["title_zh"])
         for name, value in finding["measures"].items():
-            if name.endswith("share"):
+            if not value:
+                texts.append("不涉及")
+            elif name.endswith("share"):
                 texts.append(f"{value:.2%}")
             elif name.endswith("_m2"):
-                texts.append(f"{value:,.1f}m²={value / 10_000:,.4f}公顷")
+                mu = f"（{value / (10_000 / 15):,.2f}亩）" if finding["rule"] == "farmland" else ""
+                texts.append(f"{value / 10_000:,.4f}公顷{mu}")
             else:
                 texts.append(f"{value:,.1f}米")
     return texts
 
 
 def red_line_opinion(report) -> str:
-    """The 审查意见 of the red line, written out by hand from the report's figures."""
+    """The red line's 审查意见, written out by hand from the report's figures and the national template."""
     red = next(f for f in report["findings"] if f["rule"] == "redline")
     area, share = red["measures"]["area_m2"], red["measures"]["share"]
-    return (f"项目用地涉及生态保护红线{area / 10_000:,.2f}公顷（占项目用地{share:.2%}），涉及七里海湿地；"
-            "该项目未申报国家重大项目或允许的有限人为活动，不符合生态保护红线管控要求")
+    return (f"审查意见：项目用地占用生态保护红线{area / 10_000:,.4f}公顷，占项目用地{share:.2%}，涉及七里海湿地。"
+            "生态保护红线内，自然保护地核心保护区以外的区域原则上禁止开发性、生产性建设活动，仅允许对生态功能不造成"
+            "破坏的有限人为活动及国家重大项目占用（依据自然资源部生态环境部国家林业和草原局《关于加强生态保护红线管理的"
+            "通知（试行）》（自然资发〔2022〕142号））；本项目未申报上述情形，不符合生态保护红线管控要求。")
 
 
 def test_pdf_holds_verdict_figures_and_opinions(road):
     folder, report = road
     text = flat(pdf_text(folder / "r.pdf"))
-    assert "结论：违规" in text and "天津市某建设单位" in text and "津审〔2026〕7号" in text
+    assert "审查结论：不符合" in text and "天津市某建设单位" in text and "津审〔2026〕7号" in text
+    assert "项目代码2026-120116-48-01-000001" in text
     assert report["project"]["sha256"] in text and "宁河区" in text
     for figure in expected_figures(report):
         assert flat(figure) in text, figure
     assert red_line_opinion(report) in text
-    assert text.count("审查意见") == len(report["findings"])
-    assert "审查人" in text and "审查单位（盖章）" in text
+    assert text.count("审查意见：") == len(report["findings"])
+    assert all(signer in text for signer in ("经办人", "复核人", "审核（签发）人", "审查单位（盖章）"))
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(folder / "r.pdf")], capture_output=True,
                                                              text=True, check=True).stdout).group(1))
     footers = re.findall(r"报告编号 (RL-\d{8}-[0-9A-F]{8}) · 第 (\d+) 页 / 共 (\d+) 页", pdf_text(folder / "r.pdf"))
     assert [(int(page), int(total)) for _, page, total in footers] == [(n, pages) for n in range(1, pages + 1)]
     assert len({number for number, _, _ in footers}) == 1 and footers[0][0] in text
+
+
+def test_the_review_can_be_signed_and_filed(road):
+    """What a reviewer checks before signing: legal basis with document numbers, each constraint's own legal path,
+    the trade's status words, one units policy, Beijing dates, the boundary points, no English and no paths."""
+    folder, report = road
+    text = flat(pdf_text(folder / "r.pdf"))
+    for basis in ("《中华人民共和国土地管理法》第三十五条", "自然资发〔2022〕142号", "自然资发〔2023〕193号",
+                  "国函〔2024〕126号", "《中华人民共和国自然保护区条例》第二十七条、第三十二条",
+                  "《关于全面推进美丽天津建设的实施意见》"):
+        assert basis in text, basis
+    farmland = text[text.index("（二）耕地与永久基本农田"):text.index("（三）")]
+    reserves = text[text.index("（七）自然保护地"):text.index("（八）")]
+    assert "有限人为活动及国家重大项目" not in farmland and "须经国务院批准" in farmland
+    assert "不适用有限人为活动情形" in reserves
+    assert "（一）生态保护红线：不符合" in text and "（五）城镇开发边界：需补充论证" in text
+    assert "（四）围填海管控：不涉及" in text and "违规" not in text and "无冲突" not in text
+    assert all(re.fullmatch(r"[\d,]+\.\d{4}", number) for number in re.findall(r"([\d,.]+)公顷", text))
+    rest = text.replace(text[text.index("（二）耕地"):text.index("（三）")], "")
+    assert all("耕地" in rest[max(0, at - 25):at] for at in [m.start() for m in re.finditer("亩", rest)]), "亩 is for 耕地 only"
+    assert re.search(r"检查时间（北京时间）\d{4}年\d{1,2}月\d{1,2}日\d{2}:\d{2}", text)
+    assert "附件1界址点坐标表" in text and "高斯-克吕格投影3度带第39带（EPSG:4527）" in text and "J1" in text
+    assert "核减用地" in text and "保留" in text
+    assert str(folder) not in text and "/work/" not in text and "Verdict" not in text and "disclaimer" not in text.lower()
+    raw = subprocess.run(["pdftotext", "-raw", str(folder / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    split = [(a, b) for a, b in zip(lines, lines[1:]) if re.search(r"[\d.]$", a) and re.match(r"(\d|公顷|亩|米)", b)
+             and not re.match(r"J\d+ \d+ ", a)]
+    assert not split, split[:5]
 
 
 def test_pdf_pages_render_and_the_map_sheet_shows_the_intrusions(road, tmp_path):
@@ -108,8 +146,8 @@ def test_pdf_pages_render_and_the_map_sheet_shows_the_intrusions(road, tmp_path)
 
 def test_word_file_says_what_the_pdf_says(road):
     folder, report = road
-    text = flat(docx_text(folder / "r.docx"))
-    assert "结论：违规" in text
+    text = flat(docx_text(folder / "r.docx").replace("\u00a0", " ").replace("\u2011", "-"))
+    assert "审查结论：不符合" in text
     for figure in expected_figures(report):
         assert flat(figure) in text, figure
     assert red_line_opinion(report) in text
@@ -127,11 +165,11 @@ def test_workbook_has_the_applications_and_the_features_hit(road):
     assert applications.freeze_panes == "B2" and features.freeze_panes == "B2"
     header = [cell.value for cell in applications[1]]
     row = dict(zip(header, [cell.value for cell in applications[2]]))
-    assert row["结论 / verdict"] == "违规"
+    assert row["结论 / verdict"] == "不符合"
     assert row["用地面积 / area (m²)"] == pytest.approx(report["project"]["area_m2"], abs=1e-3)
     for finding in report["findings"]:
         status = next(value for key, value in row.items() if key.startswith(f"{finding['title_zh']} 状态"))
-        assert status == {"clear": "无冲突", "review": "需审查", "violation": "违规"}[finding["status"]]
+        assert status == {"clear": "不涉及", "review": "需补充论证", "violation": "不符合"}[finding["status"]]
     hits = [[cell.value for cell in line] for line in features.iter_rows(min_row=2)]
     assert len(hits) == sum(len(f["features"]) for f in report["findings"])
     qilihai = next(hit for hit in hits if hit[3] == "七里海湿地")
@@ -151,6 +189,7 @@ def test_english_documents(tmp_path):
     text = pdf_text(tmp_path / "r.pdf")
     assert "Verdict: violation" in text and "Review opinion" in text
     assert "does not meet the natural mainland coastline controls" in " ".join(text.split())
+    assert not any(word in text for word in ("审查", "不符合", "公顷", "依据", "原文"))  # names are data; words are English
 
 
 def test_report_from_a_saved_json_keeps_its_number_and_figures(road, tmp_path):
@@ -160,7 +199,7 @@ def test_report_from_a_saved_json_keeps_its_number_and_figures(road, tmp_path):
     first, again = pdf_text(folder / "r.pdf"), flat(pdf_text(tmp_path / "again.pdf"))
     number = re.search(r"RL-\d{8}-[0-9A-F]{8}", first).group(0)
     assert number in again and red_line_opinion(report) in again
-    assert report["created"] in again
+    assert beijing_time(report["created"]) in again.replace(" ", "") or flat(beijing_time(report["created"])) in again
 
 
 def test_report_refuses_another_file_or_changed_layers(road, tmp_path):

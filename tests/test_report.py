@@ -57,7 +57,7 @@ def test_summary_in_both_languages(tianjin):
     from tests.conftest import SAMPLES
     report = check(SAMPLES[0], tianjin)
     assert "Verdict: VIOLATION" in summary(report, lang="en")
-    assert "结论: 违规" in summary(report, lang="zh")
+    assert "结论: 不符合" in summary(report, lang="zh")
 
 
 def test_cdn_map_links_the_pinned_versions(tianjin):

@@ -109,7 +109,7 @@ def test_review_report_downloads(server, tmp_path):
     assert pdf.headers["content-disposition"].startswith("attachment;") and pdf.content.startswith(b"%PDF-")
     (tmp_path / "r.pdf").write_bytes(pdf.content)
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
-    assert "结论：违规" in text and "北大港湿地" in text and "06_beidagang_solar.geojson" in text
+    assert "审查结论：不符合" in text and "北大港湿地" in text and "06_beidagang_solar.geojson" in text
     word = httpx.get(f"{server.url}/v1/checks/{body['id']}/report.docx", params={"lang": "en"}, timeout=120)
     assert word.status_code == 200 and word.content.startswith(b"PK")
     (tmp_path / "r.docx").write_bytes(word.content)

@@ -22,7 +22,8 @@ ASSETS = "assets"
 """The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
 
 
-def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None, degrees=None,
+def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
+               degrees=None,
                repair=False, lang: str = "en", cdn: bool = False, progress=None, workers: int = 1) -> int:
     """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html (every application by id,
     the ones that could not be checked listed apart); the number of maps.
@@ -50,7 +51,8 @@ def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field
 
 
 def write_review_files(outdir: Path, folder: Path, manifest, *, options: Options = Options(), id_field: str = "id",
-                       crs=None, encoding=None, degrees=None, repair=False, lang: str = "zh", progress=None, workers: int = 1) -> int:
+                       crs=None, encoding=None, degrees=None, repair=False, lang: str = "zh", progress=None,
+                       workers: int = 1) -> int:
     """The review PDF of every checked application in ``folder`` (``<order>_<id>.pdf``); the number written."""
     layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair, degrees)
     draw = partial(_pdf_chunk, options=options, read=read, folder=Path(folder), lang=lang)
@@ -94,6 +96,8 @@ def _map_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
 def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, folder: Path,
                lang: str) -> int:
     """The review PDFs of a chunk's checked applications; how many were written."""
+    from redline.avoid import removed_m2
+    from redline.report.basis import read_templates
     from redline.report.filing import review_files
 
     checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
@@ -101,7 +105,9 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
     for application in chunk:
         report = checked[application.order]
         if not isinstance(report, str):
-            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang)["pdf"]
+            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang,
+                               templates=read_templates(layers.manifest.review),
+                               removed_m2=removed_m2(report, layers) if report.intrusions else None)["pdf"]
             write_atomic(folder / f"{_stem(application)}.pdf", pdf)
             written += 1
     return written

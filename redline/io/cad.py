@@ -102,7 +102,8 @@ def _reader(path: Path, layer: str, rings: list, joined: list[list[Run]], left: 
         where = f"{path} (图层 / layer {layer})"
         for used in joined:
             handles = ", ".join(run.handle for run in used[:10]) + (" …" if len(used) > 10 else "")
-            correct("outline_joined", where, f"{len(used)} 段（{_kinds(used)}，句柄 {handles}）首尾相接（≤ 1 毫米），已连成闭合边界",
+            correct("outline_joined", where,
+                    f"{len(used)} 段（{_kinds(used)}，句柄 {handles}）首尾相接（≤ 1 毫米），已连成闭合边界",
                     f"{len(used)} pieces ({_kinds(used)}, handles {handles}) meeting end to end within 1 mm joined into "
                     "one closed outline")
         if left:

@@ -20,7 +20,6 @@ import shapely
 from redline.errors import FormatError, GeometryError
 from redline.io.safety import check_zip, parse_xml, zipped_kml
 
-
 KML_SUFFIXES = (".kml", ".kmz", ".ovkml", ".ovkmz")
 ZIPPED_SUFFIXES = (".kmz", ".ovkmz")
 DECLARED = "OvCoordType"

@@ -619,7 +619,8 @@ def _checked(geometry, label: str, *, repair: bool):
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
     change = f"{geometry.area:.6g} → {fixed.area:.6g}"
     if abs(fixed.area - geometry.area) > MAX_REPAIR_CHANGE * max(geometry.area, 0.0):
-        return geometry, (f"{label} 修复将改变面积超过 {MAX_REPAIR_CHANGE:.0%}，不予修复 / is invalid ({reason}) and repairing it "
+        return geometry, (f"{label} 修复将改变面积超过 {MAX_REPAIR_CHANGE:.0%}，不予修复 / is invalid ({reason}) and "
+                          "repairing it "
                           f"would change its planar area from {geometry.area:.6g} to {fixed.area:.6g} CRS units², more "
                           f"than {MAX_REPAIR_CHANGE:.0%}: a repair fixes slivers and bow-ties, it does not redraw a parcel. "
                           "Check how the file groups its vertices into parcels and rings (e.g. a 地块号/分组 column) "

@@ -17,10 +17,10 @@ import sqlite3
 import stat
 import struct
 import xml.etree.ElementTree as ElementTree
-from xml.parsers import expat
 import zipfile
 from contextlib import closing
 from pathlib import Path, PurePosixPath
+from xml.parsers import expat
 
 import orjson
 

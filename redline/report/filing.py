@@ -5,6 +5,7 @@ Word, ``redline.report.review``), the map sheet (PNG, ``redline.report.mapsheet`
 from __future__ import annotations
 
 from redline.model import Report
+from redline.report.basis import Templates
 from redline.report.mapsheet import map_sheet_png
 from redline.report.pdf import review_pdf
 from redline.report.review import report_number, review_document
@@ -15,12 +16,15 @@ FORMATS = ("pdf", "docx", "png", "xlsx")
 
 
 def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,
-                 reference: str | None = None) -> dict[str, bytes]:
+                 reference: str | None = None, project_code: str | None = None, templates: Templates | None = None,
+                 removed_m2: float | None = None) -> dict[str, bytes]:
     """The bytes of each of ``formats`` (``FORMATS``) for ``report``.
 
     ``rules`` are the rules its layers are checked against (``LayerSet.rules``); ``nearby`` gives the layers'
     features near a lon/lat geometry (``LayerSet.nearby``), for the map sheet, which needs the report's footprint
-    (a report read back from JSON has none: check its project again).
+    (a report read back from JSON has none: check its project again). ``templates`` are the legal basis and the
+    opinions' wording (``redline.report.basis.read_templates`` of the manifest's review file); ``removed_m2`` what
+    avoiding the violations takes away (``redline.avoid.removed_m2``), for the conclusion.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -32,7 +36,8 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang) if drawn else None
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
     document = review_document(report, by_id, lang=lang, applicant=applicant, reference=reference,
-                               with_map=sheet is not None)
+                               project_code=project_code, with_map=sheet is not None, templates=templates,
+                               removed_m2=removed_m2)
     files = {}
     if "pdf" in formats:
         files["pdf"] = review_pdf(document, map_png=sheet)

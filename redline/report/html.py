@@ -24,25 +24,25 @@ from jinja2 import Template
 from redline.crs import SQUARE_METRES_PER_MU, EqualArea
 from redline.model import Report, Status
 from redline.report.assets import head_html
+from redline.report.style import COLOURS, STATUS_WORDS, VERDICT_WORDS
 from redline.rules import REGION, rule_for, shown_by_default
 
-STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
-                  Status.NOT_CHECKED: "#7b7b7b"}
+STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
 OPENSTREETMAP = xyzservices.providers.OpenStreetMap.Mapnik
 """The OpenStreetMap base layer's tiles (looked up once: folium's look-up by name costs more than the rest of a map)."""
-VERDICT_COLOURS = {"violation": "#d7191c", "review": "#fd8d3c", "pass": "#1a9641"}
+VERDICT_COLOURS = COLOURS
 DISPLAY_TOLERANCE_DEG = 1e-6
 """Vertices closer than this (≈ 0.1 m) to a straight line are dropped for display only; measures are unaffected."""
 TEXT = {
     "en": {"project": "Project boundary", "verdict": {"pass": "PASS", "review": "REVIEW", "violation": "VIOLATION"},
-           "status": {"clear": "clear", "review": "review", "violation": "violation", "not_checked": "not checked"},
+           "status": STATUS_WORDS["en"],
            "intrusion": "Intrusion", "area": "Area", "none": "No base map", "legend": "Legend", "hits": "Features hit",
            "layers": "Layers", "input": "Input file", "share": "share of project", "verdict_label": "Verdict",
            "warnings": "Corrections made reading the file", "nearest": "Nearest feature (absent constraints)",
            "id": "Application", "failed": "Could not be checked", "setback": "Coastal setback {setback_m:g} m",
            "network": "This base map needs a network connection (底图需要网络连接); the layers work offline."},
-    "zh": {"project": "项目红线", "verdict": {"pass": "合规", "review": "需审查", "violation": "违规"},
-           "status": {"clear": "无冲突", "review": "需审查", "violation": "违规", "not_checked": "未检查"},
+    "zh": {"project": "项目红线", "verdict": VERDICT_WORDS["zh"],
+           "status": STATUS_WORDS["zh"],
            "intrusion": "占用", "area": "面积", "none": "无底图", "legend": "图例", "hits": "涉及要素",
            "layers": "图层", "input": "输入文件", "share": "占项目比例", "verdict_label": "结论",
            "warnings": "读取文件时的更正", "nearest": "最近要素（未涉及的管控）",

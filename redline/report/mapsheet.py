@@ -32,7 +32,7 @@ from redline.crs import CGCS2000, gauss_kruger_crs  # noqa: E402
 from redline.errors import GeometryError  # noqa: E402
 from redline.model import Report, Status  # noqa: E402
 from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
-from redline.report.review import STATUS_WORDS, VERDICT_WORDS  # noqa: E402
+from redline.report.style import COLOURS, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
 from redline.rules import REGION, shown_by_default  # noqa: E402
 
 STANDARD_SCALES = (2_000, 5_000, 10_000, 25_000, 50_000, 100_000)
@@ -42,8 +42,7 @@ SMALL_SCALES = (250_000, 500_000, 1_000_000)
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 MARGIN_SHARE = 0.12
 DPI = 150
-STATUS_COLOURS = {Status.VIOLATION: "#d7191c", Status.REVIEW: "#fd8d3c", Status.CLEAR: "#1a9641",
-                  Status.NOT_CHECKED: "#7b7b7b"}
+STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
 PROJECT_COLOUR = "#2c7bb6"
 TEXT = {
     "zh": {"title": "建设项目用地红线审查图", "number": "图件编号", "crs": "坐标系", "scale": "比例尺", "date": "制图日期",
@@ -239,7 +238,7 @@ def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: s
     panel.text(0.5, 0.975, text["title"], ha="center", va="top", fontsize=12, fontweight="bold", fontfamily=FAMILY)
     panel.text(0.5, 0.935, _wrap(name, 22 if lang == "zh" else 40), ha="center", va="top", fontsize=8.5, fontfamily=FAMILY)
     panel.text(0.5, 0.86, f"{text['verdict']}: {VERDICT_WORDS[lang][verdict]}", ha="center", va="top", fontsize=11,
-               fontweight="bold", color={"violation": "#d7191c", "review": "#e66e14", "pass": "#1a9641"}[verdict],
+               fontweight="bold", color=COLOURS[verdict],
                fontfamily=FAMILY)
     # north arrow: grid north, the convergence stated beside it
     panel.add_patch(Polygon([(0.85, 0.80), (0.81, 0.72), (0.85, 0.745), (0.89, 0.72)], closed=True, facecolor="black",

@@ -7,11 +7,15 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from redline.report.fonts import cjk_font
-from redline.report.review import Fields, Heading, MapSheet, Paragraph, ReviewDocument, Table
+from redline.report.review import Fields, Heading, MapSheet, Paragraph, ReviewDocument, Signatures, Table
+from redline.report.style import COLOURS as STYLE_COLOURS
+from redline.report.style import rgb
+from redline.report.typeset import break_lines
 
-COLOURS = {"violation": (215, 25, 28), "review": (230, 110, 20), "pass": (26, 150, 65), "clear": (26, 150, 65),
-           "not_checked": (110, 110, 110)}
+COLOURS = {status: rgb(status) for status in STYLE_COLOURS}
 GREY, LIGHT = (90, 90, 90), (242, 242, 242)
+SIGNER_ROW_MM = 16.0
+"""Height of a signer's row: room to write an opinion line and sign."""
 
 
 class _Pages(FPDF):
@@ -26,8 +30,13 @@ class _Pages(FPDF):
         self.set_title(f"{document.title} {document.number}")
         self.set_creator("redline")
         self.set_lang("zh-CN" if document.lang == "zh" else "en")
-        self.wrap = "CHAR" if document.lang == "zh" else "WORD"
-        """Chinese lines break between any two characters, English ones between words."""
+        self.wrap = "CHAR"
+        """Lines are broken by ``fitted`` (``redline.report.typeset``); fpdf2 only lays them out."""
+
+    def fitted(self, text: str, width: float) -> str:
+        """``text`` broken into lines of at most ``width`` mm in the current font, numbers with their units and codes
+        kept whole, 避头尾 respected (a hair less than ``width``, so fpdf2 never breaks a line again)."""
+        return "\n".join(break_lines(text, width - 0.4, self.get_string_width))
 
     def footer(self):
         self.set_y(-12)
@@ -45,22 +54,28 @@ def review_pdf(document: ReviewDocument, *, map_png: bytes | None = None) -> byt
     pdf.multi_cell(0, 9, document.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 6, document.subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, document.label, align="C", new_x="LMARGIN", new_y="NEXT")
+    for line in (document.subtitle, document.office_number, document.label):
+        if line:
+            pdf.multi_cell(0, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
-    for block in document.blocks:
+    for block, following in zip(document.blocks, (*document.blocks[1:], None)):
         if isinstance(block, Heading):
+            if pdf.get_y() + _room(following) > pdf.page_break_trigger:  # a heading stays with what it heads
+                pdf.add_page()
             pdf.ln(3 if block.level == 1 else 2)
             pdf.set_font("cjk", "B", 13 if block.level == 1 else 11)
-            pdf.multi_cell(0, 7, block.text, align="L", wrapmode=pdf.wrap, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, pdf.fitted(block.text, pdf.epw), align="L", wrapmode=pdf.wrap, new_x="LMARGIN",
+                           new_y="NEXT")
             pdf.ln(1)
         elif isinstance(block, Paragraph):
             _paragraph(pdf, block)
         elif isinstance(block, Fields):
-            _table(pdf, None, block.rows, widths=(32, 68))
+            _table(pdf, None, block.rows, widths=(28, 72))
         elif isinstance(block, Table):
             _table(pdf, block.header, block.rows, widths=None)
+        elif isinstance(block, Signatures):
+            _signatures(pdf, block)
         elif isinstance(block, MapSheet) and map_png is not None:
             pdf.add_page(orientation="L")
             pdf.image(map_png, x=8, y=8, w=pdf.w - 16, h=pdf.h - 22, keep_aspect_ratio=True)
@@ -68,21 +83,28 @@ def review_pdf(document: ReviewDocument, *, map_png: bytes | None = None) -> byt
     return bytes(pdf.output())
 
 
+def _room(block) -> float:
+    """Height (mm) to keep free below a heading for the start of ``block``: all of a signing block, else a few lines."""
+    if isinstance(block, Signatures):
+        return SIGNER_ROW_MM * (len(block.signers) + 1) + block.seal_mm + 20
+    return 32.0
+
+
 def _paragraph(pdf: FPDF, block: Paragraph) -> None:
     if block.style == "verdict":
         pdf.set_font("cjk", "B", 16)
         pdf.set_text_color(*COLOURS[block.status])
-        pdf.multi_cell(0, 9, block.text, align="L", wrapmode=pdf.wrap, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 9, pdf.fitted(block.text, pdf.epw), align="L", wrapmode=pdf.wrap, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
         return
     if block.style == "opinion":
         pdf.set_font("cjk", size=10)
         pdf.set_fill_color(*LIGHT)
         pdf.set_draw_color(*COLOURS.get(block.status, GREY))
-        lines = pdf.multi_cell(0, 5.6, block.text, padding=(2, 3, 2, 3), wrapmode=pdf.wrap, dry_run=True, output="LINES")
-        if pdf.get_y() + len(lines) * 5.6 + 4 > pdf.page_break_trigger:  # an opinion is never split over two pages
+        text = pdf.fitted(block.text, pdf.epw - 6)
+        if pdf.get_y() + (text.count("\n") + 1) * 5.6 + 4 > pdf.page_break_trigger:  # never split over two pages
             pdf.add_page()
-        pdf.multi_cell(0, 5.6, block.text, border="L", fill=True, padding=(2, 3, 2, 3), align="L",
+        pdf.multi_cell(0, 5.6, text, border="L", fill=True, padding=(2, 3, 2, 3), align="L",
                        wrapmode=pdf.wrap, new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(0, 0, 0)
         pdf.ln(2)
@@ -91,19 +113,27 @@ def _paragraph(pdf: FPDF, block: Paragraph) -> None:
         block.style, (10.5, (0, 0, 0), ""))
     pdf.set_font("cjk", bold, size)
     pdf.set_text_color(*colour)
-    pdf.multi_cell(0, size * 0.55, block.text, align="L", wrapmode=pdf.wrap, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.55, pdf.fitted(block.text, pdf.epw), align="L", wrapmode=pdf.wrap, new_x="LMARGIN",
+                   new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(1)
 
 
-def _table(pdf: FPDF, header, rows, *, widths) -> None:
+def _table(pdf: FPDF, header, rows, *, widths, line_height: float = 5.2) -> None:
     if not rows:
         return
     pdf.set_font("cjk", size=9)
+    count = len(header or rows[0])
+    shares = widths or (1,) * count
+    columns = [pdf.epw * share / sum(shares) - 2 * 1.2 for share in shares]
+    pdf.set_font("cjk", "B", 9)  # measured in bold, the widest the cells are set in
+    header = tuple(pdf.fitted(str(text), width) for text, width in zip(header, columns)) if header else None
+    rows = [tuple(pdf.fitted(str(value), width) if value else value for value, width in zip(row, columns)) for row in rows]
+    pdf.set_font("cjk", size=9)
     heading = FontFace(emphasis="BOLD", fill_color=LIGHT)
     with pdf.table(col_widths=widths, first_row_as_headings=header is not None, headings_style=heading,
-                   line_height=5.2, padding=1.2, text_align="LEFT", width=pdf.epw,
-                   wrapmode=pdf.wrap) as table:
+                   line_height=line_height, padding=1.2, text_align="LEFT", width=pdf.epw,
+                   wrapmode=pdf.wrap, repeat_headings=1) as table:
         if header is not None:
             table.row(header)
         for row in rows:
@@ -112,3 +142,18 @@ def _table(pdf: FPDF, header, rows, *, widths) -> None:
                 style = FontFace(emphasis="BOLD") if header is None and number == 0 else None
                 cells.cell(str(value) if value else " ", style=style)
     pdf.ln(2)
+
+
+def _signatures(pdf: FPDF, block: Signatures) -> None:
+    """The signers' rows (an opinion line, a signature and a date to fill by hand), then the seal box, kept on one page."""
+    if pdf.get_y() + SIGNER_ROW_MM * (len(block.signers) + 1) + block.seal_mm + 8 > pdf.page_break_trigger:
+        pdf.add_page()
+    _table(pdf, block.header, tuple((signer, "", "", block.date) for signer in block.signers), widths=(22, 60, 28, 32),
+           line_height=SIGNER_ROW_MM)
+    x = pdf.w - pdf.r_margin - block.seal_mm
+    y = pdf.get_y() + 2
+    pdf.rect(x, y, block.seal_mm, block.seal_mm)
+    pdf.set_font("cjk", size=9)
+    pdf.set_xy(x, y + block.seal_mm + 1)
+    pdf.cell(block.seal_mm, 5, block.seal, align="C")
+    pdf.set_xy(pdf.l_margin, y + block.seal_mm + 7)

@@ -15,7 +15,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from redline.model import Report
-from redline.report.review import STATUS_WORDS, VERDICT_WORDS, measure_label
+from redline.report.review import measure_label
+from redline.report.style import STATUS_WORDS, VERDICT_WORDS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNITS = (("share", "0–1"), ("_m2", "m²"), ("_m", "m"))

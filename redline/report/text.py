@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from redline.model import Report
+from redline.report.style import STATUS_WORDS
 
 LABELS = {
     "en": {"verdict": "Verdict", "project": "Project", "area": "Area", "rule": "Rule", "status": "Status",
@@ -13,8 +14,7 @@ LABELS = {
            "clear": "clear", "not_checked": "not checked"},
     "zh": {"verdict": "结论", "project": "项目", "area": "面积", "rule": "管控要求", "status": "状态",
            "detail": "说明", "exemption": "豁免", "layers": "图层",
-           "pass": "合规", "review": "需审查", "violation": "违规",
-           "clear": "无冲突", "not_checked": "未检查"},
+           **STATUS_WORDS["zh"]},
 }
 
 

@@ -12,11 +12,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Table
+from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Signatures, Table
+from redline.report.style import COLOURS as STYLE_COLOURS
+from redline.report.style import rgb
+from redline.report.typeset import unbreakable
 
 EAST_ASIAN_FONT, LATIN_FONT = "宋体", "Times New Roman"
-COLOURS = {"violation": RGBColor(0xD7, 0x19, 0x1C), "review": RGBColor(0xE6, 0x6E, 0x14),
-           "pass": RGBColor(0x1A, 0x96, 0x41), "clear": RGBColor(0x1A, 0x96, 0x41), "not_checked": RGBColor(0x6E, 0x6E, 0x6E)}
+COLOURS = {status: RGBColor(*rgb(status)) for status in STYLE_COLOURS}
 GREY = RGBColor(0x5A, 0x5A, 0x5A)
 
 
@@ -33,7 +35,9 @@ def review_docx(document: ReviewDocument, *, map_png: bytes | None = None) -> by
     section.left_margin = section.right_margin = Cm(2.2)
     _footer(section, document)
     word.add_paragraph(document.title, style="Title").alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for line in (document.subtitle, document.label):
+    for line in (document.subtitle, document.office_number, document.label):
+        if not line:
+            continue
         paragraph = word.add_paragraph(line)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.runs[0].font.color.rgb = GREY
@@ -46,6 +50,8 @@ def review_docx(document: ReviewDocument, *, map_png: bytes | None = None) -> by
             _table(word, None, block.rows)
         elif isinstance(block, Table):
             _table(word, block.header, block.rows)
+        elif isinstance(block, Signatures):
+            _signatures(word, block)
         elif isinstance(block, MapSheet) and map_png is not None:
             landscape = word.add_section()
             landscape.orientation = WD_ORIENT.LANDSCAPE
@@ -71,7 +77,7 @@ def _fonts(style) -> None:
 
 def _paragraph(word, block: Paragraph) -> None:
     paragraph = word.add_paragraph()
-    run = paragraph.add_run(block.text)
+    run = paragraph.add_run(unbreakable(block.text))
     if block.style == "verdict":
         run.bold, run.font.size, run.font.color.rgb = True, Pt(16), COLOURS[block.status]
     elif block.style in ("clause", "note"):
@@ -91,13 +97,13 @@ def _table(word, header, rows) -> None:
     if header is not None:
         cells = table.add_row().cells
         for cell, text in zip(cells, header):
-            cell.text = text
+            cell.text = unbreakable(text)
             cell.paragraphs[0].runs[0].bold = True
             _shade(cell.paragraphs[0], "F2F2F2")
     for row in rows:
         cells = table.add_row().cells
         for number, (cell, text) in enumerate(zip(cells, row)):
-            cell.text = str(text)
+            cell.text = unbreakable(str(text))
             if header is None and number == 0 and cell.paragraphs[0].runs:
                 cell.paragraphs[0].runs[0].bold = True
     word.add_paragraph()
@@ -137,3 +143,16 @@ def _field(run, instruction: str) -> None:
             element = OxmlElement("w:t")
             element.text = text
         run._r.append(element)
+
+
+def _signatures(word, block: Signatures) -> None:
+    """The signers' rows, tall enough to sign in, then a seal box of ``block.seal_mm`` (a one-cell table)."""
+    _table(word, block.header, tuple((signer, "", "", block.date) for signer in block.signers))
+    for row in word.tables[-1].rows[1:]:
+        row.height = Cm(1.6)
+    seal = word.add_table(rows=1, cols=1)
+    seal.style = "Table Grid"
+    seal.alignment = 2  # right
+    seal.rows[0].height = Cm(block.seal_mm / 10)
+    seal.columns[0].width = seal.rows[0].cells[0].width = Cm(block.seal_mm / 10)
+    seal.rows[0].cells[0].text = block.seal
