@@ -402,3 +402,18 @@ def test_bubiao_txt_variants(tmp_path, header, options, warns):
         assert any(expected in m for m in messages), (expected, messages)
     assert not any("declares" in m for m in messages), messages  # the declared area matched once its unit was read
     assert project.source_crs.to_epsg() == 4548 and offset_m(project, OUTER) < 0.1
+
+
+def test_an_old_xls_coordinate_sheet_reads_like_the_xlsx(tmp_path):
+    """The same 界址点坐标成果表 saved as Excel 97–2003 (.xls, written by xlwt, read by xlrd)."""
+    import xlwt
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("坐标")
+    for number, row in enumerate(survey_sheet([("地块一", OUTER)])):
+        for column, value in enumerate(row):
+            if value is not None:
+                sheet.write(number, column, value)
+    book.save(str(tmp_path / "坐标.xls"))
+    with pytest.warns(Warning, match="survey convention"):
+        project = read_project(tmp_path / "坐标.xls", crs="EPSG:4527")
+    assert project.parcels == 1 and offset_m(project, OUTER) < 0.1

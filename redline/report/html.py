@@ -30,7 +30,7 @@ from redline.rules import REGION, rule_for, shown_by_default
 STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
 OPENSTREETMAP = xyzservices.providers.OpenStreetMap.Mapnik
 """The OpenStreetMap base layer's tiles (looked up once: folium's look-up by name costs more than the rest of a map)."""
-VERDICT_COLOURS = COLOURS
+VERDICT_COLOURS = {verdict: COLOURS[verdict] for verdict in ("violation", "review", "pass")}
 DISPLAY_TOLERANCE_DEG = 1e-6
 """Vertices closer than this (≈ 0.1 m) to a straight line are dropped for display only; measures are unaffected."""
 TEXT = {
