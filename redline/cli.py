@@ -557,7 +557,10 @@ def index(reports, output, manifest, lang, cdn, overwrite):
 @click.option("--cdn", is_flag=True, help="Maps link Leaflet from a CDN instead of inlining it.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Check processes, forked with the layers loaded (use the number of cores).")
-def serve(manifest, host, port, db, max_bytes, cdn, workers):
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name the service answers for besides 127.0.0.1, localhost and the bound address (repeat it; "
+                   "other Host headers get 421, against DNS rebinding).")
+def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
     """Serve the planner's page and the HTTP API (FastAPI on uvicorn); REDLINE_TOKEN sets a bearer token.
 
     One event loop takes every request; with --workers N each check goes to the next free of N processes.
@@ -570,7 +573,8 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers):
 
     os.environ.update({SETTINGS["manifest"]: str(Path(manifest).resolve()), SETTINGS["db"]: str(Path(db).resolve()),
                        SETTINGS["max_bytes"]: str(max_bytes), SETTINGS["cdn"]: "1" if cdn else "",
-                       SETTINGS["check_processes"]: str(workers)})
+                       SETTINGS["check_processes"]: str(workers),
+                       SETTINGS["hosts"]: ",".join(name for name in (host, *allowed_hosts) if name not in ("0.0.0.0", "::"))})
     try:
         app = app_from_environment()  # fails here, once, with a clear message if the layers cannot be loaded
     except RedlineError as error:

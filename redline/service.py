@@ -44,6 +44,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from redline import __version__
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
 from redline.io import as_project
+from redline.io.cleaning import UNSAFE
 from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
 from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
@@ -86,21 +87,52 @@ class Limits:
         return IsolationLimits(seconds=self.seconds, memory_bytes=self.memory_bytes)
 
 
+LINK_DAYS = 30
+"""Days a check's link key opens it without the token."""
+
+
+def _link_secret(path: Path) -> bytes:
+    """The install's link-signing secret (256 random bits), made once, readable by its owner only."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_bytes()
+        if len(secret) < 32:
+            raise RedlineError(f"{path}: 链接密钥损坏 / the link key file is damaged; delete it (links issued so far stop "
+                               "working) and start again") from None
+        return secret
+    secret = secrets.token_bytes(32)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(secret)
+        out.flush()
+        os.fsync(out.fileno())
+    return secret
+
+
 class Store:
     """Check results in SQLite: report JSON, intrusions GeoJSON, and the map once it was asked for."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():  # made owner-only before SQLite opens it (its -wal and -shm files copy the mode)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._local = threading.local()
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, created TEXT NOT NULL, "
                        "report TEXT NOT NULL, intrusions TEXT NOT NULL, footprint BLOB NOT NULL, lang TEXT NOT NULL, "
                        "map TEXT, previous TEXT)")
-            if "previous" not in {column[1] for column in db.execute("PRAGMA table_info(checks)")}:  # an older database
+            columns = {column[1] for column in db.execute("PRAGMA table_info(checks)")}
+            if "previous" not in columns:  # an older database
                 db.execute("ALTER TABLE checks ADD COLUMN previous TEXT")
+            if "key_epoch" not in columns:
+                db.execute("ALTER TABLE checks ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0")
             db.execute("CREATE INDEX IF NOT EXISTS checks_created ON checks (created)")
+        for private in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if private.exists():
+                os.chmod(private, 0o600)  # the results are the applicants' data: owner only
+        self.secret = _link_secret(Path(f"{self.path}.linkkey"))
 
     def _connection(self) -> sqlite3.Connection:
         if getattr(self._local, "db", None) is None:
@@ -140,13 +172,35 @@ class Store:
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM checks WHERE id = ?", (check_id,)).fetchone()
 
+    def link_key(self, check_id: str, *, now: datetime | None = None) -> str | None:
+        """The check's link key: its expiry (``LINK_DAYS`` after the check, hex seconds) and an HMAC of the id, the
+        expiry and the check's key epoch under the install's own secret (never the API token). None if absent."""
+        row = self._connection().execute("SELECT created, key_epoch FROM checks WHERE id = ?", (check_id,)).fetchone()
+        if row is None:
+            return None
+        expires = int(datetime.fromisoformat(row[0]).timestamp()) + LINK_DAYS * 86_400
+        mac = hmac.new(self.secret, f"{check_id}|{row[1]}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{expires:x}.{mac}"
+
+    def key_opens(self, check_id: str, key: str) -> bool:
+        """Whether ``key`` is the check's link key, unexpired and not revoked (compared in constant time)."""
+        expected = self.link_key(check_id)
+        if expected is None or not hmac.compare_digest(key.encode(), expected.encode()):
+            return False
+        return int(expected.split(".")[0], 16) > datetime.now(timezone.utc).timestamp()
+
+    def revoke_key(self, check_id: str) -> bool:
+        """Void every link key issued for the check (a new one is issued from now on); False if absent."""
+        with self._connection() as db:
+            return db.execute("UPDATE checks SET key_epoch = key_epoch + 1 WHERE id = ?", (check_id,)).rowcount == 1
+
     def set_map(self, check_id: str, page: str) -> None:
         with self._connection() as db:
             db.execute("UPDATE checks SET map = ? WHERE id = ?", (page, check_id))
 
 
 def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, limits: Limits = Limits(),
-               cdn: bool = False, check_processes: int = 1) -> FastAPI:
+               cdn: bool = False, check_processes: int = 1, allowed_hosts: tuple[str, ...] = ()) -> FastAPI:
     """The FastAPI app over ``layers`` (loaded once), storing results in ``db_path``.
 
     Checks run in ``check_processes`` processes forked at start-up (they share the loaded layers); each upload
@@ -179,11 +233,12 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     app = FastAPI(title="redline", version=__version__, lifespan=lifespan, docs_url=None, responses=ERROR_RESPONSES,
                   description="Check project boundaries against protected layers. " + layers.manifest.disclaimer)
-    app.add_middleware(Guard, limits=limits, token_required=bool(token))
+    app.add_middleware(Guard, limits=limits, token_required=bool(token),
+                       allowed_hosts=frozenset(name.lower() for name in (*LOOPBACK_HOSTS, *allowed_hosts)))
     install_error_statuses(app)
 
     def link_key(check_id: str) -> str:
-        return hmac.new(token.encode(), check_id.encode(), hashlib.sha256).hexdigest()[:32] if token else ""
+        return (store.link_key(check_id) or "") if token else ""
 
     def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
         if token and not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
@@ -192,9 +247,16 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     def authorised_for(check_id: str, authorization: Annotated[str | None, Header()] = None,
                        key: Annotated[str | None, Query(max_length=64)] = None) -> None:
         """The bearer token, or the check's own link key (what the planner page's links and map carry)."""
-        if token and key is not None and hmac.compare_digest(key.encode(), link_key(check_id).encode()):
+        if token and key is not None and store.key_opens(check_id, key):
             return
         authorised(authorization)
+
+    @app.delete("/v1/checks/{check_id}/key", status_code=204, dependencies=[Depends(authorised)])
+    def revoke_link_key(check_id: str) -> Response:
+        """Void the check's shared links (its link key); the API token still opens it, and new links get a new key."""
+        if not store.revoke_key(check_id):
+            raise HTTPException(404, f"无此检查 / no check {check_id[:64]!r}")
+        return Response(status_code=204)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -224,7 +286,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         degrees: Annotated[str, Form(pattern="^(|decimal|dms)$", description="how a table's lon/lat are written when "
                                      "the values cannot say: decimal, or dms (packed ddd.mmss)")] = "",
     ) -> JSONResponse:
-        name = (file.filename or "upload")[-200:]
+        name = UNSAFE.sub("", file.filename or "upload")[-200:] or "upload"
         suffix = Path(name).suffix.lower()
         if suffix in UNREAD_FORMATS:
             raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
@@ -437,8 +499,9 @@ class Guard:
 
     FORM_ROOM = 64 * 1024
 
-    def __init__(self, app, *, limits: Limits, token_required: bool):
+    def __init__(self, app, *, limits: Limits, token_required: bool, allowed_hosts: frozenset[str] = frozenset()):
         self.app, self.limits, self.token_required = app, limits, token_required
+        self.allowed_hosts = allowed_hosts or frozenset(LOOPBACK_HOSTS)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -447,7 +510,10 @@ class Guard:
         limit = self.limits.max_bytes + self.FORM_ROOM
         refusal = None
         length = headers.get("content-length", "0")
-        if not length.isdigit():
+        if _host_name(headers.get("host", "")) not in self.allowed_hosts:
+            refusal = (421, "未服务的主机名 / this service does not answer for that host name (Host header); "
+                            "the operator lists the names it serves with --allowed-host")
+        elif not length.isdigit():
             refusal = (400, "Content-Length 无效 / Content-Length is not a number")
         elif int(length) > limit:
             refusal = (413, f"超过上传大小限制 / the request is over the {self.limits.max_bytes:,}-byte limit "
@@ -477,6 +543,18 @@ class Guard:
             await send(message)
 
         await self.app(scope, limited_receive, nosniff_send)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""Host names always served: the machine itself. Any other must be listed (a DNS-rebinding page names its own)."""
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header without its port ('[::1]:8000' → '::1')."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _cross_site(headers: dict[str, str]) -> bool:
@@ -529,7 +607,7 @@ class TimedHttpTools(HttpToolsProtocol):
 
 
 SETTINGS = {"manifest": "REDLINE_MANIFEST", "db": "REDLINE_DB", "max_bytes": "REDLINE_MAX_BYTES", "cdn": "REDLINE_CDN",
-            "token": "REDLINE_TOKEN", "check_processes": "REDLINE_CHECK_PROCESSES"}
+            "token": "REDLINE_TOKEN", "check_processes": "REDLINE_CHECK_PROCESSES", "hosts": "REDLINE_ALLOWED_HOSTS"}
 """Environment variables that configure ``app_from_environment``."""
 
 
@@ -539,7 +617,8 @@ def app_from_environment() -> FastAPI:
     limits = Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes))
     return create_app(load_layers(environment["manifest"] or DEFAULT_MANIFEST),
                       db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
-                      limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 1))
+                      limits=limits, cdn=bool(environment["cdn"]), check_processes=int(environment["check_processes"] or 1),
+                      allowed_hosts=tuple(name for name in (environment["hosts"] or "").split(",") if name))
 
 
 @dataclass(frozen=True)

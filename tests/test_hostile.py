@@ -2,6 +2,8 @@
 leaks, the next valid input is checked, and no process outlives its parent."""
 
 import csv
+import io
+import json
 import os
 import signal
 import socket
@@ -241,3 +243,37 @@ def test_sigkill_of_a_batch_kills_its_workers(tmp_path):
     process.kill()
     process.wait()
     assert wait_until(lambda: not any(alive(worker) for worker in workers), 5), "a worker outlived its batch"
+
+
+def test_a_dns_rebinding_page_gets_no_answer(server):
+    """A page on rebind.example whose name resolves to 127.0.0.1 sends its own name as Host: refused before routing."""
+    for method, path in (("GET", "/v1/checks"), ("GET", "/v1/layers"), ("POST", "/v1/checks")):
+        answer = httpx.request(method, f"{server.url}{path}", headers={"Host": f"rebind.example:{server.port}"})
+        assert answer.status_code == 421 and "--allowed-host" in answer.json()["detail"]
+    for name in ("127.0.0.1", "localhost", "LOCALHOST"):
+        assert httpx.get(f"{server.url}/v1/layers", headers={"Host": f"{name}:{server.port}"}).status_code == 200
+
+
+def test_a_bare_carriage_return_cannot_smuggle_a_formula_into_a_csv():
+    from redline.report.tables import csv_text
+    text = csv_text(["id", "name"], [["a\r=HYPERLINK(\"http://x\")", "b\n=1+1"]])
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    assert rows == [["id", "name"], ["a\r=HYPERLINK(\"http://x\")", "b\n=1+1"]]  # one row: both fields were quoted
+
+
+def test_names_lose_control_and_bidi_characters_and_are_capped(tmp_path):
+    """A 2,000-character name once made report.pdf a 500, and a RIGHT-TO-LEFT OVERRIDE reversed it on screen."""
+    import warnings
+
+    from redline.io import read_project
+    name = "\u202e地块\x07" + "长" * 5_000
+    path = tmp_path / "long.geojson"
+    path.write_text(json.dumps({"type": "Feature", "properties": {"name": name}, "geometry": {
+        "type": "Polygon", "coordinates": [[[117.2, 39.1], [117.21, 39.1], [117.21, 39.11], [117.2, 39.1]]]}}),
+        encoding="utf-8")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        project = read_project(path)
+    assert len(project.name) == 200 and project.name.startswith("地块长") and "\u202e" not in project.name
+    assert [w["code"] for w in project.warnings] == ["text_cleaned"]
+    assert "2 control or bidi-override characters removed; cut from 5,002 to 200" in project.warnings[0]["en"]

@@ -320,3 +320,44 @@ def test_reviewer_page_lists_filters_and_reruns(server):
         WebDriverWait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) == before + 1)
         assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+def test_link_keys_are_signed_apart_from_the_token_expire_and_can_be_revoked(tmp_path):
+    """A shared link was HMAC(token, id): an offline oracle for the token. Now a per-install secret signs it."""
+    import hashlib
+    import hmac
+    import stat
+
+    from redline.service import LINK_DAYS, Store
+
+    database = tmp_path / "db.sqlite"
+    guarded = Server(database, REDLINE_TOKEN="s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    try:
+        with open(SAMPLES[0], "rb") as stream:
+            body = httpx.post(f"{guarded.url}/v1/checks", files={"file": (SAMPLES[0].name, stream)}, headers=auth,
+                              timeout=60).json()
+        check_id, key = body["id"], body["key"]
+        assert key != hmac.new(b"s3cret", check_id.encode(), hashlib.sha256).hexdigest()[:32]
+        secret = (tmp_path / "db.sqlite.linkkey")
+        assert len(secret.read_bytes()) >= 32 and stat.S_IMODE(secret.stat().st_mode) == 0o600
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600
+        assert int(key.split(".")[0], 16) - time.time() == pytest.approx(LINK_DAYS * 86_400, abs=600)
+        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 200
+        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={key[:-1]}0").status_code == 401
+        assert httpx.delete(f"{guarded.url}/v1/checks/{check_id}/key").status_code == 401
+        assert httpx.delete(f"{guarded.url}/v1/checks/{check_id}/key", headers=auth).status_code == 204
+        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 401
+        fresh = httpx.get(f"{guarded.url}/v1/checks", headers=auth).json()[0]["links"]["report"].split("?key=")[1]
+        assert fresh != key and httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
+    finally:
+        guarded.stop()
+    rotated = Server(database, REDLINE_TOKEN="another")  # a new API token leaves shared links working
+    try:
+        assert httpx.get(f"{rotated.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
+    finally:
+        rotated.stop()
+    store = Store(database)
+    with store._connection() as db:  # a link older than LINK_DAYS no longer opens the check
+        db.execute("UPDATE checks SET created = '2020-01-01T00:00:00+00:00' WHERE id = ?", (check_id,))
+    assert not store.key_opens(check_id, store.link_key(check_id))

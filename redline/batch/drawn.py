@@ -6,6 +6,7 @@ the figures are the same as the journal's."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,8 @@ from redline.model import Options
 
 ASSETS = "assets"
 """The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
+
+log = logging.getLogger(__name__)
 
 
 def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
@@ -101,17 +104,30 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
     from redline.report.filing import review_files
 
     checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
+    templates = read_templates(layers.manifest.review)
     written = 0
     for application in chunk:
         report = checked[application.order]
-        if not isinstance(report, str):
-            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang,
-                               templates=read_templates(layers.manifest.review),
+        if isinstance(report, str):
+            continue
+        try:
+            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
                                removed_m2=removed_m2(report, layers) if report.intrusions else None)["pdf"]
-            write_atomic(folder / f"{_stem(application)}.pdf", pdf)
-            written += 1
+        except Exception as error:  # noqa: BLE001 - this application's document only; the others are written
+            log.warning("%s: 审查报告未能生成 / the review PDF could not be made (%s: %s)", application.id,
+                        type(error).__name__, str(error)[:200])
+            continue
+        write_atomic(folder / f"{_stem(application)}.pdf", pdf)
+        written += 1
     return written
 
 
+UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]|^\.+')
+"""Characters no file name may hold on the systems reviewers use (and a leading dot, which hides a file)."""
+
+
 def _stem(application) -> str:
-    return f"{application.order:06d}_{re.sub(r'[^0-9A-Za-z._-]', '_', application.id)[:80]}"
+    """The file name of an application's map or PDF: its id as it is (西青工厂), or prefixed with its order when
+    characters a file name cannot hold had to be replaced (two ids must never share a name)."""
+    safe = UNSAFE_IN_NAMES.sub("_", application.id)[:80]
+    return safe if safe == application.id and safe else f"{application.order:06d}_{safe}"

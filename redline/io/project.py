@@ -32,6 +32,7 @@ from pyproj import CRS
 from redline.crs import datum_shift, gauss_kruger_crs, parse_crs, to_cgcs2000
 from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
 from redline.io.cad import read_dxf
+from redline.io.cleaning import MAX_TEXT, UNSAFE, cleaned
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
 from redline.io.files import sha256_file
@@ -185,9 +186,18 @@ def _project(features: Features, path: Path, sha256: str, conversion, *, repair:
     ensure_plausible(geometry, features, path)
     attributes = features.attributes
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称", "id") if c in attributes), None)
-    name = str(attributes[name_column][0]) if name_column else None
+    name = _shown(str(attributes[name_column][0]), path, name_column) if name_column else None
     return Project(path, sha256, name, features.crs, len(geometries), geometry, tuple(repairs), conversion,
                    Features(attributes, geometries, features.crs))
+
+
+def _shown(text: str, path: Path, what: str) -> str:
+    """``text`` from the file as reports show it (``redline.io.cleaning.cleaned``), with a correction if it changed."""
+    safe, done = cleaned(text)
+    if done:
+        correct("text_cleaned", f"{Path(cleaned(str(path))[0])} ({what})", f"文本已清理：{done}",
+                f"text cleaned: {done}")
+    return safe
 
 
 def _replayed(caught) -> tuple[dict, ...]:
@@ -666,7 +676,10 @@ def feature_table_of(frame: gpd.GeoDataFrame, *, id_field: str = "id", crs=None,
 def _feature_table(features: Features, path: Path, id_field: str, conversion, corrections) -> FeatureTable:
     frame = features.to_frame()
     if id_field in frame.columns:
-        ids = frame[id_field].astype(str).tolist()
+        ids = [cleaned(text)[0] for text in frame[id_field].astype(str).tolist()]
+        if any(UNSAFE.search(text) or len(text) > MAX_TEXT for text in frame[id_field].astype(str).tolist()):
+            correct("text_cleaned", f"{path} ({id_field})", "申请编号已清理：去除控制或双向覆盖字符，过长者截断",
+                    f"application ids cleaned: control and bidi-override characters removed, over {MAX_TEXT} characters cut")
     elif id_field == "id":
         ids = [str(number) for number in range(1, len(frame) + 1)]
     else:
@@ -698,7 +711,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     plausible = _in_china(footprints)
     wkb = shapely.to_wkb(np.array([g for g, _, _ in checked], dtype=object))
     name_column = next((c for c in ("name", "NAME", "项目名称", "名称") if c in frame.columns), None)
-    names = frame[name_column].astype(str).tolist() if name_column else [None] * len(frame)
+    names = [cleaned(text)[0] for text in frame[name_column].astype(str).tolist()] if name_column else [None] * len(frame)
     results = []
     for position, (application, (geometry, problem, note), size) in enumerate(zip(ids, checked, sizes)):
         if problem or size > max_vertices:

@@ -147,7 +147,7 @@ def csv_text(header, rows, *, free=None) -> str:
     the others hold nothing but codes and numbers."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: a field holding CR or LF is quoted, a bare CR too
     writer.writerow(header)
     if free is None:
         writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
