@@ -21,7 +21,7 @@ from tests.conftest import SAMPLES
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI must install Debian's chromium for the browser tests (.ci/run does)")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")]
 
 HOSTILE = ("<script>document.body.setAttribute('data-pwned','script')</script>"
            "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"

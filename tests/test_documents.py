@@ -227,3 +227,26 @@ def test_map_frame_takes_the_largest_standard_scale_that_fits(size_m, paper, sca
     if paper == "A4" and scale in STANDARD_SCALES and scale > STANDARD_SCALES[0]:  # the next larger scale is too small
         previous = STANDARD_SCALES[STANDARD_SCALES.index(scale) - 1]
         assert size_m * (1 + 2 * MARGIN_SHARE) > min(frame.size_mm) / 1000 * previous
+
+
+def test_the_map_sheet_is_placed_at_its_true_scale(road):
+    """The sheet is drawn for its paper at a stated scale; shrunk onto the page it stated a false one. In the PDF its
+    image sits at the resolution it was drawn at on a page of its paper's size; in Word its picture fills a section
+    of that size with no margins."""
+    from redline.report.mapsheet import DPI, PAPERS_MM
+    folder, _ = road
+    listing = subprocess.run(["pdfimages", "-list", str(folder / "r.pdf")], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    page, *_, x_ppi, y_ppi = [line.split() for line in listing][0][:14]
+    assert (int(x_ppi), int(y_ppi)) == (DPI, DPI)
+    size = re.search(r"size:\s+([\d.]+) x ([\d.]+) pts", subprocess.run(
+        ["pdfinfo", "-f", page, "-l", page, str(folder / "r.pdf")], capture_output=True, text=True).stdout)
+    width_mm, height_mm = float(size.group(1)) / 72 * 25.4, float(size.group(2)) / 72 * 25.4
+    assert any(width_mm == pytest.approx(w, abs=0.5) and height_mm == pytest.approx(h, abs=0.5)
+               for w, h in PAPERS_MM.values())
+    document = docx.Document(str(folder / "r.docx"))
+    section = next(s for s in document.sections if s.page_width > s.page_height)
+    picture = document.inline_shapes[0]
+    assert picture.width == pytest.approx(section.page_width, abs=1_000)  # EMU: 1,000 is 0.03 mm
+    assert picture.height == pytest.approx(section.page_height, abs=1_000)
+    assert section.left_margin == 0 and section.top_margin == 0

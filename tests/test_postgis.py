@@ -23,6 +23,8 @@ from redline.model import Options
 from redline.pipeline import check
 from tests.conftest import ROOT, SAMPLES
 
+pytestmark = pytest.mark.slow  # a real server or a wheel build: `pytest -m 'not slow'` skips them
+
 SERVER = ROOT / "scripts" / "postgis-server.sh"
 
 

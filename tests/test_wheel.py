@@ -14,6 +14,8 @@ from redline.isolation import die_with_parent
 from tests.conftest import ROOT
 from tests.test_service import free_port
 
+pytestmark = pytest.mark.slow  # a real server or a wheel build: `pytest -m 'not slow'` skips them
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):

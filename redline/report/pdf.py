@@ -39,15 +39,17 @@ class _Pages(FPDF):
         return "\n".join(break_lines(text, width - 0.4, self.get_string_width))
 
     def footer(self):
-        self.set_y(-12)
-        self.set_font("cjk", size=8)
+        sheet = self.w > self.h  # the map sheet (landscape): below its grid labels, clear of the map
+        self.set_y(-5 if sheet else -12)
+        self.set_font("cjk", size=6 if sheet else 8)
         self.set_text_color(*GREY)
-        self.cell(0, 5, self.document.footer(self.page_no(), "{nb}"), align="C")
+        self.cell(0, 4 if sheet else 5, self.document.footer(self.page_no(), "{nb}"), align="L" if sheet else "C")
         self.set_text_color(0, 0, 0)
 
 
 def review_pdf(document: ReviewDocument, *, map_png: bytes | None = None) -> bytes:
-    """The PDF of ``document``; ``map_png`` (an A4-landscape map sheet) fills the page its ``MapSheet`` block marks."""
+    """The PDF of ``document``; ``map_png`` (a landscape map sheet, A4 or A3) is a page of its own paper size, placed
+    at 100 % (so its stated scale is true when printed at 100 %), where its ``MapSheet`` block is."""
     pdf = _Pages(document)
     pdf.add_page()
     pdf.set_font("cjk", "B", 17)
@@ -77,10 +79,19 @@ def review_pdf(document: ReviewDocument, *, map_png: bytes | None = None) -> byt
         elif isinstance(block, Signatures):
             _signatures(pdf, block)
         elif isinstance(block, MapSheet) and map_png is not None:
-            pdf.add_page(orientation="L")
-            pdf.image(map_png, x=8, y=8, w=pdf.w - 16, h=pdf.h - 22, keep_aspect_ratio=True)
-            pdf.add_page(orientation="P")
+            width_mm, height_mm = sheet_size_mm(map_png)
+            pdf.add_page(orientation="L", format=(height_mm, width_mm))
+            pdf.image(map_png, x=0, y=0, w=width_mm, h=height_mm)  # its own paper at 100 %: the scale it states is true
+            pdf.add_page(orientation="P", format="A4")
     return bytes(pdf.output())
+
+
+def sheet_size_mm(png: bytes) -> tuple[float, float]:
+    """Width and height (mm) of the paper a map sheet was drawn for, from its PNG's pixels and the sheet's DPI."""
+    from redline.report.mapsheet import DPI
+
+    width_px, height_px = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return width_px / DPI * 25.4, height_px / DPI * 25.4
 
 
 def _room(block) -> float:

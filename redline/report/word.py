@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 
+from redline import __version__
 from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Signatures, Table
+from redline.report.pdf import sheet_size_mm
 from redline.report.style import COLOURS as STYLE_COLOURS
 from redline.report.style import rgb
 from redline.report.typeset import unbreakable
@@ -26,10 +29,12 @@ def review_docx(document: ReviewDocument, *, map_png: bytes | None = None) -> by
     """The .docx of ``document``; ``map_png`` is placed, in a landscape section, where its ``MapSheet`` block is."""
     word = Document()
     for name in ("Normal", "Title", "Heading 1", "Heading 2"):
-        _fonts(word.styles[name])
+        _fonts(word.styles[name], document.lang)
+        if name != "Normal":
+            word.styles[name].font.color.rgb = RGBColor(0, 0, 0)  # an official document's headings are black
+            word.styles[name].paragraph_format.keep_with_next = True
     word.styles["Normal"].font.size = Pt(10.5)
-    word.core_properties.title = f"{document.title} {document.number}"
-    word.core_properties.author = "redline"
+    _properties(word.core_properties, document)
     section = word.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.2)
@@ -53,26 +58,54 @@ def review_docx(document: ReviewDocument, *, map_png: bytes | None = None) -> by
         elif isinstance(block, Signatures):
             _signatures(word, block)
         elif isinstance(block, MapSheet) and map_png is not None:
+            width_mm, height_mm = sheet_size_mm(map_png)
             landscape = word.add_section()
             landscape.orientation = WD_ORIENT.LANDSCAPE
-            landscape.page_width, landscape.page_height = Cm(29.7), Cm(21)
-            landscape.left_margin = landscape.right_margin = landscape.top_margin = landscape.bottom_margin = Cm(1)
-            word.add_picture(io.BytesIO(map_png), width=Cm(27.2))
+            landscape.page_width, landscape.page_height = Mm(width_mm), Mm(height_mm)
+            landscape.left_margin = landscape.right_margin = landscape.top_margin = landscape.bottom_margin = Mm(0)
+            landscape.header_distance = landscape.footer_distance = Mm(0)
+            landscape.footer.is_linked_to_previous = False  # the sheet carries its own number: no footer over the map
+            picture = word.add_paragraph()
+            picture.paragraph_format.space_before = picture.paragraph_format.space_after = Pt(0)
+            picture.add_run().add_picture(io.BytesIO(map_png), width=Mm(width_mm), height=Mm(height_mm))
             portrait = word.add_section()
             portrait.orientation = WD_ORIENT.PORTRAIT
             portrait.page_width, portrait.page_height = Cm(21), Cm(29.7)
             portrait.left_margin = portrait.right_margin = Cm(2.2)
             portrait.top_margin = portrait.bottom_margin = Cm(2.54)
+            portrait.header_distance = portrait.footer_distance = Cm(1.25)
+            portrait.footer.is_linked_to_previous = False
+            _footer(portrait, document)
     buffer = io.BytesIO()
     word.save(buffer)
     return buffer.getvalue()
 
 
-def _fonts(style) -> None:
-    """Latin text in Times New Roman, Chinese in 宋体 (Word takes the East Asian font from w:eastAsia)."""
+def _fonts(style, lang: str) -> None:
+    """Latin text in Times New Roman, Chinese in 宋体 (Word takes the East Asian font from w:eastAsia); the text's
+    language (zh-CN or en-US), so Word's proofing and line breaking treat it as such."""
     style.font.name = LATIN_FONT
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    properties = style.element.get_or_add_rPr()
+    properties.get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    language = properties.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        properties.append(language)
+    language.set(qn("w:val"), "zh-CN" if lang == "zh" else "en-US")
+    language.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _properties(properties, document: ReviewDocument) -> None:
+    """The file's own properties: its title and number, made now by redline (python-docx's template says 2013)."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    properties.title = f"{document.title} {document.number}"
+    properties.subject = document.number
+    properties.author = properties.last_modified_by = document.subtitle or "redline"
+    properties.created = properties.modified = now
+    properties.revision = 1
+    properties.language = "zh-CN" if document.lang == "zh" else "en-US"
+    properties.comments = f"redline {__version__}"
+    properties.keywords = properties.category = ""
 
 
 def _paragraph(word, block: Paragraph) -> None:
@@ -95,7 +128,11 @@ def _table(word, header, rows) -> None:
     table = word.add_table(rows=0, cols=len(header or rows[0]))
     table.style = "Table Grid"
     if header is not None:
-        cells = table.add_row().cells
+        row = table.add_row()
+        repeat = OxmlElement("w:tblHeader")  # the header row is repeated on every page the table runs over
+        repeat.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(repeat)
+        cells = row.cells
         for cell, text in zip(cells, header):
             cell.text = unbreakable(text)
             cell.paragraphs[0].runs[0].bold = True
