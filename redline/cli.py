@@ -6,8 +6,10 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 import sys
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -575,12 +577,148 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
                        SETTINGS["max_bytes"]: str(max_bytes), SETTINGS["cdn"]: "1" if cdn else "",
                        SETTINGS["check_processes"]: str(workers),
                        SETTINGS["hosts"]: ",".join(name for name in (host, *allowed_hosts) if name not in ("0.0.0.0", "::"))})
+    from redline.office import users
+
+    with closing(users.connect(Path(db))) as office:
+        named = users.list_users(office)
+    if named:
+        mode = (f"多用户模式 / office mode: {len(named)} user(s); every route but /healthz needs a user's token; "
+                "checks are visible to their planner, reviewers and admins")
+    elif os.environ.get(SETTINGS["token"]):
+        mode = "共享令牌模式 / shared-token mode: one bearer token (REDLINE_TOKEN) for everyone"
+    else:
+        mode = "单人模式 / single-person mode: no users and no token, anyone who reaches the port may use it"
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            _fail(f"单人模式只能绑定本机 / single-person mode binds 127.0.0.1 only (asked for {host}): add users with "
+                  "`redline users add NAME --role …` or set REDLINE_TOKEN first")
     try:
         app = app_from_environment()  # fails here, once, with a clear message if the layers cannot be loaded
     except RedlineError as error:
         _fail(error)
+    click.echo(f"redline: 监听 / listening on http://{host}:{port}/ · {mode}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", http=TimedHttpTools, timeout_keep_alive=5,
                 limit_concurrency=Limits.connections, timeout_graceful_shutdown=3)
+
+
+db_option = click.option("--db", envvar="REDLINE_DB", default="redline.sqlite", show_default=True,
+                         type=click.Path(dir_okay=False), help="The service's database (also from REDLINE_DB).")
+
+
+@main.group()
+def users():
+    """The review office's users: planners submit, reviewers decide, admins manage and read the audit log.
+
+    Example: redline users add zhang --role reviewer --display-name 张三 --db results.sqlite
+    """
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["planner", "reviewer", "admin"]))
+@click.option("--display-name", help="The name documents and pages show (e.g. 张三).")
+@db_option
+def users_add(name, role, display_name, db):
+    """Add a user; prints their API token, once, as the last word (only its digest is kept)."""
+    from redline.office import audit
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        try:
+            token = office_users.add_user(office, name, role, display_name=display_name)
+        except RedlineError as error:
+            _fail(error)
+        audit.append(office, "user_added", user="cli", detail={"name": name, "role": role})
+    click.echo(f"用户 / user {name} ({role}) 的令牌 / token: {token}")
+
+
+@users.command("list")
+@db_option
+def users_list(db):
+    """List the users: name, role, display name, whether disabled."""
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        for user in office_users.list_users(office):
+            click.echo(f"{user.name}\t{user.role}\t{user.display_name}\t{'disabled' if user.disabled else 'active'}")
+
+
+@users.command("disable")
+@click.argument("name")
+@db_option
+def users_disable(name, db):
+    """Disable a user: their token and password stop working at once; their checks stay."""
+    from redline.office import audit
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        try:
+            office_users.disable(office, name)
+        except RedlineError as error:
+            _fail(error)
+        audit.append(office, "user_disabled", user="cli", detail={"name": name})
+    click.echo(f"用户 / user {name}: 已停用 / disabled")
+
+
+@users.command("token")
+@click.argument("name")
+@db_option
+def users_token(name, db):
+    """Give a user a new API token (printed once, as the last word); the old one stops working."""
+    from redline.office import audit
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        try:
+            token = office_users.new_token(office, name)
+        except RedlineError as error:
+            _fail(error)
+        audit.append(office, "token_renewed", user="cli", detail={"name": name})
+    click.echo(f"用户 / user {name} 的新令牌 / new token: {token}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.password_option(help="The new password (asked twice when not given).")
+@db_option
+def users_passwd(name, password, db):
+    """Set a user's password for the pages (stored as an Argon2id hash)."""
+    from redline.office import audit
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        try:
+            office_users.set_password(office, name, password)
+        except RedlineError as error:
+            _fail(error)
+        audit.append(office, "password_set", user="cli", detail={"name": name})
+    click.echo(f"用户 / user {name}: 密码已设置 / password set")
+
+
+@main.group()
+def audit():
+    """The audit log of the review office.
+
+    Example: redline audit verify --db results.sqlite
+    """
+
+
+@audit.command("verify")
+@db_option
+def audit_verify(db):
+    """Check the audit log's hash chain: exit 0 when intact, 1 naming the first row edited, deleted or reordered."""
+    from redline.office import audit as office_audit
+
+    if not Path(db).exists():
+        _fail(f"{db}: 数据库不存在 / no such database")
+    with closing(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)) as office:
+        broken = office_audit.verify(office)
+        count = office.execute("SELECT count(*) FROM audit").fetchone()[0]
+    if broken is None:
+        click.echo(f"{db}: 审计日志完整 / the audit log is intact ({count:,} rows)")
+        return
+    click.echo(f"{db}: 审计日志自第 {broken} 行起被改动 / the audit log was altered at row {broken} (edited, deleted or "
+               "reordered)", err=True)
+    sys.exit(1)
 
 
 @main.command()

@@ -34,11 +34,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import orjson
 import shapely
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from redline import __version__
@@ -50,6 +53,7 @@ from redline.isolation import CrashError, TimeLimitError, die_with_parent
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
+from redline.office import audit, users
 from redline.pipeline import check, check_isolated
 from redline.report.assets import DOCS_ASSETS, docs_asset
 from redline.report.basis import read_templates
@@ -128,6 +132,9 @@ class Store:
                 db.execute("ALTER TABLE checks ADD COLUMN previous TEXT")
             if "key_epoch" not in columns:
                 db.execute("ALTER TABLE checks ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0")
+            for column in ("owner", "review"):  # who submitted it; the reviewer's decision (JSON)
+                if column not in columns:
+                    db.execute(f"ALTER TABLE checks ADD COLUMN {column} TEXT")
             db.execute("CREATE INDEX IF NOT EXISTS checks_created ON checks (created)")
         for private in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
             if private.exists():
@@ -140,31 +147,40 @@ class Store:
             self._local.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the process
         return self._local.db
 
-    def add(self, report: str, intrusions: str, footprint: bytes, lang: str, previous: str | None = None) -> str:
-        """Keep one result under a new unguessable id (144 random bits); ``previous``: the check it re-runs."""
+    def add(self, report: str, intrusions: str, footprint: bytes, lang: str, previous: str | None = None,
+            owner: str | None = None) -> str:
+        """Keep one result under a new unguessable id (144 random bits); ``previous``: the check it re-runs;
+        ``owner``: the user who submitted it (None in single-person mode)."""
         check_id = secrets.token_urlsafe(18)
         with self._connection() as db:
-            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang, previous) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang, previous))
+            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang, previous, owner) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang, previous,
+                        owner))
         return check_id
 
+    def set_review(self, check_id: str, review: dict) -> None:
+        with self._connection() as db:
+            db.execute("UPDATE checks SET review = ? WHERE id = ?", (json.dumps(review, ensure_ascii=False), check_id))
+
     def find(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
-             limit: int = 100) -> list[dict]:
+             limit: int = 100, owner: str | None = None) -> list[dict]:
         """Past checks, newest first: those with ``verdict``, made at or after ``since`` (ISO 8601), whose project
         name or file holds ``q``."""
         pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
         db = self._connection()
         db.row_factory = sqlite3.Row
         rows = db.execute(
-            "SELECT id, created, previous, json_extract(report, '$.verdict') AS verdict, "
+            "SELECT id, created, previous, owner, json_extract(review, '$.state') AS state, "
+            "json_extract(report, '$.verdict') AS verdict, "
             "json_extract(report, '$.project.name') AS name, json_extract(report, '$.project.file') AS file, "
             "json_extract(report, '$.project.area_m2') AS area_m2, json_extract(report, '$.manifest.sha256') AS manifest "
             "FROM checks WHERE (:verdict IS NULL OR json_extract(report, '$.verdict') = :verdict) "
+            "AND (:owner IS NULL OR owner = :owner) "
             "AND (:since IS NULL OR created >= :since) "
             "AND (:q IS NULL OR json_extract(report, '$.project.name') LIKE :q ESCAPE '\\' "
             "OR json_extract(report, '$.project.file') LIKE :q ESCAPE '\\') ORDER BY created DESC LIMIT :limit",
-            {"verdict": verdict, "since": since, "q": pattern, "limit": limit}).fetchall()
+            {"verdict": verdict, "since": since, "q": pattern, "limit": limit, "owner": owner}).fetchall()
         return [dict(row) for row in rows]
 
     def get(self, check_id: str) -> sqlite3.Row | None:
@@ -237,21 +253,97 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                        allowed_hosts=frozenset(name.lower() for name in (*LOOPBACK_HOSTS, *allowed_hosts)))
     install_error_statuses(app)
 
-    def link_key(check_id: str) -> str:
-        return (store.link_key(check_id) or "") if token else ""
+    office = threading.local()
 
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+    def office_db() -> sqlite3.Connection:
+        if getattr(office, "db", None) is None:
+            office.db = users.connect(db_path)
+            audit.ensure(office.db)
+        return office.db
+
+    def guarded() -> bool:
+        """Whether links need keys: a token is set or the office has users."""
+        return bool(token) or users.has_users(office_db())
+
+    def link_key(check_id: str) -> str:
+        return (store.link_key(check_id) or "") if guarded() else ""
+
+    def record(request: Request, action: str, user: users.User | None, check_id: str | None = None, **detail) -> None:
+        if users.has_users(office_db()):
+            audit.append(office_db(), action, user=user.name if user else None, check_id=check_id,
+                         client=request.client.host if request.client else None, detail=detail or None)
+
+    def authorised(request: Request, authorization: Annotated[str | None, Header()] = None) -> users.User | None:
+        """The user of the request's bearer token when the office has users (401 otherwise); with no users, the
+        single shared token when one is set (None: single-person mode)."""
+        db = office_db()
+        if users.has_users(db):
+            bearer = (authorization or "")[7:] if (authorization or "").startswith("Bearer ") else ""
+            user = users.by_token(db, bearer) if bearer else None
+            if user is None:
+                record(request, "auth_failed", None, path=request.url.path[:200])
+                raise HTTPException(401, "需要登录 / a user's bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+            return user
         if token and not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
             raise HTTPException(401, "缺少或错误的令牌 / missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+        return None
 
-    def authorised_for(check_id: str, authorization: Annotated[str | None, Header()] = None,
-                       key: Annotated[str | None, Query(max_length=64)] = None) -> None:
-        """The bearer token, or the check's own link key (what the planner page's links and map carry)."""
-        if token and key is not None and store.key_opens(check_id, key):
-            return
-        authorised(authorization)
+    def authorised_for(check_id: str, request: Request, authorization: Annotated[str | None, Header()] = None,
+                       key: Annotated[str | None, Query(max_length=64)] = None) -> users.User | None:
+        """The user (or the check's own link key, what shared links carry) allowed to see the check; a planner's
+        request for another planner's check is answered 404, as if it did not exist."""
+        if key is not None and guarded() and store.key_opens(check_id, key):
+            return None
+        user = authorised(request, authorization)
+        if user is not None and not user.sees_all:
+            row = store.get(check_id)
+            if row is None or row["owner"] != user.name:
+                raise HTTPException(404, f"无此检查 / no check {check_id[:64]!r}")
+        return user
 
-    @app.delete("/v1/checks/{check_id}/key", status_code=204, dependencies=[Depends(authorised)])
+    def reviewer(request: Request, authorization: Annotated[str | None, Header()] = None) -> users.User | None:
+        user = authorised(request, authorization)
+        if user is not None and not user.sees_all:
+            raise HTTPException(403, "需要审查员权限 / only a reviewer or an admin may do this")
+        return user
+
+    def admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> users.User:
+        user = authorised(request, authorization)
+        if user is None or user.role != "admin":
+            raise HTTPException(403, "需要管理员权限 / only an admin may read the audit log")
+        return user
+
+    @app.post("/v1/checks/{check_id}/decision", responses={403: {"description": "not a reviewer"}})
+    def decide(check_id: str, decision: Decision, request: Request,
+               user: users.User | None = Depends(reviewer)) -> JSONResponse:
+        """Record a reviewer's decision (approve → 已通过, return → 退回补正, reject → 不予通过), opinion and overrides of
+        generated findings, each with its reason. The generated findings stay as they were."""
+        row = _row(store, check_id)
+        rules = {finding["rule"] for finding in json.loads(row["report"])["findings"]}
+        unknown = sorted({override.rule for override in decision.overrides} - rules)
+        if unknown:
+            raise HTTPException(422, f"无此管控要求 / no finding of rule {unknown[0][:40]!r}; rules: {', '.join(sorted(rules))}")
+        now = datetime.now(BEIJING).isoformat(timespec="seconds")
+        review = {"state": STATES[decision.decision][0], "state_zh": STATES[decision.decision][1],
+                  "decision": decision.decision, "opinion": decision.opinion,
+                  "reviewer": user.name if user else None, "reviewer_name": user.display_name if user else None,
+                  "at": now, "overrides": [{**override.model_dump(), "reviewer": user.name if user else None, "at": now}
+                                           for override in decision.overrides]}
+        store.set_review(check_id, review)
+        record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
+        for override in decision.overrides:
+            record(request, "override", user, check_id, **override.model_dump())
+        return JSONResponse(review)
+
+    @app.get("/v1/audit", responses={403: {"description": "not an admin"}})
+    def read_audit(user: users.User = Depends(admin), who: Annotated[str | None, Query(max_length=64)] = None,
+                   check: Annotated[str | None, Query(max_length=64)] = None,
+                   since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40)] = None,
+                   limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> JSONResponse:
+        """The audit log (admin only), oldest first: who did what, when (Beijing time), from where, to which check."""
+        return JSONResponse(audit.rows(office_db(), user=who, check_id=check, since=since, limit=limit))
+
+    @app.delete("/v1/checks/{check_id}/key", status_code=204, dependencies=[Depends(authorised_for)])
     def revoke_link_key(check_id: str) -> Response:
         """Void the check's shared links (its link key); the API token still opens it, and new links get a new key."""
         if not store.revoke_key(check_id):
@@ -272,9 +364,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                  "loaded": spec.id in layers.layers, "totals": getattr(layers.layers.get(spec.id), "totals", None),
                  "provenance": spec.provenance} for spec in layers.manifest.layers.values()]
 
-    @app.post("/v1/checks", status_code=201, dependencies=[Depends(authorised)])
+    @app.post("/v1/checks", status_code=201)
     async def create_check(
+        request: Request,
         file: Annotated[UploadFile, File(description="a boundary file in any format redline reads")],
+        user: users.User | None = Depends(authorised),
         national_major: Annotated[bool, Form()] = False,
         activity: Annotated[int, Form(ge=1, le=10, description="one of the 10 allowed activities; leave out if none")] = None,
         lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
@@ -302,12 +396,15 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             path = folder / f"upload{suffix}"
             path.write_bytes(data)
             upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
-                            layer or None, lang, limits, encoding or None, repair, degrees or None)
+                            layer or None, lang, limits, encoding or None, repair, degrees or None,
+                            owner=user.name if user else None)
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        if token:  # the planner page's links to this check carry its key instead of the token
-            body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
+        check_id = json.loads(body)["id"]
+        record(request, "submit", user, check_id, file=name)
+        if guarded():  # the planner page's links to this check carry its key instead of the token
+            body = body[:-1] + "," + compact_json({"key": link_key(check_id)})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
     async def _checked(upload: Upload) -> str:
@@ -326,8 +423,9 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         except RedlineError as error:  # the server's temporary names never reach the client
             raise type(error)(for_the_web(str(error), upload)) from None
 
-    @app.get("/v1/checks", dependencies=[Depends(authorised)])
-    def list_checks(verdict: Literal["pass", "review", "violation"] | None = None,
+    @app.get("/v1/checks")
+    def list_checks(user: users.User | None = Depends(authorised),
+                    verdict: Literal["pass", "review", "violation"] | None = None,
                     since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
                                                        description="only checks made at or after (ISO 8601)")] = None,
                     q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
@@ -341,9 +439,10 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         found = store.find(verdict=verdict, since=moment.astimezone(timezone.utc).isoformat() if moment else None,
-                           q=q, limit=limit)
+                           q=q, limit=limit, owner=user.name if user is not None and not user.sees_all else None)
         for row in found:
-            key = f"?key={link_key(row['id'])}" if token else ""
+            row["state"] = row["state"] or "pending"
+            key = f"?key={link_key(row['id'])}" if guarded() else ""
             base = f"v1/checks/{row['id']}"
             row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
                             "docx": f"{base}/report.docx{key}"}
@@ -354,8 +453,9 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         """Two routes share /v1/checks; Starlette's own 405 would name only the first one's method."""
         return Response(status_code=405, headers={"Allow": "GET, POST"})
 
-    @app.post("/v1/checks/{check_id}/rerun", status_code=201, dependencies=[Depends(authorised)])
-    async def rerun_check(check_id: str) -> Response:
+    @app.post("/v1/checks/{check_id}/rerun", status_code=201)
+    async def rerun_check(check_id: str, request: Request,
+                          user: users.User | None = Depends(authorised_for)) -> Response:
         """Check a stored check's boundary again against the layers the service has now, with its declarations;
         the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
         _row(store, check_id)
@@ -365,7 +465,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                                           timeout=limits.seconds + 10)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
-        if token:
+        record(request, "rerun", user, check_id, new=json.loads(body)["id"])
+        if guarded():
             body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
@@ -386,10 +487,14 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         return Response(body, media_type="application/geo+json",
                         headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
 
-    @app.get("/v1/checks/{check_id}", dependencies=[Depends(authorised_for)])
-    def get_check(check_id: str) -> JSONResponse:
+    @app.get("/v1/checks/{check_id}")
+    def get_check(check_id: str, request: Request,
+                  user: users.User | None = Depends(authorised_for)) -> JSONResponse:
         row = _row(store, check_id)
-        return JSONResponse({"id": check_id, **json.loads(row["report"])})
+        record(request, "view", user, check_id)
+        review = json.loads(row["review"]) if row["review"] else {"state": "pending", "state_zh": "待审"}
+        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"],
+                             **json.loads(row["report"]), "review": review})
 
     @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised_for)])
     def get_intrusions(check_id: str) -> Response:
@@ -404,17 +509,20 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             store.set_map(check_id, page)
         return html_response(page)
 
-    @app.get("/v1/checks/{check_id}/report.{kind}", dependencies=[Depends(authorised_for)],
+    @app.get("/v1/checks/{check_id}/report.{kind}",
              responses={200: {"content": {media: {} for media in DOCUMENT_TYPES.values()},
                               "description": "the review report (审查报告) as PDF or Word"},
                         409: {"description": "the layers changed since the check"}})
-    def get_report_document(check_id: str, kind: Literal["pdf", "docx"], lang: Literal["zh", "en"] = "zh") -> Response:
+    def get_report_document(check_id: str, kind: Literal["pdf", "docx"], request: Request,
+                            lang: Literal["zh", "en"] = "zh",
+                            user: users.User | None = Depends(authorised_for)) -> Response:
         """The review report of a stored check, from its stored figures; its map sheet drawn with the layers it was
         checked against (refused with 409 when the server's layers changed since)."""
         from redline.avoid import removed_m2
         from redline.report.filing import review_files
 
-        result = _stored_report(_row(store, check_id))
+        row = _row(store, check_id)
+        result = _stored_report(row)
         changed = [layer["id"] for layer in result.manifest["layers"]
                    if layer["id"] in layers.manifest.layers
                    and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
@@ -422,7 +530,9 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             raise HTTPException(409, f"图层自检查以来已变化 / the layers changed since this check ({', '.join(changed)}); "
                                      "submit the file again")
         document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang, templates=templates,
-                                removed_m2=removed_m2(result, layers) if result.intrusions else None)[kind]
+                                removed_m2=removed_m2(result, layers) if result.intrusions else None,
+                                decision=json.loads(row["review"]) if row["review"] else None)[kind]
+        record(request, "download", user, check_id, document=kind)
         name = f"redline-{check_id[:8]}.{kind}"
         return Response(document, media_type=DOCUMENT_TYPES[kind],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -621,6 +731,26 @@ def app_from_environment() -> FastAPI:
                       allowed_hosts=tuple(name for name in (environment["hosts"] or "").split(",") if name))
 
 
+class Override(BaseModel):
+    """A reviewer's override of one generated finding: the status it should have, and why (required)."""
+
+    rule: str = PydanticField(max_length=64)
+    status: Literal["violation", "review", "pass", "clear"]
+    reason: str = PydanticField(min_length=1, max_length=2000)
+
+
+class Decision(BaseModel):
+    """A reviewer's decision on a check: approve (已通过), return for correction (退回补正) or reject (不予通过)."""
+
+    decision: Literal["approve", "return", "reject"]
+    opinion: str = PydanticField(default="", max_length=4000)
+    overrides: list[Override] = PydanticField(default_factory=list, max_length=50)
+
+
+STATES = {"approve": ("approved", "已通过"), "return": ("returned", "退回补正"), "reject": ("rejected", "不予通过")}
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
 @dataclass(frozen=True)
 class Upload:
     """One upload to check: where it was saved, the name the client gave it, and the request's options."""
@@ -635,6 +765,8 @@ class Upload:
     encoding: str | None = None
     repair: bool = False
     degrees: str | None = None
+    owner: str | None = None
+    """The user who submitted it (None in single-person mode)."""
 
 
 CHECK_NICENESS = 19
@@ -698,7 +830,8 @@ def rerun_stored(check_id: str, *, layers: LayerSet, store: Store) -> str:
     report = result.to_dict()
     report["project"]["file"] = earlier["project"]["file"]
     text = compact_json(report)
-    new_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), row["lang"], previous=check_id)
+    new_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), row["lang"], previous=check_id,
+                       owner=row["owner"])
     return compact_json({"id": new_id, "previous": check_id})[:-1] + "," + text[1:]
 
 
@@ -714,7 +847,8 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
         note["where"] = for_the_web(note["where"], upload)
     report["project"]["repairs"] = [for_the_web(text, upload) for text in report["project"]["repairs"]]
     text = compact_json(report)
-    check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang)
+    check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang,
+                         owner=upload.owner)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 

@@ -17,14 +17,15 @@ FORMATS = ("pdf", "docx", "png", "xlsx")
 
 def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,
                  reference: str | None = None, project_code: str | None = None, templates: Templates | None = None,
-                 removed_m2: float | None = None) -> dict[str, bytes]:
+                 removed_m2: float | None = None, decision: dict | None = None) -> dict[str, bytes]:
     """The bytes of each of ``formats`` (``FORMATS``) for ``report``.
 
     ``rules`` are the rules its layers are checked against (``LayerSet.rules``); ``nearby`` gives the layers'
     features near a lon/lat geometry (``LayerSet.nearby``), for the map sheet, which needs the report's footprint
     (a report read back from JSON has none: check its project again). ``templates`` are the legal basis and the
     opinions' wording (``redline.report.basis.read_templates`` of the manifest's review file); ``removed_m2`` what
-    avoiding the violations takes away (``redline.avoid.removed_m2``), for the conclusion.
+    avoiding the violations takes away (``redline.avoid.removed_m2``), for the conclusion; ``decision`` the
+    reviewer's decision when there is one (the service's ``review`` block): its opinion, overrides and name.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -37,7 +38,7 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
     document = review_document(report, by_id, lang=lang, applicant=applicant, reference=reference,
                                project_code=project_code, with_map=sheet is not None, templates=templates,
-                               removed_m2=removed_m2)
+                               removed_m2=removed_m2, decision=decision)
     files = {}
     if "pdf" in formats:
         files["pdf"] = review_pdf(document, map_png=sheet)

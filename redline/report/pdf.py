@@ -159,8 +159,8 @@ def _signatures(pdf: FPDF, block: Signatures) -> None:
     """The signers' rows (an opinion line, a signature and a date to fill by hand), then the seal box, kept on one page."""
     if pdf.get_y() + SIGNER_ROW_MM * (len(block.signers) + 1) + block.seal_mm + 8 > pdf.page_break_trigger:
         pdf.add_page()
-    _table(pdf, block.header, tuple((signer, "", "", block.date) for signer in block.signers), widths=(22, 60, 28, 32),
-           line_height=SIGNER_ROW_MM)
+    _table(pdf, block.header, tuple((signer, "", *block.signed.get(signer, ("", block.date))) for signer in block.signers),
+           widths=(22, 60, 28, 32), line_height=SIGNER_ROW_MM)
     x = pdf.w - pdf.r_margin - block.seal_mm
     y = pdf.get_y() + 2
     pdf.rect(x, y, block.seal_mm, block.seal_mm)

@@ -136,6 +136,8 @@ class Signatures:
     date: str
     seal: str
     seal_mm: float = 42.0
+    signed: dict = field(default_factory=dict)
+    """Signer → (name, date) already known (the reviewer who decided in the service)."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def beijing_time(moment: str | datetime, lang: str = "zh") -> str:
 
 def review_document(report: Report, rules, *, lang: str = "zh", applicant: str | None = None,
                     reference: str | None = None, project_code: str | None = None, with_map: bool = False,
-                    templates: Templates | None = None, removed_m2: float | None = None) -> ReviewDocument:
+                    templates: Templates | None = None, removed_m2: float | None = None,
+                    decision: dict | None = None) -> ReviewDocument:
     """The review file of ``report`` (审查报告), Chinese only in Chinese and English only in English.
 
     ``rules`` maps each finding's rule id to its ``Rule`` (titles of class roles, headline figure), e.g.
@@ -256,8 +259,13 @@ def review_document(report: Report, rules, *, lang: str = "zh", applicant: str |
         blocks.append(Paragraph(f"{words['disclaimer']}：{disclaimer}" if zh else f"{words['disclaimer']}: {disclaimer}",
                                 "note"))
 
+    signed = {}
+    if decision:
+        blocks += _decision(decision, report, lang)
+        signed = {words["signers"][-1]: (decision.get("reviewer_name") or decision.get("reviewer") or "",
+                                         beijing_date(decision["at"], lang) if decision.get("at") else "")}
     blocks += [Heading(words["sign"]), Signatures(words["sign_header"], words["signers"], words["date_blank"],
-                                                  words["seal"])]
+                                                  words["seal"], signed=signed)]
     if with_map:
         blocks.append(MapSheet(words["map"]))
     points = boundary_points(report.footprint) if report.footprint is not None else None
@@ -273,6 +281,32 @@ def review_document(report: Report, rules, *, lang: str = "zh", applicant: str |
 
     return ReviewDocument(words["title"], templates.document.get("issuer", "") if zh else "", report_number(report), lang,
                           tuple(blocks), office_number=_office_number(templates, report, lang))
+
+
+DECISION_WORDS = {"zh": {"approve": "通过", "return": "退回补正", "reject": "不予通过"},
+                  "en": {"approve": "approved", "return": "returned for correction", "reject": "rejected"}}
+
+
+def _decision(decision: dict, report: Report, lang: str) -> list:
+    """The reviewer's decision: its word, opinion, name and time, and each override beside the generated status."""
+    zh = lang == "zh"
+    generated = {found.rule: found for found in report.findings}
+    rows = ((("审查决定", DECISION_WORDS["zh"][decision["decision"]]), ("复核意见", decision.get("opinion") or "无"),
+             ("审核人", decision.get("reviewer_name") or decision.get("reviewer") or ""),
+             ("决定时间", beijing_time(decision["at"], lang) if decision.get("at") else "")) if zh else
+            (("Decision", DECISION_WORDS["en"][decision["decision"]]), ("Opinion", decision.get("opinion") or "none"),
+             ("Reviewer", decision.get("reviewer_name") or decision.get("reviewer") or ""),
+             ("Decided", beijing_time(decision["at"], lang) if decision.get("at") else "")))
+    blocks = [Heading("审查决定" if zh else "Reviewer's decision"), Fields(rows)]
+    overrides = decision.get("overrides") or []
+    if overrides:
+        header = ("管控要求", "生成结论", "审查改定", "理由") if zh else ("Constraint", "Generated", "Set by the reviewer",
+                                                                   "Reason")
+        blocks.append(Table(header, tuple(
+            (_title(generated[o["rule"]], lang) if o["rule"] in generated else o["rule"],
+             STATUS_WORDS[lang][status_key(generated[o["rule"]])] if o["rule"] in generated else "",
+             STATUS_WORDS[lang][o["status"]], o["reason"]) for o in overrides)))
+    return blocks
 
 
 def _office_number(templates: Templates, report: Report, lang: str) -> str:

@@ -14,8 +14,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
 from redline import __version__
-from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Signatures, Table
 from redline.report.pdf import sheet_size_mm
+from redline.report.review import WORDS, Fields, Heading, MapSheet, Paragraph, ReviewDocument, Signatures, Table
 from redline.report.style import COLOURS as STYLE_COLOURS
 from redline.report.style import rgb
 from redline.report.typeset import unbreakable
@@ -184,7 +184,7 @@ def _field(run, instruction: str) -> None:
 
 def _signatures(word, block: Signatures) -> None:
     """The signers' rows, tall enough to sign in, then a seal box of ``block.seal_mm`` (a one-cell table)."""
-    _table(word, block.header, tuple((signer, "", "", block.date) for signer in block.signers))
+    _table(word, block.header, tuple((signer, "", *block.signed.get(signer, ("", block.date))) for signer in block.signers))
     for row in word.tables[-1].rows[1:]:
         row.height = Cm(1.6)
     seal = word.add_table(rows=1, cols=1)

@@ -1,0 +1,137 @@
+"""Who may use the service: named users with a role (planner, reviewer, admin), an API token each, a password for
+the pages. Kept in the service's SQLite database, beside the checks.
+
+A token is 256 random bits shown once when it is made and stored only as its SHA-256 (a token that long needs no
+slow hash: it cannot be guessed); a password is stored as an Argon2id hash (argon2-cffi). Looking a token up by
+its digest reveals nothing through timing but whether some token matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from redline.errors import InputError
+
+ROLES = ("planner", "reviewer", "admin")
+"""A planner submits and sees their own checks; a reviewer sees every check and decides; an admin also manages."""
+NAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{1,64}$")
+HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    display_name: str
+    disabled: bool = False
+
+    @property
+    def sees_all(self) -> bool:
+        """Reviewers and admins see every check; a planner only their own."""
+        return self.role in ("reviewer", "admin")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The database at ``path`` with the users table made if missing (owner-only, as the service makes it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        import os
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    db = sqlite3.connect(path, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, "
+               "token_sha256 TEXT UNIQUE, password TEXT, disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL)")
+    return db
+
+
+def add_user(db: sqlite3.Connection, name: str, role: str, *, display_name: str | None = None) -> str:
+    """Make a user; the new API token (returned once, stored as its digest)."""
+    if not NAME.match(name):
+        raise InputError(f"用户名无效 / {name[:64]!r} is not a user name: 1–64 letters, digits, Chinese, '.', '_' or '-'")
+    if role not in ROLES:
+        raise InputError(f"未知角色 / unknown role {role[:20]!r}; use one of {', '.join(ROLES)}")
+    token = secrets.token_urlsafe(32)
+    try:
+        with db:
+            db.execute("INSERT INTO users (name, display_name, role, token_sha256, created) VALUES (?, ?, ?, ?, ?)",
+                       (name, display_name or name, role, _digest(token), datetime.now(timezone.utc).isoformat()))
+    except sqlite3.IntegrityError:
+        raise InputError(f"用户已存在 / user {name!r} exists; use `redline users token {name}` for a new token") from None
+    return token
+
+
+def list_users(db: sqlite3.Connection) -> list[User]:
+    rows = db.execute("SELECT name, role, display_name, disabled FROM users ORDER BY name").fetchall()
+    return [User(name, role, display, bool(disabled)) for name, role, display, disabled in rows]
+
+
+def has_users(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+
+def disable(db: sqlite3.Connection, name: str) -> None:
+    """Disable a user: their token and password stop working at once (their checks stay)."""
+    with db:
+        if db.execute("UPDATE users SET disabled = 1, token_sha256 = NULL WHERE name = ?", (name,)).rowcount != 1:
+            raise InputError(f"无此用户 / no user {name[:64]!r}")
+
+
+def new_token(db: sqlite3.Connection, name: str) -> str:
+    """A new API token for ``name``; the old one is revoked."""
+    token = secrets.token_urlsafe(32)
+    with db:
+        if db.execute("UPDATE users SET token_sha256 = ? WHERE name = ? AND disabled = 0",
+                      (_digest(token), name)).rowcount != 1:
+            raise InputError(f"无此用户或已停用 / no enabled user {name[:64]!r}")
+    return token
+
+
+def set_password(db: sqlite3.Connection, name: str, password: str) -> None:
+    if len(password) < 10:
+        raise InputError("密码过短 / the password needs at least 10 characters")
+    with db:
+        if db.execute("UPDATE users SET password = ? WHERE name = ? AND disabled = 0",
+                      (HASHER.hash(password), name)).rowcount != 1:
+            raise InputError(f"无此用户或已停用 / no enabled user {name[:64]!r}")
+
+
+def by_token(db: sqlite3.Connection, token: str) -> User | None:
+    """The enabled user whose API token this is, or None."""
+    row = db.execute("SELECT name, role, display_name FROM users WHERE token_sha256 = ? AND disabled = 0",
+                     (_digest(token),)).fetchone()
+    return User(*row) if row else None
+
+
+def by_password(db: sqlite3.Connection, name: str, password: str) -> User | None:
+    """The enabled user ``name`` if ``password`` is theirs, or None (a hash is verified even for an unknown name, so
+    the answer takes as long either way)."""
+    row = db.execute("SELECT name, role, display_name, password FROM users WHERE name = ? AND disabled = 0",
+                     (name,)).fetchone()
+    stored = row[3] if row and row[3] else _DUMMY
+    try:
+        HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return User(*row[:3]) if row and row[3] else None
+
+
+def by_name(db: sqlite3.Connection, name: str) -> User | None:
+    row = db.execute("SELECT name, role, display_name FROM users WHERE name = ? AND disabled = 0", (name,)).fetchone()
+    return User(*row) if row else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_DUMMY = HASHER.hash(secrets.token_urlsafe(16))

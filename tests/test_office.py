@@ -1,0 +1,121 @@
+"""The review office: users of three roles made with `redline users add`, who sees which check, a reviewer's decision
+with an override (the generated finding kept), the document of a decided check, and the hash-chained audit log."""
+
+import sqlite3
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from redline.office import audit, users
+from tests.conftest import SAMPLES
+from tests.test_service import Server
+
+ROAD = next(p for p in SAMPLES if p.stem == "01_qilihai_road")
+
+
+def redline(*arguments):
+    return subprocess.run([sys.executable, "-m", "redline.cli", *map(str, arguments)], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    database = tmp_path_factory.mktemp("office") / "office.sqlite"
+    tokens = {}
+    for name, role, display in (("admin", "admin", "管理员"), ("li", "reviewer", "李审查"), ("anna", "planner", "安娜"),
+                                ("bo", "planner", "博")):
+        done = redline("users", "add", name, "--role", role, "--display-name", display, "--db", database)
+        assert done.returncode == 0, done.stderr
+        tokens[name] = done.stdout.split()[-1]
+    server = Server(database)
+    yield server, database, {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
+    server.stop()
+
+
+def submit(server, headers):
+    with open(ROAD, "rb") as stream:
+        return httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, headers=headers, timeout=120)
+
+
+def test_who_sees_and_who_decides(office, tmp_path):
+    server, database, as_user = office
+    assert submit(server, {}).status_code == 401
+    assert submit(server, {"Authorization": "Bearer not-a-token"}).status_code == 401
+    answer = submit(server, as_user["anna"])
+    assert answer.status_code == 201
+    check_id = answer.json()["id"]
+    url = f"{server.url}/v1/checks/{check_id}"
+
+    for path in ("", "/report.pdf", "/map", "/intrusions.geojson"):  # another planner: as if it did not exist
+        assert httpx.get(url + path, headers=as_user["bo"], timeout=60).status_code == 404
+    assert check_id not in [row["id"] for row in httpx.get(f"{server.url}/v1/checks", headers=as_user["bo"]).json()]
+    listed = httpx.get(f"{server.url}/v1/checks", headers=as_user["li"]).json()
+    assert [row["state"] for row in listed if row["id"] == check_id] == ["pending"]
+    assert httpx.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "待审"
+
+    decision = {"decision": "return", "opinion": "请补充不可避让论证材料后重新提交。",
+                "overrides": [{"rule": "redline", "status": "review", "reason": "线性基础设施，拟申报有限人为活动第6类。"}]}
+    assert httpx.post(f"{url}/decision", json=decision, headers=as_user["anna"]).status_code == 403
+    without_reason = {**decision, "overrides": [{"rule": "redline", "status": "review", "reason": ""}]}
+    assert httpx.post(f"{url}/decision", json=without_reason, headers=as_user["li"]).status_code == 422
+    assert httpx.post(f"{url}/decision", json=decision, headers=as_user["li"]).status_code == 200
+
+    seen = httpx.get(url, headers=as_user["anna"]).json()
+    review = seen["review"]
+    assert (review["state"], review["state_zh"], review["reviewer_name"]) == ("returned", "退回补正", "李审查")
+    assert review["overrides"][0]["reason"] == decision["overrides"][0]["reason"] and review["overrides"][0]["reviewer"] == "li"
+    assert next(f for f in seen["findings"] if f["rule"] == "redline")["status"] == "violation"  # the generated finding
+
+    pdf = httpx.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
+    assert pdf.status_code == 200
+    (tmp_path / "r.pdf").write_bytes(pdf.content)
+    text = "".join(subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout.split())
+    assert "李审查" in text and "请补充不可避让论证材料后重新提交。" in text and "拟申报有限人为活动第6类" in text
+    assert "退回补正" in text
+
+    assert httpx.get(f"{server.url}/v1/audit", headers=as_user["anna"]).status_code == 403
+    assert httpx.get(f"{server.url}/v1/audit", headers=as_user["li"]).status_code == 403
+    events = httpx.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
+    who = {(event["action"], event["user"]) for event in events}
+    assert {("submit", "anna"), ("decision", "li"), ("override", "li"), ("download", "anna")} <= who
+    assert all(event["at"].endswith("+08:00") for event in events)
+
+
+def test_audit_verify_finds_an_edited_row(office, tmp_path):
+    _, database, _ = office
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    assert redline("audit", "verify", "--db", copy).returncode == 0
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE audit SET user = 'mallory' WHERE seq = 3")
+    done = redline("audit", "verify", "--db", copy)
+    assert done.returncode == 1 and "row 3" in done.stderr
+
+
+def test_tokens_are_kept_as_digests_revoked_and_disabled(tmp_path):
+    db = users.connect(tmp_path / "u.sqlite")
+    token = users.add_user(db, "chen", "planner", display_name="陈")
+    assert token not in str(db.execute("SELECT * FROM users").fetchall())
+    assert users.by_token(db, token).name == "chen"
+    renewed = users.new_token(db, "chen")
+    assert users.by_token(db, token) is None and users.by_token(db, renewed).display_name == "陈"
+    users.set_password(db, "chen", "correct horse battery")
+    assert users.by_password(db, "chen", "correct horse battery").role == "planner"
+    assert users.by_password(db, "chen", "wrong password!") is None and users.by_password(db, "nobody", "x" * 12) is None
+    users.disable(db, "chen")
+    assert users.by_token(db, renewed) is None and users.by_password(db, "chen", "correct horse battery") is None
+    with pytest.raises(Exception, match="unknown role"):
+        users.add_user(db, "x", "boss")
+
+
+def test_the_chain_notices_a_deleted_or_reordered_row(tmp_path):
+    db = users.connect(tmp_path / "a.sqlite")
+    for number in range(5):
+        audit.append(db, "view", user="anna", check_id=f"c{number}")
+    assert audit.verify(db) is None
+    with db:
+        db.execute("DELETE FROM audit WHERE seq = 2")
+    assert audit.verify(db) == 2
