@@ -612,6 +612,20 @@ def users():
     """
 
 
+def _change_users(db, event: str, name: str, change):
+    """``change(office)`` on the users of ``db``, recorded as ``event`` in the audit log; one line and exit 2 on failure."""
+    from redline.office import audit as office_audit
+    from redline.office import users as office_users
+
+    with closing(office_users.connect(Path(db))) as office:
+        try:
+            result = change(office)
+        except RedlineError as error:
+            _fail(error)
+        office_audit.append(office, event, user="cli", detail={"name": name})
+    return result
+
+
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["planner", "reviewer", "admin"]))
@@ -619,15 +633,9 @@ def users():
 @db_option
 def users_add(name, role, display_name, db):
     """Add a user; prints their API token, once, as the last word (only its digest is kept)."""
-    from redline.office import audit
-    from redline.office import users as office_users
+    from redline.office.users import add_user
 
-    with closing(office_users.connect(Path(db))) as office:
-        try:
-            token = office_users.add_user(office, name, role, display_name=display_name)
-        except RedlineError as error:
-            _fail(error)
-        audit.append(office, "user_added", user="cli", detail={"name": name, "role": role})
+    token = _change_users(db, "user_added", name, lambda office: add_user(office, name, role, display_name=display_name))
     click.echo(f"用户 / user {name} ({role}) 的令牌 / token: {token}")
 
 
@@ -647,15 +655,9 @@ def users_list(db):
 @db_option
 def users_disable(name, db):
     """Disable a user: their token and password stop working at once; their checks stay."""
-    from redline.office import audit
-    from redline.office import users as office_users
+    from redline.office.users import disable
 
-    with closing(office_users.connect(Path(db))) as office:
-        try:
-            office_users.disable(office, name)
-        except RedlineError as error:
-            _fail(error)
-        audit.append(office, "user_disabled", user="cli", detail={"name": name})
+    _change_users(db, "user_disabled", name, lambda office: disable(office, name))
     click.echo(f"用户 / user {name}: 已停用 / disabled")
 
 
@@ -664,15 +666,9 @@ def users_disable(name, db):
 @db_option
 def users_token(name, db):
     """Give a user a new API token (printed once, as the last word); the old one stops working."""
-    from redline.office import audit
-    from redline.office import users as office_users
+    from redline.office.users import new_token
 
-    with closing(office_users.connect(Path(db))) as office:
-        try:
-            token = office_users.new_token(office, name)
-        except RedlineError as error:
-            _fail(error)
-        audit.append(office, "token_renewed", user="cli", detail={"name": name})
+    token = _change_users(db, "token_renewed", name, lambda office: new_token(office, name))
     click.echo(f"用户 / user {name} 的新令牌 / new token: {token}")
 
 
@@ -682,15 +678,9 @@ def users_token(name, db):
 @db_option
 def users_passwd(name, password, db):
     """Set a user's password for the pages (stored as an Argon2id hash)."""
-    from redline.office import audit
-    from redline.office import users as office_users
+    from redline.office.users import set_password
 
-    with closing(office_users.connect(Path(db))) as office:
-        try:
-            office_users.set_password(office, name, password)
-        except RedlineError as error:
-            _fail(error)
-        audit.append(office, "password_set", user="cli", detail={"name": name})
+    _change_users(db, "password_set", name, lambda office: set_password(office, name, password))
     click.echo(f"用户 / user {name}: 密码已设置 / password set")
 
 

@@ -436,7 +436,7 @@ def _section(number: int, found: Finding, rule, report: Report, lang: str, templ
              f"{hit.area_m2 / area:.2%}" if hit.area_m2 is not None and area else "")
             for hit in found.features))]
     if found.exemption:
-        blocks.append(Fields(((words["exemption"], _exemption(report.options, lang)),)))
+        blocks.append(Fields(((words["exemption"], _declaration(report.options, lang)),)))
     blocks.append(Paragraph(f"{words['opinion']}：{opinion(found, rule, report, lang, templates)}" if zh else
                             f"{words['opinion']}: {opinion(found, rule, report, lang, templates)}", "opinion",
                             found.status.value))
@@ -506,7 +506,7 @@ def _opinion_en(found: Finding, rule, report: Report) -> str:
         touches += f", namely {', '.join(names[:5])}" + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     if found.status is Status.VIOLATION:
         return f"{touches}. It does not meet the {title.lower()} controls: {_next_en(found)}"
-    applied = f" ({_exemption(report.options, 'en')})" if found.exemption else ""
+    applied = f" (declared: {_declaration(report.options, 'en')})" if found.exemption else ""
     return f"{touches}{applied}. {found.reason_en} It needs further assessment against the {title.lower()} controls."
 
 
@@ -537,16 +537,6 @@ def _declaration(options, lang: str) -> str:
         return (f"有限人为活动第{options.activity}类（{ACTIVITIES[options.activity]}）" if lang == "zh"
                 else f"allowed limited activity no. {options.activity}")
     return "未申报国家重大项目或有限人为活动" if lang == "zh" else "nothing declared"
-
-
-def _exemption(options, lang: str) -> str:
-    """The case a finding's exemption applied, in the document's language (the JSON keeps the rule's own text)."""
-    if options.national_major:
-        return "申报为国家重大项目，按规定报批" if lang == "zh" else "declared a national major project: needs approval"
-    if options.activity:
-        return (f"申报为有限人为活动第{options.activity}类" if lang == "zh"
-                else f"declared allowed limited activity no. {options.activity}")
-    return ""
 
 
 def measure_label(name: str, rule, lang: str) -> str:
