@@ -273,13 +273,24 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             audit.append(office_db(), action, user=user.name if user else None, check_id=check_id,
                          client=request.client.host if request.client else None, detail=detail or None)
 
-    def authorised(request: Request, authorization: Annotated[str | None, Header()] = None) -> users.User | None:
-        """The user of the request's bearer token when the office has users (401 otherwise); with no users, the
-        single shared token when one is set (None: single-person mode)."""
+    def authorised(request: Request, authorization: Annotated[str | None, Header()] = None,
+                   x_csrf_token: Annotated[str | None, Header()] = None) -> users.User | None:
+        """The user of the request's bearer token, or of its page session (a state-changing request from a page also
+        carries the session's CSRF token), when the office has users (401 otherwise); with no users, the single
+        shared token when one is set (None: single-person mode)."""
         db = office_db()
         if users.has_users(db):
             bearer = (authorization or "")[7:] if (authorization or "").startswith("Bearer ") else ""
             user = users.by_token(db, bearer) if bearer else None
+            session = request.cookies.get(SESSION_COOKIE)
+            if user is None and not bearer and session:
+                found = users.by_session(db, session)
+                if found is not None:
+                    user, csrf = found
+                    if request.method not in ("GET", "HEAD", "OPTIONS") and not hmac.compare_digest(
+                            (x_csrf_token or "").encode(), csrf.encode()):
+                        raise HTTPException(403, "缺少或错误的 CSRF 令牌 / missing or wrong CSRF token: send the page's "
+                                                 "X-CSRF-Token with every change")
             if user is None:
                 record(request, "auth_failed", None, path=request.url.path[:200])
                 raise HTTPException(401, "需要登录 / a user's bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
@@ -312,6 +323,52 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         if user is None or user.role != "admin":
             raise HTTPException(403, "需要管理员权限 / only an admin may read the audit log")
         return user
+
+    failures: dict[tuple[str, str], list[float]] = {}
+
+    @app.post("/login", responses={401: {"description": "wrong name or password"},
+                                   429: {"description": "too many failed log-ins"}})
+    def login(credentials: Credentials, request: Request) -> JSONResponse:
+        """Log in to the pages with a name and password: an HttpOnly, SameSite=Strict session cookie (a new session at
+        every log-in) and the session's CSRF token, which the pages send with every change."""
+        client = request.client.host if request.client else ""
+        key = (credentials.name.lower(), client)
+        now = datetime.now(timezone.utc).timestamp()
+        recent = [moment for moment in failures.get(key, []) if now - moment < LOGIN_WINDOW_S]
+        if len(recent) >= LOGIN_ATTEMPTS:
+            wait = int(LOGIN_WINDOW_S - (now - recent[0])) + 1
+            raise HTTPException(429, f"登录失败次数过多 / too many failed log-ins; try again in {wait} s",
+                                headers={"Retry-After": str(wait)})
+        user = users.by_password(office_db(), credentials.name, credentials.password)
+        if user is None:
+            failures[key] = [*recent, now]
+            record(request, "login_failed", None, name=credentials.name[:64])
+            raise HTTPException(401, "用户名或密码错误 / wrong name or password")
+        failures.pop(key, None)
+        session, csrf = users.start_session(office_db(), user)
+        record(request, "login", user)
+        answer = JSONResponse({"user": user.name, "display_name": user.display_name, "role": user.role, "csrf": csrf})
+        answer.set_cookie(SESSION_COOKIE, session, max_age=users.SESSION_SECONDS, httponly=True, samesite="strict",
+                          path="/", secure=request.url.scheme == "https")
+        return answer
+
+    @app.post("/logout", status_code=204)
+    def logout(request: Request, user: users.User | None = Depends(authorised)) -> Response:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            users.end_session(office_db(), session)
+        record(request, "logout", user)
+        answer = Response(status_code=204)
+        answer.delete_cookie(SESSION_COOKIE, path="/")
+        return answer
+
+    @app.get("/v1/session")
+    def who_am_i(request: Request, user: users.User | None = Depends(authorised)) -> JSONResponse:
+        """The page's user and its session's CSRF token (what a page reloaded needs), or the mode the service runs in."""
+        found = users.by_session(office_db(), request.cookies.get(SESSION_COOKIE, "")) if user else None
+        return JSONResponse({"user": user.name if user else None, "display_name": user.display_name if user else None,
+                             "role": user.role if user else None, "csrf": found[1] if found else None,
+                             "mode": "office" if users.has_users(office_db()) else "token" if token else "single"})
 
     @app.post("/v1/checks/{check_id}/decision", responses={403: {"description": "not a reviewer"}})
     def decide(check_id: str, decision: Decision, request: Request,
@@ -550,6 +607,10 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         """The reviewer's page: past checks, filtered and sorted, each linking to its map and report."""
         return html_response((Path(__file__).parent / "report" / "checks.html").read_text(encoding="utf-8"))
 
+    @app.get("/login.js", include_in_schema=False)
+    def login_script() -> Response:
+        return Response((Path(__file__).parent / "report" / "login.js").read_bytes(), media_type="text/javascript")
+
     @app.get("/checks.js", include_in_schema=False)
     def checks_script() -> Response:
         return Response((Path(__file__).parent / "report" / "checks.js").read_bytes(), media_type="text/javascript")
@@ -747,6 +808,14 @@ class Decision(BaseModel):
     overrides: list[Override] = PydanticField(default_factory=list, max_length=50)
 
 
+class Credentials(BaseModel):
+    name: str = PydanticField(min_length=1, max_length=64)
+    password: str = PydanticField(min_length=1, max_length=1024)
+
+
+SESSION_COOKIE = "redline_session"
+LOGIN_ATTEMPTS, LOGIN_WINDOW_S = 5, 600
+"""Failed log-ins allowed for one name from one address within the window; more are answered 429."""
 STATES = {"approve": ("approved", "已通过"), "return": ("returned", "退回补正"), "reject": ("rejected", "不予通过")}
 BEIJING = ZoneInfo("Asia/Shanghai")
 

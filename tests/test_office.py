@@ -119,3 +119,36 @@ def test_the_chain_notices_a_deleted_or_reordered_row(tmp_path):
     with db:
         db.execute("DELETE FROM audit WHERE seq = 2")
     assert audit.verify(db) == 2
+
+
+def test_pages_log_in_with_a_session_cookie_and_a_csrf_token(office):
+    """Name and password give an HttpOnly, SameSite=Strict cookie, a new one at every log-in; changes need the CSRF
+    token; failed log-ins are throttled; log-out ends the session."""
+    server, database, as_user = office
+    done = redline("users", "passwd", "bo", "--password", "bo-secret-pass", "--db", database)
+    assert done.returncode == 0, done.stderr
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        assert client.post("/login", json={"name": "bo", "password": "wrong-password"}).status_code == 401
+        first = client.post("/login", json={"name": "bo", "password": "bo-secret-pass"})
+        assert first.status_code == 200
+        cookie = first.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+        session, csrf = client.cookies["redline_session"], first.json()["csrf"]
+        again = client.post("/login", json={"name": "bo", "password": "bo-secret-pass"})
+        assert client.cookies["redline_session"] != session  # no session fixation: a new id at every log-in
+        session, csrf = client.cookies["redline_session"], again.json()["csrf"]
+        assert client.get("/v1/session").json()["user"] == "bo" and client.get("/v1/checks").status_code == 200
+        with open(ROAD, "rb") as stream:
+            assert client.post("/v1/checks", files={"file": (ROAD.name, stream)}).status_code == 403  # no CSRF token
+        with open(ROAD, "rb") as stream:
+            assert client.post("/v1/checks", files={"file": (ROAD.name, stream)},
+                               headers={"X-CSRF-Token": csrf}).status_code == 201
+        assert client.post("/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+        client.cookies.set("redline_session", session)  # the ended session's id opens nothing
+        assert client.get("/v1/checks").status_code == 401
+    for _ in range(5):
+        httpx.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
+    throttled = httpx.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+    page = httpx.get(f"{server.url}/").text
+    assert 'id="login"' in page and '<script src="login.js">' in page

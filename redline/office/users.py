@@ -51,7 +51,37 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, "
                "token_sha256 TEXT UNIQUE, password TEXT, disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS sessions (id_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, "
+               "expires REAL NOT NULL)")
     return db
+
+
+SESSION_SECONDS = 8 * 3600
+"""A page session lasts a working day."""
+
+
+def start_session(db: sqlite3.Connection, user: User) -> tuple[str, str]:
+    """A new session for ``user`` (a fresh id at every log-in: a planted id is never taken over) and its CSRF token."""
+    session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = datetime.now(timezone.utc).timestamp()
+    with db:
+        db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+        db.execute("INSERT INTO sessions (id_sha256, user, csrf, expires) VALUES (?, ?, ?, ?)",
+                   (_digest(session), user.name, csrf, now + SESSION_SECONDS))
+    return session, csrf
+
+
+def by_session(db: sqlite3.Connection, session: str) -> tuple[User, str] | None:
+    """The enabled user of an unexpired session and its CSRF token, or None."""
+    row = db.execute("SELECT u.name, u.role, u.display_name, s.csrf FROM sessions s JOIN users u ON u.name = s.user "
+                     "WHERE s.id_sha256 = ? AND s.expires > ? AND u.disabled = 0",
+                     (_digest(session), datetime.now(timezone.utc).timestamp())).fetchone()
+    return (User(*row[:3]), row[3]) if row else None
+
+
+def end_session(db: sqlite3.Connection, session: str) -> None:
+    with db:
+        db.execute("DELETE FROM sessions WHERE id_sha256 = ?", (_digest(session),))
 
 
 def add_user(db: sqlite3.Connection, name: str, role: str, *, display_name: str | None = None) -> str:
@@ -80,10 +110,11 @@ def has_users(db: sqlite3.Connection) -> bool:
 
 
 def disable(db: sqlite3.Connection, name: str) -> None:
-    """Disable a user: their token and password stop working at once (their checks stay)."""
+    """Disable a user: their token, password and sessions stop working at once (their checks stay)."""
     with db:
         if db.execute("UPDATE users SET disabled = 1, token_sha256 = NULL WHERE name = ?", (name,)).rowcount != 1:
             raise InputError(f"无此用户 / no user {name[:64]!r}")
+        db.execute("DELETE FROM sessions WHERE user = ?", (name,))
 
 
 def new_token(db: sqlite3.Connection, name: str) -> str:

@@ -2,13 +2,10 @@
    report; a check can be run again against the current layers (the earlier result stays). */
 (function () {
   "use strict";
-  var WORDS = {violation: "违规 violation", review: "需审查 review", pass: "合规 pass"};
+  var WORDS = {violation: "不符合 violation", review: "需补充论证 review", pass: "符合 pass"};
   var rows = [], order = {key: "created", ascending: false};
 
-  function headers() {
-    var token = document.getElementById("token").value;
-    return token ? {"Authorization": "Bearer " + token} : {};
-  }
+  function headers() { return window.redlineHeaders(); }  // the API token or the page session's CSRF token
 
   function fail(response) {
     return response.json().then(function (body) { throw new Error(response.status + ": " + body.detail); });

@@ -1,17 +1,14 @@
 (function () {
   "use strict";
   var drop = document.getElementById("drop"), input = document.getElementById("file");
-  var labels = {pass: "合规 PASS", review: "需审查 REVIEW", violation: "违规 VIOLATION"};
+  var labels = {pass: "符合 PASS", review: "需补充论证 REVIEW", violation: "不符合 VIOLATION"};
   drop.addEventListener("click", function () { input.click(); });
   drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
   drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); submit(e.dataTransfer.files[0]); });
   input.addEventListener("change", function () { submit(input.files[0]); });
 
-  function headers() {
-    var token = document.getElementById("token").value;
-    return token ? {"Authorization": "Bearer " + token} : {};
-  }
+  function headers() { return window.redlineHeaders(); }  // the API token or the page session's CSRF token
 
   var current = 0;  // the latest submission: an earlier one's answer arriving late is dropped
 

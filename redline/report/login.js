@@ -1,0 +1,46 @@
+(function () {
+  "use strict";
+  // The pages' log-in: a name and password give an HttpOnly session cookie (never readable here) and the session's
+  // CSRF token, kept in this page's memory only and sent with every change. An API token typed in #token works too.
+  var session = {csrf: null};
+  var byId = function (id) { return document.getElementById(id); };
+
+  window.redlineHeaders = function () {
+    var token = byId("token") ? byId("token").value : "", headers = {};
+    if (token) headers["Authorization"] = "Bearer " + token;
+    if (session.csrf) headers["X-CSRF-Token"] = session.csrf;
+    return headers;
+  };
+
+  function show(body) {
+    session.csrf = body && body.csrf;
+    var inOffice = body === null || (body && body.mode === "office");
+    byId("login").hidden = !(inOffice && !(body && body.user));
+    byId("session").hidden = !(body && body.user);
+    byId("session-user").textContent = body && body.user ?
+      "已登录 / logged in: " + (body.display_name || body.user) + " (" + body.role + ")" : "";
+  }
+
+  function refresh() {
+    fetch("v1/session", {headers: window.redlineHeaders()}).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(show).catch(function () { show(null); });
+  }
+
+  byId("login-button").addEventListener("click", function () {
+    byId("login-error").textContent = "";
+    fetch("login", {method: "POST", headers: {"Content-Type": "application/json"},
+                    body: JSON.stringify({name: byId("login-name").value, password: byId("login-password").value})})
+      .then(function (response) {
+        return response.json().then(function (body) { return {ok: response.ok, body: body}; });
+      }).then(function (answer) {
+        byId("login-password").value = "";
+        if (!answer.ok) { byId("login-error").textContent = answer.body.detail; return; }
+        show(answer.body);
+      });
+  });
+  byId("logout-button").addEventListener("click", function () {
+    fetch("logout", {method: "POST", headers: window.redlineHeaders()}).then(function () { show(null); });
+  });
+  refresh();
+})();
