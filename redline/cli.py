@@ -711,7 +711,7 @@ def audit_verify(db):
     sys.exit(1)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @manifest_option
 @click.option("--publish", "database", metavar="DATABASE",
               help="Copy the vector layers into this PostGIS database (libpq URI) and write a manifest using them to -o.")
@@ -722,7 +722,8 @@ def audit_verify(db):
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="The manifest written by --publish; the GeoJSON of differences with --diff.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing -o file.")
-def layers(manifest, database, schema, diff, lang, output, overwrite):
+@click.pass_context
+def layers(ctx, manifest, database, schema, diff, lang, output, overwrite):
     """List the manifest's layers with their totals (red line km², farmland 万亩, natural coast km).
 
     With --publish, first copy the vector layers into PostGIS tables SCHEMA.<layer id> (GiST-indexed)
@@ -733,7 +734,12 @@ def layers(manifest, database, schema, diff, lang, output, overwrite):
     Examples: redline layers -l data/tianjin/layers.toml;
     redline layers --publish postgresql://user@host/gis -o pg-layers.toml;
     redline layers --diff layers-2024.toml layers-2025.toml -o changes.geojson
+
+    Bring your own layers with `redline layers init FOLDER -o layers.toml`; after an intended change to a file,
+    `redline layers stamp layers.toml` records its new hash.
     """
+    if ctx.invoked_subcommand:
+        return
     if diff:
         from redline.diff import diff_layers
         from redline.report.json import diff_geojson
@@ -764,6 +770,47 @@ def layers(manifest, database, schema, diff, lang, output, overwrite):
             continue
         click.echo(f"  {spec.id:<24} {spec.title_zh}  ({spec.kind}, {spec.vintage})  {_totals(layer)}")
     click.echo(layer_set.manifest.disclaimer)
+
+
+@layers.command("init")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The draft manifest to write.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+def layers_init(folder, output, overwrite):
+    """Write a draft manifest for a FOLDER of layer files: kinds, CRS, candidate name and class fields with their
+    values, hashes and vintages, each rule guessed from the name only where it says it (with a comment).
+
+    Example: redline layers init official_layers/ -o official_layers/layers.toml
+    """
+    from redline.layers.draft import draft_manifest
+
+    if not overwrite and Path(output).exists():
+        _fail(f"{output} 已存在 / exists; pass --overwrite to replace it")
+    try:
+        write_atomic(output, draft_manifest(Path(folder), manifest_path=Path(output)))
+    except RedlineError as error:
+        _fail(error)
+    click.echo(f"{output}: 清单草稿已写出，请逐项核对并填写 rule / draft manifest written: check every entry and fill each "
+               "empty rule")
+
+
+@layers.command("stamp")
+@click.argument("manifest_file", type=click.Path(exists=True, dir_okay=False))
+def layers_stamp(manifest_file):
+    """Record the SHA-256 of each layer file changed on purpose since MANIFEST_FILE was written, listing each change.
+
+    Example: redline layers stamp data/tianjin/layers.toml
+    """
+    from redline.layers.draft import stamp_manifest
+
+    try:
+        changes = stamp_manifest(Path(manifest_file))
+    except RedlineError as error:
+        _fail(error)
+    for change in changes:
+        click.echo(f"已记录 / recorded {change}")
+    if not changes:
+        click.echo(f"{manifest_file}: 无变化 / no layer file changed")
 
 
 def _totals(layer) -> str:
