@@ -151,4 +151,5 @@ def test_pages_log_in_with_a_session_cookie_and_a_csrf_token(office):
     throttled = httpx.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
     page = httpx.get(f"{server.url}/").text
-    assert 'id="login"' in page and '<script src="login.js">' in page
+    assert 'id="account"' in page and '<script src="login.js">' in page
+    assert 'id="login-password"' in httpx.get(f"{server.url}/login.js").text

@@ -4,6 +4,12 @@
   // CSRF token, kept in this page's memory only and sent with every change. An API token typed in #token works too.
   var session = {csrf: null};
   var byId = function (id) { return document.getElementById(id); };
+  byId("account").innerHTML =  // one log-in box for every page that has an #account place
+    '<div id="login" hidden><label>用户名 name <input id="login-name" autocomplete="username"></label> ' +
+    '<label>密码 password <input id="login-password" type="password" autocomplete="current-password"></label> ' +
+    '<button id="login-button" type="button">登录 log in</button> <span id="login-error" role="alert"></span></div>' +
+    '<p id="session" hidden><span id="session-user"></span> ' +
+    '<button id="logout-button" type="button">退出 log out</button></p>';
 
   window.redlineHeaders = function () {
     var token = byId("token") ? byId("token").value : "", headers = {};
