@@ -557,7 +557,7 @@ def index(reports, output, manifest, lang, cdn, overwrite):
               help="SQLite database of results (also from REDLINE_DB).")
 @click.option("--max-bytes", default=20 * 1024 * 1024, show_default=True, help="Upload size limit.")
 @click.option("--cdn", is_flag=True, help="Maps link Leaflet from a CDN instead of inlining it.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+@click.option("--workers", default=os.cpu_count() or 1, show_default="the cores", type=click.IntRange(1, 64),
               help="Check processes, forked with the layers loaded (use the number of cores).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A host name the service answers for besides 127.0.0.1, localhost and the bound address (repeat it; "

@@ -15,12 +15,16 @@ import ctypes
 import ctypes.util
 import os
 import pickle
+import re
 import resource
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from redline.errors import InputError, LimitError, RedlineError
 
@@ -60,22 +64,28 @@ def isolated(function, *args, limits: Limits = Limits(), label: str = "the input
     library should have accepted).
     """
     parent = os.getpid()
+    scratch = scratch_folder("child")
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(reader)
+        tempfile.tempdir = scratch  # whatever the child extracts lands here, and the parent removes it
+        os.environ["TMPDIR"] = os.environ["CPL_TMPDIR"] = scratch
         _run_child(writer, parent, limits, function, args, kwargs)
     os.close(writer)
     try:
-        data = _read_until(reader, time.monotonic() + limits.seconds)
+        try:
+            data = _read_until(reader, time.monotonic() + limits.seconds)
+        finally:
+            os.close(reader)
+        if data is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise TimeLimitError(f"{label}: 检查超过 {limits.seconds:g} 秒，已终止 / took over {limits.seconds:g} s to read "
+                                 "and check; the work was stopped")
+        _, status = os.waitpid(pid, 0)
     finally:
-        os.close(reader)
-    if data is None:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise TimeLimitError(f"{label}: 检查超过 {limits.seconds:g} 秒，已终止 / took over {limits.seconds:g} s to read and "
-                             "check; the work was stopped")
-    _, status = os.waitpid(pid, 0)
+        shutil.rmtree(scratch, ignore_errors=True)  # the child's files, whatever its fate
     if not data:
         cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
                  else f"exit status {os.WEXITSTATUS(status)}")
@@ -90,6 +100,41 @@ def isolated(function, *args, limits: Limits = Limits(), label: str = "the input
     if ok:
         return value
     raise value
+
+
+SCRATCH = re.compile(r"^redline-(child|upload|inputs)-(\d+)-")
+"""Temporary folders redline makes, named with the process that owns them."""
+
+
+def scratch_folder(kind: str) -> str:
+    """A new temporary folder owned by this process (``redline-<kind>-<pid>-…``): removed by its owner, or by
+    ``sweep_scratch`` once the owner is gone (killed with SIGKILL, say)."""
+    return tempfile.mkdtemp(prefix=f"redline-{kind}-{os.getpid()}-", dir=_TMP)
+
+
+def sweep_scratch() -> int:
+    """Remove the temporary folders of redline processes that no longer run; how many were removed."""
+    removed = 0
+    for entry in Path(_TMP).iterdir():
+        match = SCRATCH.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(2))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TMP = tempfile.gettempdir()
+"""The system's temporary folder, fixed at import (a child points ``tempfile.tempdir`` at its own scratch)."""
 
 
 def _run_child(writer: int, parent: int, limits: Limits, function, args, kwargs) -> None:

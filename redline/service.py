@@ -24,7 +24,6 @@ import re
 import secrets
 import shutil
 import sqlite3
-import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +48,7 @@ from redline.errors import CRSError, FormatError, GeometryError, InputError, Lim
 from redline.io import as_project
 from redline.io.cleaning import UNSAFE
 from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
-from redline.isolation import CrashError, TimeLimitError, die_with_parent
+from redline.isolation import CrashError, TimeLimitError, die_with_parent, scratch_folder, sweep_scratch
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
@@ -224,6 +223,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     so a hostile upload costs that upload only.
     """
     store = Store(db_path)
+    sweep_scratch()  # what killed readers of an earlier run left behind
     pool: dict = {}
     templates = read_templates(layers.manifest.review)  # read once: a mistyped template stops the start, not a download
 
@@ -448,7 +448,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         data = await file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
             raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for one project")
-        folder = Path(tempfile.mkdtemp(prefix="redline-upload-"))
+        folder = Path(scratch_folder("upload"))
         try:
             path = folder / f"upload{suffix}"
             path.write_bytes(data)
@@ -464,11 +464,26 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             body = body[:-1] + "," + compact_json({"key": link_key(check_id)})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
-    async def _checked(upload: Upload) -> str:
-        loop = asyncio.get_running_loop()
+    waiting = {"count": 0}
+
+    async def in_pool(function, *args):
+        """``function(*args)`` in a check process: answered 503 with Retry-After at once when ``QUEUE_PER_PROCESS``
+        jobs per process are already waiting, and timed from when it starts, never while it waits its turn."""
+        if waiting["count"] >= QUEUE_PER_PROCESS * max(1, check_processes):
+            raise HTTPException(503, "服务繁忙，请稍后重试 / the service is busy; try again in a few seconds",
+                                headers={"Retry-After": "5"})
+        waiting["count"] += 1
         try:
-            return await asyncio.wait_for(loop.run_in_executor(pool["executor"], _check_in_check_process, upload),
-                                          timeout=limits.seconds + 10)
+            job = pool["executor"].submit(function, *args)
+            while not (job.running() or job.done()):
+                await asyncio.sleep(0.02)
+        finally:
+            waiting["count"] -= 1
+        return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
+
+    async def _checked(upload: Upload) -> str:
+        try:
+            return await in_pool(_check_in_check_process, upload)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"{upload.filename}: 检查超时 / the check took over {limits.seconds:g} s") from None
         except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
@@ -516,10 +531,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         """Check a stored check's boundary again against the layers the service has now, with its declarations;
         the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
         _row(store, check_id)
-        loop = asyncio.get_running_loop()
         try:
-            body = await asyncio.wait_for(loop.run_in_executor(pool["executor"], _rerun_in_check_process, check_id),
-                                          timeout=limits.seconds + 10)
+            body = await in_pool(_rerun_in_check_process, check_id)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
         record(request, "rerun", user, check_id, new=json.loads(body)["id"])
@@ -535,10 +548,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
         give the area kept and lost per constraint and the verdict of the footprint checked again."""
         _row(store, check_id)
-        loop = asyncio.get_running_loop()
         try:
-            body = await asyncio.wait_for(loop.run_in_executor(pool["executor"], _avoid_in_check_process, check_id, review),
-                                          timeout=limits.seconds + 10)
+            body = await in_pool(_avoid_in_check_process, check_id, review)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"避让计算超时 / avoiding took over {limits.seconds:g} s") from None
         return Response(body, media_type="application/geo+json",
@@ -806,6 +817,10 @@ class Decision(BaseModel):
     decision: Literal["approve", "return", "reject"]
     opinion: str = PydanticField(default="", max_length=4000)
     overrides: list[Override] = PydanticField(default_factory=list, max_length=50)
+
+
+QUEUE_PER_PROCESS = 128
+"""Jobs that may wait per check process (200 uploads at once from one client are all taken on a 2-core machine)."""
 
 
 class Credentials(BaseModel):

@@ -5,10 +5,12 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -277,3 +279,35 @@ def test_names_lose_control_and_bidi_characters_and_are_capped(tmp_path):
     assert len(project.name) == 200 and project.name.startswith("地块长") and "\u202e" not in project.name
     assert [w["code"] for w in project.warnings] == ["text_cleaned"]
     assert "2 control or bidi-override characters removed; cut from 5,002 to 200" in project.warnings[0]["en"]
+
+
+def test_a_reader_killed_at_the_time_limit_leaves_nothing_behind(hostile, tmp_path):
+    """A zipped GeoPackage stopped at the limit left its extracted copy for ever (1.45 MB in, 180 MB left)."""
+    import tempfile
+    import zipfile
+
+    from redline.io import read_project
+    from redline.isolation import Limits, isolated
+
+    archive = tmp_path / "slow.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(hostile / "slow_view.gpkg", "slow.gpkg")
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    with pytest.raises(Exception, match="took over 2 s"):
+        isolated(read_project, archive, limits=Limits(seconds=2), label=str(archive))
+    left = [p for p in set(Path(tempfile.gettempdir()).iterdir()) - before if p.name.startswith("redline-")]
+    assert left == []
+
+
+def test_scratch_folders_of_dead_processes_are_swept(tmp_path):
+    import tempfile
+
+    from redline.isolation import sweep_scratch
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.mkdtemp(prefix=f"redline-child-{dead.stdout.strip()}-"))
+    (stale / "extracted.gpkg").write_bytes(b"x" * 1024)
+    mine = Path(tempfile.mkdtemp(prefix=f"redline-upload-{os.getpid()}-"))
+    try:
+        assert sweep_scratch() >= 1 and not stale.exists() and mine.exists()
+    finally:
+        shutil.rmtree(mine, ignore_errors=True)

@@ -177,7 +177,7 @@ def table_of(path: str, read: ReadOptions, *, again: bool = False) -> StoredTabl
     key = (path, read.id_field, read.crs, read.encoding, read.degrees)
     if again or key not in _TABLES:
         if not _STORE:
-            _STORE.append(tempfile.TemporaryDirectory(prefix="redline-inputs-"))
+            _STORE.append(tempfile.TemporaryDirectory(prefix=f"redline-inputs-{os.getpid()}-"))
         stored = Path(_STORE[0].name) / f"{next(_NUMBERS)}.parquet"
         earlier = _TABLES.get(key)
         _TABLES[key] = isolated(_stored_table, path, stored, read, limits=TABLE_LIMITS, label=path)

@@ -28,6 +28,7 @@ from redline.batch.tables import TABLES, write_tables
 from redline.batch.workers import in_workers, release_memory
 from redline.errors import Interrupted, RedlineError
 from redline.io import FeatureTable, ensure_in_region
+from redline.isolation import sweep_scratch
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report
 from redline.pipeline import check_each
@@ -101,6 +102,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes.
     """
     started = time.monotonic()
+    sweep_scratch()  # what killed readers and batches of an earlier run left behind
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair, degrees=degrees)
