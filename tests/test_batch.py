@@ -100,9 +100,9 @@ def test_batch_workbook_pdfs_and_maps(tmp_path):
     book = openpyxl.load_workbook(out / "stats.xlsx")
     applications, features = book.worksheets
     table = rows(out / "results.csv")
-    assert [row[0].value for row in applications.iter_rows(min_row=2)] == [row["id"] for row in table]
-    assert applications.cell(row=1, column=2).value == "结论 / verdict"
-    assert {row[0].value for row in features.iter_rows(min_row=2)} <= {row["id"] for row in table}
+    assert [row[0].value for row in applications.iter_rows(min_row=3)] == [row["id"] for row in table] + ["合计"]
+    assert applications.cell(row=2, column=2).value == "结论 / verdict"
+    assert {row[0].value for row in features.iter_rows(min_row=3)} <= {row["id"] for row in table}
     assert sorted(p.name for p in (out / "pdf").iterdir()) == sorted(f"{s.stem}.pdf" for s in SAMPLES[:3])
     index = (out / "maps" / "index.html").read_text(encoding="utf-8")
     assert "broken" in index.split("redline-failed")[1] and all(s.stem in index for s in SAMPLES[:3])

@@ -44,9 +44,9 @@ def test_compare_command_writes_json_workbook_and_one_map(synthetic_manifest, tm
     assert [a["label"] for a in data] == ["across", "beside"] and data[0]["verdict"] == "violation"
     assert data[0]["lost_m2"] == pytest.approx(lonlat_rectangle_area_m2(117.31, 39.10, 117.32, 39.12), abs=0.01)
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").worksheets[0]
-    header = [cell.value for cell in sheet[1]]
-    lost = [row[header.index("避让损失面积 / lost to avoiding (m²)")].value for row in sheet.iter_rows(min_row=2)]
-    assert lost == pytest.approx([data[0]["lost_m2"], 0.0], abs=1e-6)
+    header = [cell.value for cell in sheet[2]]
+    lost = [row[header.index("避让损失面积 / lost to avoiding (公顷 ha)")].value for row in sheet.iter_rows(min_row=3, max_row=4)]
+    assert lost == pytest.approx([data[0]["lost_m2"] / 10_000, 0.0], abs=1e-10)
     page = (tmp_path / "c.html").read_text(encoding="utf-8")
     assert page.count("<tr data-verdict=") == 2 and "across" in page and "beside" in page
     text = "".join(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,

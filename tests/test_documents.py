@@ -159,22 +159,31 @@ def test_word_file_says_what_the_pdf_says(road):
 
 
 def test_workbook_has_the_applications_and_the_features_hit(road):
+    """A ledger (台账): title row, header, rows, a 合计 row; 公顷 to 4 decimals, shares as %, filters, printed landscape
+    at the page's width with the header on every page."""
     folder, report = road
     book = openpyxl.load_workbook(folder / "r.xlsx")
     applications, features = book.worksheets
-    assert applications.freeze_panes == "B2" and features.freeze_panes == "B2"
-    header = [cell.value for cell in applications[1]]
-    row = dict(zip(header, [cell.value for cell in applications[2]]))
-    assert row["结论 / verdict"] == "不符合"
-    assert row["用地面积 / area (m²)"] == pytest.approx(report["project"]["area_m2"], abs=1e-3)
+    assert applications.freeze_panes == "B3" and features.freeze_panes == "B3"
+    assert applications["A1"].value.startswith("建设项目用地红线审查台账")
+    header = [cell.value for cell in applications[2]]
+    row = dict(zip(header, [cell.value for cell in applications[3]]))
+    assert row["结论 / verdict"] == "不符合" and row["国家重大项目 / national major"] == "否"
+    area = next(cell for cell in applications[3] if cell.column == header.index("用地面积 / area (公顷 ha)") + 1)
+    assert area.value == pytest.approx(report["project"]["area_m2"] / 10_000, abs=1e-7) and area.number_format == "#,##0.0000"
+    assert applications.cell(row=4, column=1).value == "合计"
+    assert applications.cell(row=4, column=area.column).value.startswith("=SUM(")
     for finding in report["findings"]:
         status = next(value for key, value in row.items() if key.startswith(f"{finding['title_zh']} 状态"))
         assert status == {"clear": "不涉及", "review": "需补充论证", "violation": "不符合"}[finding["status"]]
-    hits = [[cell.value for cell in line] for line in features.iter_rows(min_row=2)]
+    assert applications.auto_filter.ref.startswith("A2:") and applications.print_title_rows == "$2:$2"
+    assert applications.page_setup.orientation == "landscape" and applications.page_setup.fitToWidth == 1
+    hits = [[cell.value for cell in line] for line in features.iter_rows(min_row=3)]
     assert len(hits) == sum(len(f["features"]) for f in report["findings"])
     qilihai = next(hit for hit in hits if hit[3] == "七里海湿地")
-    assert qilihai[5] == pytest.approx(report["findings"][0]["features"][0]["area_m2"])
+    assert qilihai[5] == pytest.approx(report["findings"][0]["features"][0]["area_m2"] / 10_000)
     assert qilihai[7] == pytest.approx(report["findings"][0]["measures"]["share"])
+    assert features.cell(row=3, column=8).number_format == "0.00%"
 
 
 def test_map_sheet_png_is_a_landscape_page(road):

@@ -102,23 +102,48 @@ def header_title(column: str, rules: dict) -> str:
     return f"{zh} / {en}" + (f" ({unit})" if unit else "")
 
 
+LEDGER_TITLE = {"zh": "建设项目用地红线审查台账", "en": "Red-line review ledger"}
+YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
+HECTARE_FORMAT, SHARE_FORMAT, METRE_FORMAT = "#,##0.0000", "0.00%", "#,##0.0"
+
+
 def workbook_xlsx(header, rows, hits, rules: dict, *, lang: str = "zh") -> bytes:
-    """The workbook: ``rows`` of the results table (``header`` columns, as ``results.csv``) and ``hits``, the
-    features hit as tuples in ``HIT_COLUMNS`` order. Statuses and verdicts are written in ``lang`` beside nothing
-    else: the codes stay in the CSV."""
+    """The workbook, a ledger (台账) a reviewer prints and files: ``rows`` of the results table (``header`` columns, as
+    ``results.csv``) and ``hits``, the features hit as tuples in ``HIT_COLUMNS`` order. A title row above the
+    header; statuses, verdicts and yes/no in ``lang`` (the codes stay in the CSV); areas in 公顷 to 4 decimals, shares
+    as percentages; a 合计 row of the areas; filters on the header; printed landscape, fitted to the page's width,
+    the header repeated on every page."""
     book = Workbook()
     sheet = book.active
     sheet.title = "申请项目 Applications"
     words = {**VERDICT_WORDS[lang], **STATUS_WORDS[lang]}
     coded = {index for index, column in enumerate(header) if column == "verdict" or column.endswith("_status")}
-    _fill(sheet, [header_title(column, rules) for column in header],
-          ([words.get(value, value) if index in coded else value for index, value in enumerate(row)] for row in rows))
+    flags = {index for index, column in enumerate(header) if column == "national_major"}
+    yes, no = YES_NO[lang]
+
+    def shown(index, value):
+        if index in coded:
+            return words.get(value, value)
+        if index in flags and value != "":
+            return yes if value in (True, "True", "true", 1) else no
+        if header[index].endswith("_m2") and isinstance(value, (int, float)):
+            return value / 10_000
+        return value
+
+    _fill(sheet, [_in_hectares(header_title(column, rules)) for column in header],
+          ([shown(index, value) for index, value in enumerate(row)] for row in rows), header, lang)
     features = book.create_sheet("涉及要素 Features hit")
-    _fill(features, [f"{HIT_WORDS[c][0]} / {HIT_WORDS[c][1]}" + next((f" ({u})" for s, u in UNITS if c.endswith(s)), "")
-                     for c in HIT_COLUMNS], hits)
+    _fill(features, [_in_hectares(f"{HIT_WORDS[c][0]} / {HIT_WORDS[c][1]}" +
+                                  next((f" ({u})" for s, u in UNITS if c.endswith(s)), "")) for c in HIT_COLUMNS],
+          ([value / 10_000 if column.endswith("_m2") and isinstance(value, (int, float)) else value
+            for column, value in zip(HIT_COLUMNS, hit)] for hit in hits), HIT_COLUMNS, lang, total=False)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _in_hectares(title: str) -> str:
+    return title.replace("(m²)", "(公顷 ha)")
 
 
 def report_hits(identifier: str, report: Report) -> list[tuple]:
@@ -129,16 +154,40 @@ def report_hits(identifier: str, report: Report) -> list[tuple]:
             for finding in report.findings for hit in finding.features]
 
 
-def _fill(sheet, header, rows) -> None:
+def _fill(sheet, header, rows, columns, lang: str, *, total: bool = True) -> None:
+    """A titled, filtered, printable sheet: the title in row 1, ``header`` in row 2, the rows, then a 合计 row."""
+    sheet.append([f"{LEDGER_TITLE[lang]} · {sheet.title}"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(header), 1))
     sheet.append(header)
-    for cell in sheet[1]:
+    for cell in sheet[2]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
     widths = [min(max(len(str(title)), 8), 40) for title in header]
+    count = 0
     for row in rows:
         sheet.append([spreadsheet_safe(value) if value != "" else None for value in row])
+        count += 1
+    formats = {index: HECTARE_FORMAT if column.endswith("_m2") else SHARE_FORMAT if column.endswith("share")
+               else METRE_FORMAT if column.endswith("_m") else None for index, column in enumerate(columns, 1)}
+    last = 2 + count
+    if total and count:
+        sums = [f"=SUM({get_column_letter(index)}3:{get_column_letter(index)}{last})"
+                if formats[index] == HECTARE_FORMAT else None for index in range(1, len(header) + 1)]
+        sheet.append(["合计" if lang == "zh" else "Total", *sums[1:]])
+        for cell in sheet[last + 1]:
+            cell.font = Font(bold=True)
+    for index, number_format in formats.items():
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=3, max_row=sheet.max_row, min_col=index, max_col=index):
+                cell.number_format = number_format
     for number, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(number)].width = width
-    sheet.freeze_panes = "B2"
+    sheet.freeze_panes = "B3"
+    sheet.auto_filter.ref = f"A2:{get_column_letter(max(len(header), 1))}{max(last, 2)}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "2:2"
 
 
 def csv_text(header, rows, *, free=None) -> str:
