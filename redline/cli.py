@@ -351,10 +351,11 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, cr
 @degrees_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
+@document_options
 @time_limit_option
 @declarations
 def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, encoding, degrees, lang, overwrite, time_limit,
-            options):
+            options, document):
     """Compare alternative boundaries of one project (方案比选): area, every constraint's status and figure, the
     verdict, and the area each would lose to avoiding its violations.
 
@@ -378,7 +379,10 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
     alternatives = compare_alternatives(read, layers, options=options)
     rules = {rule.RULE.id: rule.RULE for rule in layers.rules}
     if output:
-        write_atomic(output, json.dumps({"alternatives": [a.to_dict() for a in alternatives]}, ensure_ascii=False, indent=2))
+        from redline.report.review import recommended
+
+        write_atomic(output, json.dumps({"alternatives": [a.to_dict() for a in alternatives],
+                                         "recommended": recommended(alternatives).label}, ensure_ascii=False, indent=2))
     if xlsx_path:
         columns = layout(layers.rules)
         rows = [table_row(a.label, a.report, columns) + (a.kept_m2, a.lost_m2) for a in alternatives]
@@ -393,7 +397,7 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, crs, enco
         from redline.report.pdf import review_pdf
         from redline.report.review import comparison_document
 
-        write_atomic(pdf_path, review_pdf(comparison_document(alternatives, rules, lang=lang)))
+        write_atomic(pdf_path, review_pdf(comparison_document(alternatives, rules, lang=lang, **document)))
     click.echo(compare_table(alternatives, rules, lang=lang))
     sys.exit(EXIT_PASS if all(a.report.verdict is Verdict.PASS for a in alternatives) else EXIT_FLAGGED)
 

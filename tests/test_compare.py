@@ -51,5 +51,21 @@ def test_compare_command_writes_json_workbook_and_one_map(synthetic_manifest, tm
     assert page.count("<tr data-verdict=") == 2 and "across" in page and "beside" in page
     text = "".join(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
                                   check=True).stdout.split())
-    assert "Comparisonofalternativeboundaries" in text and "建设项目用地方案比选报告" in text and "beside" in text
+    assert "Comparisonofalternativeboundaries" in text and "建设项目用地方案比选报告" not in text and "beside" in text
+    assert "Recommended:beside." in text and "Approvedby" in text and "Reviewingoffice(seal)" in text
+    assert json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["recommended"] == "beside"
+    assert result.output.splitlines()[-1] == "Recommended: beside"
     assert f"{data[0]['kept_m2']:,.1f}" in text and "across:violation" in text
+
+
+def test_the_chinese_comparison_names_its_recommendation_and_can_be_signed(synthetic_manifest, tmp_path):
+    paths = [write_project(tmp_path / f"{name}.geojson", shapely.box(*box), name=name) for name, box in ALTERNATIVES.items()]
+    result = CliRunner().invoke(main, ["compare", *map(str, paths), "-l", str(synthetic_manifest), "--lang", "zh",
+                                       "--pdf", str(tmp_path / "c.pdf"), "--applicant", "天津市某建设单位",
+                                       "--reference", "津审〔2026〕9号", "--project-code", "2026-120116-48-01-000002"])
+    assert result.exit_code == 1, result.output
+    text = "".join(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert "推荐方案：beside。理由：审查结论为需补充论证" in text and "核减最少" in text
+    assert "天津市某建设单位" in text and "2026-120116-48-01-000002" in text and "审核（签发）人" in text
+    assert "Comparison" not in text

@@ -366,12 +366,25 @@ def _next_en(found: Finding) -> str:
             else "supply the supporting assessment the controls require and the competent department's opinion.")
 
 
-def comparison_document(alternatives, rules, *, lang: str = "zh") -> ReviewDocument:
-    """The 方案比选 section as a document of its own: the alternatives (``redline.compare.Alternative``) side by side
-    — area, verdict, every constraint's status and headline figure, the area kept and lost once violations are
-    avoided — then each alternative's conclusion with its reasons, and the data block."""
+VERDICT_RANK = {"pass": 0, "review": 1, "violation": 2}
+
+
+def recommended(alternatives):
+    """The alternative to recommend (推荐方案) and why: the best verdict, then the least area lost to avoiding its
+    violations, then the most area kept."""
+    best = min(alternatives, key=lambda a: (VERDICT_RANK[a.report.verdict.value], a.lost_m2, -a.kept_m2))
+    return best
+
+
+def comparison_document(alternatives, rules, *, lang: str = "zh", applicant: str | None = None,
+                        reference: str | None = None, project_code: str | None = None) -> ReviewDocument:
+    """The 方案比选 report: the alternatives (``redline.compare.Alternative``) side by side — area, verdict, every
+    constraint's status and headline figure, the area kept and lost once violations are avoided — the 推荐方案 with
+    its reason, each alternative's conclusion, the data block and the signing block."""
     words = WORDS[lang]
     zh = lang == "zh"
+    project = [(words[key], value) for key, value in (("code", project_code), ("applicant", applicant),
+                                                       ("reference", reference)) if value]
     header = ("", *(a.label for a in alternatives))
     rows = [(words["area"], *(_area(a.report.project["area_m2"], lang) for a in alternatives)),
             (words["verdict"], *(VERDICT_WORDS[lang][a.report.verdict.value] for a in alternatives))]
@@ -381,32 +394,46 @@ def comparison_document(alternatives, rules, *, lang: str = "zh") -> ReviewDocum
         for alternative in alternatives:
             found = next(f for f in alternative.report.findings if f.rule == finding.rule)
             amount = _headline(found, rule, alternative.report.project["area_m2"], lang)
-            cells.append(f"{STATUS_WORDS[lang][found.status.value]}{amount}")
+            cells.append(f"{STATUS_WORDS[lang][status_key(found)]}{amount}")
         rows.append((_title(finding, lang), *cells))
     rows.append(("避让后保留" if zh else "Kept after avoiding", *(_area(a.kept_m2, lang) for a in alternatives)))
     rows.append(("避让损失" if zh else "Lost to avoiding", *(_area(a.lost_m2, lang) for a in alternatives)))
-    blocks = [Heading(f"{_numeral(1, lang)}{'方案对比' if zh else 'The alternatives side by side'}"), Table(header, tuple(rows)),
-              Heading(f"{_numeral(2, lang)}{'各方案结论' if zh else 'Each alternative'}")]
+    best = recommended(alternatives)
+    verdict = VERDICT_WORDS[lang][best.report.verdict.value]
+    reason = (f"推荐方案：{best.label}。理由：审查结论为{verdict}，在各方案中最优；避让违规情形须核减 "
+              f"{best.lost_m2 / 10_000:,.4f} 公顷，保留 {best.kept_m2 / 10_000:,.4f} 公顷，核减最少。" if zh else
+              f"Recommended: {best.label}. Its verdict ({verdict}) is the best of the alternatives, and avoiding its "
+              f"violations removes the least ({best.lost_m2 / 10_000:,.4f} ha; {best.kept_m2 / 10_000:,.4f} ha kept).")
+    blocks = ([Heading(f"{_numeral(1, lang)}{words['project']}"), Fields(tuple(project))] if project else [])
+    number = len(blocks) // 2
+    blocks += [Heading(f"{_numeral(number + 1, lang)}{'方案对比' if zh else 'The alternatives side by side'}"),
+               Table(header, tuple(rows)),
+               Heading(f"{_numeral(number + 2, lang)}{'推荐方案' if zh else 'Recommendation'}"),
+               Paragraph(reason, "verdict", best.report.verdict.value),
+               Heading(f"{_numeral(number + 3, lang)}{'各方案结论' if zh else 'Each alternative'}")]
     for alternative in alternatives:
-        verdict = alternative.report.verdict.value
-        blocks.append(Paragraph(f"{alternative.label}：{VERDICT_WORDS[lang][verdict]}" if zh else
-                                f"{alternative.label}: {VERDICT_WORDS[lang][verdict]}", "verdict", verdict))
+        verdict_key = alternative.report.verdict.value
+        blocks.append(Paragraph(f"{alternative.label}：{VERDICT_WORDS[lang][verdict_key]}" if zh else
+                                f"{alternative.label}: {VERDICT_WORDS[lang][verdict_key]}", "label"))
         for found in alternative.report.findings:
             if found.status is not Status.CLEAR:
                 blocks.append(Paragraph(f"{_title(found, lang)}：{_reason(found, lang)}" if zh else
                                         f"{_title(found, lang)}: {_reason(found, lang)}"))
     first = alternatives[0].report
-    blocks += [Heading(f"{_numeral(3, lang)}{words['data']}"),
-               Fields(((words["manifest"], f"{first.manifest.get('name', '')} · sha256 {first.manifest['sha256']}"),
+    disclaimer = first.manifest.get("disclaimer_zh") if zh else first.manifest.get("disclaimer")
+    blocks += [Heading(f"{_numeral(number + 4, lang)}{words['data']}"),
+               Fields(((words["manifest"], f"{first.manifest.get('name', '')}（{Path(first.manifest['file']).name}）"),
                        (words["version"], first.redline_version),
-                       (words["generated"], datetime.now(timezone.utc).isoformat(timespec="seconds")))),
+                       (words["generated"], beijing_time(datetime.now(timezone.utc), lang)))),
                Paragraph(words["method"], "note")]
-    if first.manifest.get("disclaimer"):
-        blocks.append(Paragraph(f"{words['disclaimer']}: {first.manifest['disclaimer']}", "note"))
+    if disclaimer:
+        blocks.append(Paragraph(f"{words['disclaimer']}：{disclaimer}" if zh else f"{words['disclaimer']}: {disclaimer}",
+                                "note"))
+    blocks += [Heading(words["sign"]), Signatures(words["sign_header"], words["signers"], words["date_blank"],
+                                                  words["seal"])]
     digest = hashlib.sha256("|".join(report_number(a.report) for a in alternatives).encode()).hexdigest()[:8].upper()
     title = "建设项目用地方案比选报告" if zh else "Comparison of alternative boundaries"
-    subtitle = "Comparison of alternative boundaries" if zh else "建设项目用地方案比选报告"
-    return ReviewDocument(title, subtitle, f"RC-{first.created[:10].replace('-', '')}-{digest}", lang, tuple(blocks))
+    return ReviewDocument(title, "", f"RC-{first.created[:10].replace('-', '')}-{digest}", lang, tuple(blocks))
 
 
 def _section(number: int, found: Finding, rule, report: Report, lang: str, templates: Templates) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from redline.model import Report
+from redline.report.review import recommended
 from redline.report.style import STATUS_WORDS
 
 LABELS = {
@@ -89,8 +90,9 @@ def compare_table(alternatives, rules, *, lang: str = "en") -> str:
     rows.append((f"{words['lost'][index]} (ha)", [f"{a.lost_m2 / 10_000:,.4f}" for a in alternatives]))
     first = max(_width(title) for title, _ in rows) + 2
     widths = [max(_width(cells[n]) for _, cells in rows) + 2 for n in range(len(alternatives))]
-    return "\n".join(_pad(title, first) + "".join(_pad(cell, width) for cell, width in zip(cells, widths)).rstrip()
-                     for title, cells in rows)
+    table = "\n".join(_pad(title, first) + "".join(_pad(cell, width) for cell, width in zip(cells, widths)).rstrip()
+                      for title, cells in rows)
+    return f"{table}\n{'推荐方案' if lang == 'zh' else 'Recommended'}: {recommended(alternatives).label}"
 
 
 def diff_table(diffs, *, lang: str = "en") -> str:
