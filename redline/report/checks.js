@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var WORDS = {violation: "不符合 violation", review: "需补充论证 review", pass: "符合 pass"};
+  var STATES = {pending: "待审 pending", approved: "已通过 approved", returned: "退回补正 returned", rejected: "不予通过 rejected"};
   var rows = [], order = {key: "created", ascending: false};
 
   function headers() { return window.redlineHeaders(); }  // the API token or the page session's CSRF token
@@ -44,9 +45,10 @@
       var row = body.insertRow();
       row.setAttribute("data-id", check.id);
       row.setAttribute("data-verdict", check.verdict);
-      row.insertCell().textContent = check.created.replace("T", " ").slice(0, 19);
+      row.insertCell().textContent = new Date(check.created).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
       var verdict = row.insertCell();
       verdict.textContent = WORDS[check.verdict] || check.verdict; verdict.className = check.verdict;
+      row.insertCell().textContent = STATES[check.state] || check.state || "";
       var name = row.insertCell();
       name.className = "name";
       name.textContent = (check.name || check.file) + (check.previous ? " (重新检查 re-run of " + check.previous.slice(0, 8) + ")" : "");

@@ -102,5 +102,11 @@
       downloads.appendChild(link); downloads.appendChild(document.createTextNode(" · "));
     });
     document.getElementById("map").src = base + "/map" + key;
+    var review = report.review || {state: "pending", state_zh: "待审"};  // a new check waits for a reviewer
+    var state = document.createElement("li");
+    state.textContent = "审查状态 / review: " + (review.state_zh || review.state) +
+      (review.opinion ? " — " + (review.reviewer_name || review.reviewer || "") + "：" + review.opinion : "");
+    state.setAttribute("data-code", "review_state");
+    document.getElementById("warnings").appendChild(state);
   }
 })();
