@@ -134,6 +134,8 @@ class Store:
             for column in ("owner", "review"):  # who submitted it; the reviewer's decision (JSON)
                 if column not in columns:
                     db.execute(f"ALTER TABLE checks ADD COLUMN {column} TEXT")
+            db.execute("CREATE TABLE IF NOT EXISTS documents (check_id TEXT NOT NULL, kind TEXT NOT NULL, lang TEXT NOT NULL, "
+                       "content BLOB NOT NULL, sha256 TEXT NOT NULL, made TEXT NOT NULL, PRIMARY KEY (check_id, kind, lang))")
             db.execute("CREATE INDEX IF NOT EXISTS checks_created ON checks (created)")
         for private in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
             if private.exists():
@@ -157,6 +159,19 @@ class Store:
                        (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang, previous,
                         owner))
         return check_id
+
+    def keep_document(self, check_id: str, kind: str, lang: str, content: bytes) -> str:
+        """Keep a document of record (issued at the decision) as it is; its SHA-256."""
+        digest = hashlib.sha256(content).hexdigest()
+        with self._connection() as db:
+            db.execute("INSERT OR REPLACE INTO documents (check_id, kind, lang, content, sha256, made) VALUES (?, ?, ?, ?, ?, ?)",
+                       (check_id, kind, lang, content, digest, datetime.now(timezone.utc).isoformat()))
+        return digest
+
+    def document(self, check_id: str, kind: str, lang: str) -> tuple[bytes, str] | None:
+        row = self._connection().execute("SELECT content, sha256 FROM documents WHERE check_id = ? AND kind = ? AND "
+                                         "lang = ?", (check_id, kind, lang)).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
 
     def set_review(self, check_id: str, review: dict) -> None:
         with self._connection() as db:
@@ -260,6 +275,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             office.db = users.connect(db_path)
             audit.ensure(office.db)
         return office.db
+
+    def outdated_layers(manifest: dict) -> list[str]:
+        """The layers a stored check was made against that the service now holds in another vintage."""
+        return [layer["id"] for layer in manifest["layers"] if layer["id"] in layers.manifest.layers
+                and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
 
     def guarded() -> bool:
         """Whether links need keys: a token is set or the office has users."""
@@ -371,8 +391,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                              "mode": "office" if users.has_users(office_db()) else "token" if token else "single"})
 
     @app.post("/v1/checks/{check_id}/decision", responses={403: {"description": "not a reviewer"}})
-    def decide(check_id: str, decision: Decision, request: Request,
-               user: users.User | None = Depends(reviewer)) -> JSONResponse:
+    async def decide(check_id: str, decision: Decision, request: Request,
+                     user: users.User | None = Depends(reviewer)) -> JSONResponse:
         """Record a reviewer's decision (approve → 已通过, return → 退回补正, reject → 不予通过), opinion and overrides of
         generated findings, each with its reason. The generated findings stay as they were."""
         row = _row(store, check_id)
@@ -390,6 +410,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
         for override in decision.overrides:
             record(request, "override", user, check_id, **override.model_dump())
+        review["documents"] = await in_pool(_documents_in_check_process, check_id)  # the documents of record, kept
+        store.set_review(check_id, review)
         return JSONResponse(review)
 
     @app.get("/v1/audit", responses={403: {"description": "not an admin"}})
@@ -514,6 +536,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                            q=q, limit=limit, owner=user.name if user is not None and not user.sees_all else None)
         for row in found:
             row["state"] = row["state"] or "pending"
+            row["outdated"] = row["manifest"] != layers.manifest.sha256  # checked against other layers
             key = f"?key={link_key(row['id'])}" if guarded() else ""
             base = f"v1/checks/{row['id']}"
             row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
@@ -590,18 +613,24 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         from redline.report.filing import review_files
 
         row = _row(store, check_id)
-        result = _stored_report(row)
-        changed = [layer["id"] for layer in result.manifest["layers"]
-                   if layer["id"] in layers.manifest.layers
-                   and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
-        if changed:
-            raise HTTPException(409, f"图层自检查以来已变化 / the layers changed since this check ({', '.join(changed)}); "
-                                     "submit the file again")
-        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang, templates=templates,
-                                removed_m2=removed_m2(result, layers) if result.intrusions else None,
-                                decision=json.loads(row["review"]) if row["review"] else None)[kind]
-        record(request, "download", user, check_id, document=kind)
+        kept = store.document(check_id, kind, lang)
         name = f"redline-{check_id[:8]}.{kind}"
+        if kept is not None:  # the document of record issued at the decision, byte for byte
+            record(request, "download", user, check_id, document=kind, of_record=kept[1])
+            return Response(kept[0], media_type=DOCUMENT_TYPES[kind],
+                            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                     "X-Redline-Document": f"of-record; sha256={kept[1]}"})
+        result = _stored_report(row)
+        changed = outdated_layers(result.manifest)
+        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang, templates=templates,
+                                removed_m2=removed_m2(result, layers) if result.intrusions and not changed else None,
+                                decision=json.loads(row["review"]) if row["review"] else None,
+                                with_sheet=not changed)[kind]
+        record(request, "download", user, check_id, document=kind)
+        if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
+            return Response(document, media_type=DOCUMENT_TYPES[kind],
+                            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                     "X-Redline-Layers": f"outdated: {', '.join(changed)}"})
         return Response(document, media_type=DOCUMENT_TYPES[kind],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -880,6 +909,28 @@ def _rerun_in_check_process(check_id: str) -> str:
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
     return rerun_stored(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def _documents_in_check_process(check_id: str) -> dict:
+    if "store" not in _CHECK_PROCESS:
+        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
+    return documents_of_record(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dict:
+    """Issue and keep a decided check's PDF and Word (Chinese) as they are at the decision: served from then on byte
+    for byte, whatever changes later (layers, templates, code). Their SHA-256 by kind."""
+    from redline.avoid import removed_m2
+    from redline.report.basis import read_templates
+    from redline.report.filing import review_files
+
+    row = store.get(check_id)
+    result = _stored_report(row)
+    files = review_files(result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh",
+                         templates=read_templates(layers.manifest.review),
+                         removed_m2=removed_m2(result, layers) if result.intrusions else None,
+                         decision=json.loads(row["review"]))
+    return {kind: store.keep_document(check_id, kind, "zh", content) for kind, content in files.items()}
 
 
 def _avoid_in_check_process(check_id: str, review: bool) -> str:

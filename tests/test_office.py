@@ -153,3 +153,43 @@ def test_pages_log_in_with_a_session_cookie_and_a_csrf_token(office):
     page = httpx.get(f"{server.url}/").text
     assert 'id="account"' in page and '<script src="login.js">' in page
     assert 'id="login-password"' in httpx.get(f"{server.url}/login.js").text
+
+
+def test_a_decided_check_keeps_its_documents_of_record(office):
+    """The PDF and Word issued at the decision are kept (bytes + SHA-256) and served as they were, never made again."""
+    import hashlib
+    server, _, as_user = office
+    check_id = submit(server, as_user["anna"]).json()["id"]
+    url = f"{server.url}/v1/checks/{check_id}"
+    decided = httpx.post(f"{url}/decision", json={"decision": "approve", "opinion": "同意。"}, headers=as_user["li"],
+                         timeout=120).json()
+    assert set(decided["documents"]) == {"pdf", "docx"}
+    first = httpx.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
+    again = httpx.get(f"{url}/report.pdf", headers=as_user["li"], timeout=120)
+    assert first.content == again.content and hashlib.sha256(first.content).hexdigest() == decided["documents"]["pdf"]
+    assert first.headers["x-redline-document"] == f"of-record; sha256={decided['documents']['pdf']}"
+    assert httpx.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "已通过"
+
+
+def test_a_check_on_outdated_layers_stays_downloadable(tmp_path):
+    """A stored check whose layers changed since: its documents come with its stored figures and without a map sheet
+    drawn from other layers (409 before); the listing flags it."""
+    import json
+    import sqlite3
+
+    from tests.test_service import Server
+    database = tmp_path / "db.sqlite"
+    server = Server(database)
+    try:
+        with open(ROAD, "rb") as stream:
+            check_id = httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120).json()["id"]
+        with sqlite3.connect(database) as db:  # as if checked against another vintage of the red line
+            report = json.loads(db.execute("SELECT report FROM checks WHERE id = ?", (check_id,)).fetchone()[0])
+            report["manifest"]["sha256"] = "0" * 64
+            next(layer for layer in report["manifest"]["layers"] if layer["id"] == "ecological_redline")["sha256"] = "0" * 64
+            db.execute("UPDATE checks SET report = ? WHERE id = ?", (json.dumps(report, ensure_ascii=False), check_id))
+        pdf = httpx.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
+        assert pdf.status_code == 200 and pdf.headers["x-redline-layers"] == "outdated: ecological_redline"
+        assert [row["outdated"] for row in httpx.get(f"{server.url}/v1/checks").json() if row["id"] == check_id] == [True]
+    finally:
+        server.stop()

@@ -17,7 +17,8 @@ FORMATS = ("pdf", "docx", "png", "xlsx")
 
 def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,
                  reference: str | None = None, project_code: str | None = None, templates: Templates | None = None,
-                 removed_m2: float | None = None, decision: dict | None = None) -> dict[str, bytes]:
+                 removed_m2: float | None = None, decision: dict | None = None,
+                 with_sheet: bool = True) -> dict[str, bytes]:
     """The bytes of each of ``formats`` (``FORMATS``) for ``report``.
 
     ``rules`` are the rules its layers are checked against (``LayerSet.rules``); ``nearby`` gives the layers'
@@ -25,13 +26,14 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     (a report read back from JSON has none: check its project again). ``templates`` are the legal basis and the
     opinions' wording (``redline.report.basis.read_templates`` of the manifest's review file); ``removed_m2`` what
     avoiding the violations takes away (``redline.avoid.removed_m2``), for the conclusion; ``decision`` the
-    reviewer's decision when there is one (the service's ``review`` block): its opinion, overrides and name.
+    reviewer's decision when there is one (the service's ``review`` block): its opinion, overrides and name;
+    ``with_sheet=False`` leaves the map sheet out (the layers it would be drawn from are no longer those checked).
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; known: {', '.join(FORMATS)}")
     number = report_number(report)
-    drawn = {"pdf", "docx", "png"} & set(formats)
+    drawn = ({"pdf", "docx", "png"} if with_sheet else {"png"}) & set(formats)
     if drawn and report.footprint is None:
         raise ValueError("the map sheet needs the report's footprint: check the project again")
     sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang) if drawn else None
