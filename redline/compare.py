@@ -46,3 +46,26 @@ def compare(projects: list[Project], layers: LayerSet, *, options: Options = Opt
             report, kept = check_projects([project], layers, options=options)[0], 0.0
         alternatives.append(Alternative(project.path.stem, report, kept))
     return alternatives
+
+
+def changes(before: dict, after: dict) -> list[dict]:
+    """What changed from one report (a JSON dict) to another of the same project, e.g. a resubmission: the verdict,
+    the area, and each constraint whose status or headline figures differ (``rule``, ``status_before``/``_after``,
+    the measures that changed with both values)."""
+    found = []
+    if before["verdict"] != after["verdict"]:
+        found.append({"rule": None, "what": "verdict", "before": before["verdict"], "after": after["verdict"]})
+    if abs(before["project"]["area_m2"] - after["project"]["area_m2"]) > 0.01:
+        found.append({"rule": None, "what": "area_m2", "before": before["project"]["area_m2"],
+                      "after": after["project"]["area_m2"]})
+    earlier = {finding["rule"]: finding for finding in before["findings"]}
+    for finding in after["findings"]:
+        old = earlier.get(finding["rule"])
+        if old is None:
+            continue
+        measures = {name: (old["measures"].get(name), value) for name, value in finding["measures"].items()
+                    if name.endswith(("_m2", "_m")) and abs((old["measures"].get(name) or 0) - (value or 0)) > 0.01}
+        if old["status"] != finding["status"] or measures:
+            found.append({"rule": finding["rule"], "what": "finding", "before": old["status"], "after": finding["status"],
+                          "measures": {name: {"before": b, "after": a} for name, (b, a) in measures.items()}})
+    return found

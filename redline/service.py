@@ -44,6 +44,7 @@ from pydantic import Field as PydanticField
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from redline import __version__
+from redline.compare import changes
 from redline.errors import CRSError, FormatError, GeometryError, InputError, LimitError, ManifestError, RedlineError
 from redline.io import as_project
 from redline.io.cleaning import UNSAFE
@@ -320,12 +321,13 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         return None
 
     def authorised_for(check_id: str, request: Request, authorization: Annotated[str | None, Header()] = None,
-                       key: Annotated[str | None, Query(max_length=64)] = None) -> users.User | None:
+                       key: Annotated[str | None, Query(max_length=64)] = None,
+                       x_csrf_token: Annotated[str | None, Header()] = None) -> users.User | None:
         """The user (or the check's own link key, what shared links carry) allowed to see the check; a planner's
         request for another planner's check is answered 404, as if it did not exist."""
         if key is not None and guarded() and store.key_opens(check_id, key):
             return None
-        user = authorised(request, authorization)
+        user = authorised(request, authorization, x_csrf_token)
         if user is not None and not user.sees_all:
             row = store.get(check_id)
             if row is None or row["owner"] != user.name:
@@ -458,7 +460,12 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         repair: Annotated[bool, Form(description="repair invalid geometry (the change is reported)")] = False,
         degrees: Annotated[str, Form(pattern="^(|decimal|dms)$", description="how a table's lon/lat are written when "
                                      "the values cannot say: decimal, or dms (packed ddd.mmss)")] = "",
+        previous: Annotated[str, Form(max_length=64, description="the check this file answers (a resubmission after "
+                                      "退回补正): linked, and what changed is shown")] = "",
     ) -> JSONResponse:
+        if previous:  # the check it answers must be one this user may see
+            authorised_for(previous, request, request.headers.get("authorization"), None,
+                           request.headers.get("x-csrf-token"))
         name = UNSAFE.sub("", file.filename or "upload")[-200:] or "upload"
         suffix = Path(name).suffix.lower()
         if suffix in UNREAD_FORMATS:
@@ -476,7 +483,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             path.write_bytes(data)
             upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
                             layer or None, lang, limits, encoding or None, repair, degrees or None,
-                            owner=user.name if user else None)
+                            owner=user.name if user else None, previous=previous or None)
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -584,8 +591,11 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         row = _row(store, check_id)
         record(request, "view", user, check_id)
         review = json.loads(row["review"]) if row["review"] else {"state": "pending", "state_zh": "待审"}
-        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"],
-                             **json.loads(row["report"]), "review": review})
+        report = json.loads(row["report"])
+        earlier = store.get(row["previous"]) if row["previous"] else None
+        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"], **report,
+                             "review": review, **({"changes": changes(json.loads(earlier["report"]), report)}
+                                                  if earlier is not None else {})})
 
     @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised_for)])
     def get_intrusions(check_id: str) -> Response:
@@ -880,6 +890,8 @@ class Upload:
     degrees: str | None = None
     owner: str | None = None
     """The user who submitted it (None in single-person mode)."""
+    previous: str | None = None
+    """The check this upload answers (a resubmission)."""
 
 
 CHECK_NICENESS = 19
@@ -983,7 +995,7 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     report["project"]["repairs"] = [for_the_web(text, upload) for text in report["project"]["repairs"]]
     text = compact_json(report)
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang,
-                         owner=upload.owner)
+                         owner=upload.owner, previous=upload.previous)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 

@@ -193,3 +193,29 @@ def test_a_check_on_outdated_layers_stays_downloadable(tmp_path):
         assert [row["outdated"] for row in httpx.get(f"{server.url}/v1/checks").json() if row["id"] == check_id] == [True]
     finally:
         server.stop()
+
+
+def test_a_resubmission_links_the_check_it_answers_and_says_what_changed(office, tmp_path):
+    import json
+    server, _, as_user = office
+    first = submit(server, as_user["anna"]).json()["id"]
+    smaller = json.loads(ROAD.read_text(encoding="utf-8"))  # the applicant redraws: only the road's western half
+    geometry = smaller["features"][0]["geometry"]
+    ring = geometry["coordinates"][0] if geometry["type"] == "Polygon" else geometry["coordinates"][0][0]
+    west = min(x for x, _ in ring)
+    half = west + (max(x for x, _ in ring) - west) * 0.3
+    for point in ring:
+        point[0] = min(point[0], half)
+    path = tmp_path / "01_qilihai_road_v2.geojson"
+    path.write_text(json.dumps(smaller, ensure_ascii=False), encoding="utf-8")
+    with open(path, "rb") as stream:
+        answer = httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
+                            headers=as_user["anna"], timeout=120)
+    assert answer.status_code == 201
+    seen = httpx.get(f"{server.url}/v1/checks/{answer.json()['id']}", headers=as_user["anna"]).json()
+    assert seen["previous"] == first
+    area = next(change for change in seen["changes"] if change["what"] == "area_m2")
+    assert area["after"] < area["before"]
+    with open(path, "rb") as stream:  # another planner cannot link to anna's check
+        assert httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
+                          headers=as_user["bo"], timeout=120).status_code == 404
