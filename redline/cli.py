@@ -176,7 +176,7 @@ def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path
 
             page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang or "en", cdn=cdn)
             write_atomic(map_path, page)
-        _write_documents(result, layers, documents, lang=lang or "zh", **document)
+        _write_documents(result, layers, documents, lang=lang or "zh", time_limit=time_limit, **document)
     except RedlineError as error:
         _fail(error)
     _tell(ctx, result.project.get("warnings", []))
@@ -184,8 +184,10 @@ def check(ctx, project, manifest, output, geojson, map_path, pdf_path, docx_path
     sys.exit(EXIT_PASS if result.verdict is Verdict.PASS else EXIT_FLAGGED)
 
 
-def _write_documents(report, layers, paths: dict, *, lang: str, applicant, reference, project_code=None) -> None:
-    """Write each review document of ``paths`` (format → path or None) for ``report``."""
+def _write_documents(report, layers, paths: dict, *, lang: str, applicant, reference, project_code=None,
+                     time_limit: float = Limits.seconds) -> None:
+    """Write each review document of ``paths`` (format → path or None) for ``report``, made in a child held to the
+    time limit (a hostile name must not keep a document rendering for ever)."""
     wanted = {kind: path for kind, path in paths.items() if path}
     if not wanted:
         return
@@ -193,10 +195,10 @@ def _write_documents(report, layers, paths: dict, *, lang: str, applicant, refer
     from redline.report.basis import read_templates
     from redline.report.filing import review_files  # matplotlib and fpdf2: only when a document is asked for
 
-    files = review_files(report, layers.rules, layers.nearby, tuple(wanted), lang=lang, applicant=applicant,
-                         reference=reference, project_code=project_code,
-                         templates=read_templates(layers.manifest.review),
-                         removed_m2=removed_m2(report, layers) if report.intrusions else None)
+    files = isolated(review_files, report, layers.rules, layers.nearby, tuple(wanted), lang=lang, applicant=applicant,
+                     reference=reference, project_code=project_code, templates=read_templates(layers.manifest.review),
+                     removed_m2=removed_m2(report, layers) if report.intrusions else None,
+                     limits=Limits(seconds=time_limit), label="the review documents")
     for kind, path in wanted.items():
         write_atomic(path, files[kind])
 
@@ -242,7 +244,7 @@ def report(saved, project, manifest, pdf_path, docx_path, xlsx_path, sheet_path,
         _fail(f"{saved}: 找不到所检查的文件 {named} / the project file it names is not found; pass --project FILE")
     layers = load_layers(manifest)
     restored = with_geometry(stored, layers, path, crs=crs, limits=Limits(seconds=time_limit))
-    _write_documents(restored, layers, documents, lang=lang, **document)
+    _write_documents(restored, layers, documents, lang=lang, time_limit=time_limit, **document)
     click.echo(f"{saved}: 已写出 / written: {', '.join(p for p in documents.values() if p)}")
 
 

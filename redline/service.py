@@ -49,7 +49,7 @@ from redline.errors import CRSError, FormatError, GeometryError, InputError, Lim
 from redline.io import as_project
 from redline.io.cleaning import UNSAFE
 from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
-from redline.isolation import CrashError, TimeLimitError, die_with_parent, scratch_folder, sweep_scratch
+from redline.isolation import CrashError, TimeLimitError, die_with_parent, isolated, scratch_folder, sweep_scratch
 from redline.isolation import Limits as IsolationLimits
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options, Report
@@ -241,7 +241,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     store = Store(db_path)
     sweep_scratch()  # what killed readers of an earlier run left behind
     pool: dict = {}
-    templates = read_templates(layers.manifest.review)  # read once: a mistyped template stops the start, not a download
+    read_templates(layers.manifest.review)  # read at start: a mistyped template stops the start, not a download
 
     def start_pool():
         _CHECK_PROCESS.update(layers=layers, db_path=db_path)
@@ -276,11 +276,6 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             office.db = users.connect(db_path)
             audit.ensure(office.db)
         return office.db
-
-    def outdated_layers(manifest: dict) -> list[str]:
-        """The layers a stored check was made against that the service now holds in another vintage."""
-        return [layer["id"] for layer in manifest["layers"] if layer["id"] in layers.manifest.layers
-                and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
 
     def guarded() -> bool:
         """Whether links need keys: a token is set or the office has users."""
@@ -612,17 +607,13 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     @app.get("/v1/checks/{check_id}/report.{kind}",
              responses={200: {"content": {media: {} for media in DOCUMENT_TYPES.values()},
-                              "description": "the review report (审查报告) as PDF or Word"},
-                        409: {"description": "the layers changed since the check"}})
-    def get_report_document(check_id: str, kind: Literal["pdf", "docx"], request: Request,
-                            lang: Literal["zh", "en"] = "zh",
-                            user: users.User | None = Depends(authorised_for)) -> Response:
-        """The review report of a stored check, from its stored figures; its map sheet drawn with the layers it was
-        checked against (refused with 409 when the server's layers changed since)."""
-        from redline.avoid import removed_m2
-        from redline.report.filing import review_files
-
-        row = _row(store, check_id)
+                              "description": "the review report (审查报告) as PDF or Word"}})
+    async def get_report_document(check_id: str, kind: Literal["pdf", "docx"], request: Request,
+                                  lang: Literal["zh", "en"] = "zh",
+                                  user: users.User | None = Depends(authorised_for)) -> Response:
+        """The review report of a stored check: its documents of record once decided; else made now, in a limited
+        child, from its stored figures (without the map sheet when the layers changed since)."""
+        _row(store, check_id)
         kept = store.document(check_id, kind, lang)
         name = f"redline-{check_id[:8]}.{kind}"
         if kept is not None:  # the document of record issued at the decision, byte for byte
@@ -630,12 +621,10 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             return Response(kept[0], media_type=DOCUMENT_TYPES[kind],
                             headers={"Content-Disposition": f'attachment; filename="{name}"',
                                      "X-Redline-Document": f"of-record; sha256={kept[1]}"})
-        result = _stored_report(row)
-        changed = outdated_layers(result.manifest)
-        document = review_files(result, layers.rules, layers.nearby, (kind,), lang=lang, templates=templates,
-                                removed_m2=removed_m2(result, layers) if result.intrusions and not changed else None,
-                                decision=json.loads(row["review"]) if row["review"] else None,
-                                with_sheet=not changed)[kind]
+        try:
+            document, changed = await in_pool(_document_in_check_process, check_id, kind, lang)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"报告生成超时 / making the document took over {limits.seconds:g} s") from None
         record(request, "download", user, check_id, document=kind)
         if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
             return Response(document, media_type=DOCUMENT_TYPES[kind],
@@ -923,6 +912,40 @@ def _rerun_in_check_process(check_id: str) -> str:
     return rerun_stored(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
+def outdated_layers(manifest: dict, layers: LayerSet) -> list[str]:
+    """The layers a stored check was made against that the service now holds in another vintage."""
+    return [layer["id"] for layer in manifest["layers"] if layer["id"] in layers.manifest.layers
+            and layers.data_sha256(layers.manifest.layers[layer["id"]]) != layer["sha256"]]
+
+
+DOCUMENT_LIMITS = IsolationLimits(seconds=60.0, memory_bytes=1024 ** 3)
+"""What making one review document may take, in a child of a check process."""
+
+
+def _document_in_check_process(check_id: str, kind: str, lang: str) -> tuple[bytes, list[str]]:
+    if "store" not in _CHECK_PROCESS:
+        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
+    return document_of(check_id, kind, lang, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+
+
+def document_of(check_id: str, kind: str, lang: str, *, layers: LayerSet, store: Store) -> tuple[bytes, list[str]]:
+    """A stored check's review document made now, in a child held to ``DOCUMENT_LIMITS`` (a hostile name never keeps
+    a worker), from its stored figures; without the map sheet when the layers changed since. The layers changed."""
+    from redline.avoid import removed_m2
+    from redline.report.basis import read_templates
+    from redline.report.filing import review_files
+
+    row = store.get(check_id)
+    result = _stored_report(row)
+    changed = outdated_layers(result.manifest, layers)
+    files = isolated(review_files, result, layers.rules, layers.nearby, (kind,), lang=lang,
+                     templates=read_templates(layers.manifest.review),
+                     removed_m2=removed_m2(result, layers) if result.intrusions and not changed else None,
+                     decision=json.loads(row["review"]) if row["review"] else None, with_sheet=not changed,
+                     limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}")
+    return files[kind], changed
+
+
 def _documents_in_check_process(check_id: str) -> dict:
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
@@ -938,10 +961,10 @@ def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dic
 
     row = store.get(check_id)
     result = _stored_report(row)
-    files = review_files(result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh",
-                         templates=read_templates(layers.manifest.review),
-                         removed_m2=removed_m2(result, layers) if result.intrusions else None,
-                         decision=json.loads(row["review"]))
+    files = isolated(review_files, result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh",
+                     templates=read_templates(layers.manifest.review),
+                     removed_m2=removed_m2(result, layers) if result.intrusions else None,
+                     decision=json.loads(row["review"]), limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}")
     return {kind: store.keep_document(check_id, kind, "zh", content) for kind, content in files.items()}
 
 

@@ -16,6 +16,7 @@ from redline.batch.journal import STATE
 from redline.batch.run import checked_chunk
 from redline.batch.workers import in_workers
 from redline.io.files import write_atomic
+from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, load_layers
 from redline.model import Options
 
@@ -23,6 +24,8 @@ ASSETS = "assets"
 """The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
 
 log = logging.getLogger(__name__)
+DOCUMENT_LIMITS = Limits(seconds=120.0, memory_bytes=2 * 1024 ** 3)
+"""What making one application's review PDF may take (in a child: a hostile name costs that PDF only)."""
 
 
 def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
@@ -111,8 +114,9 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
         if isinstance(report, str):
             continue
         try:
-            pdf = review_files(report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
-                               removed_m2=removed_m2(report, layers) if report.intrusions else None)["pdf"]
+            pdf = isolated(review_files, report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
+                           removed_m2=removed_m2(report, layers) if report.intrusions else None,
+                           limits=DOCUMENT_LIMITS, label=application.id)["pdf"]
         except Exception as error:  # noqa: BLE001 - this application's document only; the others are written
             log.warning("%s: 审查报告未能生成 / the review PDF could not be made (%s: %s)", application.id,
                         type(error).__name__, str(error)[:200])
