@@ -530,11 +530,12 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         the service has a token) and the check it re-ran, if any."""
         try:
             moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise HTTPException(422, f"since={since!r}: 不是 ISO 8601 时间 / not an ISO 8601 date or time") from None
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        found = store.find(verdict=verdict, since=moment.astimezone(timezone.utc).isoformat() if moment else None,
+            if moment is not None and moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.astimezone(timezone.utc) if moment else None  # year 1 at +01:00 is before year 1 UTC
+        except (ValueError, OverflowError):
+            raise HTTPException(422, f"since={since!r}: 不是可用的 ISO 8601 时间 / not a usable ISO 8601 date or time") from None
+        found = store.find(verdict=verdict, since=moment.isoformat() if moment else None,
                            q=q, limit=limit, owner=user.name if user is not None and not user.sees_all else None)
         for row in found:
             row["state"] = row["state"] or "pending"

@@ -361,3 +361,8 @@ def test_link_keys_are_signed_apart_from_the_token_expire_and_can_be_revoked(tmp
     with store._connection() as db:  # a link older than LINK_DAYS no longer opens the check
         db.execute("UPDATE checks SET created = '2020-01-01T00:00:00+00:00' WHERE id = ?", (check_id,))
     assert not store.key_opens(check_id, store.link_key(check_id))
+
+
+def test_a_since_before_year_one_is_a_422_not_a_500(server):
+    answer = httpx.get(f"{server.url}/v1/checks", params={"since": "0001-01-01T00:00:00+01:00"})
+    assert answer.status_code == 422 and "since=" in answer.json()["detail"]
