@@ -196,6 +196,7 @@ def _write_documents(report, layers, paths: dict, *, lang: str, applicant, refer
     from redline.report.filing import review_files  # matplotlib and fpdf2: only when a document is asked for
 
     files = isolated(review_files, report, layers.rules, layers.nearby, tuple(wanted), lang=lang, applicant=applicant,
+                     overview=layers.outline,
                      reference=reference, project_code=project_code, templates=read_templates(layers.manifest.review),
                      removed_m2=removed_m2(report, layers) if report.intrusions else None,
                      limits=Limits(seconds=time_limit), label="the review documents")

@@ -939,7 +939,7 @@ def document_of(check_id: str, kind: str, lang: str, *, layers: LayerSet, store:
     row = store.get(check_id)
     result = _stored_report(row)
     changed = outdated_layers(result.manifest, layers)
-    files = isolated(review_files, result, layers.rules, layers.nearby, (kind,), lang=lang,
+    files = isolated(review_files, result, layers.rules, layers.nearby, (kind,), lang=lang, overview=layers.outline,
                      templates=read_templates(layers.manifest.review),
                      removed_m2=removed_m2(result, layers) if result.intrusions and not changed else None,
                      decision=json.loads(row["review"]) if row["review"] else None, with_sheet=not changed,
@@ -962,7 +962,7 @@ def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dic
 
     row = store.get(check_id)
     result = _stored_report(row)
-    files = isolated(review_files, result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh",
+    files = isolated(review_files, result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh", overview=layers.outline,
                      templates=read_templates(layers.manifest.review),
                      removed_m2=removed_m2(result, layers) if result.intrusions else None,
                      decision=json.loads(row["review"]), limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}")

@@ -259,3 +259,19 @@ def test_the_map_sheet_is_placed_at_its_true_scale(road):
     assert picture.width == pytest.approx(section.page_width, abs=1_000)  # EMU: 1,000 is 0.03 mm
     assert picture.height == pytest.approx(section.page_height, abs=1_000)
     assert section.left_margin == 0 and section.top_margin == 0
+
+
+def test_the_map_sheet_has_a_location_inset_of_the_region(tianjin):
+    """The 区位图: the region's outline with the project marked, drawn in the title block when the outline is given."""
+    import io
+
+    from redline.pipeline import check
+    from redline.report.mapsheet import map_sheet_png
+
+    report = check(sample("05_factory_urban"), tianjin)
+    plain = imread(io.BytesIO(map_sheet_png(report, tianjin.nearby, number="X-01")))[..., :3]
+    located = imread(io.BytesIO(map_sheet_png(report, tianjin.nearby, number="X-01", overview=tianjin.outline)))[..., :3]
+    height, width = plain.shape[:2]
+    block = (slice(int(height * 0.35), int(height * 0.6)), slice(int(width * 0.8), width))  # where the inset goes
+    red = lambda pixels: ((pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)).sum()  # noqa: E731
+    assert red(located[block]) > red(plain[block]) + 20 and (located[block] != plain[block]).any(axis=2).mean() > 0.02

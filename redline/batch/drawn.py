@@ -115,6 +115,7 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
             continue
         try:
             pdf = isolated(review_files, report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
+                           overview=layers.outline,
                            removed_m2=removed_m2(report, layers) if report.intrusions else None,
                            limits=DOCUMENT_LIMITS, label=application.id)["pdf"]
         except Exception as error:  # noqa: BLE001 - this application's document only; the others are written

@@ -18,7 +18,7 @@ FORMATS = ("pdf", "docx", "png", "xlsx")
 def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,
                  reference: str | None = None, project_code: str | None = None, templates: Templates | None = None,
                  removed_m2: float | None = None, decision: dict | None = None,
-                 with_sheet: bool = True) -> dict[str, bytes]:
+                 with_sheet: bool = True, overview=None) -> dict[str, bytes]:
     """The bytes of each of ``formats`` (``FORMATS``) for ``report``.
 
     ``rules`` are the rules its layers are checked against (``LayerSet.rules``); ``nearby`` gives the layers'
@@ -27,7 +27,8 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     opinions' wording (``redline.report.basis.read_templates`` of the manifest's review file); ``removed_m2`` what
     avoiding the violations takes away (``redline.avoid.removed_m2``), for the conclusion; ``decision`` the
     reviewer's decision when there is one (the service's ``review`` block): its opinion, overrides and name;
-    ``with_sheet=False`` leaves the map sheet out (the layers it would be drawn from are no longer those checked).
+    ``with_sheet=False`` leaves the map sheet out (the layers it would be drawn from are no longer those checked);
+    ``overview`` (``LayerSet.outline``) adds the sheet's location inset.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -36,7 +37,8 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     drawn = ({"pdf", "docx", "png"} if with_sheet else {"png"}) & set(formats)
     if drawn and report.footprint is None:
         raise ValueError("the map sheet needs the report's footprint: check the project again")
-    sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang) if drawn else None
+    sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang, overview=overview,
+                          issuer=(templates.document.get("issuer", "") if templates else "")) if drawn else None
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
     document = review_document(report, by_id, lang=lang, applicant=applicant, reference=reference,
                                project_code=project_code, with_map=sheet is not None, templates=templates,

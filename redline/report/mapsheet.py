@@ -10,9 +10,8 @@ north; the meridian convergence is stated), the legend, and the title block with
 from __future__ import annotations
 
 import io
-import textwrap
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime, timezone
 from functools import cache
 
 import geopandas as gpd
@@ -32,7 +31,9 @@ from redline.crs import CGCS2000, gauss_kruger_crs  # noqa: E402
 from redline.errors import GeometryError  # noqa: E402
 from redline.model import Report, Status  # noqa: E402
 from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
+from redline.report.review import beijing_date, crs_words  # noqa: E402
 from redline.report.style import COLOURS, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
+from redline.report.typeset import break_lines  # noqa: E402
 from redline.rules import REGION, shown_by_default  # noqa: E402
 
 STANDARD_SCALES = (2_000, 5_000, 10_000, 25_000, 50_000, 100_000)
@@ -48,11 +49,13 @@ TEXT = {
     "zh": {"title": "建设项目用地红线审查图", "number": "图件编号", "crs": "坐标系", "scale": "比例尺", "date": "制图日期",
            "verdict": "结论", "project": "项目用地范围", "district": "行政区界", "north": "北", "legend": "图例",
            "setback": "岸线退让范围（{setback_m:g} 米）", "beyond": "超出 A3 1:100,000 范围",
-           "convergence": "子午线收敛角", "print": "请按 100% 比例打印。"},
+           "convergence": "子午线收敛角", "print": "请按 100% 比例打印。", "source": "数据来源", "issuer": "制图单位",
+           "location": "区位图"},
     "en": {"title": "Red-line review map", "number": "Sheet no.", "crs": "CRS", "scale": "Scale", "date": "Drawn",
            "verdict": "Verdict", "project": "Project boundary", "district": "District boundary", "north": "N",
            "legend": "Legend", "setback": "Coastal setback ({setback_m:g} m)", "beyond": "beyond A3 at 1:100,000",
-           "convergence": "meridian convergence", "print": "Print at 100 %."},
+           "convergence": "meridian convergence", "print": "Print at 100 %.", "source": "Data", "issuer": "Drawn by",
+           "location": "Location"},
 }
 
 
@@ -90,9 +93,11 @@ def map_frame(extent_m: tuple[float, float, float, float]) -> Frame:
                         f"1:{SMALL_SCALES[-1]:,} at most); write the report without the map sheet")
 
 
-def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi: int = DPI) -> bytes:
+def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi: int = DPI, overview=None,
+                  issuer: str = "") -> bytes:
     """The sheet as PNG. ``nearby(geometry, margin_deg=…)`` gives the layers' features near a lon/lat geometry, as
-    ``redline.layers.LayerSet.nearby`` does."""
+    ``redline.layers.LayerSet.nearby`` does; ``overview`` (the region's lon/lat outline, ``LayerSet.outline``) is drawn
+    as a location inset with the project marked; ``issuer`` is the drawing office (制图单位)."""
     text = TEXT[lang]
     crs = sheet_crs(report.footprint)
     to_sheet = Transformer.from_crs(CGCS2000, crs, always_xy=True)
@@ -174,7 +179,9 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
     gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=5)
     _grid(axes, frame)
     _scale_bar(axes, frame, lang)
-    _title_block(figure, report, frame, crs, legend, number=number, text=text, lang=lang)
+    _title_block(figure, report, frame, crs, legend, number=number, text=text, lang=lang, issuer=issuer)
+    if overview is not None:
+        _location(figure, report, frame, overview, text)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
@@ -227,7 +234,26 @@ def _scale_bar(axes, frame: Frame, lang: str) -> None:
               path_effects=[effects.withStroke(linewidth=2.5, foreground="white")])
 
 
-def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: str, text: dict, lang: str) -> None:
+def _location(figure, report: Report, frame: Frame, overview, text: dict) -> None:
+    """The 区位图: the region's outline with the project marked, in the title block above the sheet's particulars."""
+    paper_w, paper_h = PAPERS_MM[frame.paper]
+    inset = figure.add_axes(((paper_w - 72 + 6) / paper_w, (8 + (paper_h - 16) * 0.43) / paper_h, 58 / paper_w,
+                             (paper_h - 16) * 0.17 / paper_h))
+    gpd.GeoSeries([overview]).plot(ax=inset, facecolor="#f2f2f2", edgecolor="#444444", linewidth=0.5)
+    centre = report.footprint.centroid
+    gpd.GeoSeries([report.footprint]).plot(ax=inset, facecolor="#d7191c", edgecolor="#d7191c", linewidth=1.2)
+    inset.plot([centre.x], [centre.y], marker="o", markersize=7, markerfacecolor="none", markeredgecolor="#d7191c",
+               markeredgewidth=1.2)
+    inset.set_aspect(1 / np.cos(np.radians(centre.y)))
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    inset.set_title(text["location"], fontsize=7, fontfamily=FAMILY, pad=2)
+
+
+def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: str, text: dict, lang: str,
+                 issuer: str = "") -> None:
     paper_w, paper_h = PAPERS_MM[frame.paper]
     x = (paper_w - 72 - 2) / paper_w
     panel = figure.add_axes((x, 8 / paper_h, 70 / paper_w, (paper_h - 16) / paper_h))
@@ -251,17 +277,28 @@ def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: s
                  alignment="left")
     convergence = _convergence_deg(report.footprint, crs)
     scale = f"1:{frame.scale:,}" + (f" ({text['beyond']})" if frame.scale > STANDARD_SCALES[-1] else "")
+    manifest = report.manifest
+    vintages = sorted({layer["vintage"] for layer in manifest.get("layers", []) if layer.get("vintage")})
     lines = [(text["number"], number), (text["scale"], f"{scale} · {frame.paper}"),
-             (text["crs"], f"{crs.name} (EPSG:{crs.to_epsg()})"),
+             (text["crs"], crs_words(crs.to_string(), lang)),
              (text["convergence"], f"{convergence:+.2f}°"),
-             (text["date"], date.today().isoformat())]
+             (text["source"], f"{manifest.get('name', '')}（{'、'.join(vintages)}）" if lang == "zh"
+              else f"{manifest.get('name', '')} ({', '.join(vintages)})"),
+             (text["issuer"], issuer or "　" * 8),
+             (text["date"], beijing_date(datetime.now(timezone.utc), lang))]
     y = 0.40
     for label, value in lines:
-        wrapped = textwrap.fill(f"{label}: {value}", 46)
+        wrapped = "\n".join(break_lines(f"{label}: {value}", 50, _columns))
         panel.text(0.05, y, wrapped, fontsize=6.8, va="top", fontfamily=FAMILY)
         y -= 0.022 * (1 + wrapped.count("\n")) + 0.012
-    note = textwrap.fill(f"{text['print']} {report.manifest.get('disclaimer', '')}".strip(), 56)
+    disclaimer = report.manifest.get("disclaimer_zh" if lang == "zh" else "disclaimer") or report.manifest.get("disclaimer", "")
+    note = "\n".join(break_lines(f"{text['print']} {disclaimer}".strip(), 60, _columns))
     panel.text(0.05, 0.02, note, fontsize=5.6, color="#555555", va="bottom", fontfamily=FAMILY)
+
+
+def _columns(text: str) -> int:
+    """Width of ``text`` in half-width columns: a Chinese character or punctuation mark takes two."""
+    return sum(2 if ord(character) >= 0x2E80 else 1 for character in text)
 
 
 def _convergence_deg(footprint, crs) -> float:
