@@ -132,7 +132,7 @@ class Store:
                 db.execute("ALTER TABLE checks ADD COLUMN previous TEXT")
             if "key_epoch" not in columns:
                 db.execute("ALTER TABLE checks ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0")
-            for column in ("owner", "review"):  # who submitted it; the reviewer's decision (JSON)
+            for column in ("owner", "review", "particulars"):  # who submitted it; the decision; 申请单位/文号/项目代码 (JSON)
                 if column not in columns:
                     db.execute(f"ALTER TABLE checks ADD COLUMN {column} TEXT")
             db.execute("CREATE TABLE IF NOT EXISTS documents (check_id TEXT NOT NULL, kind TEXT NOT NULL, lang TEXT NOT NULL, "
@@ -150,15 +150,15 @@ class Store:
         return self._local.db
 
     def add(self, report: str, intrusions: str, footprint: bytes, lang: str, previous: str | None = None,
-            owner: str | None = None) -> str:
+            owner: str | None = None, particulars: dict | None = None) -> str:
         """Keep one result under a new unguessable id (144 random bits); ``previous``: the check it re-runs;
         ``owner``: the user who submitted it (None in single-person mode)."""
         check_id = secrets.token_urlsafe(18)
         with self._connection() as db:
-            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang, previous, owner) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO checks (id, created, report, intrusions, footprint, lang, previous, owner, particulars) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (check_id, datetime.now(timezone.utc).isoformat(), report, intrusions, footprint, lang, previous,
-                        owner))
+                        owner, json.dumps(particulars or {}, ensure_ascii=False)))
         return check_id
 
     def keep_document(self, check_id: str, kind: str, lang: str, content: bytes) -> str:
@@ -457,6 +457,9 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                                      "the values cannot say: decimal, or dms (packed ddd.mmss)")] = "",
         previous: Annotated[str, Form(max_length=64, description="the check this file answers (a resubmission after "
                                       "退回补正): linked, and what changed is shown")] = "",
+        applicant: Annotated[str, Form(max_length=200, description="申请单位, printed in the review documents")] = "",
+        reference: Annotated[str, Form(max_length=100, description="文号, printed in the review documents")] = "",
+        project_code: Annotated[str, Form(max_length=64, description="项目代码, printed in the review documents")] = "",
     ) -> JSONResponse:
         if previous:  # the check it answers must be one this user may see
             authorised_for(previous, request, request.headers.get("authorization"), None,
@@ -478,7 +481,10 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             path.write_bytes(data)
             upload = Upload(path, name, Options(national_major=national_major, activity=activity), crs or None,
                             layer or None, lang, limits, encoding or None, repair, degrees or None,
-                            owner=user.name if user else None, previous=previous or None)
+                            owner=user.name if user else None, previous=previous or None,
+                            particulars={key: UNSAFE.sub("", value) for key, value in (
+                                ("applicant", applicant), ("reference", reference), ("project_code", project_code))
+                                if value})
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -589,7 +595,8 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         review = json.loads(row["review"]) if row["review"] else {"state": "pending", "state_zh": "待审"}
         report = json.loads(row["report"])
         earlier = store.get(row["previous"]) if row["previous"] else None
-        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"], **report,
+        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"],
+                             "particulars": _particulars(row), **report,
                              "review": review, **({"changes": changes(json.loads(earlier["report"]), report)}
                                                   if earlier is not None else {})})
 
@@ -882,6 +889,8 @@ class Upload:
     """The user who submitted it (None in single-person mode)."""
     previous: str | None = None
     """The check this upload answers (a resubmission)."""
+    particulars: dict = dataclasses.field(default_factory=dict)
+    """申请单位, 文号 and 项目代码 given with the upload, for the review documents."""
 
 
 CHECK_NICENESS = 19
@@ -943,7 +952,7 @@ def document_of(check_id: str, kind: str, lang: str, *, layers: LayerSet, store:
                      templates=read_templates(layers.manifest.review),
                      removed_m2=removed_m2(result, layers) if result.intrusions and not changed else None,
                      decision=json.loads(row["review"]) if row["review"] else None, with_sheet=not changed,
-                     limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}")
+                     limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}", **_particulars(row))
     return files[kind], changed
 
 
@@ -965,7 +974,8 @@ def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dic
     files = isolated(review_files, result, layers.rules, layers.nearby, ("pdf", "docx"), lang="zh", overview=layers.outline,
                      templates=read_templates(layers.manifest.review),
                      removed_m2=removed_m2(result, layers) if result.intrusions else None,
-                     decision=json.loads(row["review"]), limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}")
+                     decision=json.loads(row["review"]), limits=DOCUMENT_LIMITS, label=f"check {check_id[:8]}",
+                     **_particulars(row))
     return {kind: store.keep_document(check_id, kind, "zh", content) for kind, content in files.items()}
 
 
@@ -1002,7 +1012,7 @@ def rerun_stored(check_id: str, *, layers: LayerSet, store: Store) -> str:
     report["project"]["file"] = earlier["project"]["file"]
     text = compact_json(report)
     new_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), row["lang"], previous=check_id,
-                       owner=row["owner"])
+                       owner=row["owner"], particulars=_particulars(row))
     return compact_json({"id": new_id, "previous": check_id})[:-1] + "," + text[1:]
 
 
@@ -1019,7 +1029,7 @@ def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     report["project"]["repairs"] = [for_the_web(text, upload) for text in report["project"]["repairs"]]
     text = compact_json(report)
     check_id = store.add(text, intrusions_geojson(result), shapely.to_wkb(result.footprint), upload.lang,
-                         owner=upload.owner, previous=upload.previous)
+                         owner=upload.owner, previous=upload.previous, particulars=upload.particulars)
     return compact_json({"id": check_id})[:-1] + "," + text[1:]
 
 
@@ -1046,6 +1056,11 @@ def _row(store: Store, check_id: str) -> sqlite3.Row:
     if row is None:
         raise HTTPException(404, "no check with that id")
     return row
+
+
+def _particulars(row: sqlite3.Row) -> dict:
+    """The 申请单位, 文号 and 项目代码 stored with a check ({} for a check stored before they were)."""
+    return json.loads(row["particulars"]) if row["particulars"] else {}
 
 
 def _stored_report(row: sqlite3.Row) -> Report:

@@ -219,3 +219,22 @@ def test_a_resubmission_links_the_check_it_answers_and_says_what_changed(office,
     with open(path, "rb") as stream:  # another planner cannot link to anna's check
         assert httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
                           headers=as_user["bo"], timeout=120).status_code == 404
+
+
+def test_the_form_s_particulars_reach_the_documents(tmp_path):
+    """申请单位, 文号 and 项目代码 given with the upload are kept with the check and printed in its review report."""
+    from tests.test_service import Server
+    server = Server(tmp_path / "db.sqlite")
+    try:
+        with open(ROAD, "rb") as stream:
+            check_id = httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120,
+                                  data={"applicant": "天津市某建设单位", "reference": "津审〔2026〕8号",
+                                        "project_code": "2026-120116-48-01-000003"}).json()["id"]
+        assert httpx.get(f"{server.url}/v1/checks/{check_id}").json()["particulars"]["reference"] == "津审〔2026〕8号"
+        pdf = httpx.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
+        (tmp_path / "r.pdf").write_bytes(pdf.content)
+        text = "".join(subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                                      text=True).stdout.split())
+        assert "天津市某建设单位" in text and "津审〔2026〕8号" in text and "2026-120116-48-01-000003" in text
+    finally:
+        server.stop()

@@ -22,7 +22,7 @@
     var crs = document.getElementById("crs").value || document.getElementById("source").value;
     if (activity) form.append("activity", activity);
     if (crs) form.append("crs", crs);
-    ["layer", "degrees", "encoding"].forEach(function (field) {
+    ["layer", "degrees", "encoding", "applicant", "reference", "project_code"].forEach(function (field) {
       var value = document.getElementById(field).value;
       if (value) form.append(field, value);
     });
