@@ -238,3 +238,9 @@ def test_the_form_s_particulars_reach_the_documents(tmp_path):
         assert "天津市某建设单位" in text and "津审〔2026〕8号" in text and "2026-120116-48-01-000003" in text
     finally:
         server.stop()
+
+
+def test_single_person_mode_binds_the_loopback_only(tmp_path):
+    """No users and no token: anyone who reaches the port may use it, so it is not served beyond this machine."""
+    done = redline("serve", "--host", "0.0.0.0", "--port", "0", "--db", tmp_path / "empty.sqlite")
+    assert done.returncode == 2 and "single-person mode binds 127.0.0.1 only" in done.stderr
