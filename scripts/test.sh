@@ -9,4 +9,4 @@ bash scripts/apt-needs.sh npm:nodejs,npm chromium:chromium chromedriver:chromium
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 bash scripts/setup-web.sh
-.venv/bin/python -m pytest -q -n auto --durations=5 "$@"   # in parallel on every core; pytest prints the time
+.venv/bin/python -m pytest -q -n auto --dist loadfile --durations=5 "$@"   # a file's tests in one worker (its fixtures made once)
