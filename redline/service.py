@@ -407,23 +407,26 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
         for override in decision.overrides:
             record(request, "override", user, check_id, **override.model_dump())
-        review["documents"] = await in_pool(_documents_in_check_process, check_id)  # the documents of record, kept
+        review["documents"] = await in_pool(documents_of_record, check_id)  # the documents of record, kept
         store.set_review(check_id, review)
         return JSONResponse(review)
 
     @app.get("/v1/audit", responses={403: {"description": "not an admin"}})
-    def read_audit(user: users.User = Depends(admin), who: Annotated[str | None, Query(max_length=64)] = None,
+    def read_audit(request: Request, user: users.User = Depends(admin),
+                   who: Annotated[str | None, Query(max_length=64)] = None,
                    check: Annotated[str | None, Query(max_length=64)] = None,
                    since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40)] = None,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> JSONResponse:
         """The audit log (admin only), oldest first: who did what, when (Beijing time), from where, to which check."""
+        record(request, "audit_read", user, who=who, check=check)
         return JSONResponse(audit.rows(office_db(), user=who, check_id=check, since=since, limit=limit))
 
-    @app.delete("/v1/checks/{check_id}/key", status_code=204, dependencies=[Depends(authorised_for)])
-    def revoke_link_key(check_id: str) -> Response:
+    @app.delete("/v1/checks/{check_id}/key", status_code=204)
+    def revoke_link_key(check_id: str, request: Request, user: users.User | None = Depends(authorised_for)) -> Response:
         """Void the check's shared links (its link key); the API token still opens it, and new links get a new key."""
         if not store.revoke_key(check_id):
             raise HTTPException(404, f"无此检查 / no check {check_id[:64]!r}")
+        record(request, "link_key_revoked", user, check_id)
         return Response(status_code=204)
 
     @app.get("/healthz")
@@ -497,14 +500,14 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
     waiting = {"count": 0}
 
     async def in_pool(function, *args):
-        """``function(*args)`` in a check process: answered 503 with Retry-After at once when ``QUEUE_PER_PROCESS``
-        jobs per process are already waiting, and timed from when it starts, never while it waits its turn."""
+        """``function(*args, layers=…, store=…)`` in a check process: answered 503 with Retry-After at once when
+        ``QUEUE_PER_PROCESS`` jobs per process are already waiting; timed from when it starts, never while it waits."""
         if waiting["count"] >= QUEUE_PER_PROCESS * max(1, check_processes):
             raise HTTPException(503, "服务繁忙，请稍后重试 / the service is busy; try again in a few seconds",
                                 headers={"Retry-After": "5"})
         waiting["count"] += 1
         try:
-            job = pool["executor"].submit(function, *args)
+            job = pool["executor"].submit(_in_check_process, function, *args)
             while not (job.running() or job.done()):
                 await asyncio.sleep(0.02)
         finally:
@@ -513,7 +516,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
 
     async def _checked(upload: Upload) -> str:
         try:
-            return await in_pool(_check_in_check_process, upload)
+            return await in_pool(check_upload, upload)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"{upload.filename}: 检查超时 / the check took over {limits.seconds:g} s") from None
         except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
@@ -564,7 +567,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
         the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
         _row(store, check_id)
         try:
-            body = await in_pool(_rerun_in_check_process, check_id)
+            body = await in_pool(rerun_stored, check_id)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
         record(request, "rerun", user, check_id, new=json.loads(body)["id"])
@@ -572,18 +575,20 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
             body = body[:-1] + "," + compact_json({"key": link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
-    @app.get("/v1/checks/{check_id}/avoided.geojson", dependencies=[Depends(authorised_for)],
+    @app.get("/v1/checks/{check_id}/avoided.geojson",
              responses={200: {"content": {"application/geo+json": {}}, "description": "the compliant footprint"},
                         422: {"description": "nothing of the project is left once avoided"}})
-    async def get_avoided(check_id: str, review: bool = False) -> Response:
+    async def get_avoided(check_id: str, request: Request, review: bool = False,
+                          user: users.User | None = Depends(authorised_for)) -> Response:
         """The compliant footprint of a stored check (``redline avoid`` on its CGCS2000 footprint, with the layers
         the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
         give the area kept and lost per constraint and the verdict of the footprint checked again."""
         _row(store, check_id)
         try:
-            body = await in_pool(_avoid_in_check_process, check_id, review)
+            body = await in_pool(avoided_stored, check_id, review)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"避让计算超时 / avoiding took over {limits.seconds:g} s") from None
+        record(request, "download", user, check_id, document="avoided.geojson", review=review)
         return Response(body, media_type="application/geo+json",
                         headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
 
@@ -600,12 +605,14 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                              "review": review, **({"changes": changes(json.loads(earlier["report"]), report)}
                                                   if earlier is not None else {})})
 
-    @app.get("/v1/checks/{check_id}/intrusions.geojson", dependencies=[Depends(authorised_for)])
-    def get_intrusions(check_id: str) -> Response:
+    @app.get("/v1/checks/{check_id}/intrusions.geojson")
+    def get_intrusions(check_id: str, request: Request, user: users.User | None = Depends(authorised_for)) -> Response:
+        record(request, "download", user, check_id, document="intrusions.geojson")
         return Response(_row(store, check_id)["intrusions"], media_type="application/geo+json")
 
-    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse, dependencies=[Depends(authorised_for)])
-    def get_map(check_id: str) -> HTMLResponse:
+    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse)
+    def get_map(check_id: str, request: Request, user: users.User | None = Depends(authorised_for)) -> HTMLResponse:
+        record(request, "view", user, check_id, part="map")
         row = _row(store, check_id)
         page = row["map"]
         if page is None:
@@ -630,7 +637,7 @@ def create_app(layers: LayerSet, *, db_path: Path, token: str | None = None, lim
                             headers={"Content-Disposition": f'attachment; filename="{name}"',
                                      "X-Redline-Document": f"of-record; sha256={kept[1]}"})
         try:
-            document, changed = await in_pool(_document_in_check_process, check_id, kind, lang)
+            document, changed = await in_pool(document_of, check_id, kind, lang)
         except asyncio.TimeoutError:
             raise TimeLimitError(f"报告生成超时 / making the document took over {limits.seconds:g} s") from None
         record(request, "download", user, check_id, document=kind)
@@ -910,16 +917,15 @@ def _start_check_process() -> None:
     os.nice(CHECK_NICENESS)
 
 
-def _check_in_check_process(upload: Upload) -> str:
-    if "store" not in _CHECK_PROCESS:
-        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
-    return check_upload(upload, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
-def _rerun_in_check_process(check_id: str) -> str:
+
+
+def _in_check_process(function, *args):
+    """``function(*args, layers=…, store=…)`` in a check process, with the layers it inherited and its own store."""
     if "store" not in _CHECK_PROCESS:
         _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
-    return rerun_stored(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
+    return function(*args, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
 def outdated_layers(manifest: dict, layers: LayerSet) -> list[str]:
@@ -932,10 +938,6 @@ DOCUMENT_LIMITS = IsolationLimits(seconds=60.0, memory_bytes=1024 ** 3)
 """What making one review document may take, in a child of a check process."""
 
 
-def _document_in_check_process(check_id: str, kind: str, lang: str) -> tuple[bytes, list[str]]:
-    if "store" not in _CHECK_PROCESS:
-        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
-    return document_of(check_id, kind, lang, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
 def document_of(check_id: str, kind: str, lang: str, *, layers: LayerSet, store: Store) -> tuple[bytes, list[str]]:
@@ -956,10 +958,6 @@ def document_of(check_id: str, kind: str, lang: str, *, layers: LayerSet, store:
     return files[kind], changed
 
 
-def _documents_in_check_process(check_id: str) -> dict:
-    if "store" not in _CHECK_PROCESS:
-        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
-    return documents_of_record(check_id, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
 def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dict:
@@ -979,10 +977,6 @@ def documents_of_record(check_id: str, *, layers: LayerSet, store: Store) -> dic
     return {kind: store.keep_document(check_id, kind, "zh", content) for kind, content in files.items()}
 
 
-def _avoid_in_check_process(check_id: str, review: bool) -> str:
-    if "store" not in _CHECK_PROCESS:
-        _CHECK_PROCESS["store"] = Store(_CHECK_PROCESS["db_path"])
-    return avoided_stored(check_id, review, layers=_CHECK_PROCESS["layers"], store=_CHECK_PROCESS["store"])
 
 
 def avoided_stored(check_id: str, review: bool, *, layers: LayerSet, store: Store) -> str:

@@ -80,6 +80,11 @@ def test_who_sees_and_who_decides(office, tmp_path):
     events = httpx.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
     who = {(event["action"], event["user"]) for event in events}
     assert {("submit", "anna"), ("decision", "li"), ("override", "li"), ("download", "anna")} <= who
+    assert httpx.get(f"{url}/map", headers=as_user["li"], timeout=120).status_code == 200
+    events = httpx.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
+    assert {"part": "map"} in [event["detail"] for event in events if event["action"] == "view" and event["user"] == "li"]
+    reads = httpx.get(f"{server.url}/v1/audit", params={"who": "admin"}, headers=as_user["admin"]).json()
+    assert "audit_read" in {event["action"] for event in reads}
     assert all(event["at"].endswith("+08:00") for event in events)
 
 

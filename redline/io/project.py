@@ -32,7 +32,7 @@ from pyproj import CRS
 from redline.crs import datum_shift, gauss_kruger_crs, parse_crs, to_cgcs2000
 from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning, correct
 from redline.io.cad import read_dxf
-from redline.io.cleaning import MAX_TEXT, UNSAFE, cleaned
+from redline.io.cleaning import MAX_TEXT, cleaned
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
 from redline.io.files import sha256_file
@@ -195,7 +195,7 @@ def _shown(text: str, path: Path, what: str) -> str:
     """``text`` from the file as reports show it (``redline.io.cleaning.cleaned``), with a correction if it changed."""
     safe, done = cleaned(text)
     if done:
-        correct("text_cleaned", f"{Path(cleaned(str(path))[0])} ({what})", f"文本已清理：{done}",
+        correct("text_cleaned", f"{path} ({what})", f"文本已清理：{done}",
                 f"text cleaned: {done}")
     return safe
 
@@ -676,8 +676,9 @@ def feature_table_of(frame: gpd.GeoDataFrame, *, id_field: str = "id", crs=None,
 def _feature_table(features: Features, path: Path, id_field: str, conversion, corrections) -> FeatureTable:
     frame = features.to_frame()
     if id_field in frame.columns:
-        ids = [cleaned(text)[0] for text in frame[id_field].astype(str).tolist()]
-        if any(UNSAFE.search(text) or len(text) > MAX_TEXT for text in frame[id_field].astype(str).tolist()):
+        given = frame[id_field].astype(str).tolist()
+        ids = [cleaned(text)[0] for text in given]
+        if ids != given:
             correct("text_cleaned", f"{path} ({id_field})", "申请编号已清理：去除控制或双向覆盖字符，过长者截断",
                     f"application ids cleaned: control and bidi-override characters removed, over {MAX_TEXT} characters cut")
     elif id_field == "id":

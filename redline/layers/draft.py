@@ -10,6 +10,7 @@ a layer whose rule is not guessed gets an empty ``rule`` that the manifest reade
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 import warnings
@@ -187,5 +188,4 @@ def _relative(path: Path, base: Path) -> str:
     try:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
-        import os
         return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()

@@ -8,7 +8,9 @@ its digest reveals nothing through timing but whether some token matches.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
@@ -45,7 +47,6 @@ def connect(path: Path) -> sqlite3.Connection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        import os
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     db = sqlite3.connect(path, timeout=30)
     db.execute("PRAGMA journal_mode=WAL")
@@ -148,7 +149,7 @@ def by_password(db: sqlite3.Connection, name: str, password: str) -> User | None
     the answer takes as long either way)."""
     row = db.execute("SELECT name, role, display_name, password FROM users WHERE name = ? AND disabled = 0",
                      (name,)).fetchone()
-    stored = row[3] if row and row[3] else _DUMMY
+    stored = row[3] if row and row[3] else _dummy()
     try:
         HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
@@ -165,4 +166,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_DUMMY = HASHER.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy() -> str:
+    """A hash to verify against when the name is unknown (made on first use, not at import: Argon2 is slow on purpose)."""
+    return HASHER.hash(secrets.token_urlsafe(16))

@@ -251,7 +251,7 @@ def review_document(report: Report, rules, *, lang: str = "zh", applicant: str |
         (words["generated"], beijing_time(datetime.now(timezone.utc), lang)))))
     titles = {found.layer: found.title_zh if zh else found.title_en for found in report.findings if found.layer}
     blocks.append(Table(words["layers_header"], tuple(
-        (titles.get(layer["id"], layer["id"]) if zh else titles.get(layer["id"], layer["id"]), layer["vintage"],
+        (titles.get(layer["id"], layer["id"]), layer["vintage"],
          layer["sha256"][:16], words["loaded"] if layer.get("loaded", True) else words["missing"])
         for layer in manifest["layers"] if layer["id"] in titles or not zh)))
     blocks.append(Paragraph(words["method"], "note"))
@@ -496,7 +496,7 @@ def _keys(found: Finding, rule, report: Report) -> list[str]:
     for role in (list(rule.roles) if rule else []) + roles:
         if role in roles:
             keys.append(f"{status}_{role}")
-    return keys + [status] + (["pass"] if status == "pass" else [])
+    return [*keys, status]
 
 
 def _fill(text: str | None, found: Finding, rule, report: Report, lang: str, templates: Templates) -> str:
@@ -659,11 +659,11 @@ def _land_classes(tabulated, templates: Templates, lang: str) -> str:
         return ""
     totals: dict[str, float] = {}
     cultivated = 0.0
+    longest_first = sorted(categories.items(), key=lambda item: -len(item[0]))
     for found in tabulated:
         for hit in found.features:
             code = str(hit.role or "")
-            category = next((name for prefix, name in sorted(categories.items(), key=lambda item: -len(item[0]))
-                             if code.startswith(prefix)), None)
+            category = next((name for prefix, name in longest_first if code.startswith(prefix)), None)
             if category and hit.area_m2:
                 totals[category] = totals.get(category, 0.0) + hit.area_m2
                 cultivated += hit.area_m2 if code.startswith("01") else 0.0
