@@ -76,7 +76,7 @@ def read_dxf(path: Path) -> dict[str, Features]:
         for run in _runs(entity):
             runs.setdefault(entity.dxf.layer, []).append(run)
     try:
-        outlines = {layer: _outlines(path, layer, found) for layer, found in sorted(runs.items())}
+        outlines = {layer: _outlines(found) for layer, found in sorted(runs.items())}
     except (LimitError, GeometryError) as error:
         raise type(error)(f"{path}: {error}") from None
     with_rings = {layer: found for layer, found in outlines.items() if found[0]}
@@ -88,7 +88,7 @@ def read_dxf(path: Path) -> dict[str, Features]:
     return {layer: _reader(path, layer, *found) for layer, found in with_rings.items()}
 
 
-def _outlines(path: Path, layer: str, runs: list[Run]):
+def _outlines(runs: list[Run]):
     """(rings, joined runs, open runs left) of one layer: closed runs, and open ones joined end to end."""
     rings = [ring for ring in (_ring(run.pieces) for run in runs if run.closed) if ring is not None]
     open_runs = [run for run in runs if not run.closed]

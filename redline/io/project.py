@@ -237,21 +237,22 @@ OV_COORD_TYPES = {"WGS84": None, "CGCS2000": None, "GCJ02": "gcj02", "BD09": "bd
 
 
 def _web_map_kinds(features: Features, path: Path, crs) -> tuple[list, str | None]:
-    """Per feature, the web-map offset to undo ("gcj02", "bd09" or None): what the file declares (奥维's
-    OvCoordType), else what ``crs`` says; and the label of a declaration that needs no conversion.
+    """Per feature, the web-map offset to undo ("gcj02", "bd09" or None; an empty list when there is none to undo
+    anywhere): what the file declares (奥维's OvCoordType), else what ``crs`` says; and the label of a declaration that
+    needs no conversion.
 
     A declaration that ``crs`` contradicts is refused naming both; an unknown one lists those known.
     """
     declared = features.attributes.get(DECLARED)
+    assumed = crs if crs in WEB_MAP_CRS else None
     if declared is None:
-        return [crs if crs in WEB_MAP_CRS else None] * len(features.geometries), None
+        return ([assumed] * len(features.geometries) if assumed else []), None
     spelled = {value: str(value).upper().replace("-", "").replace("_", "").replace(" ", "") for value in set(declared)
                if value is not None}
     unknown = sorted(str(value) for value, key in spelled.items() if key not in OV_COORD_TYPES)
     if unknown:
         raise CRSError(f"{path}: 未知的坐标类型 OvCoordType={unknown[0][:40]!r} / unknown OvCoordType {unknown[0][:40]!r}; "
                        f"known: WGS84, GCJ02, BD09, CGCS2000. Export it again from 奥维 (Ovital)")
-    assumed = crs if crs in WEB_MAP_CRS else None
     kinds = [OV_COORD_TYPES[spelled[value]] if value is not None else assumed for value in declared]
     clash = sorted({spelled[value] for value, kind in zip(declared, kinds) if value is not None and kind != assumed})
     if crs is not None and clash:
