@@ -205,7 +205,7 @@ def with_geometry(saved: Report, layers: LayerSet, path, *, limits: Limits = Lim
               or not all(np.isclose(found.measures.get(k, np.nan), v, rtol=1e-9, atol=1e-6) for k, v in then.measures.items())]
     if differ or len(again.findings) != len(saved.findings):
         raise RedlineError(f"{path}: 重新检查的结果与报告不同 / checking it again gives other results "
-                           f"({', '.join(differ) or 'other rules'}); pass --crs with the CRS the check used, or check it again")
+                           f"({', '.join(differ) or 'other rules'}); pass crs=… with the CRS the check used, or check it again")
     return dataclasses.replace(saved, footprint=again.footprint, intrusions=again.intrusions,
                                nearest_lines=again.nearest_lines)
 

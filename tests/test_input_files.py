@@ -76,11 +76,11 @@ BAD = {
     "empty_collection.geojson": (GeometryError, "no features", {}),
     "line.geojson": (GeometryError, "is a LineString; a project boundary must be a polygon", {}),
     "point.geojson": (GeometryError, "is a Point", {}),
-    "self_intersection.geojson": (GeometryError, r"feature 0 \(name=蝴蝶形地块\) .*is invalid \(Self-intersection.*--repair", {}),
+    "self_intersection.geojson": (GeometryError, r"feature 0 \(name=蝴蝶形地块\) .*is invalid \(Self-intersection.*repair=True", {}),
     "nan.csv": (GeometryError, "line 3: .*coordinates are NaN", {"crs": "EPSG:4490"}),
     "not_a_number.csv": (GeometryError, "line 3: .*x='117.2O'", {"crs": "EPSG:4490"}),
     "two_points.csv": (GeometryError, "parcel A has a ring of 2 distinct points", {"crs": "EPSG:4490", "degrees": "decimal"}),
-    "no_prj.shp": (CRSError, "has no CRS.*zone 39 with zone prefix: pass --crs EPSG:4527", {}),
+    "no_prj.shp": (CRSError, "has no CRS.*zone 39 with zone prefix: pass crs=EPSG:4527", {}),
     "missing_parts.shp": (FormatError, "cannot be read as ESRI Shapefile .*missing_parts.shx", {}),
     "txt_crossing_rings.txt": (GeometryError, "parcel 1: ring 2 crosses or encloses ring 1", {}),
     "txt_wgs84.txt": (CRSError, "the datum cannot be determined from 坐标系='WGS84坐标系'", {}),
@@ -138,7 +138,7 @@ def hectares(name: str) -> str:
 ])
 def test_polygons_on_several_layers_are_never_guessed(name, options, listing):
     """The false passes of issue 13: the first layer (or every CAD layer) read as the project."""
-    with pytest.raises(InputError, match=listing() + r".*--layer; redline never guesses"):
+    with pytest.raises(InputError, match=listing() + r".*layer=…; redline never guesses"):
         read_project(INPUTS / "good" / name, **options)
 
 

@@ -55,7 +55,7 @@ def write_without_crs(frame, path):
 def test_no_crs_suggests_gauss_kruger_zone_39(tmp_path):
     frame = gpd.GeoDataFrame(geometry=[shapely.box(*BOX)], crs="EPSG:4490").to_crs("EPSG:4527")
     write_without_crs(frame, tmp_path / "p.shp")
-    with pytest.raises(CRSError, match=r"p\.shp: .*has no CRS.*zone 39 with zone prefix: pass --crs EPSG:4527"):
+    with pytest.raises(CRSError, match=r"p\.shp: .*has no CRS.*zone 39 with zone prefix: pass crs=EPSG:4527"):
         read_project(tmp_path / "p.shp")
     assert read_project(tmp_path / "p.shp", crs="EPSG:4527").source_crs.to_epsg() == 4527
 

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import itertools
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from redline.io import FeatureTable, Project, applications_of, read_feature_tabl
 from redline.io.project import READABLE_SUFFIXES
 from redline.isolation import Limits, isolated
 from redline.model import Options
+from redline.parameters import DECLARATIONS, PARAMETERS
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +164,9 @@ def _crs(wkt: str) -> CRS:
 
 
 GEOMETRY = "geometry"
-KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", "national_major", "activity")
+DECLARATION_COLUMNS = tuple(parameter.name for parameter in DECLARATIONS if parameter.batch_column)
+"""The declarations an application of a table may make in its own columns (``redline.parameters``)."""
+KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", *DECLARATION_COLUMNS)
 """What a worker needs of an input's attributes: the project name and the declarations."""
 
 _TABLES: dict[tuple, StoredTable] = {}
@@ -251,12 +255,11 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
     return found
 
 
-DECLARATION_COLUMNS = ("national_major", "activity")
 YES, NO = ("true", "1", "yes", "y", "是", "t"), ("false", "0", "no", "n", "否", "f")
 
 
 def declarations(attributes: dict[str, np.ndarray], options: Options, *, where: str) -> Options:
-    """``options`` with the application's own ``national_major`` / ``activity`` (one value over its features)."""
+    """``options`` with the application's own declarations (``DECLARATION_COLUMNS``, one value over its features)."""
     declared = {}
     for column in DECLARATION_COLUMNS:
         values = {_cell(value) for value in attributes.get(column, [])} - {""}
@@ -275,10 +278,20 @@ def _cell(value) -> str:
 
 
 def _declared(column: str, text: str, where: str):
-    if column == "national_major":
+    """The value of a declaration column's cell, read as its parameter's type and bounds say."""
+    parameter = PARAMETERS[column]
+    if parameter.kind is bool:
         if text in YES or text in NO:
             return text in YES
-        raise InputError(f"{where}: national_major={text!r} 不是 是/否 / is not yes or no (true/false, 1/0, 是/否)")
-    if text.isdigit() and 1 <= int(text) <= 10:
-        return int(text)
-    raise InputError(f"{where}: activity={text!r} 不是 1–10 / is not one of the 10 allowed activities (1–10)")
+        raise InputError(f"{where}: {column} 列 {text!r} 不是 是/否 / is not yes or no (true/false, 1/0, 是/否)")
+    try:
+        value = parameter.kind(text)
+    except ValueError:
+        value = None
+    low = -math.inf if parameter.minimum is None else parameter.minimum
+    high = math.inf if parameter.maximum is None else parameter.maximum
+    if value is None or not low <= value <= high:
+        bounds = f"{parameter.minimum:g}–{parameter.maximum:g}" if parameter.maximum is not None else f"≥ {low:g}"
+        raise InputError(f"{where}: {column} 列 {text!r} 不是有效的{parameter.zh}（{bounds}） / is not a valid "
+                         f"{parameter.en} ({bounds})")
+    return value

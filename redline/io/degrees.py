@@ -78,7 +78,7 @@ def read_degrees(lon, lat, *, degrees: str | None, where: str) -> tuple[np.ndarr
                          f"{lon[0]:g}, {lat[0]:g} as decimal degrees, or as ddd.mmss ({_dms(lon[0])}, {_dms(lat[0])} = "
                          f"{packed_lon[0]:.6f}, {packed_lat[0]:.6f}), "
                          f"{_distance_km(lon[0], lat[0], packed_lon[0], packed_lat[0]):,.1f} km apart. "
-                         "Say which with --degrees decimal or --degrees dms")
+                         "Say which with degrees=decimal or degrees=dms")
     return lon, lat
 
 

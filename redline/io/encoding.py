@@ -26,7 +26,7 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             raise InputError(f"{path}: 文本不是 {encoding} 编码 / the text is not in {encoding}; "
-                             "pass --encoding with its encoding") from None
+                             "pass encoding=… with its encoding") from None
     declared = next((name for bom, name in BOMS if data.startswith(bom)), None)
     for candidate in [declared] if declared else ["utf-8", _utf16_without_bom(data), "gb18030"]:
         if candidate is None:
@@ -40,7 +40,7 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
                     f"the file declares no encoding; read as {candidate.upper()}")
         return text
     raise InputError(f"{path}: 文本不是 UTF-8、UTF-16 或 GBK 编码 / the text is not in UTF-8, UTF-16 or GBK; "
-                     "pass --encoding with its encoding")
+                     "pass encoding=… with its encoding")
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -81,4 +81,4 @@ def dbf_encoding(data: bytes, *, source: str) -> str | None:
                 f"no .cpg; attributes read as {candidate} from their bytes; pass the encoding if that is wrong")
         return candidate
     raise InputError(f"{source}: 属性表编码无法判断 / the attribute encoding is neither UTF-8 nor GBK; "
-                     "add a .cpg or pass --encoding")
+                     "add a .cpg or pass encoding=…")

@@ -61,7 +61,7 @@ def choose_layer(path: Path, layers: dict[str, Callable[[], Features]], layer: s
     if len(with_polygons) > 1:
         listing = "; ".join(describe_layer(name, features) for name, features in read.items())
         raise InputError(f"{path}: 面要素分布在 {len(with_polygons)} 个图层，请指定图层 / polygons on {len(with_polygons)} "
-                         f"layers: {listing}. Choose the project's layer with --layer; "
+                         f"layers: {listing}. Choose the project's layer with layer=…; "
                          "redline never guesses")
     chosen = with_polygons[0] if with_polygons else next(iter(read))
     others = ", ".join(name for name in read if name != chosen)

@@ -16,8 +16,8 @@ from redline.errors import RedlineError
 def atomic_path(path, *, overwrite: bool = True):
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename, else it is removed."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise RedlineError(f"{path} 已存在 / exists; pass --overwrite to replace it")
+    if not overwrite:
+        refuse_existing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(descriptor)
@@ -30,6 +30,13 @@ def atomic_path(path, *, overwrite: bool = True):
         os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def refuse_existing(*paths) -> None:
+    """Refuse (``RedlineError``) when any of ``paths`` (None: none) already exists."""
+    for path in paths:
+        if path and Path(path).exists():
+            raise RedlineError(f"{path} 已存在 / exists; pass overwrite=True to replace it")
 
 
 def write_atomic(path, text: str | bytes, *, overwrite: bool = True) -> Path:

@@ -486,7 +486,7 @@ def _from_web_map(features: Features, path: Path, kinds: list):
         raise GeometryError(f"{path}: 无要素 / no features; the file holds no project boundary")
     if not _looks_geographic(shapely.total_bounds(features.geometries)):
         kind = next(kind for kind in kinds if kind)
-        raise CRSError(f"{path}: --crs {kind} 需经纬度坐标 / needs longitude/latitude, but the coordinates are in metres")
+        raise CRSError(f"{path}: crs={kind} 需经纬度坐标 / needs longitude/latitude, but the coordinates are in metres")
     geometries = features.geometries.copy()
     for kind, inverse in (("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)):
         rows = np.array([k == kind for k in kinds], dtype=bool)
@@ -523,7 +523,7 @@ def _with_crs(features: Features, path: Path, crs) -> Features:
     if features.crs.is_projected and _looks_geographic(bounds):
         raise CRSError(f"{path}: 坐标系为米而坐标像经纬度 / "
                        f"says {features.crs.to_string()} (metres) but its coordinates look like degrees; "
-                       "pass --crs EPSG:4490 if they are CGCS2000 longitude/latitude")
+                       "pass crs=EPSG:4490 if they are CGCS2000 longitude/latitude")
     _tell_datum_shift(features.crs, path)
     return features
 
@@ -564,7 +564,7 @@ def suggest_crs(bounds) -> str:
     """A sentence suggesting the likely CRS from coordinate magnitudes; never applied silently."""
     west, south, east, north = bounds
     if _looks_geographic(bounds):
-        return "坐标像经纬度 / Coordinates look like longitude/latitude: pass --crs EPSG:4490 (CGCS2000) if that is right."
+        return "坐标像经纬度 / Coordinates look like longitude/latitude: pass crs=EPSG:4490 (CGCS2000) if that is right."
     if 1e7 <= west and east < 1e8 and 1e6 <= south <= 1e7:
         zone = int(west // 1e6)
         width = 3 if zone >= 24 else 6
@@ -572,19 +572,19 @@ def suggest_crs(bounds) -> str:
         if crs is not None and _lands_in_china(bounds, crs):
             return (f"坐标像带带号前缀的高斯-克吕格 {zone} 带 / "
                     f"Coordinates look like CGCS2000 {width}-degree Gauss-Krüger zone {zone} with zone prefix: "
-                    f"pass --crs EPSG:{crs.to_epsg()} if that is right.")
+                    f"pass crs=EPSG:{crs.to_epsg()} if that is right.")
     if 8e6 <= west and east <= 1.6e7 and 3e5 <= south and north <= 7.3e6 and _lands_in_china(bounds, WEB_MERCATOR):
         return ("坐标像网络地图的墨卡托米制坐标 / Coordinates look like Web Mercator metres (EPSG:3857, as web maps and "
-                "their exports use): pass --crs EPSG:3857 if that is right.")
+                "their exports use): pass crs=EPSG:3857 if that is right.")
     if 1e5 <= west and east < 1e6 and 1e6 <= south <= 1e7:
         example = gauss_kruger_crs("CGCS2000", 3, 39, prefixed=False)
         return ("坐标像无带号前缀的高斯-克吕格 / "
                 "Coordinates look like Gauss-Krüger metres without zone prefix: pass the CRS of your zone, "
-                f"e.g. --crs EPSG:{example.to_epsg()} (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
+                f"e.g. crs=EPSG:{example.to_epsg()} (CGCS2000 3-degree, central meridian 117°E, Tianjin).")
     if 1e6 <= west <= 1e7 and (1e5 <= south < 1e6 or south >= 1e7):
         return ("坐标像 X、Y 颠倒的高斯-克吕格 / "
                 "Coordinates look like Gauss-Krüger with X and Y swapped: X is the northing, Y the easting.")
-    return "请指定坐标系 / Pass --crs with the CRS the boundary was drawn in (e.g. --crs EPSG:4490 or EPSG:4527)."
+    return "请指定坐标系 / Pass crs=… with the CRS the boundary was drawn in (e.g. crs=EPSG:4490 or crs=EPSG:4527)."
 
 
 def _validated(features: Features, path: Path, *, repair: bool, max_vertices: int):
@@ -626,7 +626,7 @@ def _checked(geometry, label: str, *, repair: bool):
         return geometry, None, None
     reason = shapely.is_valid_reason(geometry)
     if not repair:
-        return geometry, f"{label} 几何无效 / is invalid ({reason}); fix it or pass --repair", None
+        return geometry, f"{label} 几何无效 / is invalid ({reason}); fix it or pass repair=True", None
     fixed = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(geometry)) if p.geom_type in POLYGONAL])
     change = f"{geometry.area:.6g} → {fixed.area:.6g}"
     if abs(fixed.area - geometry.area) > MAX_REPAIR_CHANGE * max(geometry.area, 0.0):
@@ -758,4 +758,4 @@ def ensure_in_region(project: Project, bounds, *, margin_deg: float = 0.5) -> No
         return
     where = f"lon {px0:.4f}…{px1:.4f}, lat {py0:.4f}…{py1:.4f}"
     raise GeometryError(f"{project.path}: 边界在图层范围以外 / the boundary ({where}) lies outside the region the layers cover "
-                        f"(lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}); check its CRS (--crs)")
+                        f"(lon {west:.2f}…{east:.2f}, lat {south:.2f}…{north:.2f}); check its CRS (crs=…)")

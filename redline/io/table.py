@@ -1,4 +1,4 @@
-"""CSV boundaries: a WKT column, or rows of vertices (parcel, ring, coordinates). CSV carries no CRS: pass --crs.
+"""CSV boundaries: a WKT column, or rows of vertices (parcel, ring, coordinates). CSV carries no CRS: pass crs=….
 
 Coordinate columns: 经度/纬度 (lon/lat) and east/north names (东坐标/北坐标, 横坐标/纵坐标, easting/northing) say
 their axis. X/Y follow the Chinese survey convention more often than not (X the northing, Y the easting):

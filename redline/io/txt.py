@@ -221,14 +221,14 @@ def datum_of(text: str, *, where: str) -> str:
     known = "2000国家大地坐标系, 80西安坐标系 (1980国家大地坐标系), 54北京坐标系"
     raise CRSError(f"{where}: 无法确定坐标系 {text!r} / the datum cannot be determined from 坐标系={text!r} "
                    f"({'it names ' + ' and '.join(marked) if len(marked) > 1 else 'no datum redline knows'}); "
-                   f"write one of {known}, or pass --crs")
+                   f"write one of {known}, or pass crs=…")
 
 
 def _crs_from_header(path, header, parcels) -> CRS:
     datum_text, datum_line = header.get("datum", ("", None))
     if not datum_text:
         raise CRSError(f"{path}: [属性描述] 中无坐标系 / no 坐标系 in [属性描述]; the datum cannot be determined "
-                       "(CGCS2000, Xian 1980 or Beijing 1954). Add 坐标系=2000国家大地坐标系 (or the right one) or pass --crs")
+                       "(CGCS2000, Xian 1980 or Beijing 1954). Add 坐标系=2000国家大地坐标系 (or the right one) or pass crs=…")
     datum = datum_of(datum_text, where=f"{path} line {datum_line}")
     width_text, width_line = header.get("width", ("", None))
     width_digits = re.findall(r"\d+", width_text)
@@ -259,7 +259,7 @@ def _crs_from_header(path, header, parcels) -> CRS:
         raise CRSError(f"{path} line {zone_line}: 带号={zone} but the eastings carry zone prefix {prefix}; fix one of them")
     if zone is None:
         raise CRSError(f"{path}: 无带号且横坐标无带号前缀 / no 带号 and no zone prefix in the eastings: the zone cannot be "
-                       "determined; add 带号 or pass --crs")
+                       "determined; add 带号 or pass crs=…")
     if width is None:
         width = 3 if zone >= 24 else 6
         correct("width_inferred", str(path), f"缺几度分带，按带号 {zone} 推定为 {width} 度带",
@@ -268,7 +268,7 @@ def _crs_from_header(path, header, parcels) -> CRS:
         raise CRSError(f"{path} line {width_line}: 几度分带={width_text!r}; expected 3 or 6")
     crs = gauss_kruger_crs(datum, width, zone, prefixed=prefix is not None)
     if crs is None:
-        raise CRSError(f"{path}: 无对应的 EPSG 坐标系 / no EPSG CRS for {datum}, {width}-degree zone {zone}; pass --crs")
+        raise CRSError(f"{path}: 无对应的 EPSG 坐标系 / no EPSG CRS for {datum}, {width}-degree zone {zone}; pass crs=…")
     return crs
 
 

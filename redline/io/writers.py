@@ -22,7 +22,8 @@ import ezdxf
 import geopandas as gpd
 import shapely
 
-from redline.errors import FormatError, RedlineError
+from redline.errors import FormatError
+from redline.io.files import refuse_existing
 from redline.io.txt import write_txt
 
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -52,9 +53,8 @@ def writer_for(target: Path) -> Callable:
 @contextmanager
 def _staged(parent: Path, names: list[str], *, overwrite: bool):
     """A hidden folder in ``parent`` to write ``names`` into; they replace their namesakes in ``parent`` on success."""
-    existing = [name for name in names if (parent / name).exists()]
-    if existing and not overwrite:
-        raise RedlineError(f"{parent / existing[0]} 已存在 / exists; pass --overwrite to replace it")
+    if not overwrite:
+        refuse_existing(*(parent / name for name in names))
     parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=parent, prefix=".redline-"))
     try:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from redline.model import Report
 from redline.report.basis import Templates
+from redline.report.documents import FORMATS
 from redline.report.mapsheet import map_sheet_png
 from redline.report.pdf import review_pdf
 from redline.report.review import report_number, review_document
 from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
 from redline.report.word import review_docx
-
-FORMATS = ("pdf", "docx", "png", "xlsx")
 
 
 def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", applicant: str | None = None,

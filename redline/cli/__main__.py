@@ -1,0 +1,5 @@
+"""``python -m redline.cli``: the command line."""
+
+from redline.cli import main
+
+main()

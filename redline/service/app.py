@@ -1,0 +1,442 @@
+"""The service's routes: uploads and checks, their documents and maps, decisions, log-in, the audit log and the pages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from redline import __version__
+from redline.compare import changes
+from redline.errors import RedlineError
+from redline.io.cleaning import UNSAFE
+from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
+from redline.isolation import TimeLimitError, scratch_folder, sweep_scratch
+from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
+from redline.model import Options
+from redline.office import audit, users
+from redline.parameters import DECLARATIONS, PARTICULARS, READING
+from redline.report.assets import DOCS_ASSETS, docs_asset
+from redline.report.basis import read_templates
+from redline.report.documents import DOCUMENTS, OF_RECORD
+from redline.report.json import compact_json
+from redline.service.access import SESSION_COOKIE, Access
+from redline.service.answers import ERROR_RESPONSES, html_response, install_error_statuses
+from redline.service.config import Config, config_from_environment
+from redline.service.forms import ISO_DATE, STATES, Credentials, Decision, form_fields
+from redline.service.guard import LOOPBACK_HOSTS, Guard
+from redline.service.jobs import (
+    CHECK_PROCESS,
+    Upload,
+    avoided_stored,
+    check_upload,
+    document_of,
+    documents_of_record,
+    for_the_web,
+    in_check_process,
+    map_from_stored,
+    particulars_of,
+    rerun_stored,
+    start_check_process,
+)
+from redline.service.store import Store
+
+PAGES = Path(__file__).parent.parent / "report"
+"""The planner's and the reviewer's pages and their scripts."""
+
+
+def create_app(layers: LayerSet, config: Config) -> FastAPI:
+    """The FastAPI app over ``layers`` (loaded once), storing results in ``config.db_path``.
+
+    Checks run in ``config.check_processes`` processes forked at start-up (they share the loaded layers); each
+    upload is read and checked in a child of one of them, held to ``config.limits``
+    (``redline.pipeline.check_isolated``), so a hostile upload costs that upload only.
+    """
+    db_path, token, limits, cdn, check_processes = (config.db_path, config.token, config.limits, config.cdn,
+                                                    config.check_processes)
+    store = Store(db_path)
+    sweep_scratch()  # what killed readers of an earlier run left behind
+    pool: dict = {}
+    read_templates(layers.manifest.review)  # read at start: a mistyped template stops the start, not a download
+
+    def start_pool():
+        CHECK_PROCESS.update(layers=layers, db_path=db_path)
+        pool["executor"] = ProcessPoolExecutor(max(1, check_processes), mp_context=multiprocessing.get_context("fork"),
+                                               initializer=start_check_process)
+        pool["healthy"] = True
+
+    def stop_pool():
+        executor = pool.pop("executor", None)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():  # check processes (and nothing else this process forks)
+                child.kill()
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        start_pool()
+        await asyncio.get_running_loop().run_in_executor(pool["executor"], os.getpid)  # forks every process now
+        yield
+        stop_pool()
+
+    app = FastAPI(title="redline", version=__version__, lifespan=lifespan, docs_url=None, responses=ERROR_RESPONSES,
+                  description="Check project boundaries against protected layers. " + layers.manifest.disclaimer)
+    app.add_middleware(Guard, limits=limits, token_required=bool(token),
+                       allowed_hosts=frozenset(name.lower() for name in (*LOOPBACK_HOSTS, *config.allowed_hosts)))
+    install_error_statuses(app)
+
+    access = Access(store, db_path, token)
+
+    @app.post("/login", responses={401: {"description": "wrong name or password"},
+                                   429: {"description": "too many failed log-ins"}})
+    def login(credentials: Credentials, request: Request) -> JSONResponse:
+        """Log in to the pages with a name and password: an HttpOnly, SameSite=Strict session cookie (a new session at
+        every log-in) and the session's CSRF token, which the pages send with every change."""
+        user = access.log_in(request, credentials.name, credentials.password)
+        session, csrf = users.start_session(access.office_db(), user)
+        access.record(request, "login", user)
+        answer = JSONResponse({"user": user.name, "display_name": user.display_name, "role": user.role, "csrf": csrf})
+        answer.set_cookie(SESSION_COOKIE, session, max_age=users.SESSION_SECONDS, httponly=True, samesite="strict",
+                          path="/", secure=request.url.scheme == "https")
+        return answer
+
+    @app.post("/logout", status_code=204)
+    def logout(request: Request, user: users.User | None = Depends(access.authorised)) -> Response:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            users.end_session(access.office_db(), session)
+        access.record(request, "logout", user)
+        answer = Response(status_code=204)
+        answer.delete_cookie(SESSION_COOKIE, path="/")
+        return answer
+
+    @app.get("/v1/session")
+    def who_am_i(request: Request, user: users.User | None = Depends(access.authorised)) -> JSONResponse:
+        """The page's user and its session's CSRF token (what a page reloaded needs), or the mode the service runs in."""
+        found = users.by_session(access.office_db(), request.cookies.get(SESSION_COOKIE, "")) if user else None
+        return JSONResponse({"user": user.name if user else None, "display_name": user.display_name if user else None,
+                             "role": user.role if user else None, "csrf": found[1] if found else None,
+                             "mode": "office" if users.has_users(access.office_db()) else "token" if token else "single"})
+
+    @app.post("/v1/checks/{check_id}/decision", responses={403: {"description": "not a reviewer"}})
+    async def decide(check_id: str, decision: Decision, request: Request,
+                     user: users.User | None = Depends(access.reviewer)) -> JSONResponse:
+        """Record a reviewer's decision (approve → 已通过, return → 退回补正, reject → 不予通过), opinion and overrides of
+        generated findings, each with its reason. The generated findings stay as they were."""
+        row = _row(store, check_id)
+        rules = {finding["rule"] for finding in json.loads(row["report"])["findings"]}
+        unknown = sorted({override.rule for override in decision.overrides} - rules)
+        if unknown:
+            raise HTTPException(422, f"无此管控要求 / no finding of rule {unknown[0][:40]!r}; rules: {', '.join(sorted(rules))}")
+        now = datetime.now(BEIJING).isoformat(timespec="seconds")
+        review = {"state": STATES[decision.decision][0], "state_zh": STATES[decision.decision][1],
+                  "decision": decision.decision, "opinion": decision.opinion,
+                  "reviewer": user.name if user else None, "reviewer_name": user.display_name if user else None,
+                  "at": now, "overrides": [{**override.model_dump(), "reviewer": user.name if user else None, "at": now}
+                                           for override in decision.overrides]}
+        store.set_review(check_id, review)
+        access.record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
+        for override in decision.overrides:
+            access.record(request, "override", user, check_id, **override.model_dump())
+        review["documents"] = await in_pool(documents_of_record, check_id)  # the documents of access.record, kept
+        store.set_review(check_id, review)
+        return JSONResponse(review)
+
+    @app.get("/v1/audit", responses={403: {"description": "not an admin"}})
+    def read_audit(request: Request, user: users.User = Depends(access.admin),
+                   who: Annotated[str | None, Query(max_length=64)] = None,
+                   check: Annotated[str | None, Query(max_length=64)] = None,
+                   since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40)] = None,
+                   limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> JSONResponse:
+        """The audit log (admin only), oldest first: who did what, when (Beijing time), from where, to which check."""
+        access.record(request, "audit_read", user, who=who, check=check)
+        return JSONResponse(audit.rows(access.office_db(), user=who, check_id=check, since=since, limit=limit))
+
+    @app.delete("/v1/checks/{check_id}/key", status_code=204)
+    def revoke_link_key(check_id: str, request: Request, user: users.User | None = Depends(access.authorised_for)) -> Response:
+        """Void the check's shared links (its link key); the API token still opens it, and new links get a new key."""
+        if not store.revoke_key(check_id):
+            raise HTTPException(404, f"无此检查 / no check {check_id[:64]!r}")
+        access.record(request, "link_key_revoked", user, check_id)
+        return Response(status_code=204)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        healthy = pool.get("healthy", False)
+        body = {"status": "ok" if healthy else "degraded", "layers": len(layers.layers),
+                "unavailable": sorted(layers.problems), "check_processes": max(1, check_processes)}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/v1/layers", dependencies=[Depends(access.authorised)])
+    def list_layers() -> list[dict]:
+        return [{"id": spec.id, "title_zh": spec.title_zh, "title_en": spec.title_en, "kind": spec.kind,
+                 "rule": spec.rule, "vintage": spec.vintage, "sha256": layers.data_sha256(spec),
+                 "loaded": spec.id in layers.layers, "totals": getattr(layers.layers.get(spec.id), "totals", None),
+                 "provenance": spec.provenance} for spec in layers.manifest.layers.values()]
+
+    @app.post("/v1/checks", status_code=201)
+    @form_fields((*READING, *DECLARATIONS, *PARTICULARS))
+    async def create_check(
+        request: Request,
+        file: Annotated[UploadFile, File(description="a boundary file in any format redline reads")],
+        user: users.User | None = Depends(access.authorised),
+        lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
+        previous: Annotated[str, Form(max_length=64, description="the check this file answers (a resubmission after "
+                                      "退回补正): linked, and what changed is shown")] = "",
+        **fields,
+    ) -> JSONResponse:
+        if previous:  # the check it answers must be one this user may see
+            access.authorised_for(previous, request, request.headers.get("authorization"), None,
+                           request.headers.get("x-csrf-token"))
+        name = UNSAFE.sub("", file.filename or "upload")[-200:] or "upload"
+        suffix = Path(name).suffix.lower()
+        if suffix in UNREAD_FORMATS:
+            raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
+        if suffix not in READABLE_SUFFIXES or suffix == ".shp":
+            hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
+            raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
+                                     f"{', '.join(s for s in READABLE_SUFFIXES if s != '.shp')}{hint}")
+        data = await file.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:
+            raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for one project")
+        folder = Path(scratch_folder("upload"))
+        try:
+            path = folder / f"upload{suffix}"
+            path.write_bytes(data)
+            upload = Upload(path, name, Options(**{p.name: fields[p.name] for p in DECLARATIONS}),
+                            {p.name: fields[p.name] for p in READING if fields[p.name]}, lang, limits,
+                            owner=user.name if user else None, previous=previous or None,
+                            particulars={p.name: UNSAFE.sub("", fields[p.name]) for p in PARTICULARS if fields[p.name]})
+            body = await _checked(upload)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        check_id = json.loads(body)["id"]
+        access.record(request, "submit", user, check_id, file=name)
+        if access.guarded():  # the planner page's links to this check carry its key instead of the token
+            body = body[:-1] + "," + compact_json({"key": access.link_key(check_id)})[1:]
+        return Response(body, status_code=201, media_type="application/json")
+
+    waiting = {"count": 0}
+
+    async def in_pool(function, *args):
+        """``function(*args, layers=…, store=…)`` in a check process: answered 503 with Retry-After at once when
+        ``QUEUE_PER_PROCESS`` jobs per process are already waiting; timed from when it starts, never while it waits."""
+        if waiting["count"] >= QUEUE_PER_PROCESS * max(1, check_processes):
+            raise HTTPException(503, "服务繁忙，请稍后重试 / the service is busy; try again in a few seconds",
+                                headers={"Retry-After": "5"})
+        waiting["count"] += 1
+        try:
+            job = pool["executor"].submit(in_check_process, function, *args)
+            while not (job.running() or job.done()):
+                await asyncio.sleep(0.02)
+        finally:
+            waiting["count"] -= 1
+        return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
+
+    async def _checked(upload: Upload) -> str:
+        try:
+            return await in_pool(check_upload, upload)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"{upload.filename}: 检查超时 / the check took over {limits.seconds:g} s") from None
+        except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
+            pool["healthy"] = False
+            stop_pool()
+            start_pool()
+            raise HTTPException(503, "检查进程已重启，请重新提交 / a check process died and was replaced; "
+                                     "send the file again") from None
+        except RedlineError as error:  # the server's temporary names never reach the client
+            raise type(error)(for_the_web(str(error), upload)) from None
+
+    @app.get("/v1/checks")
+    def list_checks(user: users.User | None = Depends(access.authorised),
+                    verdict: Literal["pass", "review", "violation"] | None = None,
+                    since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
+                                                       description="only checks made at or after (ISO 8601)")] = None,
+                    q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+        """Past checks, newest first, each with the links to its map and review report (carrying its link key when
+        the service has a token) and the check it re-ran, if any."""
+        try:
+            moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
+            if moment is not None and moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.astimezone(timezone.utc) if moment else None  # year 1 at +01:00 is before year 1 UTC
+        except (ValueError, OverflowError):
+            raise HTTPException(422, f"since={since!r}: 不是可用的 ISO 8601 时间 / not a usable ISO 8601 date or time") from None
+        found = store.find(verdict=verdict, since=moment.isoformat() if moment else None,
+                           q=q, limit=limit, owner=user.name if user is not None and not user.sees_all else None)
+        for row in found:
+            row["state"] = row["state"] or "pending"
+            row["outdated"] = row["manifest"] != layers.manifest.sha256  # checked against other layers
+            key = f"?key={access.link_key(row['id'])}" if access.guarded() else ""
+            base = f"v1/checks/{row['id']}"
+            row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
+                            "docx": f"{base}/report.docx{key}"}
+        return JSONResponse(found)
+
+    @app.options("/v1/checks", include_in_schema=False)
+    def checks_methods() -> Response:
+        """Two routes share /v1/checks; Starlette's own 405 would name only the first one's method."""
+        return Response(status_code=405, headers={"Allow": "GET, POST"})
+
+    @app.post("/v1/checks/{check_id}/rerun", status_code=201)
+    async def rerun_check(check_id: str, request: Request,
+                          user: users.User | None = Depends(access.authorised_for)) -> Response:
+        """Check a stored check's boundary again against the layers the service has now, with its declarations;
+        the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
+        _row(store, check_id)
+        try:
+            body = await in_pool(rerun_stored, check_id)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
+        access.record(request, "rerun", user, check_id, new=json.loads(body)["id"])
+        if access.guarded():
+            body = body[:-1] + "," + compact_json({"key": access.link_key(json.loads(body)["id"])})[1:]
+        return Response(body, status_code=201, media_type="application/json")
+
+    @app.get("/v1/checks/{check_id}/avoided.geojson",
+             responses={200: {"content": {"application/geo+json": {}}, "description": "the compliant footprint"},
+                        422: {"description": "nothing of the project is left once avoided"}})
+    async def get_avoided(check_id: str, request: Request, review: bool = False,
+                          user: users.User | None = Depends(access.authorised_for)) -> Response:
+        """The compliant footprint of a stored check (``redline avoid`` on its CGCS2000 footprint, with the layers
+        the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
+        give the area kept and lost per constraint and the verdict of the footprint checked again."""
+        _row(store, check_id)
+        try:
+            body = await in_pool(avoided_stored, check_id, review)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"避让计算超时 / avoiding took over {limits.seconds:g} s") from None
+        access.record(request, "download", user, check_id, document="avoided.geojson", review=review)
+        return Response(body, media_type="application/geo+json",
+                        headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
+
+    @app.get("/v1/checks/{check_id}")
+    def get_check(check_id: str, request: Request,
+                  user: users.User | None = Depends(access.authorised_for)) -> JSONResponse:
+        row = _row(store, check_id)
+        access.record(request, "view", user, check_id)
+        review = json.loads(row["review"]) if row["review"] else {"state": "pending", "state_zh": "待审"}
+        report = json.loads(row["report"])
+        earlier = store.get(row["previous"]) if row["previous"] else None
+        return JSONResponse({"id": check_id, "owner": row["owner"], "previous": row["previous"],
+                             "particulars": particulars_of(row), **report,
+                             "review": review, **({"changes": changes(json.loads(earlier["report"]), report)}
+                                                  if earlier is not None else {})})
+
+    @app.get("/v1/checks/{check_id}/intrusions.geojson")
+    def get_intrusions(check_id: str, request: Request, user: users.User | None = Depends(access.authorised_for)) -> Response:
+        access.record(request, "download", user, check_id, document="intrusions.geojson")
+        return Response(_row(store, check_id)["intrusions"], media_type="application/geo+json")
+
+    @app.get("/v1/checks/{check_id}/map", response_class=HTMLResponse)
+    def get_map(check_id: str, request: Request, user: users.User | None = Depends(access.authorised_for)) -> HTMLResponse:
+        access.record(request, "view", user, check_id, part="map")
+        row = _row(store, check_id)
+        page = row["map"]
+        if page is None:
+            page = map_from_stored(row, layers, cdn=cdn)
+            store.set_map(check_id, page)
+        return html_response(page)
+
+    @app.get("/v1/checks/{check_id}/report.{kind}",
+             responses={200: {"content": {media: {} for media in (DOCUMENTS[kind].media_type for kind in OF_RECORD)},
+                              "description": "the review report (审查报告) as PDF or Word"}})
+    async def get_report_document(check_id: str, kind: Literal[OF_RECORD], request: Request,
+                                  lang: Literal["zh", "en"] = "zh",
+                                  user: users.User | None = Depends(access.authorised_for)) -> Response:
+        """The review report of a stored check: its documents of record once decided; else made now, in a limited
+        child, from its stored figures (without the map sheet when the layers changed since)."""
+        _row(store, check_id)
+        kept = store.document(check_id, kind, lang)
+        name = f"redline-{check_id[:8]}.{kind}"
+        if kept is not None:  # the document of record issued at the decision, byte for byte
+            access.record(request, "download", user, check_id, document=kind, of_record=kept[1])
+            return Response(kept[0], media_type=DOCUMENTS[kind].media_type,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                     "X-Redline-Document": f"of-record; sha256={kept[1]}"})
+        try:
+            document, changed = await in_pool(document_of, check_id, kind, lang)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"报告生成超时 / making the document took over {limits.seconds:g} s") from None
+        access.record(request, "download", user, check_id, document=kind)
+        if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
+            return Response(document, media_type=DOCUMENTS[kind].media_type,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                     "X-Redline-Layers": f"outdated: {', '.join(changed)}"})
+        return Response(document, media_type=DOCUMENTS[kind].media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def planner_page() -> HTMLResponse:
+        return html_response((PAGES / "planner.html").read_text(encoding="utf-8"))
+
+    @app.get("/planner.js", include_in_schema=False)
+    def planner_script() -> Response:
+        return Response((PAGES / "planner.js").read_bytes(), media_type="text/javascript")
+
+    @app.get("/checks", response_class=HTMLResponse, include_in_schema=False)
+    def checks_page() -> HTMLResponse:
+        """The reviewer's page: past checks, filtered and sorted, each linking to its map and report."""
+        return html_response((PAGES / "checks.html").read_text(encoding="utf-8"))
+
+    @app.get("/login.js", include_in_schema=False)
+    def login_script() -> Response:
+        return Response((PAGES / "login.js").read_bytes(), media_type="text/javascript")
+
+    @app.get("/checks.js", include_in_schema=False)
+    def checks_script() -> Response:
+        return Response((PAGES / "checks.js").read_bytes(), media_type="text/javascript")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the service's own copy (npm swagger-ui-dist): /docs works with no network."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        page = get_swagger_ui_html(openapi_url="openapi.json", title="redline API", swagger_js_url="docs/swagger-ui-bundle.js",
+                                   swagger_css_url="docs/swagger-ui.css", swagger_favicon_url="docs/favicon-32x32.png")
+        return html_response(page.body.decode())
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    def docs_file(name: str) -> Response:
+        if name not in DOCS_ASSETS:
+            raise HTTPException(404, "no such file")
+        return Response(docs_asset(name), media_type=DOCS_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
+
+    return app
+
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from the ``SETTINGS`` environment variables, for ``uvicorn --factory``."""
+    manifest, config = config_from_environment()
+    return create_app(load_layers(manifest or DEFAULT_MANIFEST), config)
+
+
+QUEUE_PER_PROCESS = 128
+"""Jobs that may wait per check process (200 uploads at once from one client are all taken on a 2-core machine)."""
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _row(store: Store, check_id: str) -> sqlite3.Row:
+    row = store.get(check_id) if len(check_id) < 64 else None
+    if row is None:
+        raise HTTPException(404, "no check with that id")
+    return row
+
+

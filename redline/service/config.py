@@ -1,0 +1,57 @@
+"""The service's configuration: limits per upload and request, and the frozen settings ``create_app`` is given."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redline.isolation import Limits as IsolationLimits
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upload bytes, boundary vertices, seconds and memory per check, seconds to send a request's headers and body."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_vertices: int = 200_000
+    seconds: float = 30.0
+    memory_bytes: int = 1024 ** 3
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    connections: int = 512
+
+    @property
+    def isolation(self) -> IsolationLimits:
+        return IsolationLimits(seconds=self.seconds, memory_bytes=self.memory_bytes)
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``create_app`` is given besides the layers: where results are kept, the shared token of shared-token mode
+    (None: single-person or office mode, decided by the users in ``db_path``), the limits, whether maps link Leaflet
+    from a CDN, how many check processes to fork, and the host names answered besides the loopback ones."""
+
+    db_path: Path
+    token: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    cdn: bool = False
+    check_processes: int = 1
+    allowed_hosts: tuple[str, ...] = ()
+
+
+SETTINGS = {"manifest": "REDLINE_MANIFEST", "db": "REDLINE_DB", "max_bytes": "REDLINE_MAX_BYTES", "cdn": "REDLINE_CDN",
+            "token": "REDLINE_TOKEN", "check_processes": "REDLINE_CHECK_PROCESSES", "hosts": "REDLINE_ALLOWED_HOSTS"}
+"""Environment variables of ``config_from_environment`` (for ``uvicorn --factory redline.service:app_from_environment``;
+``redline serve`` passes its ``Config`` directly)."""
+
+
+def config_from_environment() -> tuple[str | None, Config]:
+    """The manifest path (None: the shipped one) and the ``Config`` that the ``SETTINGS`` environment variables give."""
+    environment = {key: os.environ.get(name) for key, name in SETTINGS.items()}
+    return environment["manifest"] or None, Config(
+        db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
+        limits=Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes)), cdn=bool(environment["cdn"]),
+        check_processes=int(environment["check_processes"] or 1),
+        allowed_hosts=tuple(name for name in (environment["hosts"] or "").split(",") if name))
+
