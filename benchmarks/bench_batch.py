@@ -401,7 +401,7 @@ def steps(count: int) -> None:
     from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
     from redline.batch.journal import journal_line
     from redline.crs import ellipsoidal_areas_m2
-    from redline.io.project import _plainly_valid
+    from redline.footprint import plainly_valid
     from redline.model import Options
     from redline.pipeline import check_projects
     from redline.report.tables import layout, table_row
@@ -425,7 +425,7 @@ def steps(count: int) -> None:
             chunk = applications[first:first + CHUNK]
             tables = timed("reading the chunk's rows", lambda: chunk_tables(chunk, read))
             geometries = shapely.force_2d(np.asarray(next(iter(tables.values())).frame.geometry.values))
-            timed("GEOS validity", lambda: _plainly_valid(geometries))
+            timed("GEOS validity", lambda: plainly_valid(geometries))
             found = timed("projects", lambda: projects(chunk, read, tables, Options()))
             ready = [(application, found[application.order][0]) for application in chunk
                      if not isinstance(found[application.order], str)]

@@ -16,7 +16,8 @@ import numpy as np
 from redline import __version__, engine
 from redline.crs import ellipsoidal_areas_m2
 from redline.errors import GeometryError, RedlineError
-from redline.io import Project, applications_of, as_project, ensure_in_region, feature_table_of
+from redline.footprint import ensure_in_region
+from redline.io import Project, applications_of, as_project, feature_table_of
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
 from redline.model import Options, Report, Status

@@ -236,7 +236,8 @@ def test_declarations_apply_per_application(tmp_path, tianjin):
         assert results[application]["national_major"] == str(options.national_major)
         assert results[application]["activity"] == str(options.activity or "")
     assert results["lng_declared"]["verdict"] != results["lng_blank"]["verdict"]  # the declaration changed the answer
-    assert results["station_bad"]["verdict"] == "error" and "activity 列 '11' 不是有效的允许的有限人为活动（1–10）" in results["station_bad"]["error"]
+    assert results["station_bad"]["verdict"] == "error"
+    assert "activity 列 '11' 不是有效的允许的有限人为活动（1–10）" in results["station_bad"]["error"]
 
 
 def test_workers_read_the_rows_of_their_chunk_from_the_stored_input(tmp_path):

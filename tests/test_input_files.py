@@ -14,7 +14,8 @@ from pyproj import CRS, Geod, Transformer
 
 from redline.crs import ellipsoidal_areas_m2
 from redline.errors import Correction, CRSError, FormatError, GeometryError, InputError, LimitError, RedlineWarning
-from redline.io import ensure_in_region, read_project
+from redline.footprint import ensure_in_region
+from redline.io import read_project
 from redline.io.txt import DATUM_SPELLINGS, datum_of
 
 INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
@@ -76,7 +77,8 @@ BAD = {
     "empty_collection.geojson": (GeometryError, "no features", {}),
     "line.geojson": (GeometryError, "is a LineString; a project boundary must be a polygon", {}),
     "point.geojson": (GeometryError, "is a Point", {}),
-    "self_intersection.geojson": (GeometryError, r"feature 0 \(name=蝴蝶形地块\) .*is invalid \(Self-intersection.*repair=True", {}),
+    "self_intersection.geojson": (GeometryError,
+                                  r"feature 0 \(name=蝴蝶形地块\) .*is invalid \(Self-intersection.*repair=True", {}),
     "nan.csv": (GeometryError, "line 3: .*coordinates are NaN", {"crs": "EPSG:4490"}),
     "not_a_number.csv": (GeometryError, "line 3: .*x='117.2O'", {"crs": "EPSG:4490"}),
     "two_points.csv": (GeometryError, "parcel A has a ring of 2 distinct points", {"crs": "EPSG:4490", "degrees": "decimal"}),

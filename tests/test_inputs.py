@@ -7,7 +7,8 @@ import pytest
 import shapely
 
 from redline.errors import CRSError, GeometryError, InputError, LimitError, RedlineWarning
-from redline.io import ensure_in_region, read_project
+from redline.footprint import ensure_in_region
+from redline.io import read_project
 from tests.common import lonlat_rectangle_area_m2, write_project
 
 BOX = (117.10, 39.01, 117.12, 39.03)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from redline.cli import main
 from redline.cli.common import declarations, parameter_option
-from redline.errors import CRSError
+from redline.errors import CRSError, GeometryError
 from redline.io import read_project
 from redline.model import Options
 from redline.parameters import DECLARATIONS, PARTICULARS, READING, Parameter, cli_spelling, form_spelling, spelled
@@ -102,3 +102,27 @@ def test_the_library_names_its_keyword_and_the_cli_its_option(tmp_path):
         read_project(shapefile)
     result = CliRunner().invoke(main, ["check", str(shapefile)])
     assert result.exit_code == 2 and "pass --crs EPSG:4527" in result.output and "crs=" not in result.output
+
+
+def test_a_format_declared_in_memory_is_read_with_every_check_of_a_file(tmp_path, monkeypatch):
+    """What adding an input format costs: a reader and an entry in ``FORMATS``; validation, CRS checks and
+    corrections come with it."""
+    import geopandas as gpd
+    import shapely
+
+    from redline.io import formats
+    from redline.io.features import Features
+
+    def read_xyz(path, reading):  # "x y" per line, one ring, CGCS2000 3-degree zone 39 with its prefix
+        ring = [tuple(map(float, line.split())) for line in path.read_text().splitlines() if line.strip()]
+        return Features.of(gpd.GeoDataFrame({"name": ["xyz"]}, geometry=[shapely.Polygon(ring)], crs="EPSG:4527"))
+
+    monkeypatch.setattr(formats, "FORMATS", [*formats.FORMATS, formats.Format((".xyz",), "XYZ", read_xyz)])
+    square = [(39_500_000, 4_300_000), (39_500_100, 4_300_000), (39_500_100, 4_300_100), (39_500_000, 4_300_100)]
+    (tmp_path / "plot.xyz").write_text("\n".join(f"{x} {y}" for x, y in square))
+    project = read_project(tmp_path / "plot.xyz")
+    assert project.name == "xyz" and project.source_crs.to_epsg() == 4527
+    assert project.warnings == ()
+    (tmp_path / "bow.xyz").write_text("\n".join(f"{x} {y}" for x, y in (square[0], square[2], square[1], square[3])))
+    with pytest.raises(GeometryError, match="is invalid .*repair=True"):
+        read_project(tmp_path / "bow.xyz")

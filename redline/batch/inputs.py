@@ -27,7 +27,7 @@ from pyproj import CRS
 
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, read_feature_table, read_project
-from redline.io.project import READABLE_SUFFIXES
+from redline.io.formats import READABLE_SUFFIXES
 from redline.isolation import Limits, isolated
 from redline.model import Options
 from redline.parameters import DECLARATIONS, PARAMETERS

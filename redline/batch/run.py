@@ -27,7 +27,8 @@ from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, r
 from redline.batch.tables import TABLES, write_tables
 from redline.batch.workers import in_workers, release_memory
 from redline.errors import Interrupted, RedlineError
-from redline.io import FeatureTable, ensure_in_region
+from redline.footprint import ensure_in_region
+from redline.io import FeatureTable
 from redline.isolation import sweep_scratch
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report

@@ -21,7 +21,8 @@ from redline.cli.common import (
     tell,
     time_limit_option,
 )
-from redline.io import ensure_in_region, read_project
+from redline.footprint import ensure_in_region
+from redline.io import read_project
 from redline.io.files import refuse_existing, write_atomic
 from redline.io.writers import LONLAT_ONLY, WITHOUT_CRS, write_boundary, writer_for
 from redline.isolation import Limits, isolated

@@ -58,3 +58,7 @@ def bd09_to_gcj02(lon, lat):
 def bd09_to_wgs84(lon, lat):
     """Baidu BD-09 lon/lat to WGS84."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+WEB_MAP_CRS = ("gcj02", "bd09")
+"""The ``crs`` values that name a Chinese web map's offset (undone to WGS84), not a CRS."""

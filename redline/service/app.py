@@ -23,7 +23,7 @@ from redline import __version__
 from redline.compare import changes
 from redline.errors import RedlineError
 from redline.io.cleaning import UNSAFE
-from redline.io.project import READABLE_SUFFIXES, UNREAD_FORMATS
+from redline.io.formats import UNREAD_FORMATS, UPLOADABLE_SUFFIXES
 from redline.isolation import TimeLimitError, scratch_folder, sweep_scratch
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options
@@ -205,10 +205,10 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         suffix = Path(name).suffix.lower()
         if suffix in UNREAD_FORMATS:
             raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
-        if suffix not in READABLE_SUFFIXES or suffix == ".shp":
+        if suffix not in UPLOADABLE_SUFFIXES:
             hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
             raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
-                                     f"{', '.join(s for s in READABLE_SUFFIXES if s != '.shp')}{hint}")
+                                     f"{', '.join(UPLOADABLE_SUFFIXES)}{hint}")
         data = await file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
             raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for one project")
