@@ -38,7 +38,7 @@ def validated(features: Features, path: Path, *, repair: bool, max_vertices: int
         raise LimitError(f"{path}: 顶点过多 / {total:,} vertices is over the {max_vertices:,}-vertex limit; "
                          "simplify the boundary or raise the limit")
     for row in np.flatnonzero(~plainly_valid(geometries)):
-        geometries[row], problem, note = checked(geometries[row], label_of(features.attributes, row), repair=repair)
+        geometries[row], problem, note = checked_geometry(geometries[row], label_of(features.attributes, row), repair=repair)
         if problem:
             problems.append(problem)
         if note:
@@ -50,14 +50,14 @@ def validated(features: Features, path: Path, *, repair: bool, max_vertices: int
 
 
 def plainly_valid(geometries) -> np.ndarray:
-    """Which geometries pass every check of ``checked`` (tested for the whole array at once)."""
+    """Which geometries pass every check of ``checked_geometry`` (tested for the whole array at once)."""
     polygonal = np.isin(shapely.get_type_id(geometries), [3, 6])  # Polygon, MultiPolygon
     coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
     finite = ~np.isin(np.arange(len(geometries)), owner[~np.isfinite(coordinates).all(axis=1)])
     return polygonal & ~shapely.is_empty(geometries) & finite & shapely.is_valid(geometries)
 
 
-def checked(geometry, label: str, *, repair: bool):
+def checked_geometry(geometry, label: str, *, repair: bool):
     """(geometry, problem or None, the repair's ``Correction`` or None) for one feature."""
     if geometry is None or geometry.is_empty:
         return geometry, f"{label} 无几何 / has no geometry", None

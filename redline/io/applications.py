@@ -16,7 +16,7 @@ from pyproj import CRS
 
 from redline.crs import to_cgcs2000
 from redline.errors import CRSError, GeometryError, InputError, RedlineWarning, correct
-from redline.footprint import checked, in_china, plainly_valid
+from redline.footprint import checked_geometry, in_china, plainly_valid
 from redline.io.cleaning import MAX_TEXT, cleaned
 from redline.io.features import Features
 from redline.io.georef import features_in_crs, with_crs
@@ -89,7 +89,7 @@ def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max
     source_crs = CRS.from_user_input(frame.crs)
     geometries = shapely.force_2d(frame.geometry.values)
     sound = plainly_valid(geometries)
-    checked = [(g, None, None) if fine else checked(g, f"application {i}", repair=repair)
+    checked = [(g, None, None) if fine else checked_geometry(g, f"application {i}", repair=repair)
                for g, i, fine in zip(geometries, ids, sound)]
     sizes = shapely.get_num_coordinates(geometries)
     ok = np.array([problem is None and size <= max_vertices for (_, problem, _), size in zip(checked, sizes)], dtype=bool)
