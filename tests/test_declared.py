@@ -124,3 +124,17 @@ def test_a_tabulation_gives_gross_deduction_and_net_by_class_and_decides_nothing
     assert "旱地(0103)" in found.reason_zh and "扣除" in found.reason_zh
     with pytest.raises(redline.ManifestError, match="deduction 1.5 of '0103' is not a share"):
         redline.load_layers({**entries, "land_use": {**entries["land_use"], "constraint": {"deduction": {"0103": 1.5}}}})
+
+
+def test_map_popups_name_a_declared_class_by_its_title(water):
+    """Regression: popups of a declared constraint showed the role key ('second') where documents say 二级保护区."""
+    from redline.report.html import map_html
+    from tests.common import map_shapes
+
+    report = redline.check(shapely.box(117.21, 39.20, 117.23, 39.22), water, crs=4490)
+    popups = [shape["popup"] for shape in map_shapes(map_html(report, water.nearby(report.footprint), lang="zh",
+                                                              rules=water.rules)) if "popup" in shape]
+    water_popups = [popup for popup in popups if "饮用水水源保护区" in popup]
+    assert len(water_popups) == 2
+    assert any("· 一级保护区" in popup for popup in water_popups) and any("· 二级保护区" in popup for popup in water_popups)
+    assert not any("· second" in popup or "· first" in popup for popup in water_popups)

@@ -94,7 +94,7 @@ def _map_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
             continue
         name = f"{_stem(application)}.html"
         write_atomic(folder / name, map_html(report, layers.nearby(report.footprint), overview=layers.outline,
-                                             lang=lang, cdn=cdn, linked=linked))
+                                             lang=lang, cdn=cdn, linked=linked, rules=layers.rules))
         drawn.append((application.id, (report.to_dict(), report.footprint, name, application.id)))
     return drawn
 

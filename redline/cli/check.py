@@ -66,7 +66,8 @@ def check(ctx, project, manifest, output, geojson, map_path, documents, document
     if map_path:
         from redline.report.html import map_html  # folium costs 0.2 s to import: only when a map is asked for
 
-        page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang or "en", cdn=cdn)
+        page = map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=lang or "en", cdn=cdn,
+                        rules=layers.rules)
         write_atomic(map_path, page)
     write_documents(result, layers, documents, lang=lang or "zh", time_limit=time_limit, **document)
     tell(ctx, result.project.get("warnings", []))

@@ -24,8 +24,9 @@ from jinja2 import Template
 from redline.crs import SQUARE_METRES_PER_MU, EqualArea
 from redline.model import Report, Status
 from redline.report.assets import head_html
-from redline.report.style import COLOURS, STATUS_WORDS, VERDICT_WORDS
+from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS
 from redline.rules import REGION, rule_for, shown_by_default
+from redline.rules.declared import KINDS as DECLARED_KINDS
 
 STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
 OPENSTREETMAP = xyzservices.providers.OpenStreetMap.Mapnik
@@ -52,14 +53,19 @@ TEXT = {
 
 
 def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bool = False,
-             linked: str | None = None) -> str:
+             linked: str | None = None, rules=()) -> str:
     """A standalone HTML page.
 
     ``nearby`` is the layers' features near the project (``LayerSet.nearby``); ``overview`` a lon/lat
-    geometry (e.g. the region's outline) for the minimap. ``linked``: the relative folder of the asset files
-    (``redline.report.assets.write_assets``) to link instead of inlining them.
+    geometry (e.g. the region's outline) for the minimap; ``rules`` the rules the layers are checked against
+    (``LayerSet.rules``: a declared constraint's class titles come from its rule). ``linked``: the relative folder of
+    the asset files (``redline.report.assets.write_assets``) to link instead of inlining them.
     """
     text = TEXT[lang]
+    declared = {rule.RULE.id: rule.RULE for rule in rules}
+
+    def rule_of(rule_id: str):
+        return declared.get(rule_id) or rule_for(rule_id)
     west, south, east, north = report.footprint.bounds
     fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
@@ -70,7 +76,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         spec = near.spec
         title = _title(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
-        rule = rule_for(spec.rule)
+        rule = rule_of(spec.rule if spec.rule not in DECLARED_KINDS else spec.id)
         group = _Group(name=title, show=shown_by_default(spec.rule))
         role_of = {value: role for role, value in spec.classes.items()}
         if spec.rule == REGION:  # district names as permanent labels: the reviewer's bearings with no base map
@@ -86,20 +92,20 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         looks = []
         for name, klass in zip(near.names, near.classes):
             own = style.get(f"{role_of.get(klass)}_color")  # a class drawn in its own colour (e.g. artificial coast)
-            colour = own or style.get("color", "#555555")
+            colour = own or style.get("color", NEUTRAL_COLOUR)
             weight = style.get("weight", 1) if not own else max(style.get("weight", 1) - 2, 1)
             looks.append(_look(style=_style(colour, style.get("fill_opacity", 0.2), weight),
                                tooltip=html.escape(" · ".join(v for v in (name, klass) if v))))
         group.add_child(_Shapes(near.geometries, looks))
         group.add_to(fmap)
-        legend.append((title, style.get("color", "#555555"), spec.kind))
+        legend.append((title, style.get("color", NEUTRAL_COLOUR), spec.kind))
         for role in spec.classes:
             if f"{role}_color" in style:
                 label = rule.role_title(role, lang) if rule else role
                 legend.append((html.escape(label), style[f"{role}_color"], spec.kind))
     # the project first, reviews next, violations last: what is drawn later lies on top and takes the clicks
     project = _Group(name=text["project"])
-    project.add_child(_Shapes([report.footprint], [_look(style=_style("#2c7bb6", 0.05, 3), tooltip=html.escape(
+    project.add_child(_Shapes([report.footprint], [_look(style=_style(PROJECT_COLOUR, 0.05, 3), tooltip=html.escape(
         str(report.project.get("name") or report.project["file"])))]))
     project.add_to(fmap)
     findings = {finding.rule: finding for finding in report.findings}
@@ -107,8 +113,9 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         finding = findings[rule]
         title = _title(finding.title_zh if lang == "zh" else finding.title_en)
         group = _Group(name=f"{text['intrusion']}: {title}")
-        group.add_child(_Shapes(list(pieces.values()), [_look(style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
-                                                              popup=_popup(finding, role, text, lang)) for role in pieces]))
+        looks = [_look(style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
+                       popup=_popup(finding, role, text, lang, rule_of(finding.rule))) for role in pieces]
+        group.add_child(_Shapes(list(pieces.values()), looks))
         group.add_to(fmap)
     setbacks = [f for f in report.findings if f.measures.get("setback_m") and f.status is not Status.CLEAR]
     for finding in setbacks:  # the coastal setback zone, drawn for the eye (its figures come from the engine)
@@ -126,11 +133,11 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             found = findings[rule]
             title = found.title_zh if lang == "zh" else found.title_en
             label = f"{title}: {found.nearest['name']} {found.nearest['distance_m']:,.0f} m"
-            looks.append(_look(style=_dashed("#555555"), tooltip=html.escape(label)))
+            looks.append(_look(style=_dashed(NEUTRAL_COLOUR), tooltip=html.escape(label)))
         group.add_child(_Shapes(list(report.nearest_lines.values()), looks))
         group.add_to(fmap)
-        legend.append((text["nearest"], "#555555", "line"))
-    legend += [(text["project"], "#2c7bb6", "line"), (f"{text['intrusion']}: {text['status']['violation']}",
+        legend.append((text["nearest"], NEUTRAL_COLOUR, "line"))
+    legend += [(text["project"], PROJECT_COLOUR, "line"), (f"{text['intrusion']}: {text['status']['violation']}",
                                                       STATUS_COLOURS[Status.VIOLATION], "polygon"),
                (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], "polygon")]
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -256,7 +263,7 @@ def _style(colour, fill_opacity, weight) -> dict:
     return {"color": colour, "fillColor": colour, "fillOpacity": fill_opacity, "weight": weight}
 
 
-def _popup(finding, role, text, lang) -> str:
+def _popup(finding, role, text, lang, rule) -> str:
     title = finding.title_zh if lang == "zh" else finding.title_en
     measures = finding.measures
     prefix = f"{role}_" if f"{role}_area_m2" in measures else ""
@@ -266,7 +273,6 @@ def _popup(finding, role, text, lang) -> str:
         rows += [("m²", f"{area_m2:,.1f}"), ("ha", f"{area_m2 / 10_000:,.4f}"), ("亩", f"{area_m2 / SQUARE_METRES_PER_MU:,.2f}")]
     if f"{prefix}share" in measures:
         rows.append((text["share"], f"{measures[prefix + 'share']:.2%}"))
-    rule = rule_for(finding.rule)
     for name in rule.popup_measures if rule else ():
         if name in measures:
             rows.append((name, f"{measures[name]:,.1f} m"))
@@ -350,7 +356,7 @@ def index_html(entries, *, overview=None, lang: str = "en", cdn: bool = False, f
     root = fmap.get_root()
     if overview is not None:
         outline = _Group(control=False)
-        outline.add_child(_Shapes([overview], [_look(style=_style("#555555", 0.02, 1))]))
+        outline.add_child(_Shapes([overview], [_look(style=_style(NEUTRAL_COLOUR, 0.02, 1))]))
         outline.add_to(fmap)
     groups = {verdict: _Group(name=text["verdict"][verdict]) for verdict in VERDICT_COLOURS}
     rows, bounds, shapes = [], [], {verdict: ([], []) for verdict in VERDICT_COLOURS}

@@ -32,7 +32,7 @@ from redline.errors import GeometryError  # noqa: E402
 from redline.model import Report, Status  # noqa: E402
 from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
 from redline.report.review import beijing_date, crs_words  # noqa: E402
-from redline.report.style import COLOURS, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
+from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
 from redline.report.typeset import break_lines  # noqa: E402
 from redline.rules import REGION, shown_by_default  # noqa: E402
 
@@ -44,7 +44,6 @@ PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 MARGIN_SHARE = 0.12
 DPI = 150
 STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
-PROJECT_COLOUR = "#2c7bb6"
 TEXT = {
     "zh": {"title": "建设项目用地红线审查图", "number": "图件编号", "crs": "坐标系", "scale": "比例尺", "date": "制图日期",
            "verdict": "结论", "project": "项目用地范围", "district": "行政区界", "north": "北", "legend": "图例",
@@ -136,7 +135,7 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             regions.append((near.names[keep], drawn))
             continue
         style = dict(spec.style)
-        colour = style.get("color", "#555555")
+        colour = style.get("color", NEUTRAL_COLOUR)
         title = spec.title_zh if lang == "zh" else spec.title_en
         if spec.kind == "line":
             drawn.plot(ax=axes, color=colour, linewidth=max(style.get("weight", 1) / 1.5, 0.8), zorder=3)
@@ -293,7 +292,7 @@ def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: s
         y -= 0.022 * (1 + wrapped.count("\n")) + 0.012
     disclaimer = report.manifest.get("disclaimer_zh" if lang == "zh" else "disclaimer") or report.manifest.get("disclaimer", "")
     note = "\n".join(break_lines(f"{text['print']} {disclaimer}".strip(), 60, _columns))
-    panel.text(0.05, 0.02, note, fontsize=5.6, color="#555555", va="bottom", fontfamily=FAMILY)
+    panel.text(0.05, 0.02, note, fontsize=5.6, color=NEUTRAL_COLOUR, va="bottom", fontfamily=FAMILY)
 
 
 def _columns(text: str) -> int:

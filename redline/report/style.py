@@ -15,6 +15,10 @@ VERDICT_WORDS = {"zh": {"pass": "符合", "review": "需补充论证", "violatio
                  "en": {"pass": "compliant", "review": "review needed", "violation": "violation"}}
 COLOURS = {"violation": "#d7191c", "review": "#e66e14", "pass": "#1a9641", "clear": "#1a9641", "not_checked": "#7b7b7b"}
 """Status (and verdict) → colour, as hex."""
+PROJECT_COLOUR = "#2c7bb6"
+"""The project's boundary, on maps and map sheets."""
+NEUTRAL_COLOUR = "#555555"
+"""Layers without a colour of their own, the nearest-feature lines, outlines and notes."""
 
 
 def status_key(finding) -> str:

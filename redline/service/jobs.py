@@ -193,6 +193,7 @@ def stored_report(row: sqlite3.Row) -> Report:
 def map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
     """Rebuild the map from the stored report, intrusions and footprint."""
     result = stored_report(row)
-    return map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=row["lang"], cdn=cdn)
+    return map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=row["lang"], cdn=cdn,
+                    rules=layers.rules)
 
 
