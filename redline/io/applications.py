@@ -48,8 +48,8 @@ def read_feature_table(path, *, id_field: str = "id", crs=None, layer=None, enco
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RedlineWarning)
         features, conversion = features_in_crs(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees,
-                                                max_bytes=max_bytes, max_vertices=MAX_VERTICES * max_features,
-                                                max_features=max_features)
+                                               max_bytes=max_bytes, max_vertices=MAX_VERTICES * max_features,
+                                               max_features=max_features)
     return _feature_table(features, path, id_field, conversion, replayed(caught))
 
 

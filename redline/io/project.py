@@ -95,6 +95,9 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
                  max_bytes: int = MAX_BYTES, max_vertices: int = MAX_VERTICES, max_features: int = MAX_FEATURES) -> Project:
     """Read, validate and reproject a project boundary file.
 
+    Every correction made on the way (axes swapped, ring closed, encoding taken, …) is in ``warnings`` of the
+    project and is warned again (``redline.errors.Correction``) to the caller.
+
     Parameters
     ----------
     path : file to read: GeoJSON, GeoPackage, Shapefile (loose or .zip), GeoParquet, KML/KMZ, CSV (WKT or
@@ -107,15 +110,12 @@ def read_project(path, *, crs=None, layer=None, encoding=None, repair: bool = Fa
     repair : fix invalid geometries with ``make_valid`` instead of refusing them; the area change is recorded.
     degrees : how a table's longitudes/latitudes are written when the values cannot say: "decimal" or "dms"
         (packed ddd.mmss, 117.2530 = 117°25′30″); see ``redline.io.degrees``.
-
-    Every correction made on the way (axes swapped, ring closed, encoding taken, …) is in ``warnings`` of the
-    project and is warned again (``redline.errors.Correction``) to the caller.
     """
     path = Path(path)
 
     def read() -> Project:
         features, conversion = features_in_crs(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees,
-                                                max_bytes=max_bytes, max_vertices=max_vertices, max_features=max_features)
+                                               max_bytes=max_bytes, max_vertices=max_vertices, max_features=max_features)
         return _project(features, path, sha256_file(path), conversion, repair=repair, max_vertices=max_vertices)
     return collecting(read)
 
