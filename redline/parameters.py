@@ -70,11 +70,13 @@ DECLARATIONS = (
 """What the applicant declares: the fields of ``redline.model.Options``."""
 
 PARTICULARS = (
-    Parameter("applicant", "申请单位", "applicant", "Applicant (申请单位) printed in the review documents"),
-    Parameter("reference", "文号", "reference", "Reference number (文号) printed in the review documents", max_length=100),
+    Parameter("applicant", "申请单位", "applicant", "Applicant (申请单位) printed in the review documents",
+              batch_column=True),
+    Parameter("reference", "文号", "reference", "Reference number (文号) printed in the review documents", max_length=100,
+              batch_column=True),
     Parameter("project_code", "项目代码", "project code",
               "Project code (项目代码, e.g. from the investment project platform) printed in the review documents",
-              max_length=64),
+              max_length=64, batch_column=True),
 )
 """What the review documents print about the application."""
 

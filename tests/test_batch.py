@@ -312,3 +312,23 @@ def test_a_folder_of_project_folders_is_read_and_what_is_skipped_is_named(tmp_pa
     (tmp_path / "empty" / "readme.md").write_text("nothing to check")
     with pytest.raises(InputError, match="no applications in"):
         read_inputs([tmp_path / "empty"])
+
+
+def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
+    """A table's applicant / reference / project_code columns reach that row's review PDF; a blank prints nothing."""
+    import subprocess
+
+    from redline.batch.drawn import write_review_files
+
+    samples = {p.stem: p for p in SAMPLES}
+    footprints = [read_project(samples["01_qilihai_road"]).geometry] * 2
+    frame = gpd.GeoDataFrame({"id": ["甲", "乙"], "applicant": ["天津市某某交通建设有限公司", None],
+                              "reference": ["津规审〔2026〕17号", None], "project_code": ["2026-120116-48-01-000017", None]},
+                             geometry=footprints, crs="EPSG:4490")
+    frame.to_parquet(tmp_path / "apps.parquet")
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    assert write_review_files(tmp_path / "out", tmp_path / "pdf", DEFAULT_MANIFEST) == 2
+    text = {stem: subprocess.run(["pdftotext", str(tmp_path / "pdf" / f"{stem}.pdf"), "-"], capture_output=True, text=True,
+                                 check=True).stdout for stem in ("甲", "乙")}
+    for given in ("天津市某某交通建设有限公司", "津规审〔2026〕17号", "2026-120116-48-01-000017"):
+        assert given in text["甲"].replace("\n", "") and given not in text["乙"]

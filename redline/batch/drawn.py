@@ -11,7 +11,7 @@ import re
 from functools import partial
 from pathlib import Path
 
-from redline.batch.inputs import CHUNK, Application, ReadOptions, read_inputs
+from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, particulars, read_inputs
 from redline.batch.journal import STATE
 from redline.batch.run import checked_chunk
 from redline.batch.workers import in_workers
@@ -106,7 +106,9 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
     from redline.report.basis import read_templates
     from redline.report.filing import review_files
 
-    checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
+    tables = chunk_tables(chunk, read)
+    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=True)
+    given = particulars(chunk, tables)
     templates = read_templates(layers.manifest.review)
     written = 0
     for application in chunk:
@@ -117,7 +119,7 @@ def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, 
             pdf = isolated(review_files, report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
                            overview=layers.outline,
                            removed_m2=removed_m2(report, layers) if report.intrusions else None,
-                           limits=DOCUMENT_LIMITS, label=application.id)["pdf"]
+                           limits=DOCUMENT_LIMITS, label=application.id, **given.get(application.order, {}))["pdf"]
         except Exception as error:  # noqa: BLE001 - this application's document only; the others are written
             log.warning("%s: 审查报告未能生成 / the review PDF could not be made (%s: %s)", application.id,
                         type(error).__name__, str(error)[:200])

@@ -27,10 +27,11 @@ from pyproj import CRS
 
 from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, read_feature_table, read_project
+from redline.io.cleaning import cleaned
 from redline.io.formats import READABLE_SUFFIXES
 from redline.isolation import Limits, isolated
 from redline.model import Options
-from redline.parameters import DECLARATIONS, PARAMETERS
+from redline.parameters import DECLARATIONS, PARAMETERS, PARTICULARS
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,9 @@ def _crs(wkt: str) -> CRS:
 GEOMETRY = "geometry"
 DECLARATION_COLUMNS = tuple(parameter.name for parameter in DECLARATIONS if parameter.batch_column)
 """The declarations an application of a table may make in its own columns (``redline.parameters``)."""
-KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", *DECLARATION_COLUMNS)
+PARTICULAR_COLUMNS = tuple(parameter.name for parameter in PARTICULARS if parameter.batch_column)
+"""The particulars (申请单位, 文号, 项目代码) an application of a table may give in its own columns, for its documents."""
+KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", *DECLARATION_COLUMNS, *PARTICULAR_COLUMNS)
 """What a worker needs of an input's attributes: the project name and the declarations."""
 
 _TABLES: dict[tuple, StoredTable] = {}
@@ -258,6 +261,23 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
 YES, NO = ("true", "1", "yes", "y", "是", "t"), ("false", "0", "no", "n", "否", "f")
 
 
+def particulars(chunk: list[Application], tables: dict[str, FeatureTable]) -> dict[int, dict[str, str]]:
+    """Each table row's own particulars (``PARTICULAR_COLUMNS``, cleaned like any text read), by order; ``tables``
+    from ``chunk_tables``, whose rows come in chunk order. An application of a file of its own gives none."""
+    found: dict[int, dict[str, str]] = {}
+    position: dict[str, int] = {}
+    for application in chunk:
+        if application.row is None:
+            continue
+        row = position.get(application.source, 0)
+        position[application.source] = row + 1
+        frame = tables[application.source].frame
+        found[application.order] = {column: cleaned(_cell(frame[column].iloc[row], lower=False))[0]
+                                    for column in PARTICULAR_COLUMNS
+                                    if column in frame.columns and _cell(frame[column].iloc[row], lower=False)}
+    return found
+
+
 def declarations(attributes: dict[str, np.ndarray], options: Options, *, where: str) -> Options:
     """``options`` with the application's own declarations (``DECLARATION_COLUMNS``, one value over its features)."""
     declared = {}
@@ -271,10 +291,11 @@ def declarations(attributes: dict[str, np.ndarray], options: Options, *, where: 
     return dataclasses.replace(options, **declared) if declared else options
 
 
-def _cell(value) -> str:
+def _cell(value, *, lower: bool = True) -> str:
+    """A cell as text: blank for a missing value; a declaration's lower-cased, without a float's ".0"."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
-    return str(value).strip().lower().removesuffix(".0")
+    return str(value).strip().lower().removesuffix(".0") if lower else str(value).strip()
 
 
 def _declared(column: str, text: str, where: str):
