@@ -1,17 +1,17 @@
-"""Benchmark the HTTP service (a benchmark, not a test): 50 concurrent clients × 20 submissions on loopback.
+"""Benchmark the HTTP service against older code (a benchmark, not a test): one small KML, sequential and concurrent.
 
-Starts ``redline serve`` on a free loopback port with a fresh database, sends the shipped samples round
-robin from CLIENTS concurrent clients (SUBMISSIONS each, bounded), and prints p50, p95 and p99 latency,
-the error count and the throughput; then checks that every returned id can be fetched again.
-Baseline for the ratio: the same submissions sent one at a time (one client).
+For each code under test — today's checkout and, in a ``git worktree``, the revision ``--against`` names (default
+b363178, the code before per-upload isolation) — starts ``redline serve`` on a free loopback port with a fresh
+database and 2 check processes, sends 20 uploads of a small KML one after another (p50 of one upload), then 200 at
+50 concurrent (throughput, p50, p95, errors), and checks every returned id can be read back. The codes alternate,
+``--rounds`` times, in one process on the same machine; the medians and today's ratios to the older code are printed.
 
-The server runs REDLINE_BENCH_WORKERS worker processes (default 2, one per core).
-
-Run: python benchmarks/bench_service.py
+Run: python -m benchmarks.bench_service [--against REV] [--rounds 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
@@ -25,9 +25,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENTS, SUBMISSIONS = 50, 20
-WORKERS = os.environ.get("REDLINE_BENCH_WORKERS", "2")
-SAMPLES = sorted(p for p in (ROOT / "data" / "samples").glob("*.*"))
+SEQUENTIAL, CONCURRENT, CLIENTS = 20, 200, 50
+SAMPLE = ROOT / "data" / "samples" / "01_qilihai_road.geojson"
 
 
 def free_port() -> int:
@@ -36,65 +35,101 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def client(http: httpx.AsyncClient, number: int, count: int, latencies: list, ids: list, errors: list):
-    for index in range(count):
-        sample = SAMPLES[(number + index) % len(SAMPLES)]
-        start = time.perf_counter()
-        try:
-            answer = await http.post("/v1/checks", files={"file": (sample.name, sample.read_bytes())})
-            if answer.status_code == 201:
-                ids.append(answer.json()["id"])
-            else:
-                errors.append(f"{sample.name}: {answer.status_code}")
-        except httpx.HTTPError as error:
-            errors.append(f"{sample.name}: {error!r}")
-        latencies.append(time.perf_counter() - start)
+async def _send(http: httpx.AsyncClient, kml: bytes, latencies: list, ids: list, errors: list) -> None:
+    start = time.perf_counter()
+    try:
+        answer = await http.post("/v1/checks", files={"file": ("plot.kml", kml)})
+        if answer.status_code == 201:
+            ids.append(answer.json()["id"])
+        else:
+            errors.append(answer.status_code)
+    except httpx.HTTPError as error:
+        errors.append(type(error).__name__)
+    latencies.append(time.perf_counter() - start)
 
 
-async def run(url: str, clients: int, submissions: int):
-    latencies, ids, errors = [], [], []
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+async def _load(url: str, kml: bytes) -> dict:
+    """20 uploads in sequence, then 200 from 50 concurrent clients; what each took."""
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=CLIENTS)) as http:
+        sequential, ids, errors = [], [], []
+        for _ in range(SEQUENTIAL):
+            await _send(http, kml, sequential, ids, errors)
+        concurrent, queue = [], asyncio.Queue()
+        for _ in range(CONCURRENT):
+            queue.put_nowait(None)
+
+        async def client():
+            while not queue.empty():
+                queue.get_nowait()
+                await _send(http, kml, concurrent, ids, errors)
         start = time.perf_counter()
-        await asyncio.gather(*(client(http, n, submissions, latencies, ids, errors) for n in range(clients)))
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
         elapsed = time.perf_counter() - start
-        missing = 0
-        for check_id in ids:
-            if (await http.get(f"/v1/checks/{check_id}")).status_code != 200:
-                missing += 1
-    return latencies, ids, errors, elapsed, missing
+        missing = sum([(await http.get(f"/v1/checks/{check_id}")).status_code != 200 for check_id in ids])
+    return {"p50_one": statistics.median(sequential), "throughput": CONCURRENT / elapsed,
+            "p50": statistics.median(concurrent), "p95": statistics.quantiles(concurrent, n=20)[-1],
+            "errors": len(errors), "missing": missing}
 
 
-def percentile(values, q):
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def main() -> None:
+def measure(code: Path, kml: bytes) -> dict:
+    """Serve with the code at ``code`` and load it."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen([sys.executable, "-m", "redline.cli", "serve", "--port", str(port), "--workers", WORKERS,
-                                   "--db", str(Path(folder) / "bench.sqlite")], env=dict(os.environ))
+        server = subprocess.Popen([sys.executable, "-m", "redline.cli", "serve", "--port", str(port), "--workers", "2",
+                                   "--db", str(Path(folder) / "bench.sqlite")], cwd=code,
+                                  env={**os.environ, "PYTHONPATH": str(code)}, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(300):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
                 try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            serial, _, _, serial_elapsed, _ = asyncio.run(run(url, 1, 40))
-            latencies, ids, errors, elapsed, missing = asyncio.run(run(url, CLIENTS, SUBMISSIONS))
+            return asyncio.run(_load(f"http://127.0.0.1:{port}", kml))
         finally:
             server.terminate()
             server.wait()
-    print(f"one client, 40 submissions: p50 {statistics.median(serial) * 1000:.1f} ms, "
-          f"{40 / serial_elapsed:.1f} submissions/s")
-    print(f"{CLIENTS} clients x {SUBMISSIONS} submissions: {len(latencies)} sent in {elapsed:.1f} s, "
-          f"{len(latencies) / elapsed:.1f} submissions/s ({len(latencies) / elapsed / (40 / serial_elapsed):.2f}x one client)")
-    print(f"latency p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 {percentile(latencies, 95) * 1000:.1f} ms, "
-          f"p99 {percentile(latencies, 99) * 1000:.1f} ms")
-    print(f"errors {len(errors)}{': ' + '; '.join(errors[:5]) if errors else ''}")
-    print(f"ids returned {len(ids)}, not retrievable afterwards {missing}")
+
+
+def small_kml() -> bytes:
+    from redline.io import read_project
+    from redline.io.writers import write_boundary
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_boundary(read_project(SAMPLE).source.to_frame().to_crs(4326), Path(folder) / "plot.kml")
+        return (Path(folder) / "plot.kml").read_bytes()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default="b363178", help="the older revision (default: before per-upload isolation)")
+    parser.add_argument("--rounds", type=int, default=2)
+    arguments = parser.parse_args()
+    kml = small_kml()
+    with tempfile.TemporaryDirectory() as folder:
+        older = Path(folder) / "older"
+        subprocess.run(["git", "worktree", "add", "--detach", str(older), arguments.against], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            runs = {"older": [], "today": []}
+            for round_number in range(arguments.rounds):
+                for label, code in (("older", older), ("today", ROOT)):
+                    runs[label].append(measure(code, kml))
+                    figures = runs[label][-1]
+                    print(f"round {round_number + 1} {label:>5}: one upload p50 {figures['p50_one'] * 1000:.0f} ms; "
+                          f"{CONCURRENT} at {CLIENTS} concurrent {figures['throughput']:.1f} checks/s, p50 "
+                          f"{figures['p50'] * 1000:.0f} ms, p95 {figures['p95'] * 1000:.0f} ms, errors {figures['errors']}, "
+                          f"not readable {figures['missing']}", flush=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(older)], cwd=ROOT, capture_output=True)
+    median = {label: {key: statistics.median(run[key] for run in found) for key in found[0]}
+              for label, found in runs.items()}
+    print(f"medians of {arguments.rounds} rounds — {arguments.against}: one upload p50 "
+          f"{median['older']['p50_one'] * 1000:.0f} ms, {median['older']['throughput']:.1f} checks/s; today: "
+          f"{median['today']['p50_one'] * 1000:.0f} ms, {median['today']['throughput']:.1f} checks/s")
+    print(f"today / {arguments.against}: throughput {median['today']['throughput'] / median['older']['throughput']:.2f}× "
+          f"(target ≥ 0.8), one upload's p50 {median['today']['p50_one'] / median['older']['p50_one']:.2f}× (target ≤ 1.3)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Conventions
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -86,12 +87,48 @@ def to_cgcs2000(geometries, crs):
     """
     crs = CRS.from_user_input(crs)
     geometries = np.asarray(geometries, dtype=object)
-    if crs.equals(CGCS2000):
+    if _is_cgcs2000(crs.srs):
         return geometries
     if not crs.is_geographic:
         geometries = densify(geometries, crs)
-    transformer = Transformer.from_crs(crs, WGS84 if crs.is_bound else CGCS2000, always_xy=True)
+    transformer = _to_cgcs2000(crs.srs, threading.get_ident())
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def warm_transformers(crss) -> None:
+    """Make ``to_cgcs2000``'s transformers (and ``datum_shift``'s answer) for ``crss`` now — PROJ takes tens of
+    milliseconds for each — so that a child forked later to read one upload finds them made."""
+    for crs in crss:
+        crs = CRS.from_user_input(crs)
+        _datum_shift(crs.srs)
+        if not _is_cgcs2000(crs.srs):
+            _to_cgcs2000(crs.srs, threading.get_ident())
+
+
+def regional_crss(bounds) -> list[CRS]:
+    """The CRSs planners' files in a region (west, south, east, north in degrees) are likely in: WGS84 lon/lat, Web
+    Mercator, and the Gauss-Krüger zones (3- and 6-degree, with and without zone prefix) of each datum there."""
+    west, _, east, _ = bounds
+    zones = {(3, zone) for zone in range(round(west / 3), round(east / 3) + 1)}
+    zones |= {(6, zone) for zone in range(int(west // 6) + 1, int(east // 6) + 2)}
+    found = [gauss_kruger_crs(datum, width, zone, prefixed=prefixed) for datum in DATUM_NAMES for width, zone in sorted(zones)
+             for prefixed in (True, False)]
+    return [WGS84, CRS.from_epsg(3857), *(crs for crs in found if crs is not None)]
+
+
+@lru_cache(maxsize=128)
+def _is_cgcs2000(srs: str) -> bool:
+    """Whether the CRS ``srs`` is CGCS2000 lon/lat (asked of PROJ once per CRS: in a forked child PROJ first reopens
+    its database, tens of milliseconds)."""
+    return CRS.from_user_input(srs).equals(CGCS2000)
+
+
+@lru_cache(maxsize=128)
+def _to_cgcs2000(srs: str, thread: int) -> Transformer:
+    """The transformer of ``to_cgcs2000`` from the CRS ``srs``, made once per CRS and thread (a pyproj Transformer is
+    used by one thread at a time; Dask workers run several)."""
+    crs = CRS.from_user_input(srs)
+    return Transformer.from_crs(crs, WGS84 if crs.is_bound else CGCS2000, always_xy=True)
 
 
 WGS84 = CRS.from_epsg(4326)

@@ -56,3 +56,24 @@ def test_buffer_reaches_the_distance_on_the_ellipsoid(distance_m):
         _, _, metres = GEOD.inv(ends[0::2, 0], ends[0::2, 1], ends[1::2, 0], ends[1::2, 1])
         assert metres.max() <= distance_m * (1 + 1e-4) + 0.01
         assert metres.min() >= distance_m * (1 - 0.01) - 0.01
+
+
+def test_cached_transformers_give_what_a_fresh_one_gives_in_every_thread():
+    """``to_cgcs2000`` keeps one transformer per CRS and thread (making one takes PROJ tens of ms): the same
+    coordinates as a transformer made afresh, for a GK zone, Web Mercator and a CRS bound to 7 parameters."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyproj import CRS, Transformer
+
+    from redline.crs import CGCS2000, WGS84, to_cgcs2000, warm_transformers
+
+    bound = CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0 +ellps=krass "
+                           "+towgs84=15.8,-154.4,-82.3,0,0,0,0 +units=m +no_defs")
+    cases = [(CRS.from_epsg(4527), (39_500_000.0, 4_300_000.0)), (CRS.from_epsg(3857), (13_050_000.0, 4_740_000.0)),
+             (bound, (500_000.0, 4_300_000.0))]
+    warm_transformers([crs for crs, _ in cases])
+    for crs, (x, y) in cases:
+        fresh = Transformer.from_crs(crs, WGS84 if crs.is_bound else CGCS2000, always_xy=True).transform(x, y)
+        in_threads = list(ThreadPoolExecutor(3).map(lambda _: to_cgcs2000([shapely.Point(x, y)], crs)[0].coords[0],
+                                                    range(6)))
+        assert all(point == pytest.approx(fresh, abs=1e-12) for point in in_threads)

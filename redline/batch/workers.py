@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
 
+from redline.crs import regional_crss, warm_transformers
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet
 
@@ -44,6 +45,7 @@ def in_workers(task: Callable, chunks: list, layers: LayerSet, workers: int) -> 
     """``task(chunk, layers)`` of every chunk, in order: in this process with one worker or one chunk, else in
     ``workers`` forked processes. Stopped early (a signal, an error), nothing more is started and the workers end."""
     global _WORKER_LAYERS
+    warm_transformers(regional_crss(layers.bounds))  # inherited by the workers and by each file's reader child
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield _run(task, chunk, layers)
