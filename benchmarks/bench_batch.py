@@ -515,7 +515,10 @@ def main() -> None:
         path, small_path = write_applications(count, Path(folder)), write_applications(count // 10, Path(folder))
         describe_batch("(a) region layer only (nothing to intersect): redline batch", count,
                        batch_median(path, region_only(Path(folder))))
-        large = describe_batch("(a) every Tianjin layer: redline batch", count, batch_median(path, DEFAULT_MANIFEST))
+        searching, not_searching = batch_pair(path, DEFAULT_MANIFEST)
+        large = describe_batch("(a) every Tianjin layer: redline batch", count, searching)
+        without = describe_batch("    the same with the nearest-feature search off (search_m=0)", count, not_searching)
+        print(f"    the nearest-feature search costs {large / without:.2f}x the batch without it (target ≤ 1.25)")
         small = describe_batch("    the same", count // 10, batch_median(small_path, DEFAULT_MANIFEST, 1))
         print(f"    {count:,} take {large / small:.1f}x the time of {count // 10:,}")
         script = overlay_script(path, load_layers(DEFAULT_MANIFEST))
