@@ -183,6 +183,54 @@ def test_slow_connections_do_not_take_the_service_down(server):
             connection.close()
 
 
+def test_a_slow_body_flood_from_one_address_leaves_room_for_everyone_else(tmp_path):
+    """Bodies trickled a byte a second: past 32 from one address still arriving after a second, the next is answered
+    429 at once; a valid upload from another address is checked meanwhile; the trickles end 408 once they fall
+    behind 16 KiB/s after the 10 s grace, not when the client pleases."""
+    import threading
+    import time
+
+    running = Server(tmp_path / "db.sqlite", workers=1)
+    trickles, stop = [], threading.Event()
+    head = (f"POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\nContent-Type: multipart/form-data; "
+            "boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; "
+            "filename=\"plot.kml\"\r\n\r\n").encode()
+    try:
+        for _ in range(32):
+            connection = socket.create_connection(("127.0.0.1", running.port))
+            connection.sendall(head + b"<")
+            trickles.append(connection)
+
+        def trickle():
+            while not stop.wait(1.0):
+                for connection in trickles:
+                    try:
+                        connection.sendall(b" ")
+                    except OSError:
+                        pass
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(2.0)
+        one_more = socket.create_connection(("127.0.0.1", running.port))
+        one_more.sendall(head + b"<")
+        one_more.settimeout(10)
+        assert one_more.recv(200).startswith(b"HTTP/1.1 429")
+        one_more.close()
+        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=60,
+                             headers={"Host": f"127.0.0.1:{running.port}"})
+        with other, open(SAMPLES[0], "rb") as stream:
+            answer = other.post(f"{running.url}/v1/checks", files={"file": (SAMPLES[0].name, stream)})
+        assert answer.status_code == 201, answer.text
+        started = time.monotonic()
+        trickles[0].settimeout(20)
+        assert trickles[0].recv(200).startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - started < 12
+    finally:
+        stop.set()
+        for connection in trickles:
+            connection.close()
+        running.stop()
+
+
 def test_sigterm_stops_the_service_and_its_check_processes(tmp_path):
     running = Server(tmp_path / "db.sqlite", workers=2)
     children = children_of(running.process.pid)

@@ -11,7 +11,10 @@ from redline.isolation import Limits as IsolationLimits
 
 @dataclass(frozen=True)
 class Limits:
-    """Upload bytes, boundary vertices, seconds and memory per check, seconds to send a request's headers and body."""
+    """Upload bytes, boundary vertices, seconds and memory per check; how a request must arrive: its headers within
+    ``header_seconds``, each part of its body within ``body_seconds``, and the body as a whole at ``min_body_rate``
+    bytes a second or more once ``body_grace_seconds`` have passed; at most ``bodies_per_client`` bodies arriving at
+    once from one client address (a slow-body flood from one address cannot take every connection)."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_vertices: int = 200_000
@@ -19,6 +22,9 @@ class Limits:
     memory_bytes: int = 1024 ** 3
     header_seconds: float = 10.0
     body_seconds: float = 30.0
+    min_body_rate: float = 16 * 1024
+    body_grace_seconds: float = 10.0
+    bodies_per_client: int = 32
     connections: int = 512
 
     @property

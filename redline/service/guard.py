@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException
@@ -18,8 +19,11 @@ class Guard:
 
     The body is counted as it arrives (``Content-Length`` first): past ``max_bytes`` (plus room for the form's
     other fields) the request is answered 413 and nothing more is read, so nothing past the limit reaches disk;
-    a body whose next part takes over ``body_seconds`` is answered 408. Without a token, a POST from another
-    site (``Origin`` or ``Sec-Fetch-Site``) is refused: a browser page elsewhere cannot submit in a user's name.
+    a body whose next part takes over ``body_seconds``, or that falls behind ``min_body_rate`` once
+    ``body_grace_seconds`` have passed, is answered 408; a client address with ``bodies_per_client`` bodies still
+    arriving after ``SLOW_BODY_S`` is answered 429 for another (many quick uploads at once are not limited).
+    Without a token, a POST from another site (``Origin`` or ``Sec-Fetch-Site``) is refused: a browser page
+    elsewhere cannot submit in a user's name.
     """
 
     FORM_ROOM = 64 * 1024
@@ -27,6 +31,8 @@ class Guard:
     def __init__(self, app, *, limits: Limits, token_required: bool, allowed_hosts: frozenset[str] = frozenset()):
         self.app, self.limits, self.token_required = app, limits, token_required
         self.allowed_hosts = allowed_hosts or frozenset(LOOPBACK_HOSTS)
+        self.arriving: dict[str, dict[object, float]] = {}
+        """Bodies being received, by client address: when each began."""
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -45,20 +51,43 @@ class Guard:
                             "for one project")
         elif scope["method"] not in ("GET", "HEAD", "OPTIONS") and not self.token_required and _cross_site(headers):
             refusal = (403, "拒绝跨站提交 / cross-site request refused; submit from this service's own page")
+        client = (scope.get("client") or ("", 0))[0]
+        has_body = (length.isdigit() and int(length) > 0) or "chunked" in headers.get("transfer-encoding", "").lower()
+        here = self.arriving.get(client, {})
+        now = time.monotonic()
+        if not refusal and has_body and sum(now - since > SLOW_BODY_S for since in here.values()) >= \
+                self.limits.bodies_per_client:
+            refusal = (429, f"同一地址同时上传过多 / {self.limits.bodies_per_client} uploads from this address are "
+                            "still arriving; wait for them and try again")
         if refusal:
             return await _answer(send, *refusal)
-        received = 0
+        received, started, body = 0, now, object()
+        if has_body:
+            here = self.arriving.setdefault(client, here)
+            here[body] = started
+
+        def arrived() -> None:
+            if here.pop(body, None) is not None and not here:
+                self.arriving.pop(client, None)
 
         async def limited_receive():
             nonlocal received
+            wait = self.limits.body_seconds
+            if body in here:  # the bytes so far buy time at the minimum rate, after the grace period
+                due = started + self.limits.body_grace_seconds + received / self.limits.min_body_rate
+                wait = min(wait, max(due - time.monotonic(), 0.05))
             try:
-                message = await asyncio.wait_for(receive(), self.limits.body_seconds)
+                message = await asyncio.wait_for(receive(), wait)
             except asyncio.TimeoutError:
-                raise HTTPException(408, "请求体传输超时 / the request body arrived too slowly") from None
+                raise HTTPException(408, f"请求体传输过慢 / the request body arrived too slowly (under "
+                                         f"{self.limits.min_body_rate / 1024:g} KiB/s, or nothing for "
+                                         f"{self.limits.body_seconds:g} s)") from None
             received += len(message.get("body", b""))
             if received > limit:
                 raise HTTPException(413, f"超过上传大小限制 / the request is over the {self.limits.max_bytes:,}-byte "
                                          "limit for one project")
+            if not message.get("more_body", False):
+                arrived()
             return message
 
         async def nosniff_send(message):
@@ -67,9 +96,14 @@ class Guard:
                                       (b"referrer-policy", b"no-referrer")]
             await send(message)
 
-        await self.app(scope, limited_receive, nosniff_send)
+        try:
+            await self.app(scope, limited_receive, nosniff_send)
+        finally:
+            arrived()
 
 
+SLOW_BODY_S = 1.0
+"""A body still arriving after this long counts against its client's ``bodies_per_client``."""
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 """Host names always served: the machine itself. Any other must be listed (a DNS-rebinding page names its own)."""
 
