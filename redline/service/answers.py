@@ -21,6 +21,7 @@ ERROR_RESPONSES = {status: {"description": description, "content": {"application
                                                (403, "cross-site request refused"), (404, "no check with that id"),
                                                (408, "the request body arrived too slowly"),
                                                (413, "over the size, feature or vertex limit"), (415, "unknown format"),
+                                               (429, "too many slow uploads from one address, or failed log-ins"),
                                                (422, "invalid geometry, CRS or form field, or a file that crashed the reader"),
                                                (503, "check process restarted or server busy"),
                                                (504, "the check took over the time limit"))}
