@@ -27,6 +27,8 @@ class Parameter:
     help: str
     kind: type = str
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+    """What a page shows for each of ``choices`` (zh and en), when the value alone does not say."""
     minimum: float | None = None
     maximum: float | None = None
     max_length: int = 200
@@ -46,13 +48,15 @@ class Parameter:
 READING = (
     Parameter("crs", "坐标系", "CRS", "CRS of a file without one, or with a wrong one (a label, not a transform); "
               "gcj02 / bd09 convert lon/lat drawn on a Chinese web map", max_length=64, example="EPSG:4527"),
-    Parameter("layer", "图层", "layer", "The layer holding the boundary in a file of several", max_length=128),
-    Parameter("encoding", "字符编码", "encoding", "Attribute encoding of a file that declares none", max_length=20,
-              pattern="^[A-Za-z0-9_-]*$", example="GBK"),
-    Parameter("degrees", "经纬度写法", "degrees", "How a table's lon/lat are written when the values cannot say: decimal "
-              "degrees, or dms (packed ddd.mmss, 117.2530 = 117°25′30″)", choices=DEGREES),
-    Parameter("repair", "修复几何", "repair", "Repair invalid geometry with make_valid (the change is reported)", kind=bool,
-              default=False),
+    Parameter("layer", "图层", "layer", "The layer holding the boundary in a file of several", max_length=128,
+              example="红线"),
+    Parameter("encoding", "属性编码", "attribute encoding", "Attribute encoding of a file that declares none",
+              max_length=20, pattern="^[A-Za-z0-9_-]*$", example="GBK"),
+    Parameter("degrees", "经纬度写法", "how lon/lat are written", "How a table's lon/lat are written when the values "
+              "cannot say: decimal degrees, or dms (packed ddd.mmss, 117.2530 = 117°25′30″)", choices=DEGREES,
+              choice_labels=("十进制度 decimal degrees (117.425)", "度分秒 ddd.mmss (117.2530 = 117°25′30″)")),
+    Parameter("repair", "修复无效几何", "repair invalid geometry", "Repair invalid geometry with make_valid (the change "
+              "is reported)", kind=bool, default=False),
 )
 """How to read a boundary file: ``redline.io.read_project``'s keywords."""
 
@@ -73,10 +77,10 @@ PARTICULARS = (
     Parameter("applicant", "申请单位", "applicant", "Applicant (申请单位) printed in the review documents",
               batch_column=True),
     Parameter("reference", "文号", "reference", "Reference number (文号) printed in the review documents", max_length=100,
-              batch_column=True),
+              batch_column=True, example="津审〔2026〕7号"),
     Parameter("project_code", "项目代码", "project code",
               "Project code (项目代码, e.g. from the investment project platform) printed in the review documents",
-              max_length=64, batch_column=True),
+              max_length=64, batch_column=True, example="2026-120116-48-01-000001"),
 )
 """What the review documents print about the application."""
 

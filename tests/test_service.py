@@ -283,6 +283,27 @@ def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
 
 
 @pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+def test_the_planner_form_is_the_declared_parameters_and_sends_them(server, tianjin):
+    """The page's fields are rendered from redline.parameters (every one, by name) and reach the check."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from redline.parameters import DECLARATIONS, PARTICULARS, READING
+
+    page = httpx.get(f"{server.url}/").text
+    assert all(f'name="{p.name}"' in page for p in (*READING, *DECLARATIONS, *PARTICULARS))
+    sample = next(p for p in SAMPLES if p.stem == "08_national_major_lng")
+    expected = check(sample, tianjin, national_major=True).verdict.value
+    assert expected != check(sample, tianjin).verdict.value  # the declaration decides it
+    with chrome() as browser:
+        browser.get(f"{server.url}/")
+        browser.find_element(By.ID, "national_major").click()
+        browser.find_element(By.ID, "file").send_keys(str(sample))
+        WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "verdict").get_attribute("data-verdict"))
+        assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == expected
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
 def test_docs_page_works_offline(server):
     """/docs loads Swagger UI from the service itself (the browser has no network) and lists the API."""
     from selenium.webdriver.common.by import By

@@ -17,16 +17,13 @@
     var mine = ++current;
     var form = new FormData();
     form.append("file", file, file.name);
-    form.append("national_major", document.getElementById("national_major").checked ? "true" : "false");
-    var activity = document.getElementById("activity").value;
-    var crs = document.getElementById("crs").value || document.getElementById("source").value;
-    if (activity) form.append("activity", activity);
-    if (crs) form.append("crs", crs);
-    ["layer", "degrees", "encoding", "applicant", "reference", "project_code"].forEach(function (field) {
-      var value = document.getElementById(field).value;
-      if (value) form.append(field, value);
+    // the fields the service declares (rendered into #fields from redline.parameters), each under its own name
+    document.querySelectorAll("#fields [name]").forEach(function (field) {
+      if (field.type === "checkbox") form.append(field.name, field.checked ? "true" : "false");
+      else if (field.value) form.append(field.name, field.value);
     });
-    form.append("repair", document.getElementById("repair").checked ? "true" : "false");
+    var source = document.getElementById("source").value;  // a web map's offset, when no CRS is typed
+    if (source && !form.has("crs")) form.append("crs", source);
     var lang = document.getElementById("lang").value;
     form.append("lang", lang);
     clear();

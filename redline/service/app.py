@@ -36,7 +36,7 @@ from redline.report.json import compact_json
 from redline.service.access import SESSION_COOKIE, Access
 from redline.service.answers import ERROR_RESPONSES, html_response, install_error_statuses
 from redline.service.config import Config, config_from_environment
-from redline.service.forms import ISO_DATE, STATES, Credentials, Decision, form_fields
+from redline.service.forms import ISO_DATE, STATES, Credentials, Decision, form_fields, form_html
 from redline.service.guard import LOOPBACK_HOSTS, Guard
 from redline.service.jobs import (
     CHECK_PROCESS,
@@ -382,7 +382,10 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def planner_page() -> HTMLResponse:
-        return html_response((PAGES / "planner.html").read_text(encoding="utf-8"))
+        page = (PAGES / "planner.html").read_text(encoding="utf-8")
+        for group, parameters in (("declarations", DECLARATIONS), ("reading", READING), ("particulars", PARTICULARS)):
+            page = page.replace(f"<!-- {group} -->", form_html(parameters))
+        return html_response(page)
 
     @app.get("/planner.js", include_in_schema=False)
     def planner_script() -> Response:

@@ -3,6 +3,7 @@ overrides, log-in credentials."""
 
 from __future__ import annotations
 
+import html
 import inspect
 import re
 from typing import Annotated, Literal
@@ -70,3 +71,33 @@ def _form_field(parameter: Parameter) -> inspect.Parameter:
     kind = parameter.kind if default is not None else parameter.kind | None
     field = Form(description=f"{parameter.zh} / {parameter.help}", **constraints)
     return inspect.Parameter(parameter.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, field])
+
+
+def form_html(parameters) -> str:
+    """The planner page's fields for ``parameters``: a checkbox for a flag, a list for a choice or a small range, a
+    number or text box otherwise; each named and labelled (zh, en) as declared, its help as its title."""
+    return "\n".join(_field_html(parameter) for parameter in parameters)
+
+
+def _field_html(parameter: Parameter) -> str:
+    label, title = html.escape(f"{parameter.zh} {parameter.en}"), html.escape(parameter.help, quote=True)
+    name = html.escape(parameter.name, quote=True)
+    if parameter.kind is bool:
+        return f' <label title="{title}"><input id="{name}" name="{name}" type="checkbox"> {label}</label>'
+    values, shown = parameter.choices, parameter.choice_labels or parameter.choices
+    if not values and parameter.kind is int and parameter.maximum is not None and parameter.maximum - parameter.minimum < 20:
+        values = shown = tuple(str(value) for value in range(int(parameter.minimum), int(parameter.maximum) + 1))
+    if values:
+        options = "".join(f'<option value="{html.escape(value, quote=True)}">{html.escape(text)}</option>'
+                          for value, text in zip(values, shown))
+        return (f' <label title="{title}">{label} <select id="{name}" name="{name}"><option value="">—</option>'
+                f'{options}</select></label>')
+    if parameter.kind in (int, float):
+        bounds = "".join(f' {key}="{value:g}"' for key, value in (("min", parameter.minimum), ("max", parameter.maximum))
+                         if value is not None)
+        default = f' value="{parameter.default:g}"' if parameter.default is not None else ""
+        return (f' <label title="{title}">{label} <input id="{name}" name="{name}" type="number" step="any"'
+                f'{bounds}{default}></label>')
+    example = f' placeholder="{html.escape(parameter.example, quote=True)}"' if parameter.example else ""
+    return (f' <label title="{title}">{label} <input id="{name}" name="{name}" maxlength="{parameter.max_length}"'
+            f'{example}></label>')
