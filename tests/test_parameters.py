@@ -113,7 +113,7 @@ def test_a_format_declared_in_memory_is_read_with_every_check_of_a_file(tmp_path
     from redline.io import formats
     from redline.io.features import Features
 
-    def read_xyz(path, reading):  # "x y" per line, one ring, CGCS2000 3-degree zone 39 with its prefix
+    def read_xyz(path, **reading):  # "x y" per line, one ring, CGCS2000 3-degree zone 39 with its prefix
         ring = [tuple(map(float, line.split())) for line in path.read_text().splitlines() if line.strip()]
         return Features.of(gpd.GeoDataFrame({"name": ["xyz"]}, geometry=[shapely.Polygon(ring)], crs="EPSG:4527"))
 

@@ -8,19 +8,8 @@ from pathlib import Path
 
 import click
 
-from redline.cli.common import (
-    EXIT_FLAGGED,
-    EXIT_PASS,
-    declarations,
-    fail,
-    lang_option,
-    manifest_option,
-    overwrite_option,
-    particulars,
-    reading,
-    tell,
-    time_limit_option,
-)
+from redline.cli import common
+from redline.cli.common import EXIT_FLAGGED, EXIT_PASS, fail, tell
 from redline.footprint import ensure_in_region
 from redline.io import read_project
 from redline.io.files import refuse_existing, write_atomic
@@ -37,16 +26,16 @@ from redline.report.text import avoid_table, compare_table
 @click.argument("project", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The compliant footprint, in the format its suffix names and the input's CRS (e.g. .txt, .geojson).")
-@manifest_option
+@common.manifest_option
 @click.option("--avoid-review", is_flag=True, help="Also leave out the areas that need review.")
 @click.option("--min-part-m2", type=click.FloatRange(min=0), default=100.0, show_default=True,
               help="Parts smaller than this (m²) are left out.")
-@reading("crs", "layer", "encoding", "degrees")
-@lang_option(default="en", show_default=True)
-@overwrite_option
-@time_limit_option
+@common.reading("crs", "layer", "encoding", "degrees")
+@common.lang_option(default="en", show_default=True)
+@common.overwrite_option
+@common.time_limit_option
 @click.pass_context
-@declarations
+@common.declarations
 def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, reading, lang, overwrite, time_limit):
     """Write the part of PROJECT that may be built: its footprint minus every area behind a violation (and,
     with --avoid-review, behind a review), in PROJECT's format CRS, and check it again (report beside it).
@@ -89,17 +78,17 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, re
 
 @click.command()
 @click.argument("projects", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@manifest_option
+@common.manifest_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the comparison (JSON) here.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Write the comparison workbook here.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Write one map of every alternative here.")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the comparison report (方案比选, PDF) here.")
-@reading("crs", "encoding", "degrees")
-@lang_option(default="en", show_default=True)
-@overwrite_option
-@particulars
-@time_limit_option
-@declarations
+@common.reading("crs", "encoding", "degrees")
+@common.lang_option(default="en", show_default=True)
+@common.overwrite_option
+@common.particulars
+@common.time_limit_option
+@common.declarations
 def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, reading, lang, overwrite, time_limit, options,
             document):
     """Compare alternative boundaries of one project (方案比选): area, every constraint's status and figure, the

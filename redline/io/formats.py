@@ -30,37 +30,26 @@ from redline.io.webmaps import WEB_MAP_CRS
 
 
 @dataclass(frozen=True)
-class Reading:
-    """What a reader is told besides the path: ``read_project``'s keywords and the limits."""
-
-    layer: str | None = None
-    encoding: str | None = None
-    crs: object = None
-    degrees: str | None = None
-    max_vertices: int = 200_000
-    max_features: int = 10_000
-
-
-@dataclass(frozen=True)
 class Format:
-    """One input format: the suffixes it is known by, its name, its reader (``read(path, reading) → Features``, the
-    CRS as the file declares it, None if it declares none), and whether it is one file (a loose .shp is not: its
+    """One input format: the suffixes it is known by, its name, its reader (``read(path, **reading) → Features``, the
+    CRS as the file declares it, None if it declares none; ``reading``: ``layer``, ``encoding``, ``crs``, ``degrees``,
+    ``max_vertices``, ``max_features``, each reader taking what it needs), and whether it is one file (a loose .shp is not: its
     .shx, .dbf and .prj travel beside it, so it is uploaded zipped)."""
 
     suffixes: tuple[str, ...]
     name: str
-    read: Callable[[Path, Reading], Features]
+    read: Callable[..., Features]
     one_file: bool = True
 
 
-def _gdal_file(path: Path, reading: Reading) -> Features:
+def _gdal_file(path: Path, *, layer, encoding, max_vertices, max_features, **_) -> Features:
     """A file GDAL opens, with the one driver its suffix allows (``redline.io.safety.SIGNATURES``) once its bytes
     are checked to be that format."""
     with open(path, "rb") as stream:
         driver = _checked_content(stream, path.suffix.lower(), source=str(path))
-    layers = _dataset_layers(path, str(path), driver, encoding=reading.encoding, dbf=_loose_dbf(path),
-                             max_vertices=reading.max_vertices, max_features=reading.max_features)
-    return choose_layer(path, layers, reading.layer)
+    layers = _dataset_layers(path, str(path), driver, encoding=encoding, dbf=_loose_dbf(path), max_vertices=max_vertices,
+                             max_features=max_features)
+    return choose_layer(path, layers, layer)
 
 
 FORMATS = [
@@ -68,19 +57,20 @@ FORMATS = [
     Format((".gpkg",), "GeoPackage", _gdal_file),
     Format((".shp",), "Shapefile", _gdal_file, one_file=False),
     Format((".zip",), "zip (Shapefile, GeoPackage, GeoJSON, FlatGeobuf, File Geodatabase)",
-           lambda path, r: _read_zip(path, layer=r.layer, encoding=r.encoding, max_vertices=r.max_vertices,
-                                     max_features=r.max_features)),
+           lambda path, crs, degrees, **r: _read_zip(path, **r)),
     Format((".fgb",), "FlatGeobuf", _gdal_file),
     Format((".parquet", ".geoparquet"), "GeoParquet",
-           lambda path, r: Features.of(read_geoparquet(path, max_features=r.max_features, max_vertices=r.max_vertices))),
-    Format(KML_SUFFIXES, "KML/KMZ (Google Earth, 奥维)", lambda path, r: Features.of(read_kml(path))),
+           lambda path, **r: Features.of(read_geoparquet(path, max_features=r["max_features"],
+                                                         max_vertices=r["max_vertices"]))),
+    Format(KML_SUFFIXES, "KML/KMZ (Google Earth, 奥维)", lambda path, **r: Features.of(read_kml(path))),
     Format((".csv",), "CSV (WKT or vertex rows)",
-           lambda path, r: Features.of(read_csv(path, encoding=r.encoding, degrees=r.degrees))),
+           lambda path, **r: Features.of(read_csv(path, encoding=r["encoding"], degrees=r["degrees"]))),
     Format(SHEET_SUFFIXES, "Excel (vertex rows)",
-           lambda path, r: Features.of(read_sheet(path, layer=r.layer, degrees=r.degrees))),
+           lambda path, **r: Features.of(read_sheet(path, layer=r["layer"], degrees=r["degrees"]))),
     Format((".txt",), "部标 TXT (land-submission coordinates)",
-           lambda path, r: Features.of(read_txt(path, encoding=r.encoding, crs=None if r.crs in WEB_MAP_CRS else r.crs))),
-    Format((".dxf",), "DXF (AutoCAD, CASS)", lambda path, r: choose_layer(path, read_dxf(path), r.layer)),
+           lambda path, **r: Features.of(read_txt(path, encoding=r["encoding"],
+                                                  crs=None if r["crs"] in WEB_MAP_CRS else r["crs"]))),
+    Format((".dxf",), "DXF (AutoCAD, CASS)", lambda path, **r: choose_layer(path, read_dxf(path), r["layer"])),
 ]
 """Every format a project file may be in, by suffix: adding one is a reader module and an entry here."""
 
@@ -111,7 +101,8 @@ def read_features(path: Path, *, layer, encoding, crs, degrees, max_bytes, max_v
             raise FormatError(f"{path}: {hint[0]} / {hint[1]}")
         raise FormatError(f"{path}: 不支持的文件格式 / redline does not read {suffix or 'files without a suffix'}; send one of "
                           f"{', '.join(s for f in FORMATS for s in f.suffixes)}")
-    return found.read(path, Reading(layer, encoding, crs, degrees, max_vertices, max_features))
+    return found.read(path, layer=layer, encoding=encoding, crs=crs, degrees=degrees, max_vertices=max_vertices,
+                      max_features=max_features)
 
 
 READABLE_SUFFIXES = tuple(suffix for found in FORMATS for suffix in found.suffixes)
