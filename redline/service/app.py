@@ -56,6 +56,8 @@ from redline.service.store import Store
 
 PAGES = Path(__file__).parent.parent / "report"
 """The planner's and the reviewer's pages and their scripts."""
+UPLOAD_CHUNK = 1024 * 1024
+"""Bytes of an upload copied at a time to its scratch folder."""
 
 
 def create_app(layers: LayerSet, config: Config) -> FastAPI:
@@ -209,13 +211,10 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
             raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
                                      f"{', '.join(UPLOADABLE_SUFFIXES)}{hint}")
-        data = await file.read(limits.max_bytes + 1)
-        if len(data) > limits.max_bytes:
-            raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for one project")
         folder = Path(scratch_folder("upload"))
         try:
             path = folder / f"upload{suffix}"
-            path.write_bytes(data)
+            await _saved(file, path, name)
             upload = Upload(path, name, Options(**{p.name: fields[p.name] for p in DECLARATIONS}),
                             {p.name: fields[p.name] for p in READING if fields[p.name]}, lang, limits,
                             owner=user.name if user else None, previous=previous or None,
@@ -228,6 +227,18 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         if access.guarded():  # the planner page's links to this check carry its key instead of the token
             body = body[:-1] + "," + compact_json({"key": access.link_key(check_id)})[1:]
         return Response(body, status_code=201, media_type="application/json")
+
+    async def _saved(file: UploadFile, path: Path, name: str) -> None:
+        """The upload copied to ``path`` a megabyte at a time (the form parser keeps it on disk past one megabyte):
+        no body is ever held whole in the server, and past ``max_bytes`` it is 413."""
+        written = 0
+        with open(path, "wb") as out:
+            while chunk := await file.read(UPLOAD_CHUNK):
+                written += len(chunk)
+                if written > limits.max_bytes:
+                    raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for "
+                                             "one project")
+                out.write(chunk)
 
     waiting = {"count": 0}
 
