@@ -603,7 +603,8 @@ LAYERS = {
                      method="≈1 km field blocks on MODIS cropland pixels outside the red line, urban boundary, "
                             "reserves and water zones; random order (seed 2024) until 4,094,400 mu permanent and "
                             "4,674,600 mu in all",
-                     style={"color": "#e6b800", "fill_opacity": 0.3, "weight": 0.5}),
+                     style={"color": "#e6b800", "fill_opacity": 0.3, "weight": 0.5, "permanent_color": "#d08c00",
+                            "other_color": "#f2dc6b"}),
     "coastline": dict(title_zh="大陆海岸线", title_en="Mainland coastline", kind="line", rule="coastline",
                       name_field="name", class_field="type", classes={"natural": "natural", "artificial": "artificial"},
                       sources=[CNMAPS, GSHHG], official=False,
@@ -628,7 +629,8 @@ LAYERS = {
                             classes={"core": "核心保护区", "general": "一般控制区"},
                             sources=[CNMAPS], official=False,
                             method="named reserves at their real places, with areas near their published figures",
-                            style={"color": "#006d2c", "fill_opacity": 0.25, "weight": 1}),
+                            style={"color": "#006d2c", "fill_opacity": 0.25, "weight": 1, "core_color": "#00441b",
+                                   "general_color": "#41ab5d"}),
     "river_lake": dict(title_zh="河湖水域岸线管控区", title_en="River and lake shoreline zones", kind="polygon",
                        rule="river_lake", name_field="name", sources=[GSHHG, MODIS, CNMAPS], official=False,
                        method="WDBII rivers ± 150 m; inland MODIS water smoothed + 300 m",
@@ -645,7 +647,8 @@ LAYERS = {
                           sources=[CNMAPS], official=False,
                           method="three nested rings (一级, 二级, 准保护区) around approximate centres of 于桥水库, 尔王庄水库, "
                                  "北大港水库 and 王庆坨水库, clipped to the province; radii illustrative",
-                          style={"color": "#3182bd", "fill_opacity": 0.2, "weight": 1},
+                          style={"color": "#3182bd", "fill_opacity": 0.2, "weight": 1, "first_color": "#08519c",
+                                 "second_color": "#4292c6", "quasi_color": "#9ecae1"},
                           constraint={
                               "clause": "《中华人民共和国水污染防治法》第六十五条 禁止在饮用水水源一级保护区内新建、改建、"
                                         "扩建与供水设施和保护水源无关的建设项目；第六十六条 禁止在饮用水水源二级保护区内"

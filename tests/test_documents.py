@@ -275,3 +275,27 @@ def test_the_map_sheet_has_a_location_inset_of_the_region(tianjin):
     block = (slice(int(height * 0.35), int(height * 0.6)), slice(int(width * 0.8), width))  # where the inset goes
     red = lambda pixels: ((pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)).sum()  # noqa: E731
     assert red(located[block]) > red(plain[block]) + 20 and (located[block] != plain[block]).any(axis=2).mean() > 0.02
+
+
+def test_the_map_sheet_legend_names_each_class_in_its_own_colour(tianjin):
+    """永久基本农田 / 一般耕地, 一级 / 二级 / 准保护区: each class with a colour of its own in the layer's style is drawn
+    and listed under its title; a layer without class colours stays one entry."""
+    import numpy as np
+
+    from redline.report.mapsheet import _classes
+    from redline.rules import rule_for
+
+    rules = {rule.RULE.id: rule.RULE for rule in tianjin.rules}
+    farmland = tianjin.manifest.layers["farmland"]
+    classes = np.array(["一般耕地", "永久基本农田", "一般耕地"], dtype=object)
+    entries = _classes(farmland, dict(farmland.style), classes, rule_for("farmland"), "耕地", "zh")
+    assert [(label, colour, shown.tolist()) for label, colour, shown in entries] == [
+        ("耕地 · 永久基本农田", farmland.style["permanent_color"], [False, True, False]),
+        ("耕地 · 一般耕地", farmland.style["other_color"], [True, False, True])]
+    water = tianjin.manifest.layers["water_sources"]
+    labels = [label for label, *_ in _classes(water, dict(water.style), np.array(["准保护区", "一级保护区"], dtype=object),
+                                             rules["water_sources"], "水源", "zh")]
+    assert labels == ["水源 · 一级保护区", "水源 · 准保护区"]
+    sea = tianjin.manifest.layers["sea"]
+    assert [label for label, *_ in _classes(sea, dict(sea.style), np.array([None], dtype=object), None, "海域", "zh")] == \
+        ["海域"]

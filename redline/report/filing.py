@@ -36,7 +36,7 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
     drawn = ({"pdf", "docx", "png"} if with_sheet else {"png"}) & set(formats)
     if drawn and report.footprint is None:
         raise ValueError("the map sheet needs the report's footprint: check the project again")
-    sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang, overview=overview,
+    sheet = map_sheet_png(report, nearby, number=f"{number}-01", lang=lang, overview=overview, rules=rules,
                           issuer=(templates.document.get("issuer", "") if templates else "")) if drawn else None
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
     document = review_document(report, by_id, lang=lang, applicant=applicant, reference=reference,

@@ -34,7 +34,7 @@ from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
 from redline.report.review import beijing_date, crs_words  # noqa: E402
 from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
 from redline.report.typeset import break_lines  # noqa: E402
-from redline.rules import REGION, shown_by_default  # noqa: E402
+from redline.rules import REGION, rule_for, shown_by_default  # noqa: E402
 
 STANDARD_SCALES = (2_000, 5_000, 10_000, 25_000, 50_000, 100_000)
 """Scales a sheet is drawn at (1:N), the largest that fits the project and a margin of ``MARGIN_SHARE``."""
@@ -93,11 +93,13 @@ def map_frame(extent_m: tuple[float, float, float, float]) -> Frame:
 
 
 def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi: int = DPI, overview=None,
-                  issuer: str = "") -> bytes:
+                  issuer: str = "", rules=()) -> bytes:
     """The sheet as PNG. ``nearby(geometry, margin_deg=…)`` gives the layers' features near a lon/lat geometry, as
     ``redline.layers.LayerSet.nearby`` does; ``overview`` (the region's lon/lat outline, ``LayerSet.outline``) is drawn
-    as a location inset with the project marked; ``issuer`` is the drawing office (制图单位)."""
+    as a location inset with the project marked; ``issuer`` is the drawing office (制图单位); ``rules`` the rules the
+    layers are checked against (``LayerSet.rules``), whose class titles name the legend's classes."""
     text = TEXT[lang]
+    declared = {rule.RULE.id: rule.RULE for rule in rules}
     crs = sheet_crs(report.footprint)
     to_sheet = Transformer.from_crs(CGCS2000, crs, always_xy=True)
     footprint = shapely.transform(report.footprint, lambda xy: np.column_stack(to_sheet.transform(xy[:, 0], xy[:, 1])))
@@ -135,15 +137,18 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             regions.append((near.names[keep], drawn))
             continue
         style = dict(spec.style)
-        colour = style.get("color", NEUTRAL_COLOUR)
         title = spec.title_zh if lang == "zh" else spec.title_en
-        if spec.kind == "line":
-            drawn.plot(ax=axes, color=colour, linewidth=max(style.get("weight", 1) / 1.5, 0.8), zorder=3)
-            legend.append(Line2D([], [], color=colour, linewidth=2, label=title))
-        else:
-            drawn.plot(ax=axes, facecolor=colour, alpha=max(style.get("fill_opacity", 0.2), 0.08), edgecolor="none", zorder=2)
-            drawn.boundary.plot(ax=axes, color=colour, linewidth=0.4, zorder=2)
-            legend.append(Patch(facecolor=colour, alpha=0.45, edgecolor=colour, label=title))
+        rule = declared.get(spec.id) or declared.get(spec.rule) or rule_for(spec.rule)
+        for label, colour, shown in _classes(spec, style, np.asarray(near.classes, dtype=object)[keep], rule, title, lang):
+            part = drawn[shown]
+            if spec.kind == "line":
+                part.plot(ax=axes, color=colour, linewidth=max(style.get("weight", 1) / 1.5, 0.8), zorder=3)
+                legend.append(Line2D([], [], color=colour, linewidth=2, label=label))
+            else:
+                part.plot(ax=axes, facecolor=colour, alpha=max(style.get("fill_opacity", 0.2), 0.08), edgecolor="none",
+                          zorder=2)
+                part.boundary.plot(ax=axes, color=colour, linewidth=0.4, zorder=2)
+                legend.append(Patch(facecolor=colour, alpha=0.45, edgecolor=colour, label=label))
     for names, drawn in regions:
         drawn.boundary.plot(ax=axes, color="#444444", linewidth=0.9, linestyle=(0, (6, 2, 1, 2)), zorder=4)
         for name, shape in zip(names, drawn):
@@ -249,6 +254,28 @@ def _location(figure, report: Report, frame: Frame, overview, text: dict) -> Non
     inset.set_xlabel("")
     inset.set_ylabel("")
     inset.set_title(text["location"], fontsize=7, fontfamily=FAMILY, pad=2)
+
+
+def _classes(spec, style: dict, classes: np.ndarray, rule, title: str, lang: str):
+    """(legend label, colour, which features) for a layer on the sheet: one entry per class that has a colour of its
+    own in the layer's style (``<role>_color``, as on the HTML map) and is in view, titled as its rule names it
+    (永久基本农田, 核心保护区, 一级保护区, 人工岸线); the layer's other features under its title in its colour."""
+    role_of = {value: role for role, value in spec.classes.items()}
+    roles = np.array([role_of.get(value) for value in classes], dtype=object)
+    coloured = [role for role in spec.classes if f"{role}_color" in style]
+    base = style.get("color", NEUTRAL_COLOUR)
+    if not coloured:
+        return [(title, base, np.ones(len(classes), dtype=bool))]
+    entries = []
+    for role in spec.classes:
+        shown = roles == role
+        if shown.any():
+            name = rule.role_title(role, lang) if rule else spec.classes[role]
+            entries.append((f"{title} · {name}", style.get(f"{role}_color", base), shown))
+    rest = ~np.isin(roles, list(spec.classes))
+    if rest.any():
+        entries.append((title, base, rest))
+    return entries
 
 
 def _title_block(figure, report: Report, frame: Frame, crs, legend, *, number: str, text: dict, lang: str,
