@@ -151,10 +151,12 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
                 legend.append(Patch(facecolor=colour, alpha=0.45, edgecolor=colour, label=label))
     for names, drawn in regions:
         drawn.boundary.plot(ax=axes, color="#444444", linewidth=0.9, linestyle=(0, (6, 2, 1, 2)), zorder=4)
+        clear_of_project = view.difference(footprint.buffer(0.04 * (frame.bounds_m[2] - frame.bounds_m[0])))
         for name, shape in zip(names, drawn):
-            if not name or shape.area < view.area * 0.01:
+            room = shape.intersection(clear_of_project)  # a district's name never lies on the project it names
+            if not name or room.area < view.area * 0.01:
                 continue
-            point = shapely.get_coordinates(shape.representative_point())[0]
+            point = shapely.get_coordinates(room.representative_point())[0]
             axes.text(point[0], point[1], name, fontsize=9, color="#333333", ha="center", va="center", zorder=6,
                       fontfamily=FAMILY, path_effects=[effects.withStroke(linewidth=3, foreground="white")])
         legend.append(Line2D([], [], color="#444444", linewidth=0.9, linestyle=(0, (6, 2, 1, 2)), label=text["district"]))
@@ -180,7 +182,7 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             label = f"{'占用' if lang == 'zh' else 'Intrusion'}: {STATUS_WORDS[lang][status.value]}"
             legend.append(Patch(facecolor=STATUS_COLOURS[status], alpha=0.55,
                                 hatch="///" if status is Status.VIOLATION else None, label=label))
-    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=5)
+    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=7)  # on top
     _grid(axes, frame)
     _scale_bar(axes, frame, lang)
     _title_block(figure, report, frame, crs, legend, number=number, text=text, lang=lang, issuer=issuer)
