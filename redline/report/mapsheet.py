@@ -182,7 +182,8 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             label = f"{'占用' if lang == 'zh' else 'Intrusion'}: {STATUS_WORDS[lang][status.value]}"
             legend.append(Patch(facecolor=STATUS_COLOURS[status], alpha=0.55,
                                 hatch="///" if status is Status.VIOLATION else None, label=label))
-    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=7)  # on top
+    # the project's outline under its intrusions: drawn on top, even thin, it hides a road's (measured at 40 dpi)
+    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=5)
     _grid(axes, frame)
     _scale_bar(axes, frame, lang)
     _title_block(figure, report, frame, crs, legend, number=number, text=text, lang=lang, issuer=issuer)
