@@ -44,7 +44,8 @@ def write_tables(outdir: Path, applications: list[Application], rows: dict[int, 
     writers = [partial(write_atomic, outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))]
     if {"gpkg", "parquet"} & set(tables):
         values = list(zip(*ordered)) if ordered else [()] * len(columns.header)
-        geometry = _footprints(applications, read)
+        failed = {application.order for application, row in zip(applications, ordered) if row[1] == "error"}
+        geometry = _footprints(applications, read, failed)
         table = pa.table({**{name: _column(cells) for name, cells in zip(columns.header, values)}, GEOMETRY: geometry})
         if "gpkg" in tables:
             writers.append(partial(_write_geopackage, outdir / "results.gpkg", table, _geometry_type(geometry)))
@@ -79,9 +80,10 @@ def _column(cells) -> pa.Array:
     return array.cast(pa.string()) if pa.types.is_null(array.type) else array
 
 
-def _footprints(applications: list[Application], read: ReadOptions) -> pa.Array:
+def _footprints(applications: list[Application], read: ReadOptions, failed: set[int]) -> pa.Array:
     """Each application's boundary as drawn (not densified), in CGCS2000, as WKB, for the geometry tables; null if
-    unreadable."""
+    unreadable. A file whose application ``failed`` (by order) is not read again: null (a file that ran out its time
+    limit once would take it again)."""
     tables = {}
     for source in {a.source for a in applications if a.row is not None}:
         stored = table_of(source, read)
@@ -96,6 +98,9 @@ def _footprints(applications: list[Application], read: ReadOptions) -> pa.Array:
     for application in applications:
         if application.row is not None:
             geometries.append(tables[application.source][application.row].as_py())
+            continue
+        if application.order in failed:
+            geometries.append(None)
             continue
         try:
             project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
