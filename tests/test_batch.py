@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -332,3 +333,21 @@ def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
                                  check=True).stdout for stem in ("甲", "乙")}
     for given in ("天津市某某交通建设有限公司", "津规审〔2026〕17号", "2026-120116-48-01-000017"):
         assert given in text["甲"].replace("\n", "") and given not in text["乙"]
+
+
+def test_error_texts_name_the_parameter_as_the_front_that_ran_the_batch(tmp_path):
+    """A self-intersecting boundary: the CLI's errors.csv says --repair, run_batch from Python says repair=True."""
+    from click.testing import CliRunner
+
+    from redline.cli import main
+
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    bad = Path(__file__).resolve().parent / "data" / "inputs" / "bad" / "self_intersection.geojson"
+    (folder / bad.name).write_bytes(bad.read_bytes())
+    result = CliRunner().invoke(main, ["batch", str(folder), "-o", str(tmp_path / "cli"), "-j", "1"])
+    assert result.exit_code == 1, result.output
+    said = (tmp_path / "cli" / "errors.csv").read_text(encoding="utf-8-sig")
+    assert "fix it or pass --repair" in said and "repair=True" not in said
+    run_batch([folder], tmp_path / "python", manifest=DEFAULT_MANIFEST, workers=1)
+    assert "fix it or pass repair=True" in (tmp_path / "python" / "errors.csv").read_text(encoding="utf-8-sig")

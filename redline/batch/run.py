@@ -96,8 +96,11 @@ def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Option
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
               id_field: str = "id", crs=None, encoding=None, degrees=None, repair=False, progress=None,
-              dask_address: str | None = None, reports: bool = False, tables=TABLES) -> Summary:
+              dask_address: str | None = None, reports: bool = False, tables=TABLES, spelling=None) -> Summary:
     """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
+
+    ``spelling`` names the library's parameters in the tables' error texts as the calling front does (the CLI passes
+    ``redline.parameters.cli_spelling``: ``--repair``); without it they read ``repair=True``.
 
     ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
     ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes.
@@ -135,7 +138,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             finished += len(records)
             stop.finished = finished
             progress(finished, len(applications))
-    write_tables(outdir, applications, rows, read, columns, tables)
+    write_tables(outdir, applications, rows, read, columns, tables, spelling)
     release_memory()  # what writing the tables took goes back to the OS, not into the next batch of this process
     verdicts: dict[str, int] = {}
     for values in rows.values():

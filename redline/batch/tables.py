@@ -26,6 +26,7 @@ from redline.errors import RedlineError
 from redline.io import read_project
 from redline.io.files import atomic_path, write_atomic
 from redline.isolation import isolated
+from redline.parameters import spelled
 from redline.report.tables import Layout, csv_text, layout, workbook_xlsx
 
 TABLES = ("csv", "gpkg", "parquet")
@@ -34,12 +35,15 @@ TABLES = ("csv", "gpkg", "parquet")
 
 
 def write_tables(outdir: Path, applications: list[Application], rows: dict[int, tuple], read: ReadOptions,
-                 columns: Layout, tables=TABLES) -> None:
+                 columns: Layout, tables=TABLES, spelling=None) -> None:
     """The result tables of ``tables`` (``TABLES``) and errors.csv, each written atomically, side by side in threads
     (GDAL, Arrow and the disk work without Python's lock). The two with geometry are written from one Arrow table
     (pyarrow, pyogrio's Arrow writer): the boundaries' WKB goes from the stored inputs to the files without being
-    decoded."""
+    decoded. ``spelling`` (``redline.parameters.cli_spelling``, say) respells the parameters error texts name.
+    """
     ordered = [rows[application.order] for application in applications]
+    if spelling is not None:  # the error texts name the library's keywords (crs=…) as the front that ran the batch does
+        ordered = [(*row[:3], spelled(row[3], spelling), *row[4:]) if row[1] == "error" else row for row in ordered]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
     writers = [partial(write_atomic, outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))]
     if {"gpkg", "parquet"} & set(tables):

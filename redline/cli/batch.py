@@ -14,6 +14,7 @@ from redline.cli.common import EXIT_FLAGGED, EXIT_PASS, declarations, fail, lang
 from redline.errors import RedlineError
 from redline.io.files import write_atomic
 from redline.layers import load_layers
+from redline.parameters import cli_spelling
 from redline.report.style import VERDICT_WORDS
 
 jobs_option = click.option("-j", "--jobs", default=os.cpu_count() or 1, show_default="all cores", type=click.IntRange(1, 256),
@@ -57,7 +58,8 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, reading, dask_addre
     bar = ProgressBar("检查 / checking")
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, workers=jobs,
-                            progress=bar, dask_address=dask_address, reports=reports, tables=chosen, **read)
+                            progress=bar, dask_address=dask_address, reports=reports, tables=chosen,
+                            spelling=cli_spelling, **read)
         if xlsx_path:
             rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
             click.echo(f"{xlsx_path}: 统计表含 {rows:,} 个申请 / {rows:,} applications")
