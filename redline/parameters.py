@@ -89,20 +89,22 @@ WRITING = (Parameter("overwrite", "覆盖", "overwrite", "Replace output files t
 
 PARAMETERS = {parameter.name: parameter for parameter in (*READING, *DECLARATIONS, *PARTICULARS, *WRITING)}
 
-_NAMED = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")=(True\b)?")
+_NAMED = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")=(True\b|…)?")
 
 
 def spelled(message: str, spelling: Callable[[Parameter, bool], str]) -> str:
-    """``message`` with each ``name=`` of a parameter (``repair=True`` for a flag) in a front's spelling:
-    ``spelling(parameter, flag)`` gives the text that replaces it (``flag``: the message named ``name=True``)."""
+    """``message`` with each ``name=`` of a parameter in a front's spelling: ``spelling(parameter, bare)`` gives the
+    text that replaces it; ``bare`` when the message named the parameter alone (``repair=True`` for a flag,
+    ``layer=…`` for "give a value"), else a value follows (``crs=EPSG:4527``)."""
     return _NAMED.sub(lambda match: spelling(PARAMETERS[match.group(1)], bool(match.group(2))), message)
 
 
-def cli_spelling(parameter: Parameter, flag: bool) -> str:
-    """``crs=`` → ``--crs ``; ``repair=True`` → ``--repair``."""
-    return parameter.flag if flag else parameter.flag + " "
+def cli_spelling(parameter: Parameter, bare: bool) -> str:
+    """``crs=EPSG:4527`` → ``--crs EPSG:4527``; ``crs=…`` → ``--crs``; ``repair=True`` → ``--repair``."""
+    return parameter.flag if bare else parameter.flag + " "
 
 
-def form_spelling(parameter: Parameter, flag: bool) -> str:
-    """``crs=`` → ``the form field crs=``; ``repair=True`` → ``the form field repair=true``."""
-    return f"the form field {parameter.name}=" + ("true" if flag else "")
+def form_spelling(parameter: Parameter, bare: bool) -> str:
+    """``crs=EPSG:4527`` → ``the form field crs=EPSG:4527``; ``crs=…`` and ``repair=True`` → ``the form field crs`` /
+    ``repair``."""
+    return f"the form field {parameter.name}" + ("" if bare else "=")

@@ -87,8 +87,8 @@ def test_declarations_reach_the_command_as_options():
 
 @pytest.mark.parametrize("message, cli, form", [
     ("pass crs=EPSG:4527", "pass --crs EPSG:4527", "pass the form field crs=EPSG:4527"),
-    ("fix it or pass repair=True", "fix it or pass --repair", "fix it or pass the form field repair=true"),
-    ("Choose the layer with layer=…;", "Choose the layer with --layer …;", "Choose the layer with the form field layer=…;"),
+    ("fix it or pass repair=True", "fix it or pass --repair", "fix it or pass the form field repair"),
+    ("Choose the layer with layer=…;", "Choose the layer with --layer;", "Choose the layer with the form field layer;"),
     ("recrs=EPSG:1 and search_m=5", "recrs=EPSG:1 and --search-m 5", "recrs=EPSG:1 and the form field search_m=5"),
 ])
 def test_each_front_spells_the_library_keywords(message, cli, form):

@@ -138,7 +138,7 @@ def test_layers_health_and_docs(server):
     (INPUTS / "good" / "wkt.csv", {"crs": "EPSG:99999"}, 422, "not a coordinate reference system"),
     (INPUTS / "good" / "two_layers.gpkg", {}, 400, "polygons on 2 layers: other (1 features, 19.21 ha); "
                                                    "project (1 features, 135.40 ha). Choose the project's layer with the "
-                                                   "form field layer=…"),
+                                                   "form field layer;"),
     (INPUTS / "good" / "gbk.shp", {}, 415, "zip the .shp with its .shx, .dbf and .prj"),
 ])
 def test_bad_uploads_get_the_right_status_and_message(server, path, fields, status, message):
