@@ -66,10 +66,11 @@ DECLARATIONS = (
     Parameter("activity", "允许的有限人为活动", "allowed activity", "Declare one of the 10 allowed red-line activities",
               kind=int, minimum=1, maximum=10, batch_column=True),
     Parameter("setback_m", "海岸线退缩距离（米）", "coastal setback (m)",
-              "Coastal setback (m) within which natural coast counts as taken", kind=float, minimum=0, default=200.0),
+              "Coastal setback (m) within which natural coast counts as taken", kind=float, minimum=0, maximum=10_000,
+              default=200.0),
     Parameter("search_m", "邻近检索半径（米）", "search radius (m)",
               "Radius (m) within which an absent constraint reports its nearest feature", kind=float, minimum=0,
-              default=2000.0),
+              maximum=20_000, default=2000.0),
 )
 """What the applicant declares: the fields of ``redline.model.Options``."""
 

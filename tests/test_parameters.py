@@ -39,7 +39,7 @@ def test_every_parameter_is_a_form_field_and_every_document_of_record_a_route(tm
     fields = form["properties"]
     assert {parameter.name for parameter in (*READING, *DECLARATIONS, *PARTICULARS)} <= set(fields)
     assert fields["activity"]["anyOf"][0] == {"type": "integer", "maximum": 10, "minimum": 1}
-    assert fields["search_m"] == {"type": "number", "minimum": 0.0, "default": 2000.0, "title": "Search M",
+    assert fields["search_m"] == {"type": "number", "minimum": 0.0, "maximum": 20000.0, "default": 2000.0, "title": "Search M",
                                   "description": "邻近检索半径（米） / Radius (m) within which an absent constraint "
                                                  "reports its nearest feature"}
     route = schema["paths"]["/v1/checks/{check_id}/report.{kind}"]["get"]

@@ -135,6 +135,7 @@ def test_layers_health_and_docs(server):
     (INPUTS / "bad" / "txt_no_datum.txt", {}, 422, "the datum cannot be determined"),
     (INPUTS / "good" / "wkt.csv", {}, 422, "has no CRS"),
     (INPUTS / "good" / "wkt.csv", {"activity": "11"}, 422, "less than or equal to 10"),
+    (INPUTS / "good" / "wkt.csv", {"search_m": "1e9"}, 422, "less than or equal to 20000"),
     (INPUTS / "good" / "wkt.csv", {"crs": "EPSG:99999"}, 422, "not a coordinate reference system"),
     (INPUTS / "good" / "two_layers.gpkg", {}, 400, "polygons on 2 layers: other (1 features, 19.21 ha); "
                                                    "project (1 features, 135.40 ha). Choose the project's layer with the "

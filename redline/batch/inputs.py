@@ -272,9 +272,8 @@ def particulars(chunk: list[Application], tables: dict[str, FeatureTable]) -> di
         row = position.get(application.source, 0)
         position[application.source] = row + 1
         frame = tables[application.source].frame
-        found[application.order] = {column: cleaned(_cell(frame[column].iloc[row], lower=False))[0]
-                                    for column in PARTICULAR_COLUMNS
-                                    if column in frame.columns and _cell(frame[column].iloc[row], lower=False)}
+        cells = {column: _cell(frame[column].iloc[row], lower=False) for column in PARTICULAR_COLUMNS if column in frame}
+        found[application.order] = {column: cleaned(text)[0] for column, text in cells.items() if text}
     return found
 
 
@@ -311,7 +310,7 @@ def _declared(column: str, text: str, where: str):
         value = None
     low = -math.inf if parameter.minimum is None else parameter.minimum
     high = math.inf if parameter.maximum is None else parameter.maximum
-    if value is None or not low <= value <= high:
+    if value is None or not math.isfinite(value) or not low <= value <= high:
         bounds = f"{parameter.minimum:g}–{parameter.maximum:g}" if parameter.maximum is not None else f"≥ {low:g}"
         raise InputError(f"{where}: {column} 列 {text!r} 不是有效的{parameter.zh}（{bounds}） / is not a valid "
                          f"{parameter.en} ({bounds})")

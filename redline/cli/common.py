@@ -92,55 +92,40 @@ def parameter_option(parameter: Parameter, help: str | None = None):
     return click.option(parameter.flag, parameter.name, **settings)
 
 
-def reading(*names: str, **helps: str):
-    """Add the reading options ``names`` (``redline.parameters.READING``) to a command, which receives those given
-    as one ``reading`` dict of ``read_project`` keywords; ``helps`` replaces a parameter's help for this command."""
+def _grouped(keyword: str, options: dict, made=dict):
+    """A decorator adding ``options`` (keyword → click option) to a command, which receives their values as one
+    ``keyword``: ``made`` of the dict of them."""
     def decorate(command):
         @functools.wraps(command)
-        def with_reading(*args, **kwargs):
-            given = {name: kwargs.pop(name) for name in names}
-            return command(*args, reading={name: value for name, value in given.items() if value}, **kwargs)
-        for name in reversed(names):
-            with_reading = parameter_option(PARAMETERS[name], helps.get(name))(with_reading)
-        return with_reading
+        def with_group(*args, **kwargs):
+            return command(*args, **{keyword: made({name: kwargs.pop(name) for name in options})}, **kwargs)
+        for option in reversed(options.values()):
+            with_group = option(with_group)
+        return with_group
     return decorate
 
 
-def declarations(command):
-    """Add the applicant's declarations (``redline.parameters.DECLARATIONS``) to ``command``, which receives them as
-    one ``options`` (``Options``)."""
-    @functools.wraps(command)
-    def with_options(*args, **kwargs):
-        return command(*args, options=Options(**{p.name: kwargs.pop(p.name) for p in DECLARATIONS}), **kwargs)
-    for parameter in reversed(DECLARATIONS):
-        with_options = parameter_option(parameter)(with_options)
-    return with_options
+def reading(*names: str, **helps: str):
+    """Add the reading options ``names`` (``redline.parameters.READING``) to a command, which receives those given
+    as one ``reading`` dict of ``read_project`` keywords; ``helps`` replaces a parameter's help for this command."""
+    return _grouped("reading", {name: parameter_option(PARAMETERS[name], helps.get(name)) for name in names},
+                    lambda given: {name: value for name, value in given.items() if value})
 
 
-def particulars(command):
-    """Add the documents' particulars (``redline.parameters.PARTICULARS``) to ``command``, which receives them as one
-    ``document`` dict (``review_files``' keywords)."""
-    @functools.wraps(command)
-    def with_document(*args, **kwargs):
-        return command(*args, document={p.name: kwargs.pop(p.name) for p in PARTICULARS}, **kwargs)
-    for parameter in reversed(PARTICULARS):
-        with_document = parameter_option(parameter)(with_document)
-    return with_document
+declarations = _grouped("options", {p.name: parameter_option(p) for p in DECLARATIONS}, lambda given: Options(**given))
+"""Add the applicant's declarations (``redline.parameters.DECLARATIONS``) to a command, which receives them as one
+``options`` (``Options``)."""
+particulars = _grouped("document", {p.name: parameter_option(p) for p in PARTICULARS})
+"""Add the documents' particulars (``redline.parameters.PARTICULARS``) to a command, which receives them as one
+``document`` dict (``review_files``' keywords)."""
 
 
 def document_paths(*kinds: str):
     """Add an option per review file ``kinds`` (``redline.report.documents.DOCUMENTS``: ``--pdf``, ``--sheet``, …) to a
     command, which receives ``documents``: kind → path (None when not asked for)."""
-    def decorate(command):
-        @functools.wraps(command)
-        def with_paths(*args, **kwargs):
-            return command(*args, documents={kind: kwargs.pop(f"{kind}_path") for kind in kinds}, **kwargs)
-        for kind in reversed(kinds):
-            document = DOCUMENTS[kind]
-            with_paths = click.option(f"--{document.name}", f"{kind}_path", type=click.Path(dir_okay=False),
-                                      help=f"Write {document.en} here.")(with_paths)
-        return with_paths
-    return decorate
+    options = {f"{kind}_path": click.option(f"--{DOCUMENTS[kind].name}", f"{kind}_path", type=click.Path(dir_okay=False),
+                                            help=f"Write {DOCUMENTS[kind].en} here.") for kind in kinds}
+    return _grouped("documents", options, lambda given: {name.removesuffix("_path"): path for name, path in given.items()})
 
 
 time_limit_option = click.option("--time-limit", type=click.FloatRange(min=0.1), default=Limits.seconds, show_default=True,

@@ -38,6 +38,7 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
 
     from redline.office import users
     from redline.service import SETTINGS, Config, Limits, TimedHttpTools, create_app
+    from redline.service.guard import LOOPBACK_HOSTS
 
     token = os.environ.get(SETTINGS["token"])
 
@@ -50,7 +51,7 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
         mode = "共享令牌模式 / shared-token mode: one bearer token (REDLINE_TOKEN) for everyone"
     else:
         mode = "单人模式 / single-person mode: no users and no token, anyone who reaches the port may use it"
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in LOOPBACK_HOSTS:
             fail(f"单人模式只能绑定本机 / single-person mode binds 127.0.0.1 only (asked for {host}): add users with "
                  "`redline users add NAME --role …` or set REDLINE_TOKEN first")
     config = Config(db_path=Path(db).resolve(), token=token or None, limits=Limits(max_bytes=max_bytes), cdn=cdn,

@@ -14,8 +14,7 @@ from redline.crs import EqualArea
 from redline.errors import InputError, ManifestError
 from redline.layers.read import RasterLayer, VectorLayer, read_raster, read_vector
 from redline.manifest import DEFAULT_MANIFEST, LayerSpec, Manifest, manifest_from_frames, read_manifest
-from redline.rules import REGION, rules_of
-from redline.rules.declared import KINDS as DECLARED
+from redline.rules import REGION, fed_by, rules_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class LayerSet:
         """The layer feeding ``rule`` (a declared constraint's is its own layer) and ``None``, or ``None`` and why
         it is unavailable."""
         for spec in self.manifest.layers.values():
-            if spec.rule == rule or (spec.rule in DECLARED and spec.id == rule):
+            if fed_by(spec) == rule:
                 if spec.id in self.layers:
                     return self.layers[spec.id], None
                 return None, self.problems.get(spec.id, f"layer {spec.id!r} is not loaded")

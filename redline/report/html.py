@@ -25,8 +25,7 @@ from redline.crs import SQUARE_METRES_PER_MU, EqualArea
 from redline.model import Report, Status
 from redline.report.assets import head_html
 from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS
-from redline.rules import REGION, rule_for, shown_by_default
-from redline.rules.declared import KINDS as DECLARED_KINDS
+from redline.rules import REGION, fed_by, rule_for, shown_by_default
 
 STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
 OPENSTREETMAP = xyzservices.providers.OpenStreetMap.Mapnik
@@ -62,10 +61,6 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
     the asset files (``redline.report.assets.write_assets``) to link instead of inlining them.
     """
     text = TEXT[lang]
-    declared = {rule.RULE.id: rule.RULE for rule in rules}
-
-    def rule_of(rule_id: str):
-        return declared.get(rule_id) or rule_for(rule_id)
     west, south, east, north = report.footprint.bounds
     fmap = _base_map(text, lang=lang, cdn=cdn, linked=linked)
     root = fmap.get_root()
@@ -76,7 +71,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         spec = near.spec
         title = _title(spec.title_zh if lang == "zh" else spec.title_en)
         style = dict(spec.style)
-        rule = rule_of(spec.rule if spec.rule not in DECLARED_KINDS else spec.id)
+        rule = rule_for(fed_by(spec), rules)
         group = _Group(name=title, show=shown_by_default(spec.rule))
         role_of = {value: role for role, value in spec.classes.items()}
         if spec.rule == REGION:  # district names as permanent labels: the reviewer's bearings with no base map
@@ -114,7 +109,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         title = _title(finding.title_zh if lang == "zh" else finding.title_en)
         group = _Group(name=f"{text['intrusion']}: {title}")
         looks = [_look(style=_style(STATUS_COLOURS[finding.status], 0.6, 2),
-                       popup=_popup(finding, role, text, lang, rule_of(finding.rule))) for role in pieces]
+                       popup=_popup(finding, role, text, lang, rule_for(finding.rule, rules))) for role in pieces]
         group.add_child(_Shapes(list(pieces.values()), looks))
         group.add_to(fmap)
     setbacks = [f for f in report.findings if f.measures.get("setback_m") and f.status is not Status.CLEAR]

@@ -34,7 +34,7 @@ from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
 from redline.report.review import beijing_date, crs_words  # noqa: E402
 from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
 from redline.report.typeset import break_lines  # noqa: E402
-from redline.rules import REGION, rule_for, shown_by_default  # noqa: E402
+from redline.rules import REGION, fed_by, rule_for, shown_by_default  # noqa: E402
 
 STANDARD_SCALES = (2_000, 5_000, 10_000, 25_000, 50_000, 100_000)
 """Scales a sheet is drawn at (1:N), the largest that fits the project and a margin of ``MARGIN_SHARE``."""
@@ -99,7 +99,6 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
     as a location inset with the project marked; ``issuer`` is the drawing office (制图单位); ``rules`` the rules the
     layers are checked against (``LayerSet.rules``), whose class titles name the legend's classes."""
     text = TEXT[lang]
-    declared = {rule.RULE.id: rule.RULE for rule in rules}
     crs = sheet_crs(report.footprint)
     to_sheet = Transformer.from_crs(CGCS2000, crs, always_xy=True)
     footprint = shapely.transform(report.footprint, lambda xy: np.column_stack(to_sheet.transform(xy[:, 0], xy[:, 1])))
@@ -138,7 +137,7 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             continue
         style = dict(spec.style)
         title = spec.title_zh if lang == "zh" else spec.title_en
-        rule = declared.get(spec.id) or declared.get(spec.rule) or rule_for(spec.rule)
+        rule = rule_for(fed_by(spec), rules)
         for label, colour, shown in _classes(spec, style, np.asarray(near.classes, dtype=object)[keep], rule, title, lang):
             part = drawn[shown]
             if spec.kind == "line":

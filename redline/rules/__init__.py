@@ -38,9 +38,15 @@ def shown_by_default(rule_id: str) -> bool:
     return rule.shown if rule else rule_id == REGION or rule_id not in (*CONTEXT_LAYERS, declared.TABULATE)
 
 
-def rule_for(rule_id: str) -> Rule | None:
-    """The registered ``Rule`` with ``rule_id``, or None (a context layer or an unknown key)."""
-    return next((module.RULE for module in RULES if module.RULE.id == rule_id), None)
+def rule_for(rule_id: str, rules=()) -> Rule | None:
+    """The ``Rule`` with ``rule_id`` among ``rules`` (``LayerSet.rules``: with a manifest's declared constraints) or
+    the registered ones, or None (a context layer or an unknown key)."""
+    return next((module.RULE for module in (*rules, *RULES) if module.RULE.id == rule_id), None)
+
+
+def fed_by(spec) -> str:
+    """The id of the rule a manifest layer (``LayerSpec``) feeds: a declared constraint's own id, else its ``rule``."""
+    return spec.id if spec.rule in declared.KINDS else spec.rule
 
 
 def rules_of(specs) -> tuple:

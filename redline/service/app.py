@@ -73,6 +73,9 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     sweep_scratch()  # what killed readers of an earlier run left behind
     pool: dict = {}
     read_templates(layers.manifest.review)  # read at start: a mistyped template stops the start, not a download
+    planner = (PAGES / "planner.html").read_text(encoding="utf-8")  # its fields: the declared parameters, made once
+    for group, parameters in (("declarations", DECLARATIONS), ("reading", READING), ("particulars", PARTICULARS)):
+        planner = planner.replace(f"<!-- {group} -->", form_html(parameters))
 
     def start_pool():
         CHECK_PROCESS.update(layers=layers, db_path=db_path)
@@ -153,7 +156,8 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         access.record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
         for override in decision.overrides:
             access.record(request, "override", user, check_id, **override.model_dump())
-        review["documents"] = await in_pool(documents_of_record, check_id)  # the documents of access.record, kept
+        review["documents"] = await in_pool(documents_of_record, check_id,  # the documents of record, kept
+                                            doing=("存档文件生成", "issuing the documents of record"))
         store.set_review(check_id, review)
         return JSONResponse(review)
 
@@ -202,7 +206,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     ) -> JSONResponse:
         if previous:  # the check it answers must be one this user may see
             access.authorised_for(previous, request, request.headers.get("authorization"), None,
-                           request.headers.get("x-csrf-token"))
+                                  request.headers.get("x-csrf-token"))
         name = UNSAFE.sub("", file.filename or "upload")[-200:] or "upload"
         suffix = Path(name).suffix.lower()
         if suffix in UNREAD_FORMATS:
@@ -222,10 +226,14 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             body = await _checked(upload)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        check_id = json.loads(body)["id"]
-        access.record(request, "submit", user, check_id, file=name)
-        if access.guarded():  # the planner page's links to this check carry its key instead of the token
-            body = body[:-1] + "," + compact_json({"key": access.link_key(check_id)})[1:]
+        access.record(request, "submit", user, json.loads(body)["id"], file=name)
+        return created(body)
+
+    def created(body: str) -> Response:
+        """201 with a new check's report; its link key added when links need one (the planner page's links to it
+        carry the key instead of the token)."""
+        if access.guarded():
+            body = body[:-1] + "," + compact_json({"key": access.link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
     async def _saved(file: UploadFile, path: Path, name: str) -> None:
@@ -242,9 +250,10 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
 
     waiting = {"count": 0}
 
-    async def in_pool(function, *args):
+    async def in_pool(function, *args, doing: tuple[str, str] = ("检查", "the check")):
         """``function(*args, layers=…, store=…)`` in a check process: answered 503 with Retry-After at once when
-        ``QUEUE_PER_PROCESS`` jobs per process are already waiting; timed from when it starts, never while it waits."""
+        ``QUEUE_PER_PROCESS`` jobs per process are already waiting; timed from when it starts, never while it waits,
+        and a ``TimeLimitError`` naming what it was ``doing`` (zh, en) past the time limit."""
         if waiting["count"] >= QUEUE_PER_PROCESS * max(1, check_processes):
             raise HTTPException(503, "服务繁忙，请稍后重试 / the service is busy; try again in a few seconds",
                                 headers={"Retry-After": "5"})
@@ -255,13 +264,14 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
                 await asyncio.sleep(0.02)
         finally:
             waiting["count"] -= 1
-        return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
+        except asyncio.TimeoutError:
+            raise TimeLimitError(f"{doing[0]}超时 / {doing[1]} took over {limits.seconds:g} s") from None
 
     async def _checked(upload: Upload) -> str:
         try:
-            return await in_pool(check_upload, upload)
-        except asyncio.TimeoutError:
-            raise TimeLimitError(f"{upload.filename}: 检查超时 / the check took over {limits.seconds:g} s") from None
+            return await in_pool(check_upload, upload, doing=(f"{upload.filename}: 检查", "the check"))
         except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
             pool["healthy"] = False
             stop_pool()
@@ -294,8 +304,8 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             row["outdated"] = row["manifest"] != layers.manifest.sha256  # checked against other layers
             key = f"?key={access.link_key(row['id'])}" if access.guarded() else ""
             base = f"v1/checks/{row['id']}"
-            row["links"] = {"report": base + key, "map": f"{base}/map{key}", "pdf": f"{base}/report.pdf{key}",
-                            "docx": f"{base}/report.docx{key}"}
+            row["links"] = {"report": base + key, "map": f"{base}/map{key}",
+                            **{kind: f"{base}/report.{kind}{key}" for kind in OF_RECORD}}
         return JSONResponse(found)
 
     @app.options("/v1/checks", include_in_schema=False)
@@ -309,14 +319,9 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         """Check a stored check's boundary again against the layers the service has now, with its declarations;
         the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
         _row(store, check_id)
-        try:
-            body = await in_pool(rerun_stored, check_id)
-        except asyncio.TimeoutError:
-            raise TimeLimitError(f"重新检查超时 / the re-check took over {limits.seconds:g} s") from None
+        body = await in_pool(rerun_stored, check_id, doing=("重新检查", "the re-check"))
         access.record(request, "rerun", user, check_id, new=json.loads(body)["id"])
-        if access.guarded():
-            body = body[:-1] + "," + compact_json({"key": access.link_key(json.loads(body)["id"])})[1:]
-        return Response(body, status_code=201, media_type="application/json")
+        return created(body)
 
     @app.get("/v1/checks/{check_id}/avoided.geojson",
              responses={200: {"content": {"application/geo+json": {}}, "description": "the compliant footprint"},
@@ -327,10 +332,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
         give the area kept and lost per constraint and the verdict of the footprint checked again."""
         _row(store, check_id)
-        try:
-            body = await in_pool(avoided_stored, check_id, review)
-        except asyncio.TimeoutError:
-            raise TimeLimitError(f"避让计算超时 / avoiding took over {limits.seconds:g} s") from None
+        body = await in_pool(avoided_stored, check_id, review, doing=("避让计算", "avoiding"))
         access.record(request, "download", user, check_id, document="avoided.geojson", review=review)
         return Response(body, media_type="application/geo+json",
                         headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
@@ -379,24 +381,16 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             return Response(kept[0], media_type=DOCUMENTS[kind].media_type,
                             headers={"Content-Disposition": f'attachment; filename="{name}"',
                                      "X-Redline-Document": f"of-record; sha256={kept[1]}"})
-        try:
-            document, changed = await in_pool(document_of, check_id, kind, lang)
-        except asyncio.TimeoutError:
-            raise TimeLimitError(f"报告生成超时 / making the document took over {limits.seconds:g} s") from None
+        document, changed = await in_pool(document_of, check_id, kind, lang, doing=("报告生成", "making the document"))
         access.record(request, "download", user, check_id, document=kind)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
-            return Response(document, media_type=DOCUMENTS[kind].media_type,
-                            headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                     "X-Redline-Layers": f"outdated: {', '.join(changed)}"})
-        return Response(document, media_type=DOCUMENTS[kind].media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+            headers["X-Redline-Layers"] = f"outdated: {', '.join(changed)}"
+        return Response(document, media_type=DOCUMENTS[kind].media_type, headers=headers)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def planner_page() -> HTMLResponse:
-        page = (PAGES / "planner.html").read_text(encoding="utf-8")
-        for group, parameters in (("declarations", DECLARATIONS), ("reading", READING), ("particulars", PARTICULARS)):
-            page = page.replace(f"<!-- {group} -->", form_html(parameters))
-        return html_response(page)
+        return html_response(planner)
 
     @app.get("/planner.js", include_in_schema=False)
     def planner_script() -> Response:
