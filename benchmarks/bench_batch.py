@@ -390,31 +390,35 @@ BASELINE_MAPS = 100
 
 
 def maps(count: int, runs: int = RUNS) -> None:
-    """(e): ``count`` applications checked by a batch over every Tianjin layer, then their maps written as ``redline
-    batch --maps`` writes them (``write_maps``, WORKERS processes), median of ``runs``, against the issue's target and
-    against the page a folium user would write per application (a ``folium.GeoJson`` of each layer's nearby
-    features, the project and its intrusions; Leaflet from the CDN; one process, the first BASELINE_MAPS)."""
+    """(e): ``count`` applications checked by a batch over every Tianjin layer that draws their maps as it checks them
+    (``redline batch --maps``: ``Drawing(maps=True)``, WORKERS processes), beside the same batch without maps, median
+    of ``runs`` each, against the issue's target and against the page a folium user would write per application (a
+    ``folium.GeoJson`` of each layer's nearby features, the project and its intrusions; Leaflet from the CDN; one
+    process, the first BASELINE_MAPS)."""
     import folium
 
-    from redline.batch import write_maps
+    from redline.batch import Drawing
     from redline.batch.inputs import ReadOptions, read_inputs
     from redline.batch.run import checked_chunk
     from redline.model import Options
 
     with tempfile.TemporaryDirectory() as folder:
         path = write_applications(count, Path(folder))
-        outdir = Path(folder) / "out"
-        run_batch([path], outdir, manifest=DEFAULT_MANIFEST, workers=WORKERS)
-        seconds, drawn = [], 0
-        for _ in range(runs):
+        seconds, plain, drawn = [], [], 0
+        for run in range(runs):
             start = time.perf_counter()
-            drawn = write_maps(outdir, DEFAULT_MANIFEST, workers=WORKERS)
+            run_batch([path], Path(folder) / f"plain-{run}", manifest=DEFAULT_MANIFEST, workers=WORKERS)
+            plain.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            drawn = run_batch([path], Path(folder) / f"maps-{run}", manifest=DEFAULT_MANIFEST, workers=WORKERS,
+                              drawing=Drawing(maps=True)).maps
             seconds.append(time.perf_counter() - start)
-        size = sum(f.stat().st_size for f in (outdir / "maps").rglob("*") if f.is_file())
-        median = float(np.median(seconds))
-        print(f"(e) redline batch --maps, {drawn:,} maps and their index, {WORKERS} workers: median {median:.1f} s of "
-              f"{', '.join(f'{s:.1f}' for s in seconds)}, {drawn / median:.1f} maps/s ({drawn / median / MAPS_TARGET:.2f}x "
-              f"issue 17's {MAPS_TARGET:g} maps/s); {size / 2**20:,.0f} MiB")
+        size = sum(f.stat().st_size for f in (Path(folder) / "maps-0" / "maps").rglob("*") if f.is_file())
+        median, without = float(np.median(seconds)), float(np.median(plain))
+        print(f"(e) redline batch --maps, {drawn:,} applications checked and mapped with their index, {WORKERS} workers: "
+              f"median {median:.1f} s of {', '.join(f'{s:.1f}' for s in seconds)} (without maps {without:.1f} s), "
+              f"{drawn / median:.1f} maps/s checking included ({drawn / median / MAPS_TARGET:.2f}x issue 17's "
+              f"{MAPS_TARGET:g} maps/s); {size / 2**20:,.0f} MiB")
         layers = load_layers(DEFAULT_MANIFEST)
         read = ReadOptions("id", None, None, False)
         chunk = read_inputs([path], read)[:BASELINE_MAPS]

@@ -22,7 +22,7 @@ from redline.errors import GeometryError
 from redline.io import Project
 from redline.io.features import Features
 from redline.layers import LayerSet
-from redline.model import Options, Report, Status
+from redline.model import Kind, Options, Report, Status
 from redline.pipeline import check_projects
 
 LINE_CLEARANCE_M = 0.5
@@ -105,7 +105,7 @@ def _zone(rule, report: Report, layers: LayerSet, options: Options, *, avoid_rev
     if not chosen:
         return None
     shapes = shapely.union_all(chosen)
-    if rule.RULE.kind == "line":
+    if rule.RULE.kind == Kind.LINE:
         return layers.equal_area.buffer(shapes, rule.reach_m(options) + LINE_CLEARANCE_M)
     return shapes
 

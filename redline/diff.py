@@ -10,7 +10,7 @@ import shapely
 
 from redline.crs import ellipsoidal_areas_m2, geodesic_lengths_m
 from redline.layers import LayerSet, VectorLayer
-from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M
+from redline.model import AREA_TOLERANCE_M2, LENGTH_TOLERANCE_M, Kind
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class LayerDiff:
     removed and changed, and the lon/lat pieces added and removed (CGCS2000)."""
 
     layer: str
-    kind: str
+    kind: Kind
     added: float
     removed: float
     features_added: tuple[str, ...] = ()
@@ -32,7 +32,7 @@ class LayerDiff:
 
     @property
     def unit(self) -> str:
-        return "m2" if self.kind == "polygon" else "m"
+        return "m2" if self.kind == Kind.POLYGON else "m"
 
     @property
     def same(self) -> bool:
@@ -98,14 +98,14 @@ def _keys(layer: VectorLayer) -> list[str]:
     return keys
 
 
-def _measure(geometry, kind: str) -> float:
+def _measure(geometry, kind: Kind) -> float:
     """m² of a polygon layer's geometry, m of a line layer's; below the tolerance, 0."""
     if geometry is None or geometry.is_empty:
         return 0.0
-    value = float(ellipsoidal_areas_m2(np.array([geometry]))[0] if kind == "polygon" else
+    value = float(ellipsoidal_areas_m2(np.array([geometry]))[0] if kind == Kind.POLYGON else
                   geodesic_lengths_m(np.array([geometry]))[0])
     return value if value > _tolerance(kind) else 0.0
 
 
-def _tolerance(kind: str) -> float:
-    return AREA_TOLERANCE_M2 if kind == "polygon" else LENGTH_TOLERANCE_M
+def _tolerance(kind: Kind) -> float:
+    return AREA_TOLERANCE_M2 if kind == Kind.POLYGON else LENGTH_TOLERANCE_M

@@ -20,12 +20,12 @@ import shapely
 
 from redline.errors import ManifestError
 from redline.io.files import sha256_file
+from redline.model import Kind
 from redline.rules import REGION, layer_problems
 
 _PACKAGED = Path(__file__).resolve().parent / "data" / "tianjin" / "layers.toml"
 DEFAULT_MANIFEST = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parents[1] / "data" / "tianjin" / "layers.toml"
 """The shipped Tianjin demo manifest: inside an installed wheel (``setup.py`` puts it there), else the source tree's."""
-KINDS = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"), "raster": ()}
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class LayerSpec:
     title_zh: str
     title_en: str
     path: Path | None
-    kind: str
+    kind: Kind
     rule: str
     sha256: str | None
     vintage: str
@@ -122,14 +122,14 @@ def _spec(path: Path, layer_id: str, entry: dict, data: gpd.GeoDataFrame | None 
         raise ManifestError(f"{path}: layer {layer_id!r} lacks {', '.join(missing)}")
     if not in_memory and in_database == ("file" in entry):
         raise ManifestError(f"{path}: layer {layer_id!r} needs either 'file' or 'database' (PostGIS), not both or neither")
-    if entry["kind"] not in KINDS or ((in_database or in_memory) and entry["kind"] == "raster"):
-        kinds = [k for k in KINDS if not ((in_database or in_memory) and k == "raster")]
+    if entry["kind"] not in {kind.value for kind in Kind} or ((in_database or in_memory) and entry["kind"] == Kind.RASTER):
+        kinds = [kind.value for kind in Kind if not ((in_database or in_memory) and kind is Kind.RASTER)]
         raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(kinds)}")
     known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance",
                                    "constraint") if k in entry}
     on_disk = not in_database and not in_memory
     return LayerSpec(id=layer_id, title_zh=entry["title_zh"], title_en=entry["title_en"],
-                     path=(path.parent / entry["file"]).resolve() if on_disk else None, kind=entry["kind"],
+                     path=(path.parent / entry["file"]).resolve() if on_disk else None, kind=Kind(entry["kind"]),
                      rule=entry["rule"], sha256=frame_sha256(data) if in_memory else entry.get("sha256"),
                      vintage=str(entry["vintage"]), data=data, **known)
 
@@ -159,7 +159,7 @@ def manifest_from_frames(layers: dict[str, dict], *, name: str = "in-memory", di
                   **{k: v for k, v in entry.items() if k != "data"}}
         specs[layer_id] = _spec(IN_MEMORY, layer_id, fields, entry["data"])
     _check_rules(IN_MEMORY, specs)
-    digest = hashlib.sha256(repr(sorted((spec.id, spec.rule, spec.kind, spec.sha256, sorted(spec.classes.items()))
+    digest = hashlib.sha256(repr(sorted((spec.id, spec.rule, spec.kind.value, spec.sha256, sorted(spec.classes.items()))
                                         for spec in specs.values())).encode())
     return Manifest(path=IN_MEMORY, sha256=digest.hexdigest(), name=name, title_zh=name, title_en=name,
                     region_layer=next((s.id for s in specs.values() if s.rule == REGION), None),

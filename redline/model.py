@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 SCHEMA_VERSION = "redline-report/1"
 """Version of the JSON report layout described by ``REPORT_SCHEMA`` (bumped on breaking changes)."""
@@ -13,6 +13,20 @@ AREA_TOLERANCE_M2 = 0.01
 
 LENGTH_TOLERANCE_M = 0.01
 """Coastline pieces shorter than this (m) are numerical noise, not coast taken."""
+
+
+class Kind(StrEnum):
+    """What a layer's features are, and so what a rule measures of them: areas of polygons, lengths of lines, the
+    cells of a raster."""
+
+    POLYGON = "polygon"
+    LINE = "line"
+    RASTER = "raster"
+
+    @property
+    def geometry_types(self) -> tuple[str, ...]:
+        """The geometry types a vector layer of this kind may hold (a raster: none)."""
+        return {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString")}.get(self.value, ())
 
 
 class Status(str, Enum):

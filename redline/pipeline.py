@@ -20,7 +20,7 @@ from redline.footprint import ensure_in_region
 from redline.io import Project, applications_of, as_project, feature_table_of
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet, VectorLayer
-from redline.model import Options, Report, Status
+from redline.model import Kind, Options, Report, Status
 from redline.rules import LANDCOVER, REGION
 from redline.rules.base import Context, not_checked, with_nearest
 
@@ -122,14 +122,14 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
             continue
         reach = rule.reach_m(options) if hasattr(rule, "reach_m") else None
         zones = engine.setback_zones(footprints, layer, layers.equal_area, reach) if reach is not None else None
-        if rule.RULE.kind == "line":
+        if rule.RULE.kind == Kind.LINE:
             overlaps = engine.overlay_lines(footprints, layer, setback_zones=zones)
         else:
             overlaps = engine.overlay_polygons(footprints, layer, areas_m2=areas)
             if zones is not None:  # what the layer holds within reach of the footprint, the footprint included
                 overlaps = [dataclasses.replace(overlap, near_by_role=near.by_role)
                             for overlap, near in zip(overlaps, engine.overlay_polygons(zones, layer))]
-        measured = rule.RULE.proximity and rule.RULE.kind == "polygon"
+        measured = rule.RULE.proximity and rule.RULE.kind == Kind.POLYGON
         absent = np.flatnonzero([overlap.total == 0 for overlap in overlaps]) if measured else []
         nearest = dict(zip(absent, engine.nearest_features(footprints[absent], layer, options.search_m,
                                                            layers.equal_area))) if len(absent) else {}

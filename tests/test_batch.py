@@ -18,7 +18,7 @@ from redline.batch import run_batch
 from redline.io import read_project
 from redline.layers import DEFAULT_MANIFEST
 from redline.model import Options
-from redline.pipeline import check
+from redline.pipeline import check, check_each
 from tests.common import alive, children_of, wait_until
 from tests.conftest import SAMPLES
 
@@ -213,9 +213,40 @@ def test_batch_maps_and_index_page(tmp_path):
     assert len(maps) == len(SAMPLES)
     index = (tmp_path / "out" / "maps" / "index.html").read_text(encoding="utf-8")
     assert all(f"href='{page.name}'" in index for page in maps)
-    done = f"{len(SAMPLES)}/{len(SAMPLES)}"
-    assert f"检查 / checking [{'#' * 30}] {done}" in result.stderr and f"地图 / maps [{'#' * 30}] {done}" in result.stderr
-    assert f"已写出 {len(SAMPLES)} 张地图及索引页 / {len(SAMPLES)} maps and the index page" in result.stdout
+    assert f"检查 / checking [{'#' * 30}] {len(SAMPLES)}/{len(SAMPLES)}" in result.stderr
+    assert f"共 {len(SAMPLES)} 张地图及索引页 / {len(SAMPLES)} maps and the index page" in result.stdout
+
+
+def test_a_batch_reads_and_checks_each_application_once_however_much_it_draws(tmp_path, monkeypatch):
+    """Maps and review PDFs are drawn from the check that made the results; a batch finished without them and run
+    again with them checks only then (once), and a later run has nothing left to do."""
+    from redline.batch import Drawing
+    from redline.batch import run as run_module
+
+    checked = []
+
+    def counted(projects, layers, **keywords):
+        checked.extend(projects)
+        return check_each(projects, layers, **keywords)
+
+    monkeypatch.setattr(run_module, "check_each", counted)
+    make_applications(6).to_parquet(tmp_path / "apps.parquet")
+    drawing = Drawing(maps=True, pdf_dir=tmp_path / "pdf")
+    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, drawing=drawing)
+    assert len(checked) == 6 and summary.maps == 6 and summary.pdfs == 6
+    assert len((tmp_path / "out" / "maps" / "index.jsonl").read_text().splitlines()) == 6
+
+    checked.clear()
+    run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST)
+    assert len(checked) == 6 and not (tmp_path / "plain" / "maps").exists()
+    checked.clear()
+    later = run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=drawing)
+    assert len(checked) == 6 and later.resumed == 6 and later.maps == 6
+    index = (tmp_path / "plain" / "maps" / "index.html").read_text(encoding="utf-8")
+    assert all(f"href='A{order:06d}.html'" in index for order in range(6))
+    checked.clear()
+    assert run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=drawing).maps == 6
+    assert checked == []
 
 
 def test_declarations_apply_per_application(tmp_path, tianjin):
@@ -319,7 +350,7 @@ def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
     """A table's applicant / reference / project_code columns reach that row's review PDF; a blank prints nothing."""
     import subprocess
 
-    from redline.batch.drawn import write_review_files
+    from redline.batch import Drawing
 
     samples = {p.stem: p for p in SAMPLES}
     footprints = [read_project(samples["01_qilihai_road"]).geometry] * 2
@@ -327,8 +358,9 @@ def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
                               "reference": ["津规审〔2026〕17号", None], "project_code": ["2026-120116-48-01-000017", None]},
                              geometry=footprints, crs="EPSG:4490")
     frame.to_parquet(tmp_path / "apps.parquet")
-    run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
-    assert write_review_files(tmp_path / "out", tmp_path / "pdf", DEFAULT_MANIFEST) == 2
+    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1,
+                        drawing=Drawing(pdf_dir=tmp_path / "pdf"))
+    assert summary.pdfs == 2
     text = {stem: subprocess.run(["pdftotext", str(tmp_path / "pdf" / f"{stem}.pdf"), "-"], capture_output=True, text=True,
                                  check=True).stdout for stem in ("甲", "乙")}
     for given in ("天津市某某交通建设有限公司", "津规审〔2026〕17号", "2026-120116-48-01-000017"):

@@ -1,25 +1,34 @@
-"""What a batch draws per application after checking: HTML maps and their index (``--maps``) and the review
-files (``--pdf-dir``). The journal keeps reports, not geometry, so the applications are read and checked again
-(with their geometry), chunk by chunk in the batch's worker processes, each worker writing its chunk's files;
-the figures are the same as the journal's."""
+"""What a batch draws per application: an HTML map each with their index (``Drawing.maps``, in OUTDIR/maps/) and a
+review PDF each (``Drawing.pdf_dir``).
+
+An application is drawn in the worker that checked it, from the report it just made (``draw_chunk``), before its
+chunk is journaled: a killed batch resumes without losing a drawing or making one twice. Only applications checked
+without drawing (by an earlier run that was not asked for them, or on a Dask cluster) are read and checked again to
+be drawn (``missing``); their figures equal the journal's. A map's index entry (what ``index.html`` lists) goes to
+OUTDIR/maps/index.jsonl, so the index of a resumed batch lists the maps of every run.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from functools import partial
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, particulars, read_inputs
-from redline.batch.journal import STATE
-from redline.batch.run import checked_chunk
-from redline.batch.workers import in_workers
+import orjson
+import shapely
+
+from redline.batch.inputs import Application, particulars
+from redline.io import FeatureTable
 from redline.io.files import write_atomic
 from redline.isolation import Limits, isolated
-from redline.layers import LayerSet, load_layers
-from redline.model import Options
+from redline.layers import LayerSet
+from redline.model import Report
 
+MAPS = "maps"
+"""The folder of a batch's maps, in its output folder."""
+ENTRIES = "index.jsonl"
+"""Each drawn map's index entry, one line per application, in the maps folder."""
 ASSETS = "assets"
 """The folder beside the maps that holds Leaflet, its plugins and redline's script once for all of them."""
 
@@ -28,112 +37,131 @@ DOCUMENT_LIMITS = Limits(seconds=120.0, memory_bytes=2 * 1024 ** 3)
 """What making one application's review PDF may take (in a child: a hostile name costs that PDF only)."""
 
 
-def write_maps(outdir: Path, manifest, *, options: Options = Options(), id_field: str = "id", crs=None, encoding=None,
-               degrees=None,
-               repair=False, lang: str = "en", cdn: bool = False, progress=None, workers: int = 1) -> int:
-    """One HTML map per checked application in OUTDIR/maps/, and OUTDIR/maps/index.html (every application by id,
-    the ones that could not be checked listed apart); the number of maps.
+@dataclass(frozen=True)
+class Drawing:
+    """What a batch draws for each application it checks."""
 
-    File names are ``<order>_<id>.html`` with anything but letters, digits, '.', '-' and '_' replaced. The maps
-    link Leaflet and redline's script from OUTDIR/maps/assets/ (written once; the folder opens offline as a
-    whole), or from the CDN with ``cdn``.
-    """
+    maps: bool = False
+    """An HTML map each in OUTDIR/maps/ (``<id>.html``) and OUTDIR/maps/index.html, every application by id."""
+    pdf_dir: Path | None = None
+    """A review PDF each (``<id>.pdf``) in this folder."""
+    map_lang: str = "en"
+    pdf_lang: str = "zh"
+    cdn: bool = False
+    """Maps link Leaflet from the CDN instead of OUTDIR/maps/assets/ (written once; the folder opens offline)."""
+    linked: str | None = None
+    """Where the maps link their scripts from (set by ``prepared``)."""
+
+    def __bool__(self) -> bool:
+        return self.maps or self.pdf_dir is not None
+
+
+def prepared(drawing: Drawing, outdir: Path) -> Drawing:
+    """``drawing`` with its folders made and the maps' shared scripts written once."""
     from redline.report.assets import write_assets
-    from redline.report.html import index_html
 
-    folder, entries, failed = outdir / "maps", [], []
-    linked = None if cdn else write_assets(folder / ASSETS, lang=lang)
-    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair, degrees)
-    draw = partial(_map_chunk, options=options, read=read, folder=folder, lang=lang, cdn=cdn, linked=linked)
-    for drawn in _each_chunk(outdir, layers, draw, read, workers, progress):
-        for application_id, entry in drawn:
-            if isinstance(entry, str):
-                failed.append((application_id, entry))
-            else:
-                entries.append(entry)
-    write_atomic(folder / "index.html", index_html(entries, overview=layers.outline, lang=lang, cdn=cdn, failed=failed,
-                                                   linked=linked))
-    return len(entries)
+    if drawing.pdf_dir is not None:
+        Path(drawing.pdf_dir).mkdir(parents=True, exist_ok=True)
+    if drawing.maps:
+        (outdir / MAPS).mkdir(parents=True, exist_ok=True)
+        if not drawing.cdn:
+            return replace(drawing, linked=write_assets(outdir / MAPS / ASSETS, lang=drawing.map_lang))
+    return drawing
 
 
-def write_review_files(outdir: Path, folder: Path, manifest, *, options: Options = Options(), id_field: str = "id",
-                       crs=None, encoding=None, degrees=None, repair=False, lang: str = "zh", progress=None,
-                       workers: int = 1) -> int:
-    """The review PDF of every checked application in ``folder`` (``<order>_<id>.pdf``); the number written."""
-    layers, read = load_layers(manifest), ReadOptions(id_field, crs, encoding, repair, degrees)
-    draw = partial(_pdf_chunk, options=options, read=read, folder=Path(folder), lang=lang)
-    return sum(_each_chunk(outdir, layers, draw, read, workers, progress))
-
-
-def _each_chunk(outdir: Path, layers: LayerSet, draw, read: ReadOptions, workers: int, progress) -> list:
-    """``draw(chunk, layers)`` of every chunk of the batch in OUTDIR, in order, in ``workers`` processes."""
-    state = json.loads((outdir / STATE).read_text(encoding="utf-8"))
-    applications = read_inputs([Path(p) for p in state["sources"]], read)
-    progress = progress or (lambda finished, total: None)
-    progress(0, len(applications))
-    chunks = [applications[start:start + CHUNK] for start in range(0, len(applications), CHUNK)]
-    results, finished = [], 0
-    for chunk, drawn in zip(chunks, in_workers(draw, chunks, layers, workers)):
-        results.append(drawn)
-        finished += len(chunk)
-        progress(finished, len(applications))
-    return results
-
-
-def _map_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, folder: Path,
-               lang: str, cdn: bool, linked: str | None) -> list[tuple[str, tuple | str]]:
-    """Each application's (id, index entry) with its map written, or (id, why it could not be checked)."""
-    from redline.report.html import map_html
-
-    checked = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
-    drawn = []
+def draw_chunk(chunk: list[Application], checked: dict[int, Report | str], layers: LayerSet, tables: dict[str, FeatureTable],
+               drawing: Drawing, outdir: Path) -> dict[int, bytes]:
+    """Draw each checked application of ``chunk`` (reports with their geometry, by order; ``tables`` the chunk's rows
+    of multi-feature inputs); the index entry of each map drawn, by order."""
+    entries = {}
+    given = particulars(chunk, tables) if drawing.pdf_dir is not None else {}
     for application in chunk:
         report = checked[application.order]
         if isinstance(report, str):
-            drawn.append((application.id, report))
             continue
-        name = f"{_stem(application)}.html"
-        write_atomic(folder / name, map_html(report, layers.nearby(report.footprint), overview=layers.outline,
-                                             lang=lang, cdn=cdn, linked=linked, rules=layers.rules))
-        drawn.append((application.id, (report.to_dict(), report.footprint, name, application.id)))
-    return drawn
+        if drawing.maps:
+            entries[application.order] = _draw_map(application, report, layers, drawing, outdir / MAPS)
+        if drawing.pdf_dir is not None:
+            _draw_pdf(application, report, layers, drawing, given.get(application.order, {}))
+    return entries
 
 
-def _pdf_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, folder: Path,
-               lang: str) -> int:
-    """The review PDFs of a chunk's checked applications; how many were written."""
+def _draw_map(application: Application, report: Report, layers: LayerSet, drawing: Drawing, folder: Path) -> bytes:
+    from redline.report.html import map_html
+
+    name = f"{stem(application)}.html"
+    write_atomic(folder / name, map_html(report, layers.nearby(report.footprint), overview=layers.outline,
+                                         lang=drawing.map_lang, cdn=drawing.cdn, linked=drawing.linked, rules=layers.rules))
+    whole = report.to_dict()
+    summary = {"verdict": whole["verdict"], "project": {key: whole["project"].get(key) for key in ("name", "file", "area_m2")},
+               "findings": [{key: finding[key] for key in ("rule", "status", "title_zh", "title_en")}
+                            for finding in whole["findings"]]}
+    return orjson.dumps({"order": application.order, "id": application.id, "report": summary, "link": name,
+                         "footprint": shapely.to_wkb(report.footprint, hex=True)})
+
+
+def _draw_pdf(application: Application, report: Report, layers: LayerSet, drawing: Drawing, given: dict) -> None:
     from redline.avoid import removed_m2
     from redline.report.basis import read_templates
     from redline.report.filing import review_files
 
-    tables = chunk_tables(chunk, read)
-    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=True)
-    given = particulars(chunk, tables)
-    templates = read_templates(layers.manifest.review)
-    written = 0
-    for application in chunk:
-        report = checked[application.order]
-        if isinstance(report, str):
-            continue
-        try:
-            pdf = isolated(review_files, report, layers.rules, layers.nearby, ("pdf",), lang=lang, templates=templates,
-                           overview=layers.outline,
-                           removed_m2=removed_m2(report, layers) if report.intrusions else None,
-                           limits=DOCUMENT_LIMITS, label=application.id, **given.get(application.order, {}))["pdf"]
-        except Exception as error:  # noqa: BLE001 - this application's document only; the others are written
-            log.warning("%s: 审查报告未能生成 / the review PDF could not be made (%s: %s)", application.id,
-                        type(error).__name__, str(error)[:200])
-            continue
-        write_atomic(folder / f"{_stem(application)}.pdf", pdf)
-        written += 1
-    return written
+    try:
+        pdf = isolated(review_files, report, layers.rules, layers.nearby, ("pdf",), lang=drawing.pdf_lang,
+                       templates=read_templates(layers.manifest.review), overview=layers.outline,
+                       removed_m2=removed_m2(report, layers) if report.intrusions else None,
+                       limits=DOCUMENT_LIMITS, label=application.id, **given)["pdf"]
+    except Exception as error:  # noqa: BLE001 - this application's document only; the others are written
+        log.warning("%s: 审查报告未能生成 / the review PDF could not be made (%s: %s)", application.id,
+                    type(error).__name__, str(error)[:200])
+        return
+    write_atomic(Path(drawing.pdf_dir) / f"{stem(application)}.pdf", pdf)
+
+
+def entries(outdir: Path) -> dict[int, dict]:
+    """The index entries of the maps drawn so far, by order (a line cut by a kill is left out: its map is drawn again)."""
+    path = outdir / MAPS / ENTRIES
+    found = {}
+    if path.exists():
+        for line in path.read_bytes().splitlines():
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            found[entry["order"]] = entry
+    return found
+
+
+def missing(applications: list[Application], rows: dict[int, tuple], drawing: Drawing, outdir: Path) -> list[Application]:
+    """The applications of ``applications`` checked (``rows``, by order) but not drawn as ``drawing`` asks."""
+    if not drawing:
+        return []
+    mapped = entries(outdir) if drawing.maps else {}
+    return [application for application in applications if application.order in rows
+            and rows[application.order][1] != "error"  # a results row's verdict (``RESULT_COLUMNS``)
+            and ((drawing.maps and application.order not in mapped)
+                 or (drawing.pdf_dir is not None and not (Path(drawing.pdf_dir) / f"{stem(application)}.pdf").exists()))]
+
+
+def write_index(outdir: Path, applications: list[Application], rows: dict[int, tuple], drawing: Drawing, overview) -> int:
+    """OUTDIR/maps/index.html: every drawn map, and the applications that could not be checked with why; the
+    number of maps."""
+    from redline.report.html import index_html
+
+    drawn = entries(outdir)
+    listed = [(entry["report"], shapely.from_wkb(entry["footprint"]), entry["link"], entry["id"])
+              for entry in (drawn.get(application.order) for application in applications) if entry is not None]
+    failed = [(application.id, rows[application.order][3]) for application in applications  # (``RESULT_COLUMNS``)
+              if application.order in rows and rows[application.order][1] == "error"]
+    write_atomic(outdir / MAPS / "index.html", index_html(listed, overview=overview, lang=drawing.map_lang,
+                                                          cdn=drawing.cdn, failed=failed, linked=drawing.linked))
+    return len(listed)
 
 
 UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]|^\.+')
 """Characters no file name may hold on the systems reviewers use (and a leading dot, which hides a file)."""
 
 
-def _stem(application) -> str:
+def stem(application: Application) -> str:
     """The file name of an application's map or PDF: its id as it is (西青工厂), or prefixed with its order when
     characters a file name cannot hold had to be replaced (two ids must never share a name)."""
     safe = UNSAFE_IN_NAMES.sub("_", application.id)[:80]

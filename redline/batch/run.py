@@ -21,7 +21,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
+from redline.batch.drawn import ENTRIES, MAPS, Drawing, draw_chunk, missing, prepared, stem, write_index
 from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, projects, read_inputs, table_of
 from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, record_order, resume, table_rows
 from redline.batch.tables import TABLES, write_tables
@@ -39,20 +41,39 @@ from redline.report.tables import layout, table_row
 
 @dataclass(frozen=True)
 class Summary:
-    """What a batch did: counts per verdict, errors, how many were already done, seconds taken."""
+    """What a batch did: counts per verdict, errors, how many were already done, seconds taken, and the maps and
+    review PDFs there are of it."""
 
     total: int
     verdicts: dict[str, int]
     errors: int
     resumed: int
     seconds: float
+    maps: int = 0
+    pdfs: int = 0
+
+
+class Record(NamedTuple):
+    """One checked application as a batch keeps it."""
+
+    line: str
+    """Its journal line (``redline.batch.journal.journal_line``)."""
+    row: tuple
+    """Its results-table row."""
+    report: str | None
+    """Its full report as a line of JSON (with ``reports``)."""
+    entry: bytes | None
+    """Its map's index entry (when maps are drawn)."""
 
 
 def check_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions,
-                tables: dict[str, FeatureTable] | None = None, reports: bool = False) -> list[tuple[str, tuple, str | None]]:
-    """A chunk of applications, in order: each one's journal line (``redline.batch.journal.journal_line``), its
-    results-table row, and with ``reports`` its full report as a line of JSON (else None)."""
-    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=False)
+                tables: dict[str, FeatureTable] | None = None, reports: bool = False, drawing: Drawing = Drawing(),
+                outdir: Path | None = None) -> list[Record]:
+    """A chunk of applications, in order, as ``Record``s; with ``drawing`` each one is drawn as well (into
+    ``outdir``), from the report just made."""
+    tables = chunk_tables(chunk, read) if tables is None else tables
+    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=bool(drawing))
+    drawn = draw_chunk(chunk, checked, layers, tables, drawing, outdir) if drawing else {}
     columns = layout(layers.rules)
     records = []
     for application in chunk:
@@ -63,8 +84,17 @@ def check_chunk(chunk: list[Application], layers: LayerSet, *, options: Options,
         if reports:
             full = compact_json({"id": application.id, "order": application.order,
                                  **({"report": report.to_dict()} if report else {"error": error})})
-        records.append((journal_line(application, report, row), row, full))
+        records.append(Record(journal_line(application, report, row), row, full, drawn.get(application.order)))
     return records
+
+
+def draw_again(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions, drawing: Drawing,
+               outdir: Path) -> dict[int, bytes]:
+    """Draw a chunk of applications checked earlier without drawing: read and checked again (the figures equal the
+    journal's); the index entries of the maps drawn, by order."""
+    tables = chunk_tables(chunk, read)
+    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=True)
+    return draw_chunk(chunk, checked, layers, tables, drawing, outdir)
 
 
 def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions,
@@ -96,14 +126,17 @@ def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Option
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,
               id_field: str = "id", crs=None, encoding=None, degrees=None, repair=False, progress=None,
-              dask_address: str | None = None, reports: bool = False, tables=TABLES, spelling=None) -> Summary:
+              dask_address: str | None = None, reports: bool = False, tables=TABLES, drawing: Drawing = Drawing(),
+              spelling=None) -> Summary:
     """Check every application of ``inputs`` into ``outdir``; resume from its journal if one is there.
 
-    ``spelling`` names the library's parameters in the tables' error texts as the calling front does (the CLI passes
-    ``redline.parameters.cli_spelling``: ``--repair``); without it they read ``repair=True``.
+    ``drawing`` (``redline.batch.drawn.Drawing``) draws a map and/or a review PDF of each application as it is
+    checked. ``spelling`` names the library's parameters in the tables' error texts as the calling front does (the
+    CLI passes ``redline.parameters.cli_spelling``: ``--repair``); without it they read ``repair=True``.
 
     ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
-    ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes.
+    ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes (the drawings
+    are then made here afterwards).
     """
     started = time.monotonic()
     sweep_scratch()  # what killed readers and batches of an earlier run left behind
@@ -113,6 +146,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     applications = read_inputs(inputs, read)
     layers = load_layers(manifest)
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs, reports), applications)
+    drawing = prepared(drawing, outdir)
     columns = layout(layers.rules)
     rows = table_rows(outdir) if done else {}
     todo = [a for a in applications if a.order not in done]
@@ -122,29 +156,51 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     progress(finished, len(applications))
     with (open(outdir / JOURNAL, "a", encoding="utf-8") as journal,
           open(outdir / REPORTS, "a", encoding="utf-8") if reports else nullcontext() as full,
+          open(outdir / MAPS / ENTRIES, "ab") if drawing.maps else nullcontext() as mapped,
           _stopped_by_signals(finished, len(applications)) as stop):
         source = _dask_chunks(todo, manifest, options, read, dask_address, reports) if dask_address is not None \
-            else in_workers(partial(check_chunk, options=options, read=read, reports=reports), chunks, layers, workers)
-        del layers  # held by the local workers' generator only, which lets go before the tables are written
+            else in_workers(partial(check_chunk, options=options, read=read, reports=reports, drawing=drawing,
+                                    outdir=outdir), chunks, layers, workers)
         for records in source:
             with stop.deferred():  # a chunk is journaled whole: a signal now stops the batch after the write
+                _keep_entries(mapped, [record.entry for record in records])
                 if full is not None:  # the reports first: a report line without its journal line is redone
-                    full.write("".join(report + "\n" for _, _, report in records))
+                    full.write("".join(record.report + "\n" for record in records))
                     full.flush()
-                journal.write("".join(line + "\n" for line, _, _ in records))
+                journal.write("".join(record.line + "\n" for record in records))
                 journal.flush()
                 os.fsync(journal.fileno())
-            rows.update((record_order(line), row) for line, row, _ in records)
+            rows.update((record_order(record.line), record.row) for record in records)
             finished += len(records)
             stop.finished = finished
             progress(finished, len(applications))
+        # drawn now: what was checked without drawing, by an earlier run or on the Dask cluster
+        again = missing(applications if dask_address is not None else [a for a in applications if a.order in done],
+                        rows, drawing, outdir)
+        redraw = partial(draw_again, options=options, read=read, drawing=drawing, outdir=outdir)
+        for number, drawn in enumerate(in_workers(redraw, [again[i:i + CHUNK] for i in range(0, len(again), CHUNK)],
+                                                  layers, workers), 1):
+            with stop.deferred():
+                _keep_entries(mapped, list(drawn.values()))
+            progress(min(number * CHUNK, len(again)), len(again))
+    maps = write_index(outdir, applications, rows, drawing, layers.outline) if drawing.maps else 0
+    pdfs = sum((Path(drawing.pdf_dir) / f"{stem(a)}.pdf").exists() for a in applications) if drawing.pdf_dir else 0
+    del layers  # what writing the tables takes is not added to the layers
     write_tables(outdir, applications, rows, read, columns, tables, spelling)
     release_memory()  # what writing the tables took goes back to the OS, not into the next batch of this process
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1
     return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
-                   time.monotonic() - started)
+                   time.monotonic() - started, maps, pdfs)
+
+
+def _keep_entries(mapped, entries: list[bytes | None]) -> None:
+    """Append the maps' index entries (before their chunk is journaled: an entry without its journal line is
+    harmless, the map is drawn again)."""
+    if mapped is not None:
+        mapped.write(b"".join(entry + b"\n" for entry in entries if entry is not None))
+        mapped.flush()
 
 
 class _Stop:
@@ -215,7 +271,7 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
         futures = client.compute(checked.to_delayed())
         for future in futures:
             result = future.result()
-            yield list(zip(result["line"], result["row"], result["report"]))
+            yield [Record(*values, None) for values in zip(result["line"], result["row"], result["report"])]
     finally:
         if client is not address:
             client.close()
@@ -236,6 +292,6 @@ def _check_partition(part, manifest: str, options: Options, read: ReadOptions, p
     records = check_chunk(chunk, _DASK_LAYERS[manifest], options=options, read=read, tables={path: table},
                           reports=reports) if chunk else []
     release_memory()
-    columns = list(zip(*records)) if records else [[], [], []]
+    columns = list(zip(*records))[:3] if records else [[], [], []]
     return pd.DataFrame({name: pd.array(list(values), dtype=object) for name, values in zip(("line", "row", "report"), columns)},
                         index=part.index)

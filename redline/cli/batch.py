@@ -49,29 +49,26 @@ def batch(inputs, outdir, manifest, jobs, id_field, options, reading, dask_addre
 
     Example: redline batch data/samples -o results/
     """
-    from redline.batch import ProgressBar, run_batch, write_maps, write_review_files, write_workbook
+    from redline.batch import Drawing, ProgressBar, run_batch, write_workbook
 
     read = {"options": options, "id_field": id_field, **reading}
     chosen = tuple(name.strip() for name in tables.split(",") if name.strip())
     if set(chosen) - set(TABLES):
         fail(f"--tables {tables}: 未知的表 / unknown table; choose from {', '.join(TABLES)}")
+    drawing = Drawing(maps=maps, pdf_dir=Path(pdf_dir) if pdf_dir else None, map_lang=lang or "en", pdf_lang=lang or "zh")
     bar = ProgressBar("检查 / checking")
     try:
         summary = run_batch([Path(p) for p in inputs], Path(outdir), manifest=manifest, workers=jobs,
-                            progress=bar, dask_address=dask_address, reports=reports, tables=chosen,
+                            progress=bar, dask_address=dask_address, reports=reports, tables=chosen, drawing=drawing,
                             spelling=cli_spelling, **read)
         if xlsx_path:
             rows = write_workbook(Path(outdir), Path(xlsx_path), load_layers(manifest).rules, lang=lang or "zh")
             click.echo(f"{xlsx_path}: 统计表含 {rows:,} 个申请 / {rows:,} applications")
         if maps:
-            bar = ProgressBar("地图 / maps")
-            written = write_maps(Path(outdir), manifest, lang=lang or "en", progress=bar, workers=jobs, **read)
-            click.echo(f"已写出 {written:,} 张地图及索引页 / {written:,} maps and the index page in {Path(outdir) / 'maps'}")
+            folder = Path(outdir) / "maps"
+            click.echo(f"共 {summary.maps:,} 张地图及索引页 / {summary.maps:,} maps and the index page in {folder}")
         if pdf_dir:
-            bar = ProgressBar("审查报告 / review reports")
-            written = write_review_files(Path(outdir), Path(pdf_dir), manifest, lang=lang or "zh", progress=bar,
-                                         workers=jobs, **read)
-            click.echo(f"已写出 {written:,} 份审查报告（PDF）/ {written:,} review reports (PDF) in {pdf_dir}")
+            click.echo(f"共 {summary.pdfs:,} 份审查报告（PDF）/ {summary.pdfs:,} review reports (PDF) in {pdf_dir}")
     except RedlineError as error:
         bar.end()
         fail(error)

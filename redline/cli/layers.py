@@ -12,6 +12,7 @@ from redline.crs import SQUARE_METRES_PER_MU
 from redline.io.files import refuse_existing, write_atomic
 from redline.io.postgis import describe_database
 from redline.layers import VectorLayer, load_layers, publish_layers
+from redline.model import Kind
 from redline.rules import rule_for
 
 
@@ -114,7 +115,7 @@ def _totals(layer) -> str:
     count = f"{len(layer.frame)} features"
     rule = rule_for(layer.spec.rule)
     unit = rule.totals if rule else "km2"
-    if unit == "km" or layer.spec.kind == "line":
+    if unit == "km" or layer.spec.kind == Kind.LINE:
         return count + ", " + ", ".join(f"{role or 'all'} {metres / 1000:,.2f} km" for role, metres in layer.totals.items())
     if unit == "mu":
         parts = [f"{role} {m2 / SQUARE_METRES_PER_MU / 10_000:,.2f} 万亩" for role, m2 in layer.totals.items()]

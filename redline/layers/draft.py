@@ -21,11 +21,12 @@ import tomli_w
 
 from redline.errors import ManifestError
 from redline.io.files import sha256_file, write_atomic
+from redline.model import Kind
 from redline.rules import rule_for
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet")
 RASTER_SUFFIXES = (".tif", ".tiff")
-KIND_OF = {"Polygon": "polygon", "MultiPolygon": "polygon", "LineString": "line", "MultiLineString": "line"}
+KIND_OF = {geometry: kind.value for kind in (Kind.POLYGON, Kind.LINE) for geometry in kind.geometry_types}
 RULE_HINTS = (("redline", ("生态保护红线", "生态红线", "redline", "ecological")), ("farmland", ("耕地", "基本农田", "farmland")),
               ("coastline", ("岸线", "coast")), ("reclamation", ("海域", "围填海", "sea")),
               ("urban_boundary", ("城镇开发边界", "开发边界", "urban")), ("river_lake", ("河湖", "河道", "river", "lake")),
@@ -84,8 +85,8 @@ def _entries(path: Path, base: Path):
     common = {"file": str(relative), "vintage": _date(path), "sha256": sha256_file(path),
               "provenance": {"official": False, "sources": [path.name], "note": "fill in: who made it, when, from what"}}
     if path.suffix.lower() in RASTER_SUFFIXES:
-        rule, notes = _rule(path.stem, "raster")
-        yield None, {"title_zh": path.stem, "title_en": path.stem, "kind": "raster", "rule": rule, **common}, notes
+        rule, notes = _rule(path.stem)
+        yield None, {"title_zh": path.stem, "title_en": path.stem, "kind": Kind.RASTER.value, "rule": rule, **common}, notes
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -96,9 +97,9 @@ def _entries(path: Path, base: Path):
             info = pyogrio.read_info(path, layer=table if len(tables) > 1 or path.suffix.lower() == ".gpkg" else None)
         kind = KIND_OF.get(str(info.get("geometry_type", "")).replace(" Z", "").replace(" M", ""))
         name = table if len(tables) > 1 else path.stem
-        rule, notes = _rule(name, kind)
+        rule, notes = _rule(name)
         entry = {"title_zh": name, "title_en": name, **({"table": table} if path.suffix.lower() == ".gpkg" else {}),
-                 "kind": kind or "polygon", "rule": rule}
+                 "kind": kind or Kind.POLYGON.value, "rule": rule}
         notes.append(f"{relative}{' · ' + table if len(tables) > 1 else ''}: {info.get('features', 0):,} features, "
                      f"{info.get('geometry_type')}, CRS {info.get('crs') or 'none — give the file one'}")
         if kind is None:
@@ -148,7 +149,7 @@ def _roles(entry: dict, notes: list) -> None:
         notes.append(f"classes: each of {entry['class_field']}'s values is the title of one of {rule.id}'s roles")
 
 
-def _rule(name: str, kind: str | None) -> tuple[str, list[str]]:
+def _rule(name: str) -> tuple[str, list[str]]:
     lowered = name.lower()
     for rule, words in RULE_HINTS:
         if any(word in lowered for word in words):

@@ -14,6 +14,7 @@ from redline.crs import EqualArea
 from redline.errors import InputError, ManifestError
 from redline.layers.read import RasterLayer, VectorLayer, read_raster, read_vector
 from redline.manifest import DEFAULT_MANIFEST, LayerSpec, Manifest, manifest_from_frames, read_manifest
+from redline.model import Kind
 from redline.rules import REGION, fed_by, rules_of
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def load_layers(manifest: str | Path | Manifest | dict = DEFAULT_MANIFEST) -> La
     layers, problems = {}, {}
     for spec in manifest.layers.values():
         try:
-            layers[spec.id] = read_raster(spec) if spec.kind == "raster" else read_vector(spec)
+            layers[spec.id] = read_raster(spec) if spec.kind == Kind.RASTER else read_vector(spec)
         except InputError as error:
             log.warning("layer %s not available: %s", spec.id, error)
             problems[spec.id] = str(error)

@@ -19,6 +19,7 @@ import shapely
 from redline.crs import DENSIFY_M, ellipsoidal_areas_m2, geodesic_lengths_m, lon_scaled
 from redline.io.files import atomic_path
 from redline.manifest import LayerSpec
+from redline.model import Kind
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Piec
     The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
     format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
     """
-    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, spec.table, list(spec.classes), spec.kind,
+    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, spec.table, list(spec.classes), spec.kind.value,
                                MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
     path = cache_dir() / f"{spec.id}-{key}.parquet"
     try:
@@ -85,7 +86,7 @@ def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Piec
         log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
     class_pieces = _class_pieces(geometries, roles, spec)
     feature_pieces = _feature_pieces(geometries, roles)
-    amounts = (geodesic_lengths_m if spec.kind == "line" else ellipsoidal_areas_m2)(class_pieces.geometries)
+    amounts = (geodesic_lengths_m if spec.kind == Kind.LINE else ellipsoidal_areas_m2)(class_pieces.geometries)
     totals = {role: float(amounts[class_pieces.role == role].sum()) for role in list(spec.classes) or [""]}
     disjoint = is_disjoint(geometries)
     if disjoint:
@@ -135,7 +136,7 @@ def _class_pieces(geometries, roles, spec: LayerSpec) -> Pieces:
     pieces, owners, taken = [], [], None
     for role in (list(spec.classes) or [""]):
         merged = shapely.union_all(geometries[roles == role])
-        if spec.kind == "line":
+        if spec.kind == Kind.LINE:
             merged = shapely.line_merge(merged) if not merged.is_empty else merged
         elif taken is not None:
             merged = merged.difference(taken)

@@ -11,6 +11,7 @@ import tomli_w
 from redline.io.files import write_atomic
 from redline.layers.read import read_frame
 from redline.manifest import read_manifest
+from redline.model import Kind
 
 
 def publish_layers(manifest: str | Path, database: str, output: str | Path, *, schema: str = "redline",
@@ -27,7 +28,7 @@ def publish_layers(manifest: str | Path, database: str, output: str | Path, *, s
     data = tomllib.loads(source.path.read_text(encoding="utf-8"))
     for spec in source.layers.values():
         entry = data["layers"][spec.id]
-        if spec.kind == "raster" or spec.path is None:
+        if spec.kind == Kind.RASTER or spec.path is None:
             if spec.path is not None:
                 entry["file"] = os.path.relpath(spec.path, output.parent)
             continue

@@ -15,7 +15,7 @@ from pyproj import CRS
 from redline.crs import CGCS2000, to_cgcs2000
 from redline.errors import InputError, ManifestError
 from redline.layers.pieces import Pieces, cached_pieces
-from redline.manifest import KINDS, LayerSpec
+from redline.manifest import LayerSpec
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
     for row in np.flatnonzero(shapely.is_missing(geometries) | shapely.is_empty(geometries))[:5]:
         problems.append(f"feature {row} has no geometry")
     present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
-    wrong = present & ~np.isin(shapely.get_type_id(geometries), [_TYPE_IDS[t] for t in KINDS[spec.kind]])
+    wrong = present & ~np.isin(shapely.get_type_id(geometries), [_TYPE_IDS[t] for t in spec.kind.geometry_types])
     for row in np.flatnonzero(wrong)[:5]:
         problems.append(f"feature {row} is a {geometries[row].geom_type}, expected {spec.kind}")
     invalid = present & ~wrong & ~shapely.is_valid(geometries)

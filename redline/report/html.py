@@ -22,7 +22,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from redline.crs import SQUARE_METRES_PER_MU, EqualArea
-from redline.model import Report, Status
+from redline.model import Kind, Report, Status
 from redline.report.assets import head_html
 from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS
 from redline.rules import REGION, fed_by, rule_for, shown_by_default
@@ -120,7 +120,7 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
         group.add_child(_Shapes([zone.boundary], [_look(style=_dashed(STATUS_COLOURS[finding.status]),
                                                         tooltip=html.escape(label))]))
         group.add_to(fmap)
-        legend.append((label, STATUS_COLOURS[finding.status], "line"))
+        legend.append((label, STATUS_COLOURS[finding.status], Kind.LINE))
     if report.nearest_lines:
         group = _Group(name=text["nearest"])
         looks = []
@@ -131,10 +131,10 @@ def map_html(report: Report, nearby, *, overview=None, lang: str = "en", cdn: bo
             looks.append(_look(style=_dashed(NEUTRAL_COLOUR), tooltip=html.escape(label)))
         group.add_child(_Shapes(list(report.nearest_lines.values()), looks))
         group.add_to(fmap)
-        legend.append((text["nearest"], NEUTRAL_COLOUR, "line"))
-    legend += [(text["project"], PROJECT_COLOUR, "line"), (f"{text['intrusion']}: {text['status']['violation']}",
-                                                      STATUS_COLOURS[Status.VIOLATION], "polygon"),
-               (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], "polygon")]
+        legend.append((text["nearest"], NEUTRAL_COLOUR, Kind.LINE))
+    legend += [(text["project"], PROJECT_COLOUR, Kind.LINE), (f"{text['intrusion']}: {text['status']['violation']}",
+                                                      STATUS_COLOURS[Status.VIOLATION], Kind.POLYGON),
+               (f"{text['intrusion']}: {text['status']['review']}", STATUS_COLOURS[Status.REVIEW], Kind.POLYGON)]
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]], padding=(40, 40))
     fmap.add_child(_Controls(overview))
@@ -325,7 +325,7 @@ def _network_notice(text) -> str:
 
 def _legend(entries, text) -> str:
     items = "".join(
-        f"<div><span style='display:inline-block;width:14px;height:{3 if kind == 'line' else 10}px;"
+        f"<div><span style='display:inline-block;width:14px;height:{3 if kind == Kind.LINE else 10}px;"
         f"background:{html.escape(colour)};margin-right:6px'></span>{title}</div>" for title, colour, kind in entries)
     return (f"<div id='redline-legend' style='position:fixed;bottom:190px;right:10px;z-index:1000;background:white;"
             f"padding:6px 10px;border:1px solid #999;font:11px sans-serif'><b>{text['legend']}</b>{items}</div>")

@@ -29,7 +29,7 @@ from pyproj import Proj, Transformer  # noqa: E402
 
 from redline.crs import CGCS2000, gauss_kruger_crs  # noqa: E402
 from redline.errors import GeometryError  # noqa: E402
-from redline.model import Report, Status  # noqa: E402
+from redline.model import Kind, Report, Status  # noqa: E402
 from redline.report.fonts import FAMILY, cjk_font  # noqa: E402
 from redline.report.review import beijing_date, crs_words  # noqa: E402
 from redline.report.style import COLOURS, NEUTRAL_COLOUR, PROJECT_COLOUR, STATUS_WORDS, VERDICT_WORDS  # noqa: E402
@@ -140,7 +140,7 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
         rule = rule_for(fed_by(spec), rules)
         for label, colour, shown in _classes(spec, style, np.asarray(near.classes, dtype=object)[keep], rule, title, lang):
             part = drawn[shown]
-            if spec.kind == "line":
+            if spec.kind == Kind.LINE:
                 part.plot(ax=axes, color=colour, linewidth=max(style.get("weight", 1) / 1.5, 0.8), zorder=3)
                 legend.append(Line2D([], [], color=colour, linewidth=2, label=label))
             else:

@@ -9,6 +9,7 @@ tables, the terminal, the map, the manifest check and the tests read them from h
 in a manifest (``rule = "area"`` or ``"tabulate"``, ``declared.py``) join them per manifest (``rules_of``).
 """
 
+from redline.model import Kind
 from redline.rules import (
     coastline,
     declared,
@@ -60,7 +61,7 @@ def layer_problems(spec) -> list[str]:
     missing class roles, or a declared constraint that cannot be applied."""
     layer_id, rule_id, kind, classes = spec.id, spec.rule, spec.kind, spec.classes
     if rule_id in declared.KINDS:
-        if kind != "polygon":
+        if kind != Kind.POLYGON:
             return [f"图层 {layer_id!r} 须为面图层 / layer {layer_id!r} is a {kind} layer but declared constraints read "
                     "polygon layers"]
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from redline.model import Finding, Options, Status
+from redline.model import Finding, Kind, Options, Status
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class Rule:
     titles and clause, the class roles it needs, its headline figure and what a map shows of it."""
 
     id: str
-    kind: str
+    kind: Kind
     title_zh: str
     title_en: str
     clause: str

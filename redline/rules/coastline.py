@@ -1,9 +1,9 @@
 """Constraint 3 — mainland natural coastline retention must not fall (大陆自然岸线保有量不降低)."""
 
-from redline.model import Status, length_measures
+from redline.model import Kind, Status, length_measures
 from redline.rules.base import Rule, finding
 
-RULE = Rule("coastline", "line", "大陆自然岸线", "Natural mainland coastline",
+RULE = Rule("coastline", Kind.LINE, "大陆自然岸线", "Natural mainland coastline",
             "(十一) 加强海洋和海岸带国土空间管控……大陆自然岸线保有量不降低",
             "(XI) Strengthen spatial control of the sea and the coastal zone … the natural mainland coastline retained "
             "must not fall",

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redline.crs import SQUARE_METRES_PER_MU
-from redline.model import Finding, Status
+from redline.model import Finding, Kind, Status
 from redline.rules.base import Rule, finding
 
 KIND, TABULATE = "area", "tabulate"
@@ -161,7 +161,7 @@ def declare(spec) -> Declared | Tabulation:
     if problems:
         raise ValueError("; ".join(problems))
     titles = {role: (value, value) for role, value in spec.classes.items()}
-    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table["clause"], table.get("clause_en", ""), roles=titles,
+    rule = Rule(spec.id, Kind.POLYGON, spec.title_zh, spec.title_en, table["clause"], table.get("clause_en", ""), roles=titles,
                 map_roles=tuple(role for role in roles if status[role] != "info") or None,
                 violation_roles=tuple(role for role in roles if status[role] == "violation"))
     return Declared(rule, status, float(buffer_m) if buffer_m else None, buffer_status, exemptions,
@@ -182,7 +182,7 @@ def _tabulation(spec) -> Tabulation:
     if problems:
         raise ValueError("; ".join(problems))
     titles = {role: (value, value) for role, value in spec.classes.items()}
-    rule = Rule(spec.id, "polygon", spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论"),
+    rule = Rule(spec.id, Kind.POLYGON, spec.title_zh, spec.title_en, table.get("clause", "统计用途，不作结论"),
                 table.get("clause_en", "tabulation only: decides nothing"),
                 roles=titles, map_roles=(), shown=False, proximity=False, decides=False)
     return Tabulation(rule, {role: float(value) for role, value in deduction.items()})

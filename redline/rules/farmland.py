@@ -1,10 +1,10 @@
 """Constraint 2 — farmland red line (耕地红线): permanent basic farmland must not be occupied."""
 
 from redline.crs import SQUARE_METRES_PER_MU
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding, national_major_exemption
 
-RULE = Rule("farmland", "polygon", "耕地与永久基本农田", "Farmland red line",
+RULE = Rule("farmland", Kind.POLYGON, "耕地与永久基本农田", "Farmland red line",
             "(十一) 严守467.46万亩耕地红线", "(XI) Hold the farmland red line of 4.6746 million mu",
             roles={"permanent": ("永久基本农田", "permanent basic farmland"), "other": ("一般耕地", "other cultivated land")},
             figure="permanent_area_m2", totals="mu", violation_roles=("permanent",))

@@ -1,9 +1,9 @@
 """Constraint 7 — nature reserves (自然保护地): core zones closed, general zones restricted."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding, national_major_exemption
 
-RULE = Rule("nature_reserves", "polygon", "自然保护地", "Nature reserves",
+RULE = Rule("nature_reserves", Kind.POLYGON, "自然保护地", "Nature reserves",
             "(十二) 推进以国家公园为主体的自然保护地体系建设",
             "(XII) Build the system of protected areas with national parks as its mainstay",
             roles={"core": ("核心保护区", "core zone"), "general": ("一般控制区", "general control zone")},

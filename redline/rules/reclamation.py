@@ -1,9 +1,9 @@
 """Constraint 4 — no new sea reclamation (不再新增围填海), except national major projects."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding, national_major_exemption
 
-RULE = Rule("reclamation", "polygon", "围填海管控", "No new sea reclamation",
+RULE = Rule("reclamation", Kind.POLYGON, "围填海管控", "No new sea reclamation",
             "(十一) 除国家重大项目外，不再新增围填海",
             "(XI) No new sea reclamation except for national major projects")
 

@@ -1,9 +1,9 @@
 """Constraint 1 — ecological protection red line (生态保护红线): no intrusion."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import ACTIVITIES, Rule, finding, national_major_exemption
 
-RULE = Rule("redline", "polygon", "生态保护红线", "Ecological protection red line",
+RULE = Rule("redline", Kind.POLYGON, "生态保护红线", "Ecological protection red line",
             "(十一) 严守1557.77平方公里生态保护红线……确保功能不降低、性质不改变",
             "(XI) Hold the 1,557.77 km² ecological protection red line … so that its functions do not decline and its "
             "nature does not change")

@@ -1,9 +1,9 @@
 """Constraint 6 — river and lake shoreline control (河湖水域岸线空间管控)."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding
 
-RULE = Rule("river_lake", "polygon", "河湖水域岸线管控区", "River and lake shoreline zones",
+RULE = Rule("river_lake", Kind.POLYGON, "河湖水域岸线管控区", "River and lake shoreline zones",
             "(十一) 严格河湖水域岸线空间管控",
             "(XI) Strictly control the space of river and lake waters and shorelines")
 

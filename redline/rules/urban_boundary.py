@@ -1,9 +1,9 @@
 """Constraint 5 — urban development boundary (城镇开发边界): urban construction stays inside it."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding
 
-RULE = Rule("urban_boundary", "polygon", "城镇开发边界", "Urban development boundary",
+RULE = Rule("urban_boundary", Kind.POLYGON, "城镇开发边界", "Urban development boundary",
             "(十一) 严格管控城镇开发边界", "(XI) Strictly control the urban development boundary",
             figure="outside_area_m2", map_outside=True, proximity=False)
 

@@ -1,9 +1,9 @@
 """Constraint 8 — environmental zoning (生态环境分区管控): priority-protection units need review."""
 
-from redline.model import Status, area_measures
+from redline.model import Kind, Status, area_measures
 from redline.rules.base import Rule, finding
 
-RULE = Rule("zoning", "polygon", "生态环境管控单元", "Environmental control units",
+RULE = Rule("zoning", Kind.POLYGON, "生态环境管控单元", "Environmental control units",
             "(十一) 强化生态环境分区管控体系落地实施",
             "(XI) Put the ecological-environmental zoning control system into practice",
             roles={"priority": ("优先保护单元", "priority protection unit"), "key": ("重点管控单元", "key control unit"),
