@@ -422,7 +422,7 @@ def maps(count: int, runs: int = RUNS) -> None:
         layers = load_layers(DEFAULT_MANIFEST)
         read = ReadOptions("id", None, None, False)
         chunk = read_inputs([path], read)[:BASELINE_MAPS]
-        reports = [r for r in checked_chunk(chunk, layers, options=Options(), read=read, with_geometry=True).values()
+        reports = [r for r in checked_chunk(chunk, layers, options=Options(), read=read, with_geometry=True)[0].values()
                    if not isinstance(r, str)]
         start = time.perf_counter()
         for number, report in enumerate(reports):
@@ -482,7 +482,7 @@ def steps(count: int) -> None:
             timed("ellipsoidal areas", lambda: ellipsoidal_areas_m2(footprints))
             timed("districts touched", lambda: engine.features_touched(footprints, region))
             reports = timed("checking", lambda: check_projects([p for _, p in ready], layers, with_geometry=False))
-            timed("results rows and journal lines", lambda: [journal_line(a, r, table_row(a.id, r, columns))
+            timed("results rows and journal lines", lambda: [journal_line(a, r, table_row(a.id, r, columns), {})
                                                             for (a, _), r in zip(ready, reports)])
     seconds["projects"] -= seconds["GEOS validity"]  # projects() checks validity itself: its rest
     within = {step: seconds.pop(step) for step in ("ellipsoidal areas", "districts touched")}  # checking does them again

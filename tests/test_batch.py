@@ -346,11 +346,14 @@ def test_a_folder_of_project_folders_is_read_and_what_is_skipped_is_named(tmp_pa
         read_inputs([tmp_path / "empty"])
 
 
-def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
-    """A table's applicant / reference / project_code columns reach that row's review PDF; a blank prints nothing."""
-    import subprocess
+def test_each_application_s_particulars_reach_its_pdf_and_the_ledger(tmp_path):
+    """A table's applicant / reference / project_code columns, and a file's own attributes under their Chinese names
+    (申请单位 / 文号 / 项目代码), reach that application's review PDF and its row of the 台账 workbook; a blank prints
+    nothing."""
+    import openpyxl
 
-    from redline.batch import Drawing
+    from redline.batch import Drawing, write_workbook
+    from redline.layers import load_layers
 
     samples = {p.stem: p for p in SAMPLES}
     footprints = [read_project(samples["01_qilihai_road"]).geometry] * 2
@@ -358,13 +361,25 @@ def test_each_row_prints_its_own_applicant_reference_and_project_code(tmp_path):
                               "reference": ["津规审〔2026〕17号", None], "project_code": ["2026-120116-48-01-000017", None]},
                              geometry=footprints, crs="EPSG:4490")
     frame.to_parquet(tmp_path / "apps.parquet")
-    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1,
-                        drawing=Drawing(pdf_dir=tmp_path / "pdf"))
-    assert summary.pdfs == 2
-    text = {stem: subprocess.run(["pdftotext", str(tmp_path / "pdf" / f"{stem}.pdf"), "-"], capture_output=True, text=True,
-                                 check=True).stdout for stem in ("甲", "乙")}
+    (tmp_path / "files").mkdir()
+    gpd.GeoDataFrame({"项目名称": ["丙道路"], "申请单位": ["天津市丙建设单位"], "项目代码": ["2026-120111-48-01-000033"]},
+                     geometry=footprints[:1], crs="EPSG:4490").to_file(tmp_path / "files" / "丙.geojson")
+    summary = run_batch([tmp_path / "apps.parquet", tmp_path / "files"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
+                        workers=1, drawing=Drawing(pdf_dir=tmp_path / "pdf"))
+    assert summary.pdfs == 3
+    text = {stem: "".join(subprocess.run(["pdftotext", str(tmp_path / "pdf" / f"{stem}.pdf"), "-"], capture_output=True,
+                                         text=True, check=True).stdout.split()) for stem in ("甲", "乙", "丙")}
     for given in ("天津市某某交通建设有限公司", "津规审〔2026〕17号", "2026-120116-48-01-000017"):
-        assert given in text["甲"].replace("\n", "") and given not in text["乙"]
+        assert given in text["甲"] and given not in text["乙"]
+    assert "天津市丙建设单位" in text["丙"] and "2026-120111-48-01-000033" in text["丙"]
+    write_workbook(tmp_path / "out", tmp_path / "ledger.xlsx", load_layers(DEFAULT_MANIFEST).rules)
+    sheet = openpyxl.load_workbook(tmp_path / "ledger.xlsx").worksheets[0]
+    ledger = {row[0]: row[1:6] for row in sheet.iter_rows(min_row=3, max_row=5, values_only=True)}
+    district = ledger["甲"][4]
+    assert district and district.endswith("区")
+    assert ledger == {"甲": (None, "2026-120116-48-01-000017", "天津市某某交通建设有限公司", "津规审〔2026〕17号", district),
+                      "乙": (None, None, None, None, district),
+                      "丙": ("丙道路", "2026-120111-48-01-000033", "天津市丙建设单位", None, district)}
 
 
 def test_error_texts_name_the_parameter_as_the_front_that_ran_the_batch(tmp_path):

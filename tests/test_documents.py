@@ -169,6 +169,11 @@ def test_workbook_has_the_applications_and_the_features_hit(road):
     header = [cell.value for cell in applications[2]]
     row = dict(zip(header, [cell.value for cell in applications[3]]))
     assert row["结论 / verdict"] == "不符合" and row["国家重大项目 / national major"] == "否"
+    assert header[:6] == ["编号 / id", "项目名称 / project", "项目代码 / project code", "申请单位 / applicant",
+                          "文号 / reference", "坐落 / location"]
+    assert (row["项目名称 / project"], row["项目代码 / project code"], row["申请单位 / applicant"], row["文号 / reference"]) == (
+        report["project"]["name"], "2026-120116-48-01-000001", "天津市某建设单位", "津审〔2026〕7号")
+    assert row["坐落 / location"] == "、".join(report["context"]["region_features"]) and row["坐落 / location"].endswith("区")
     area = next(cell for cell in applications[3] if cell.column == header.index("用地面积 / area (公顷 ha)") + 1)
     assert area.value == pytest.approx(report["project"]["area_m2"] / 10_000, abs=1e-7) and area.number_format == "#,##0.0000"
     assert applications.cell(row=4, column=1).value == "合计"

@@ -18,8 +18,7 @@ from pathlib import Path
 import orjson
 import shapely
 
-from redline.batch.inputs import Application, particulars
-from redline.io import FeatureTable
+from redline.batch.inputs import Application
 from redline.io.files import write_atomic
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet
@@ -69,12 +68,11 @@ def prepared(drawing: Drawing, outdir: Path) -> Drawing:
     return drawing
 
 
-def draw_chunk(chunk: list[Application], checked: dict[int, Report | str], layers: LayerSet, tables: dict[str, FeatureTable],
-               drawing: Drawing, outdir: Path) -> dict[int, bytes]:
-    """Draw each checked application of ``chunk`` (reports with their geometry, by order; ``tables`` the chunk's rows
-    of multi-feature inputs); the index entry of each map drawn, by order."""
+def draw_chunk(chunk: list[Application], checked: dict[int, Report | str], given: dict[int, dict[str, str]],
+               layers: LayerSet, drawing: Drawing, outdir: Path) -> dict[int, bytes]:
+    """Draw each checked application of ``chunk`` (reports with their geometry, and the particulars each gives, by
+    order); the index entry of each map drawn, by order."""
     entries = {}
-    given = particulars(chunk, tables) if drawing.pdf_dir is not None else {}
     for application in chunk:
         report = checked[application.order]
         if isinstance(report, str):

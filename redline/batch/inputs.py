@@ -167,10 +167,12 @@ def _crs(wkt: str) -> CRS:
 GEOMETRY = "geometry"
 DECLARATION_COLUMNS = tuple(parameter.name for parameter in DECLARATIONS if parameter.batch_column)
 """The declarations an application of a table may make in its own columns (``redline.parameters``)."""
-PARTICULAR_COLUMNS = tuple(parameter.name for parameter in PARTICULARS if parameter.batch_column)
-"""The particulars (申请单位, 文号, 项目代码) an application of a table may give in its own columns, for its documents."""
-KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", *DECLARATION_COLUMNS, *PARTICULAR_COLUMNS)
-"""What a worker needs of an input's attributes: the project name and the declarations."""
+PARTICULAR_COLUMNS = {parameter.name: (parameter.name, parameter.zh) for parameter in PARTICULARS if parameter.batch_column}
+"""The particulars (申请单位, 文号, 项目代码) an application may give in its own attributes, for its documents and the
+ledger: each in a column named by its keyword or its Chinese label (``project_code`` or ``项目代码``)."""
+KEPT_COLUMNS = ("name", "NAME", "项目名称", "名称", *DECLARATION_COLUMNS,
+                *(column for columns in PARTICULAR_COLUMNS.values() for column in columns))
+"""What a worker needs of an input's attributes: the project name, the declarations and the particulars."""
 
 _TABLES: dict[tuple, StoredTable] = {}
 _STORE: list[tempfile.TemporaryDirectory] = []
@@ -228,10 +230,10 @@ def chunk_tables(chunk: list[Application], read: ReadOptions) -> dict[str, Featu
 
 
 def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, FeatureTable],
-             options: Options) -> dict[int, tuple[Project, Options] | str]:
-    """Each application's project and declarations (``options`` where it declares nothing), or the error reading
-    it, by order; ``tables`` from ``chunk_tables``."""
-    found: dict[int, tuple[Project, Options] | str] = {}
+             options: Options) -> dict[int, tuple[Project, Options, dict[str, str]] | str]:
+    """Each application's project, declarations (``options`` where it declares nothing) and particulars, or the error
+    reading it, by order; ``tables`` from ``chunk_tables``."""
+    found: dict[int, tuple[Project, Options, dict[str, str]] | str] = {}
     by_table: dict[str, list[Application]] = {}
     for application in chunk:
         if application.row is None:
@@ -239,20 +241,22 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
                 project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding, degrees=read.degrees,
                                    repair=read.repair, limits=FILE_LIMITS, label=application.source)
                 declared = declarations(project.source.attributes, options, where=application.source)
-                found[application.order] = (dataclasses.replace(project, source=None), declared)
+                found[application.order] = (dataclasses.replace(project, source=None), declared,
+                                            particulars(project.source.attributes))
             except RedlineError as error:
                 found[application.order] = str(error)
         else:
             by_table.setdefault(application.source, []).append(application)
     for source, members in by_table.items():
         table = tables[source]
-        declared = {column: table.frame[column].to_numpy() for column in DECLARATION_COLUMNS if column in table.frame.columns}
+        kept = {column: table.frame[column].to_numpy() for column in KEPT_COLUMNS if column in table.frame.columns}
         for row, (application, (_, result)) in enumerate(zip(members, applications_of(table, repair=read.repair))):
             try:
                 if isinstance(result, Exception):
                     raise result
-                attributes = {column: values[row:row + 1] for column, values in declared.items()}
-                found[application.order] = (result, declarations(attributes, options, where=f"{source} {application.id}"))
+                attributes = {column: values[row:row + 1] for column, values in kept.items()}
+                found[application.order] = (result, declarations(attributes, options, where=f"{source} {application.id}"),
+                                            particulars(attributes))
             except RedlineError as error:
                 found[application.order] = str(error)
     return found
@@ -261,19 +265,15 @@ def projects(chunk: list[Application], read: ReadOptions, tables: dict[str, Feat
 YES, NO = ("true", "1", "yes", "y", "是", "t"), ("false", "0", "no", "n", "否", "f")
 
 
-def particulars(chunk: list[Application], tables: dict[str, FeatureTable]) -> dict[int, dict[str, str]]:
-    """Each table row's own particulars (``PARTICULAR_COLUMNS``, cleaned like any text read), by order; ``tables``
-    from ``chunk_tables``, whose rows come in chunk order. An application of a file of its own gives none."""
-    found: dict[int, dict[str, str]] = {}
-    position: dict[str, int] = {}
-    for application in chunk:
-        if application.row is None:
-            continue
-        row = position.get(application.source, 0)
-        position[application.source] = row + 1
-        frame = tables[application.source].frame
-        cells = {column: _cell(frame[column].iloc[row], lower=False) for column in PARTICULAR_COLUMNS if column in frame}
-        found[application.order] = {column: cleaned(text)[0] for column, text in cells.items() if text}
+def particulars(attributes: dict[str, np.ndarray]) -> dict[str, str]:
+    """An application's particulars (``PARTICULAR_COLUMNS``) from its attributes, cleaned like any text read; where its
+    features give several, all of them (``、``), none dropped unsaid."""
+    found = {}
+    for name, columns in PARTICULAR_COLUMNS.items():
+        cells = (_cell(value, lower=False) for column in columns for value in attributes.get(column, []))
+        values = dict.fromkeys(text for text in cells if text)
+        if values:
+            found[name] = cleaned("、".join(values))[0]
     return found
 
 

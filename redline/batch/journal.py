@@ -23,7 +23,7 @@ from redline.io.files import sha256_file, write_atomic
 from redline.layers import LayerSet
 from redline.model import Report
 from redline.report.json import compact_json
-from redline.report.tables import layout, report_hits
+from redline.report.tables import identity, layout, report_hits
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,12 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     return done
 
 
-def journal_line(application: Application, report: Report | None, row: tuple) -> str:
-    """The journal line of one checked application: its order, id, results row and the features it hit."""
+def journal_line(application: Application, report: Report | None, row: tuple, particulars: dict[str, str]) -> str:
+    """The journal line of one checked application: its order, id, results row, the features it hit and its
+    ledger's identity (``redline.report.tables.identity`` of its report and ``particulars``)."""
     hits = [hit[1:] for hit in report_hits(application.id, report)] if report is not None else []
-    return compact_json({"order": application.order, "id": application.id, "row": row, "hits": hits})
+    return compact_json({"order": application.order, "id": application.id, "row": row, "hits": hits,
+                         "ledger": identity(report, particulars)})
 
 
 def record_order(line: str) -> int:

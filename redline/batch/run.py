@@ -71,9 +71,8 @@ def check_chunk(chunk: list[Application], layers: LayerSet, *, options: Options,
                 outdir: Path | None = None) -> list[Record]:
     """A chunk of applications, in order, as ``Record``s; with ``drawing`` each one is drawn as well (into
     ``outdir``), from the report just made."""
-    tables = chunk_tables(chunk, read) if tables is None else tables
-    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=bool(drawing))
-    drawn = draw_chunk(chunk, checked, layers, tables, drawing, outdir) if drawing else {}
+    checked, given = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=bool(drawing))
+    drawn = draw_chunk(chunk, checked, given, layers, drawing, outdir) if drawing else {}
     columns = layout(layers.rules)
     records = []
     for application in chunk:
@@ -84,7 +83,8 @@ def check_chunk(chunk: list[Application], layers: LayerSet, *, options: Options,
         if reports:
             full = compact_json({"id": application.id, "order": application.order,
                                  **({"report": report.to_dict()} if report else {"error": error})})
-        records.append(Record(journal_line(application, report, row), row, full, drawn.get(application.order)))
+        line = journal_line(application, report, row, given.get(application.order, {}))
+        records.append(Record(line, row, full, drawn.get(application.order)))
     return records
 
 
@@ -92,36 +92,37 @@ def draw_again(chunk: list[Application], layers: LayerSet, *, options: Options, 
                outdir: Path) -> dict[int, bytes]:
     """Draw a chunk of applications checked earlier without drawing: read and checked again (the figures equal the
     journal's); the index entries of the maps drawn, by order."""
-    tables = chunk_tables(chunk, read)
-    checked = checked_chunk(chunk, layers, options=options, read=read, tables=tables, with_geometry=True)
-    return draw_chunk(chunk, checked, layers, tables, drawing, outdir)
+    checked, given = checked_chunk(chunk, layers, options=options, read=read, with_geometry=True)
+    return draw_chunk(chunk, checked, given, layers, drawing, outdir)
 
 
 def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Options, read: ReadOptions,
-                  tables: dict[str, FeatureTable] | None = None, with_geometry: bool) -> dict[int, Report | str]:
-    """Each application's report, or why it could not be checked, by its order. Applications with the same
-    declarations are checked together. The rows of multi-feature inputs are read here (``chunk_tables``) unless
-    ``tables`` holds them."""
+                  tables: dict[str, FeatureTable] | None = None,
+                  with_geometry: bool) -> tuple[dict[int, Report | str], dict[int, dict[str, str]]]:
+    """Each application's report, or why it could not be checked, by its order; and the particulars each gives
+    (``redline.batch.inputs.particulars``), by order. Applications with the same declarations are checked together.
+    The rows of multi-feature inputs are read here (``chunk_tables``) unless ``tables`` holds them."""
     tables = chunk_tables(chunk, read) if tables is None else tables
     checked: dict[int, Report | str] = {}
+    given: dict[int, dict[str, str]] = {}
     groups: dict[Options, list] = {}
     found = projects(chunk, read, tables, options)
     for application in chunk:
-        project = found[application.order]
-        if isinstance(project, str):
-            checked[application.order] = project
+        if isinstance(found[application.order], str):
+            checked[application.order] = found[application.order]
             continue
+        project, declared, given[application.order] = found[application.order]
         try:
-            ensure_in_region(project[0], layers.bounds)
+            ensure_in_region(project, layers.bounds)
         except RedlineError as error:
             checked[application.order] = str(error)
             continue
-        groups.setdefault(project[1], []).append((application, project[0]))
+        groups.setdefault(declared, []).append((application, project))
     for declared, ready in groups.items():
         results = check_each([p for _, p in ready], layers, options=declared, with_geometry=with_geometry)
         for (application, _), result in zip(ready, results):
             checked[application.order] = f"could not check: {result}" if isinstance(result, Exception) else result
-    return checked
+    return checked, given
 
 
 def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = Options(), workers: int = 1,

@@ -27,7 +27,7 @@ from redline.io import read_project
 from redline.io.files import atomic_path, write_atomic
 from redline.isolation import isolated
 from redline.parameters import spelled
-from redline.report.tables import Layout, csv_text, layout, workbook_xlsx
+from redline.report.tables import Layout, csv_text, identity, layout, workbook_xlsx
 
 TABLES = ("csv", "gpkg", "parquet")
 """The result tables a batch can write: ``results.csv``, ``results.gpkg`` and the GeoParquet ``results.parquet``
@@ -140,5 +140,7 @@ def write_workbook(outdir: Path, path: Path, rules, *, lang: str = "zh") -> int:
         records = sorted(map(orjson.loads, journal), key=lambda record: record["order"])
     hits = [(record["id"], *hit) for record in records for hit in record["hits"]]
     by_id = {rule.RULE.id: rule.RULE for rule in rules}
-    write_atomic(path, workbook_xlsx(layout(rules).header, [record["row"] for record in records], hits, by_id, lang=lang))
+    identities = [record.get("ledger") or identity(None, {}) for record in records]  # (a journal of before the ledger)
+    write_atomic(path, workbook_xlsx(layout(rules).header, [record["row"] for record in records], hits, by_id,
+                                     identities=identities, lang=lang))
     return len(records)

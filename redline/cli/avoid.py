@@ -98,7 +98,7 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, reading, 
     Example: redline compare option_a.geojson option_b.geojson --xlsx compare.xlsx --map compare.html
     """
     from redline.compare import compare as compare_alternatives
-    from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
+    from redline.report.tables import identity, layout, report_hits, table_row, workbook_xlsx
 
     if not overwrite:
         refuse_existing(output, xlsx_path, map_path, pdf_path)
@@ -119,7 +119,8 @@ def compare(projects, manifest, output, xlsx_path, map_path, pdf_path, reading, 
         columns = layout(layers.rules)
         rows = [table_row(a.label, a.report, columns) + (a.kept_m2, a.lost_m2) for a in alternatives]
         hits = [hit for a in alternatives for hit in report_hits(a.label, a.report)]
-        write_atomic(xlsx_path, workbook_xlsx((*columns.header, "kept_m2", "lost_m2"), rows, hits, rules, lang=lang))
+        write_atomic(xlsx_path, workbook_xlsx((*columns.header, "kept_m2", "lost_m2"), rows, hits, rules,
+                                              identities=[identity(a.report, document) for a in alternatives], lang=lang))
     if map_path:
         from redline.report.html import index_html
 

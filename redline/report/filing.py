@@ -10,7 +10,7 @@ from redline.report.documents import FORMATS
 from redline.report.mapsheet import map_sheet_png
 from redline.report.pdf import review_pdf
 from redline.report.review import report_number, review_document
-from redline.report.tables import layout, report_hits, table_row, workbook_xlsx
+from redline.report.tables import identity, layout, report_hits, table_row, workbook_xlsx
 from redline.report.word import review_docx
 
 
@@ -51,6 +51,7 @@ def review_files(report: Report, rules, nearby, formats, *, lang: str = "zh", ap
         files["png"] = sheet
     if "xlsx" in formats:
         columns = layout(rules)
+        given = {"applicant": applicant, "reference": reference, "project_code": project_code}
         files["xlsx"] = workbook_xlsx(columns.header, [table_row(number, report, columns)], report_hits(number, report),
-                                      by_id, lang=lang)
+                                      by_id, identities=[identity(report, given)], lang=lang)
     return files

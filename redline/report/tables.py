@@ -15,6 +15,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from redline.model import Report
+from redline.parameters import PARTICULARS
 from redline.report.review import measure_label
 from redline.report.style import STATUS_WORDS, VERDICT_WORDS
 
@@ -23,6 +24,10 @@ UNITS = (("share", "0–1"), ("_m2", "m²"), ("_m", "m"))
 LEADING = {"id": ("编号", "id"), "verdict": ("结论", "verdict"), "area_m2": ("用地面积", "area"), "error": ("错误", "error"),
            "national_major": ("国家重大项目", "national major"), "activity": ("有限人为活动类别", "activity"),
            "kept_m2": ("避让后保留面积", "kept after avoiding"), "lost_m2": ("避让损失面积", "lost to avoiding")}
+LEADING.update({"name": ("项目名称", "project"), "districts": ("坐落", "location"),
+                **{parameter.name: (parameter.zh, parameter.en) for parameter in PARTICULARS}})
+LEDGER = ("name", "project_code", "applicant", "reference", "districts")
+"""A ledger's (台账) columns after an application's id: what the project is, who applies, under which number, where."""
 HIT_COLUMNS = ("id", "rule", "layer", "name", "feature_class", "area_m2", "length_m", "share")
 HIT_WORDS = {"id": ("编号", "id"), "rule": ("管控要求", "constraint"), "layer": ("图层", "layer"), "name": ("要素名称", "name"),
              "feature_class": ("类别", "class"), "area_m2": ("面积", "area"), "length_m": ("长度", "length"),
@@ -107,12 +112,24 @@ YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
 HECTARE_FORMAT, SHARE_FORMAT, METRE_FORMAT = "#,##0.0000", "0.00%", "#,##0.0"
 
 
-def workbook_xlsx(header, rows, hits, rules: dict, *, lang: str = "zh") -> bytes:
+def identity(report: Report | None, particulars: dict[str, str]) -> tuple[str, ...]:
+    """The ``LEDGER`` cells of one application: its project's name and districts (from ``report``; blank without one)
+    and the ``particulars`` it gives (``redline.parameters.PARTICULARS`` by keyword)."""
+    name = report.project.get("name") or "" if report is not None else ""
+    districts = "、".join(report.context.get("region_features", [])) if report is not None else ""
+    return name, *(particulars.get(column) or "" for column in LEDGER[1:-1]), districts
+
+
+def workbook_xlsx(header, rows, hits, rules: dict, *, identities=None, lang: str = "zh") -> bytes:
     """The workbook, a ledger (台账) a reviewer prints and files: ``rows`` of the results table (``header`` columns, as
-    ``results.csv``) and ``hits``, the features hit as tuples in ``HIT_COLUMNS`` order. A title row above the
+    ``results.csv``), each with its ``identities`` (``identity``: the ``LEDGER`` columns, after the id) when given,
+    and ``hits``, the features hit as tuples in ``HIT_COLUMNS`` order. A title row above the
     header; statuses, verdicts and yes/no in ``lang`` (the codes stay in the CSV); areas in 公顷 to 4 decimals, shares
     as percentages; a 合计 row of the areas; filters on the header; printed landscape, fitted to the page's width,
     the header repeated on every page."""
+    if identities is not None:
+        header = (header[0], *LEDGER, *header[1:])
+        rows = ((row[0], *given, *row[1:]) for row, given in zip(rows, identities, strict=True))
     book = Workbook()
     sheet = book.active
     sheet.title = "申请项目 Applications"
