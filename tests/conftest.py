@@ -1,3 +1,6 @@
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -63,3 +66,18 @@ def synthetic_manifest(tmp_path_factory):
 def synthetic():
     """The synthetic layers, built in memory."""
     return load_layers(memory_layers(synthetic_layers()))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL + PostGIS server (scripts/postgis-server.sh), started once per test process when a test
+    asks for it; its connection URI. scripts/test.sh installs the Debian packages, so in CI it is always there: the
+    tests that use it fail, not skip, when it is missing."""
+    folder = tempfile.mkdtemp(prefix="redline-pg-")  # under /tmp: the server's user must reach its socket
+    server = ROOT / "scripts" / "postgis-server.sh"
+    try:
+        started = subprocess.run(["bash", str(server), "start", folder], capture_output=True, text=True, check=True)
+        yield started.stdout.strip()
+        subprocess.run(["bash", str(server), "stop", folder], check=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,13 +1,11 @@
-"""Layers in a real PostGIS: a throwaway server (scripts/postgis-server.sh) started for this module.
+"""Layers in a real PostGIS: the throwaway server of the `postgres` fixture (scripts/postgis-server.sh).
 
 scripts/test.sh installs Debian postgresql and postgresql-15-postgis-3, so the server is always there in CI;
 these tests fail, not skip, when it is missing.
 """
 
 import shutil
-import subprocess
 import sys
-import tempfile
 import tomllib
 
 import psycopg
@@ -25,18 +23,9 @@ from tests.conftest import ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow  # a real server or a wheel build: `pytest -m 'not slow'` skips them
 
-SERVER = ROOT / "scripts" / "postgis-server.sh"
-
-
 @pytest.fixture(scope="module")
-def database():
-    folder = tempfile.mkdtemp(prefix="redline-pg-")  # under /tmp: the server's user must reach its socket
-    try:
-        started = subprocess.run(["bash", str(SERVER), "start", folder], capture_output=True, text=True, check=True)
-        yield started.stdout.strip()
-        subprocess.run(["bash", str(SERVER), "stop", folder], check=True)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def database(postgres):
+    return postgres
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
-from contextlib import closing
-from pathlib import Path
+from contextlib import closing, contextmanager
 
 import click
 
 from redline.cli.common import fail
-from redline.cli.serve import db_option
+from redline.cli.serve import database, db_option
 from redline.errors import RedlineError
 
 
@@ -22,12 +20,26 @@ def users():
     """
 
 
+@contextmanager
+def _office(db, *, read_only: bool = False):
+    """The database ``--db`` names, with its users table (read-only: as it is); one line and exit 2 if it cannot be
+    opened."""
+    from redline.office import users as office_users
+    from redline.office.database import connect
+
+    try:
+        office = connect(database(db), read_only=True) if read_only else office_users.connect(database(db))
+    except RedlineError as error:
+        fail(error)
+    with closing(office):
+        yield office
+
+
 def _change_users(db, event: str, name: str, change):
     """``change(office)`` on the users of ``db``, recorded as ``event`` in the audit log; one line and exit 2 on failure."""
     from redline.office import audit as office_audit
-    from redline.office import users as office_users
 
-    with closing(office_users.connect(Path(db))) as office:
+    with _office(db) as office:
         try:
             result = change(office)
         except RedlineError as error:
@@ -55,7 +67,7 @@ def users_list(db):
     """List the users: name, role, display name, whether disabled."""
     from redline.office import users as office_users
 
-    with closing(office_users.connect(Path(db))) as office:
+    with _office(db) as office:
         for user in office_users.list_users(office):
             click.echo(f"{user.name}\t{user.role}\t{user.display_name}\t{'disabled' if user.disabled else 'active'}")
 
@@ -107,15 +119,14 @@ def audit():
 def audit_verify(db):
     """Check the audit log's hash chain: exit 0 when intact, 1 naming the first row edited, deleted or reordered."""
     from redline.office import audit as office_audit
+    from redline.office.database import display
 
-    if not Path(db).exists():
-        fail(f"{db}: 数据库不存在 / no such database")
-    with closing(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)) as office:
+    with _office(db, read_only=True) as office:
         broken = office_audit.verify(office)
-        count = office.execute("SELECT count(*) FROM audit").fetchone()[0]
+        count = office.execute("SELECT count(*) FROM audit").fetchone()[0] if broken is None and office.columns("audit") else 0
     if broken is None:
-        click.echo(f"{db}: 审计日志完整 / the audit log is intact ({count:,} rows)")
+        click.echo(f"{display(db)}: 审计日志完整 / the audit log is intact ({count:,} rows)")
         return
-    click.echo(f"{db}: 审计日志自第 {broken} 行起被改动 / the audit log was altered at row {broken} (edited, deleted or "
+    click.echo(f"{display(db)}: 审计日志自第 {broken} 行起被改动 / the audit log was altered at row {broken} (edited, deleted or "
                "reordered)", err=True)
     sys.exit(1)

@@ -9,10 +9,19 @@ from pathlib import Path
 import click
 
 from redline.cli.common import fail, manifest_option
+from redline.errors import RedlineError
 from redline.layers import load_layers
 
-db_option = click.option("--db", envvar="REDLINE_DB", default="redline.sqlite", show_default=True,
-                         type=click.Path(dir_okay=False), help="The service's database (also from REDLINE_DB).")
+db_option = click.option("--db", envvar="REDLINE_DB", default="redline.sqlite", show_default=True, metavar="FILE|URI",
+                         help="The service's database: a SQLite file, or a PostgreSQL URI (postgresql://user@host/name) "
+                              "that several servers share (also from REDLINE_DB).")
+
+
+def database(db: str) -> str | Path:
+    """``--db`` as the library takes it: a PostgreSQL URI as it is, a SQLite file as an absolute path."""
+    from redline.office.database import is_postgres
+
+    return db if is_postgres(db) else Path(db).resolve()
 
 
 @click.command()
@@ -42,8 +51,11 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
 
     token = os.environ.get(SETTINGS["token"])
 
-    with closing(users.connect(Path(db))) as office:
-        named = users.list_users(office)
+    try:
+        with closing(users.connect(database(db))) as office:
+            named = users.list_users(office)
+    except RedlineError as error:
+        fail(error)
     if named:
         mode = (f"多用户模式 / office mode: {len(named)} user(s); every route but /healthz needs a user's token; "
                 "checks are visible to their planner, reviewers and admins")
@@ -54,7 +66,7 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
         if host not in LOOPBACK_HOSTS:
             fail(f"单人模式只能绑定本机 / single-person mode binds 127.0.0.1 only (asked for {host}): add users with "
                  "`redline users add NAME --role …` or set REDLINE_TOKEN first")
-    config = Config(db_path=Path(db).resolve(), token=token or None, limits=Limits(max_bytes=max_bytes), cdn=cdn,
+    config = Config(db=database(db), token=token or None, limits=Limits(max_bytes=max_bytes), cdn=cdn,
                     check_processes=workers,
                     allowed_hosts=tuple(name for name in (host, *allowed_hosts) if name not in ("0.0.0.0", "::")))
     app = create_app(load_layers(manifest), config)  # fails here, once, with a clear message if the layers cannot load

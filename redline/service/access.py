@@ -5,7 +5,6 @@ and the throttle on failed log-ins."""
 from __future__ import annotations
 
 import hmac
-import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Annotated
 from fastapi import Header, HTTPException, Query, Request
 
 from redline.office import audit, users
+from redline.office.database import Connection
 from redline.service.store import Store
 
 SESSION_COOKIE = "redline_session"
@@ -24,14 +24,14 @@ LOGIN_ATTEMPTS, LOGIN_WINDOW_S = 5, 600
 class Access:
     """The access rules of one app over ``store``: its methods are the routes' FastAPI dependencies."""
 
-    def __init__(self, store: Store, db_path: Path, token: str | None):
-        self.store, self.db_path, self.token = store, db_path, token
+    def __init__(self, store: Store, db: str | Path, token: str | None):
+        self.store, self.db, self.token = store, db, token
         self._office = threading.local()
         self._failures: dict[tuple[str, str], list[float]] = {}
 
-    def office_db(self) -> sqlite3.Connection:
+    def office_db(self) -> Connection:
         if getattr(self._office, "db", None) is None:
-            self._office.db = users.connect(self.db_path)
+            self._office.db = users.connect(self.db)
             audit.ensure(self._office.db)
         return self._office.db
 

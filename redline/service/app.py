@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -61,15 +60,15 @@ UPLOAD_CHUNK = 1024 * 1024
 
 
 def create_app(layers: LayerSet, config: Config) -> FastAPI:
-    """The FastAPI app over ``layers`` (loaded once), storing results in ``config.db_path``.
+    """The FastAPI app over ``layers`` (loaded once), storing results in ``config.db``.
 
     Checks run in ``config.check_processes`` processes forked at start-up (they share the loaded layers); each
     upload is read and checked in a child of one of them, held to ``config.limits``
     (``redline.pipeline.check_isolated``), so a hostile upload costs that upload only.
     """
-    db_path, token, limits, cdn, check_processes = (config.db_path, config.token, config.limits, config.cdn,
+    db, token, limits, cdn, check_processes = (config.db, config.token, config.limits, config.cdn,
                                                     config.check_processes)
-    store = Store(db_path)
+    store = Store(db)
     sweep_scratch()  # what killed readers of an earlier run left behind
     pool: dict = {}
     read_templates(layers.manifest.review)  # read at start: a mistyped template stops the start, not a download
@@ -78,7 +77,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         planner = planner.replace(f"<!-- {group} -->", form_html(parameters))
 
     def start_pool():
-        CHECK_PROCESS.update(layers=layers, db_path=db_path)
+        CHECK_PROCESS.update(layers=layers, db=db)
         pool["executor"] = ProcessPoolExecutor(max(1, check_processes), mp_context=multiprocessing.get_context("fork"),
                                                initializer=start_check_process)
         pool["healthy"] = True
@@ -103,7 +102,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
                        allowed_hosts=frozenset(name.lower() for name in (*LOOPBACK_HOSTS, *config.allowed_hosts)))
     install_error_statuses(app)
 
-    access = Access(store, db_path, token)
+    access = Access(store, db, token)
 
     @app.post("/login", responses={401: {"description": "wrong name or password"},
                                    429: {"description": "too many failed log-ins"}})
@@ -441,7 +440,7 @@ QUEUE_PER_PROCESS = 128
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
-def _row(store: Store, check_id: str) -> sqlite3.Row:
+def _row(store: Store, check_id: str) -> dict:
     row = store.get(check_id) if len(check_id) < 64 else None
     if row is None:
         raise HTTPException(404, "no check with that id")

@@ -35,10 +35,11 @@ class Limits:
 @dataclass(frozen=True)
 class Config:
     """What ``create_app`` is given besides the layers: where results are kept, the shared token of shared-token mode
-    (None: single-person or office mode, decided by the users in ``db_path``), the limits, whether maps link Leaflet
+    (None: single-person or office mode, decided by the users in ``db``), the limits, whether maps link Leaflet
     from a CDN, how many check processes to fork, and the host names answered besides the loopback ones."""
 
-    db_path: Path
+    db: str | Path
+    """The database: a SQLite file, or a ``postgresql://`` URI that several servers share (``redline.office.database``)."""
     token: str | None = None
     limits: Limits = field(default_factory=Limits)
     cdn: bool = False
@@ -56,7 +57,7 @@ def config_from_environment() -> tuple[str | None, Config]:
     """The manifest path (None: the shipped one) and the ``Config`` that the ``SETTINGS`` environment variables give."""
     environment = {key: os.environ.get(name) for key, name in SETTINGS.items()}
     return environment["manifest"] or None, Config(
-        db_path=Path(environment["db"] or "redline.sqlite"), token=environment["token"] or None,
+        db=environment["db"] or Path("redline.sqlite"), token=environment["token"] or None,
         limits=Limits(max_bytes=int(environment["max_bytes"] or Limits.max_bytes)), cdn=bool(environment["cdn"]),
         check_processes=int(environment["check_processes"] or 1),
         allowed_hosts=tuple(name for name in (environment["hosts"] or "").split(",") if name))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +71,7 @@ def start_check_process() -> None:
 def in_check_process(function, *args):
     """``function(*args, layers=…, store=…)`` in a check process, with the layers it inherited and its own store."""
     if "store" not in CHECK_PROCESS:
-        CHECK_PROCESS["store"] = Store(CHECK_PROCESS["db_path"])
+        CHECK_PROCESS["store"] = Store(CHECK_PROCESS["db"])
     return function(*args, layers=CHECK_PROCESS["layers"], store=CHECK_PROCESS["store"])
 
 
@@ -180,18 +179,18 @@ def for_the_web(message: str, upload: Upload) -> str:
     return spelled(message, form_spelling)
 
 
-def particulars_of(row: sqlite3.Row) -> dict:
+def particulars_of(row: dict) -> dict:
     """The 申请单位, 文号 and 项目代码 stored with a check ({} for a check stored before they were)."""
     return json.loads(row["particulars"]) if row["particulars"] else {}
 
 
-def stored_report(row: sqlite3.Row) -> Report:
+def stored_report(row: dict) -> Report:
     """The stored report with its footprint and intrusion pieces (the upload itself is never kept)."""
     return dataclasses.replace(Report.from_dict(json.loads(row["report"])), footprint=shapely.from_wkb(row["footprint"]),
                                intrusions=read_intrusions_geojson(row["intrusions"]))
 
 
-def map_from_stored(row: sqlite3.Row, layers: LayerSet, *, cdn: bool) -> str:
+def map_from_stored(row: dict, layers: LayerSet, *, cdn: bool) -> str:
     """Rebuild the map from the stored report, intrusions and footprint."""
     result = stored_report(row)
     return map_html(result, layers.nearby(result.footprint), overview=layers.outline, lang=row["lang"], cdn=cdn,
