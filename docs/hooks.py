@@ -13,7 +13,7 @@ def on_page_markdown(markdown: str, page, **_) -> str:
     from redline.service import Config, create_app
 
     with tempfile.TemporaryDirectory() as folder:
-        schema = create_app(load_layers(), Config(db_path=Path(folder) / "r.sqlite")).openapi()
+        schema = create_app(load_layers(), Config(db=Path(folder) / "r.sqlite")).openapi()
     lines = ["| Method | Path | What it does | Answers |", "|---|---|---|---|"]
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():

@@ -34,7 +34,7 @@ def test_every_parameter_and_document_is_an_option_of_check():
 
 
 def test_every_parameter_is_a_form_field_and_every_document_of_record_a_route(tmp_path, tianjin):
-    schema = create_app(tianjin, Config(db_path=tmp_path / "r.sqlite")).openapi()
+    schema = create_app(tianjin, Config(db=tmp_path / "r.sqlite")).openapi()
     form = next(body for name, body in schema["components"]["schemas"].items() if name.startswith("Body_create_check"))
     fields = form["properties"]
     assert {parameter.name for parameter in (*READING, *DECLARATIONS, *PARTICULARS)} <= set(fields)
