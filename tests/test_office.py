@@ -249,3 +249,37 @@ def test_single_person_mode_binds_the_loopback_only(tmp_path):
     """No users and no token: anyone who reaches the port may use it, so it is not served beyond this machine."""
     done = redline("serve", "--host", "0.0.0.0", "--port", "0", "--db", tmp_path / "empty.sqlite")
     assert done.returncode == 2 and "single-person mode binds 127.0.0.1 only" in done.stderr
+
+
+def test_the_listing_comes_in_pages_and_the_ledger_downloads_what_it_lists(office):
+    """``limit``/``offset`` pages with ``X-Total-Count`` and ``Link``; ``/v1/checks.xlsx`` is the 台账 of the same
+    filters, a planner's holding their own checks only."""
+    import io
+    import re
+
+    import openpyxl
+
+    server, _, as_user = office
+    mine = {submit(server, as_user["bo"]).json()["id"] for _ in range(3)}
+    everyone = httpx.get(f"{server.url}/v1/checks", params={"limit": 1000}, headers=as_user["li"])
+    total = int(everyone.headers["x-total-count"])
+    assert total == len(everyone.json()) >= 3
+    first = httpx.get(f"{server.url}/v1/checks", params={"limit": 2}, headers=as_user["li"])
+    assert len(first.json()) == 2 and first.headers["x-total-count"] == str(total)
+    assert 'rel="next"' in first.headers["link"] and 'rel="prev"' not in first.headers["link"]
+    second = httpx.get(f"{server.url}/v1/checks", params={"limit": 2, "offset": 2}, headers=as_user["li"])
+    assert 'rel="prev"' in second.headers["link"]
+    assert [row["id"] for row in first.json() + second.json()] == [row["id"] for row in everyone.json()[:4]]
+
+    ledger = httpx.get(f"{server.url}/v1/checks.xlsx", headers=as_user["bo"], timeout=120)
+    assert ledger.status_code == 200 and ledger.headers["content-disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(ledger.content)).worksheets[0]
+    header = [cell.value for cell in sheet[2]]
+    assert header[:9] == ["编号 / id", "项目名称 / project", "项目代码 / project code", "申请单位 / applicant",
+                          "文号 / reference", "坐落 / location", "提交时间 / submitted", "审查状态 / review", "结论 / verdict"]
+    rows = [row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] != "合计"]
+    assert {row[0] for row in rows} == mine  # bo's own, none of anna's
+    assert {row[7] for row in rows} == {"待审"} and {row[8] for row in rows} == {"不符合"}
+    assert all(row[5].endswith("区") and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", row[6]) for row in rows)
+    reviewer = httpx.get(f"{server.url}/v1/checks.xlsx", params={"verdict": "pass"}, headers=as_user["li"], timeout=120)
+    assert reviewer.status_code == 200

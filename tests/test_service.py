@@ -341,6 +341,9 @@ def test_reviewer_page_lists_filters_and_reruns(server):
         browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{road['id']}'] button.rerun").click()
         WebDriverWait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) == before + 1)
         assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
+        total = int(httpx.get(f"{server.url}/v1/checks").headers["x-total-count"])
+        assert browser.find_element(By.ID, "page").text == f"第 1–{min(total, 100)} 条，共 {total} 条 / 1–{min(total, 100)} of {total}"
+        assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 

@@ -1,10 +1,12 @@
-/* The reviewer's page: past checks from GET v1/checks, filtered, sortable, each linking to its map and review
-   report; a check can be run again against the current layers (the earlier result stays). */
+/* The reviewer's page: past checks from GET v1/checks, filtered, a page of PAGE at a time (sorted within the page),
+   each linking to its map and review report; a check can be run again against the current layers (the earlier
+   result stays); the 台账 of the filtered checks downloads as xlsx (GET v1/checks.xlsx). */
 (function () {
   "use strict";
   var WORDS = {violation: "不符合 violation", review: "需补充论证 review", pass: "符合 pass"};
   var STATES = {pending: "待审 pending", approved: "已通过 approved", returned: "退回补正 returned", rejected: "不予通过 rejected"};
-  var rows = [], order = {key: "created", ascending: false};
+  var PAGE = 100;
+  var rows = [], order = {key: "created", ascending: false}, offset = 0, total = 0;
 
   function headers() { return window.redlineHeaders(); }  // the API token or the page session's CSRF token
 
@@ -12,19 +14,50 @@
     return response.json().then(function (body) { throw new Error(response.status + ": " + body.detail); });
   }
 
-  function load(event) {
-    if (event) { event.preventDefault(); }
-    var query = new URLSearchParams({limit: "1000"});
+  function filters() {
+    var query = new URLSearchParams();
     ["verdict", "since", "q"].forEach(function (name) {
       var value = document.getElementById(name).value;
       if (value) { query.set(name, value); }
     });
+    return query;
+  }
+
+  function load(event) {
+    if (event) { event.preventDefault(); offset = 0; }
+    var query = filters();
+    query.set("limit", String(PAGE)); query.set("offset", String(offset));
     document.getElementById("error").textContent = "";
     fetch("v1/checks?" + query.toString(), {headers: headers()}).then(function (response) {
-      return response.ok ? response.json() : fail(response);
+      if (!response.ok) { return fail(response); }
+      total = Number(response.headers.get("X-Total-Count") || 0);
+      return response.json();
     }).then(function (found) { rows = found; draw(); }).catch(function (error) {
       document.getElementById("error").textContent = error.message;
     });
+  }
+
+  function pager() {
+    var first = rows.length ? offset + 1 : 0, last = offset + rows.length;
+    document.getElementById("page").textContent = "第 " + first + "–" + last + " 条，共 " + total + " 条 / " + first + "–" +
+      last + " of " + total;
+    document.getElementById("prev").disabled = offset === 0;
+    document.getElementById("next").disabled = last >= total;
+  }
+
+  function exportLedger() {
+    var button = document.getElementById("export");
+    button.disabled = true;
+    document.getElementById("error").textContent = "";
+    fetch("v1/checks.xlsx?" + filters().toString(), {headers: headers()}).then(function (response) {
+      return response.ok ? response.blob() : fail(response);
+    }).then(function (blob) {
+      var anchor = link("", URL.createObjectURL(blob));
+      anchor.download = "redline-ledger.xlsx";
+      document.body.appendChild(anchor); anchor.click(); anchor.remove();
+    }).catch(function (error) {
+      document.getElementById("error").textContent = error.message;
+    }).then(function () { button.disabled = false; });
   }
 
   function link(text, href) {
@@ -61,6 +94,7 @@
       button.addEventListener("click", function () { rerun(check.id, button); });
       row.insertCell().appendChild(button);
     });
+    pager();
   }
 
   function rerun(id, button) {
@@ -81,5 +115,8 @@
     });
   });
   document.getElementById("filters").addEventListener("submit", load);
+  document.getElementById("prev").addEventListener("click", function () { offset = Math.max(offset - PAGE, 0); load(); });
+  document.getElementById("next").addEventListener("click", function () { offset += PAGE; load(); });
+  document.getElementById("export").addEventListener("click", exportLedger);
   load();
 })();

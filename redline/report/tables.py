@@ -24,7 +24,8 @@ UNITS = (("share", "0–1"), ("_m2", "m²"), ("_m", "m"))
 LEADING = {"id": ("编号", "id"), "verdict": ("结论", "verdict"), "area_m2": ("用地面积", "area"), "error": ("错误", "error"),
            "national_major": ("国家重大项目", "national major"), "activity": ("有限人为活动类别", "activity"),
            "kept_m2": ("避让后保留面积", "kept after avoiding"), "lost_m2": ("避让损失面积", "lost to avoiding")}
-LEADING.update({"name": ("项目名称", "project"), "districts": ("坐落", "location"),
+LEADING.update({"name": ("项目名称", "project"), "districts": ("坐落", "location"), "created": ("提交时间", "submitted"),
+                "state": ("审查状态", "review"),
                 **{parameter.name: (parameter.zh, parameter.en) for parameter in PARTICULARS}})
 LEDGER = ("name", "project_code", "applicant", "reference", "districts")
 """A ledger's (台账) columns after an application's id: what the project is, who applies, under which number, where."""

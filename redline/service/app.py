@@ -46,6 +46,7 @@ from redline.service.jobs import (
     documents_of_record,
     for_the_web,
     in_check_process,
+    ledger_of,
     map_from_stored,
     particulars_of,
     rerun_stored,
@@ -281,23 +282,15 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             raise type(error)(for_the_web(str(error), upload)) from None
 
     @app.get("/v1/checks")
-    def list_checks(user: users.User | None = Depends(access.authorised),
-                    verdict: Literal["pass", "review", "violation"] | None = None,
-                    since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
-                                                       description="only checks made at or after (ISO 8601)")] = None,
-                    q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
-        """Past checks, newest first, each with the links to its map and review report (carrying its link key when
-        the service has a token) and the check it re-ran, if any."""
-        try:
-            moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
-            if moment is not None and moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            moment = moment.astimezone(timezone.utc) if moment else None  # year 1 at +01:00 is before year 1 UTC
-        except (ValueError, OverflowError):
-            raise HTTPException(422, f"since={since!r}: 不是可用的 ISO 8601 时间 / not a usable ISO 8601 date or time") from None
-        found = store.find(verdict=verdict, since=moment.isoformat() if moment else None,
-                           q=q, limit=limit, owner=user.name if user is not None and not user.sees_all else None)
+    def list_checks(request: Request, user: users.User | None = Depends(access.authorised),
+                    filters: dict = Depends(listing_filters),
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many")] = 0) -> JSONResponse:
+        """Past checks, newest first, a page at a time (``limit`` from ``offset``; ``X-Total-Count`` says how many
+        match, ``Link`` names the next and previous pages), each with the links to its map and review report (carrying
+        its link key when the service has a token) and the check it re-ran, if any."""
+        filters = {**filters, "owner": user.name if user is not None and not user.sees_all else None}
+        found = store.find(**filters, limit=limit, offset=offset)
         for row in found:
             row["state"] = row["state"] or "pending"
             row["outdated"] = row["manifest"] != layers.manifest.sha256  # checked against other layers
@@ -305,7 +298,24 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             base = f"v1/checks/{row['id']}"
             row["links"] = {"report": base + key, "map": f"{base}/map{key}",
                             **{kind: f"{base}/report.{kind}{key}" for kind in OF_RECORD}}
-        return JSONResponse(found)
+        total = store.count(**filters)
+        pages = [(rel, start) for rel, start in (("next", offset + limit), ("prev", max(offset - limit, 0)))
+                 if (rel == "next" and start < total) or (rel == "prev" and offset > 0)]
+        links = ", ".join(f'<{request.url.include_query_params(offset=start, limit=limit)}>; rel="{rel}"' for rel, start in pages)
+        return JSONResponse(found, headers={"X-Total-Count": str(total), **({"Link": links} if links else {})})
+
+    @app.get("/v1/checks.xlsx", responses={200: {"content": {XLSX: {}}, "description": "the 台账 workbook"}})
+    async def export_checks(request: Request, user: users.User | None = Depends(access.authorised),
+                            filters: dict = Depends(listing_filters),
+                            limit: Annotated[int, Query(ge=1, le=LEDGER_ROWS)] = LEDGER_ROWS) -> Response:
+        """The past checks the listing shows with the same filters (newest first, at most ``limit``) as the 台账
+        workbook a reviewer files: each check's project particulars, submission time (Beijing), review state, verdict
+        and every constraint's status and figure, and a sheet of the features hit."""
+        filters = {**filters, "owner": user.name if user is not None and not user.sees_all else None}
+        book = await in_pool(ledger_of, {**filters, "limit": limit}, doing=("台账", "the ledger"))
+        access.record(request, "download", user, part="ledger", count=min(store.count(**filters), limit))
+        stamp = datetime.now(BEIJING).strftime("%Y%m%d-%H%M")
+        return Response(book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="redline-{stamp}.xlsx"'})
 
     @app.options("/v1/checks", include_in_schema=False)
     def checks_methods() -> Response:
@@ -438,6 +448,27 @@ QUEUE_PER_PROCESS = 128
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEDGER_ROWS = 5000
+"""At most this many checks in one ledger download (narrow the filters for more)."""
+
+
+def listing_filters(verdict: Literal["pass", "review", "violation"] | None = None,
+                    since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
+                                                       description="only checks made at or after (ISO 8601)")] = None,
+                    q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
+                    ) -> dict:
+    """The filters of the listing and the ledger (``Store.find``): ``since`` as a UTC time; 422 if it is none."""
+    try:
+        moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc) if moment else None  # year 1 at +01:00 is before year 1 UTC
+    except (ValueError, OverflowError):
+        raise HTTPException(422, f"since={since!r}: 不是可用的 ISO 8601 时间 / not a usable ISO 8601 date or time") from None
+    return {"verdict": verdict, "since": moment.isoformat() if moment else None, "q": q}
 
 
 def _row(store: Store, check_id: str) -> dict:

@@ -1,4 +1,5 @@
-"""What runs in a check process: reading and checking an upload, re-running, avoiding, making documents.
+"""What runs in a check process: reading and checking an upload, re-running, avoiding, making documents and the
+ledger of past checks.
 
 Each job gets the layers the process inherited and its own store (``in_check_process``)."""
 
@@ -24,7 +25,10 @@ from redline.pipeline import check, check_isolated
 from redline.report.documents import OF_RECORD
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
+from redline.report.review import beijing_time
+from redline.report.tables import identity, layout, report_hits, table_row, workbook_xlsx
 from redline.service.config import Limits
+from redline.service.forms import STATES
 from redline.service.store import Store
 
 
@@ -182,6 +186,26 @@ def for_the_web(message: str, upload: Upload) -> str:
 def particulars_of(row: dict) -> dict:
     """The 申请单位, 文号 and 项目代码 stored with a check ({} for a check stored before they were)."""
     return json.loads(row["particulars"]) if row["particulars"] else {}
+
+
+STATE_WORDS = {"pending": "待审", **dict(STATES.values())}
+"""A check's review state in the ledger's words."""
+
+
+def ledger_of(filters: dict, *, layers: LayerSet, store: Store) -> bytes:
+    """The 台账 workbook of the past checks ``Store.find(**filters)`` lists (newest first): each one's id, project
+    particulars and districts, submission time (Beijing), review state, verdict and every constraint's status and
+    figure, and a sheet of the features each hit (``redline.report.tables.workbook_xlsx``)."""
+    columns = layout(layers.rules)
+    rows, identities, hits = [], [], []
+    for row in store.find(**filters, full=True):
+        report = Report.from_dict(json.loads(row["report"]))
+        cells = table_row(row["id"], report, columns)
+        rows.append((cells[0], beijing_time(row["created"]), STATE_WORDS.get(row["state"] or "pending", ""), *cells[1:]))
+        identities.append(identity(report, particulars_of(row)))
+        hits += report_hits(row["id"], report)
+    return workbook_xlsx(("id", "created", "state", *columns.header[1:]), rows, hits,
+                         {rule.RULE.id: rule.RULE for rule in layers.rules}, identities=identities)
 
 
 def stored_report(row: dict) -> Report:

@@ -112,23 +112,36 @@ class Store:
                                    (json.dumps(review, ensure_ascii=False), check_id))
 
     def find(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
-             limit: int = 100, owner: str | None = None) -> list[dict]:
+             limit: int = 100, offset: int = 0, owner: str | None = None, full: bool = False) -> list[dict]:
         """Past checks, newest first: those with ``verdict``, made at or after ``since`` (ISO 8601), whose project
-        name or file holds ``q``."""
-        pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+        name or file holds ``q``, from the ``offset``-th; with ``full`` each one's report and particulars as well."""
         db = self._connection()
         field = partial(_json_field, db)
+        where, parameters = self._where(verdict=verdict, since=since, q=q, owner=owner)
         return db.all(
             f"SELECT id, created, previous, owner, {field('review', 'state')} AS state, "
             f"{field('report', 'verdict')} AS verdict, {field('report', 'project', 'name')} AS name, "
             f"{field('report', 'project', 'file')} AS file, {field('report', 'project', 'area_m2', number=True)} AS area_m2, "
-            f"{field('report', 'manifest', 'sha256')} AS manifest "
-            f"FROM checks WHERE (CAST(:verdict AS TEXT) IS NULL OR {field('report', 'verdict')} = :verdict) "
-            "AND (CAST(:owner AS TEXT) IS NULL OR owner = :owner) "
-            "AND (CAST(:since AS TEXT) IS NULL OR created >= :since) "
-            f"AND (CAST(:q AS TEXT) IS NULL OR {field('report', 'project', 'name')} LIKE :q ESCAPE '\\' "
-            f"OR {field('report', 'project', 'file')} LIKE :q ESCAPE '\\') ORDER BY created DESC LIMIT :limit",
-            {"verdict": verdict, "since": since, "q": pattern, "limit": limit, "owner": owner})
+            f"{field('report', 'manifest', 'sha256')} AS manifest{', report, particulars' if full else ''} "
+            f"FROM checks WHERE {where} ORDER BY created DESC, id LIMIT :limit OFFSET :offset",
+            {**parameters, "limit": limit, "offset": offset})
+
+    def count(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
+              owner: str | None = None) -> int:
+        """How many checks ``find`` would list with these filters and no limit."""
+        where, parameters = self._where(verdict=verdict, since=since, q=q, owner=owner)
+        return self._connection().execute(f"SELECT count(*) FROM checks WHERE {where}", parameters).fetchone()[0]
+
+    def _where(self, *, verdict, since, q, owner) -> tuple[str, dict]:
+        """The filters of ``find`` and ``count`` as SQL and its parameters (``q`` is text, not a pattern)."""
+        field = partial(_json_field, self._connection())
+        pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+        return (f"(CAST(:verdict AS TEXT) IS NULL OR {field('report', 'verdict')} = :verdict) "
+                "AND (CAST(:owner AS TEXT) IS NULL OR owner = :owner) "
+                "AND (CAST(:since AS TEXT) IS NULL OR created >= :since) "
+                f"AND (CAST(:q AS TEXT) IS NULL OR {field('report', 'project', 'name')} LIKE :q ESCAPE '\\' "
+                f"OR {field('report', 'project', 'file')} LIKE :q ESCAPE '\\')",
+                {"verdict": verdict, "since": since, "q": pattern, "owner": owner})
 
     def get(self, check_id: str) -> dict | None:
         return self._connection().one("SELECT * FROM checks WHERE id = ?", (check_id,))
