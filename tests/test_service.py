@@ -15,6 +15,7 @@ import pytest
 
 import redline
 import redline.avoid
+from redline.errors import Correction
 from redline.model import Options
 from redline.pipeline import check
 from tests.common import chrome
@@ -130,7 +131,7 @@ def test_layers_health_and_docs(server):
 @pytest.mark.parametrize("path, fields, status, message", [
     (INPUTS / "bad" / "garbage.geojson", {}, 400, "the content is not GeoJSON"),
     (INPUTS / "bad" / "self_intersection.geojson", {}, 422, "Self-intersection"),
-    (INPUTS / "bad" / "no_prj.shp", {}, 415, "unknown format .shp"),
+    (INPUTS / "bad" / "no_prj.shp", {}, 422, "lacks .shx"),
     (INPUTS / "bad" / "zip_slip.zip", {}, 400, "climbs out"),
     (INPUTS / "bad" / "txt_no_datum.txt", {}, 422, "the datum cannot be determined"),
     (INPUTS / "good" / "wkt.csv", {}, 422, "has no CRS"),
@@ -140,13 +141,37 @@ def test_layers_health_and_docs(server):
     (INPUTS / "good" / "two_layers.gpkg", {}, 400, "polygons on 2 layers: other (1 features, 19.21 ha); "
                                                    "project (1 features, 135.40 ha). Choose the project's layer with the "
                                                    "form field layer;"),
-    (INPUTS / "good" / "gbk.shp", {}, 415, "zip the .shp with its .shx, .dbf and .prj"),
+    (INPUTS / "good" / "gbk.shp", {}, 422, "send .shp with .shx, .dbf, .prj, .cpg of the same name, or zip them"),
+    (INPUTS / "good" / "gbk.dbf", {}, 415, "send the .shp with its .shx, .dbf and .prj, or zip them"),
 ])
 def test_bad_uploads_get_the_right_status_and_message(server, path, fields, status, message):
     answer = submit(server, path, **fields)
     assert answer.status_code == status, answer.text
     assert message in json.dumps(answer.json(), ensure_ascii=False)
     assert "/tmp/redline-uploads" not in answer.text  # never the server's file name
+
+
+def test_a_shapefile_s_parts_upload_together_and_nothing_else_does(server, tianjin):
+    """Planners hold a .shp with its .shx, .dbf and .prj and seldom zip them: the parts are one upload (kept under
+    server-chosen names); a stray file, a second project or a missing part is refused, naming what is wrong."""
+    parts = [INPUTS / "good" / f"gbk{suffix}" for suffix in (".shp", ".shx", ".dbf", ".prj")]
+
+    def send(paths):
+        files = [("file", (path.name, path.read_bytes())) for path in paths]
+        return httpx.post(f"{server.url}/v1/checks", files=files, timeout=60)
+
+    answer = send(parts)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["project"]["file"] == "gbk.shp"
+    with pytest.warns(Correction, match="no .cpg"):
+        expected = check(parts[0], tianjin).project["area_m2"]
+    assert answer.json()["project"]["area_m2"] == pytest.approx(expected, abs=1e-6)
+    assert "encoding_guessed" in [note["code"] for note in answer.json()["project"]["warnings"]]  # as the CLI says
+    stray = send([*parts, INPUTS / "good" / "gbk_no_cpg.dbf"])
+    assert stray.status_code == 422 and "gbk_no_cpg.dbf 不是它的部分 / is not one of its parts" in stray.json()["detail"]
+    assert "lacks .dbf" in send(parts[:2]).json()["detail"]
+    two = send([INPUTS / "good" / "feature.geojson", INPUTS / "good" / "wkt.csv"])
+    assert two.status_code == 422 and "send each project on its own" in two.json()["detail"]
 
 
 def test_the_layer_field_chooses_and_corrections_come_back(server):
@@ -284,6 +309,32 @@ def test_planner_page_uploads_a_sample_and_shows_the_verdict(server):
 
 
 @pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
+def test_the_planner_page_takes_a_shapefile_s_parts_and_several_projects(server):
+    """A shapefile chosen as its four files is one project; several projects are checked one by one, each a row that
+    shows its result when clicked, and their ledger downloads."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    parts = "\n".join(str(INPUTS / "good" / f"gbk{suffix}") for suffix in (".shp", ".shx", ".dbf", ".prj"))
+    road, solar = (next(p for p in SAMPLES if p.stem == stem) for stem in ("01_qilihai_road", "06_beidagang_solar"))
+    with chrome() as browser:
+        browser.get(f"{server.url}/")
+        browser.find_element(By.ID, "file").send_keys(parts)
+        WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "verdict").get_attribute("data-verdict"))
+        assert httpx.get(f"{server.url}/v1/checks", params={"limit": 1}).json()[0]["file"] == "gbk.shp"  # one check
+        assert browser.find_elements(By.CSS_SELECTOR, "#many tr") == []
+        browser.get(f"{server.url}/")
+        browser.find_element(By.ID, "file").send_keys(f"{road}\n{solar}")
+        WebDriverWait(browser, 120).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#many tr[data-verdict]")) == 2)
+        assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == ""  # nothing shown until chosen
+        browser.find_elements(By.CSS_SELECTOR, "#many tr")[1].click()
+        assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == "violation"
+        assert "北大港湿地" in browser.find_element(By.ID, "findings").text
+        assert browser.find_element(By.CSS_SELECTOR, "#ledger button").text == "下载台账 download the ledger (xlsx)"
+        assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None and not os.environ.get("CI"), reason="chromium-driver is not installed")
 def test_the_planner_form_is_the_declared_parameters_and_sends_them(server, tianjin):
     """The page's fields are rendered from redline.parameters (every one, by name) and reach the check."""
     from selenium.webdriver.common.by import By
@@ -342,7 +393,8 @@ def test_reviewer_page_lists_filters_and_reruns(server):
         WebDriverWait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) == before + 1)
         assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
         total = int(httpx.get(f"{server.url}/v1/checks").headers["x-total-count"])
-        assert browser.find_element(By.ID, "page").text == f"第 1–{min(total, 100)} 条，共 {total} 条 / 1–{min(total, 100)} of {total}"
+        shown = min(total, 100)
+        assert browser.find_element(By.ID, "page").text == f"第 1–{shown} 条，共 {total} 条 / 1–{shown} of {total}"
         assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 

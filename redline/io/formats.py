@@ -33,13 +33,19 @@ from redline.io.webmaps import WEB_MAP_CRS
 class Format:
     """One input format: the suffixes it is known by, its name, its reader (``read(path, **reading) → Features``, the
     CRS as the file declares it, None if it declares none; ``reading``: ``layer``, ``encoding``, ``crs``, ``degrees``,
-    ``max_vertices``, ``max_features``, each reader taking what it needs), and whether it is one file (a loose .shp is not: its
-    .shx, .dbf and .prj travel beside it, so it is uploaded zipped)."""
+    ``max_vertices``, ``max_features``, each reader taking what it needs), and the files that travel beside it under
+    the same name (a shapefile's .shx, .dbf, .prj: uploaded together, or zipped)."""
 
     suffixes: tuple[str, ...]
     name: str
     read: Callable[..., Features]
-    one_file: bool = True
+    parts: tuple[str, ...] = ()
+    """Suffixes of the files beside it; the first ``needed`` of them must be there."""
+    needed: int = 0
+
+    @property
+    def one_file(self) -> bool:
+        return not self.parts
 
 
 def _gdal_file(path: Path, *, layer, encoding, max_vertices, max_features, **_) -> Features:
@@ -55,7 +61,7 @@ def _gdal_file(path: Path, *, layer, encoding, max_vertices, max_features, **_) 
 FORMATS = [
     Format((".geojson", ".json"), "GeoJSON", _gdal_file),
     Format((".gpkg",), "GeoPackage", _gdal_file),
-    Format((".shp",), "Shapefile", _gdal_file, one_file=False),
+    Format((".shp",), "Shapefile", _gdal_file, parts=(".shx", ".dbf", ".prj", ".cpg"), needed=2),
     Format((".zip",), "zip (Shapefile, GeoPackage, GeoJSON, FlatGeobuf, File Geodatabase)",
            lambda path, crs, degrees, **r: _read_zip(path, **r)),
     Format((".fgb",), "FlatGeobuf", _gdal_file),
@@ -109,6 +115,8 @@ READABLE_SUFFIXES = tuple(suffix for found in FORMATS for suffix in found.suffix
 """Every suffix a project file may have; anything else is refused before a byte is parsed."""
 UPLOADABLE_SUFFIXES = tuple(suffix for found in FORMATS if found.one_file for suffix in found.suffixes)
 """The suffixes of formats that are one file (what a single upload can be)."""
+MULTIPART_FORMATS = {suffix: found for found in FORMATS if found.parts for suffix in found.suffixes}
+"""Formats uploaded as several files, by the suffix of the main one (a shapefile: its .shp)."""
 
 
 UNREAD_FORMATS = {

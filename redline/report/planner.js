@@ -5,18 +5,87 @@
   drop.addEventListener("click", function () { input.click(); });
   drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
-  drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); submit(e.dataTransfer.files[0]); });
-  input.addEventListener("change", function () { submit(input.files[0]); });
+  drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); start(e.dataTransfer.files); });
+  input.addEventListener("change", function () { start(input.files); });
+  var PARTS = (input.getAttribute("data-parts") || "").split(" ");  // a shapefile's parts, sent as one project
 
   function headers() { return window.redlineHeaders(); }  // the API token or the page session's CSRF token
 
   var current = 0;  // the latest submission: an earlier one's answer arriving late is dropped
 
-  function submit(file) {
-    if (!file) return;
-    var mine = ++current;
+  function projects(files) {  // the chosen files as projects: a shapefile's parts (one name) together, others alone
+    var byName = {}, found = [];
+    Array.prototype.forEach.call(files || [], function (file) {
+      var dot = file.name.lastIndexOf("."), suffix = dot > 0 ? file.name.slice(dot).toLowerCase() : "";
+      var stem = (dot > 0 ? file.name.slice(0, dot) : file.name).toLowerCase();
+      if (PARTS.indexOf(suffix) < 0) { found.push([file]); return; }
+      if (!byName[stem]) { byName[stem] = []; found.push(byName[stem]); }
+      byName[stem].push(file);
+    });
+    return found;
+  }
+
+  function start(files) {
+    var found = projects(files);
+    if (found.length === 1) { submit(found[0]); } else if (found.length > 1) { many(found); }
+  }
+
+  function many(found) {  // several projects: checked one after another, each a row that shows its result
+    var mine = ++current, lang = document.getElementById("lang").value, ids = [];
+    clear();
+    var table = document.getElementById("many");
+    found.forEach(function (files) {
+      var row = table.insertRow();
+      cell(row, files[0].name); cell(row, "等待 waiting…");
+    });
+    function next(index) {
+      if (mine !== current) return;
+      if (index >= found.length) { ledger(ids); return; }
+      var row = table.rows[index];
+      row.cells[1].textContent = "检查中 checking…";
+      send(found[index], lang).then(function (answer) {
+        if (mine !== current) return;
+        if (!answer.ok) {
+          var detail = answer.body && answer.body.detail;
+          row.cells[1].textContent = answer.status + ": " + (typeof detail === "string" ? detail : JSON.stringify(detail));
+          row.cells[1].className = "violation";
+        } else {
+          ids.push(answer.body.id);
+          row.cells[1].textContent = labels[answer.body.verdict]; row.cells[1].className = answer.body.verdict;
+          row.setAttribute("data-verdict", answer.body.verdict);
+          row.addEventListener("click", function () {
+            Array.prototype.forEach.call(table.rows, function (other) { other.classList.remove("shown"); });
+            row.classList.add("shown"); show(answer.body, lang);
+          });
+        }
+        next(index + 1);
+      }).catch(function (error) { row.cells[1].textContent = String(error); next(index + 1); });
+    }
+    next(0);
+  }
+
+  function ledger(ids) {  // the 台账 of the projects just checked
+    if (!ids.length) return;
+    var query = new URLSearchParams();
+    ids.forEach(function (id) { query.append("id", id); });
+    var button = document.createElement("button");
+    button.type = "button"; button.textContent = "下载台账 download the ledger (xlsx)";
+    button.addEventListener("click", function () {
+      fetch("v1/checks.xlsx?" + query.toString(), {headers: headers()}).then(function (response) {
+        if (!response.ok) { throw new Error(response.status + ""); }
+        return response.blob();
+      }).then(function (blob) {
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(blob); link.download = "redline-ledger.xlsx";
+        document.body.appendChild(link); link.click(); link.remove();
+      }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+    });
+    document.getElementById("ledger").appendChild(button);
+  }
+
+  function send(files, lang) {  // one project's files, with the form's fields: {ok, status, body}
     var form = new FormData();
-    form.append("file", file, file.name);
+    files.forEach(function (file) { form.append("file", file, file.name); });
     // the fields the service declares (rendered into #fields from redline.parameters), each under its own name
     document.querySelectorAll("#fields [name]").forEach(function (field) {
       if (field.type === "checkbox") form.append(field.name, field.checked ? "true" : "false");
@@ -24,13 +93,17 @@
     });
     var source = document.getElementById("source").value;  // a web map's offset, when no CRS is typed
     if (source && !form.has("crs")) form.append("crs", source);
-    var lang = document.getElementById("lang").value;
     form.append("lang", lang);
+    return fetch("v1/checks", {method: "POST", body: form, headers: headers()}).then(function (response) {
+      return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
+    });
+  }
+
+  function submit(files) {
+    var mine = ++current, lang = document.getElementById("lang").value;
     clear();
     document.getElementById("verdict").textContent = "检查中… checking…";
-    fetch("v1/checks", {method: "POST", body: form, headers: headers()}).then(function (response) {
-      return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
-    }).then(function (answer) {
+    send(files, lang).then(function (answer) {
       if (mine !== current) return;
       if (!answer.ok) { show_error(answer.status, answer.body); return; }
       show(answer.body, lang);
@@ -42,7 +115,7 @@
   }
 
   function clear() {  // the previous file's result never stays on screen beside a new file or an error
-    ["error", "verdict", "project", "findings", "warnings", "downloads"].forEach(function (id) {
+    ["error", "verdict", "project", "findings", "warnings", "downloads", "many", "ledger"].forEach(function (id) {
       document.getElementById(id).textContent = "";
     });
     document.getElementById("verdict").className = "";

@@ -22,7 +22,7 @@ from redline import __version__
 from redline.compare import changes
 from redline.errors import RedlineError
 from redline.io.cleaning import UNSAFE
-from redline.io.formats import UNREAD_FORMATS, UPLOADABLE_SUFFIXES
+from redline.io.formats import MULTIPART_FORMATS, UNREAD_FORMATS, UPLOADABLE_SUFFIXES
 from redline.isolation import TimeLimitError, scratch_folder, sweep_scratch
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
 from redline.model import Options
@@ -76,6 +76,8 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     planner = (PAGES / "planner.html").read_text(encoding="utf-8")  # its fields: the declared parameters, made once
     for group, parameters in (("declarations", DECLARATIONS), ("reading", READING), ("particulars", PARTICULARS)):
         planner = planner.replace(f"<!-- {group} -->", form_html(parameters))
+    planner = planner.replace("<!-- parts -->", " ".join(suffix for found in MULTIPART_FORMATS.values()  # sent together
+                                                         for suffix in (*found.suffixes, *found.parts)))
 
     def start_pool():
         CHECK_PROCESS.update(layers=layers, db=db)
@@ -197,7 +199,8 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     @form_fields((*READING, *DECLARATIONS, *PARTICULARS))
     async def create_check(
         request: Request,
-        file: Annotated[UploadFile, File(description="a boundary file in any format redline reads")],
+        file: Annotated[list[UploadFile], File(description="a boundary file in any format redline reads, or a shapefile's "
+                                                "parts (.shp, .shx, .dbf, .prj, .cpg) as several files of one name")],
         user: users.User | None = Depends(access.authorised),
         lang: Annotated[str, Form(pattern="^(zh|en)$")] = "en",
         previous: Annotated[str, Form(max_length=64, description="the check this file answers (a resubmission after "
@@ -207,18 +210,13 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         if previous:  # the check it answers must be one this user may see
             access.authorised_for(previous, request, request.headers.get("authorization"), None,
                                   request.headers.get("x-csrf-token"))
-        name = UNSAFE.sub("", file.filename or "upload")[-200:] or "upload"
-        suffix = Path(name).suffix.lower()
-        if suffix in UNREAD_FORMATS:
-            raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
-        if suffix not in UPLOADABLE_SUFFIXES:
-            hint = "; zip the .shp with its .shx, .dbf and .prj" if suffix in (".shp", ".shx", ".dbf", ".prj") else ""
-            raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
-                                     f"{', '.join(UPLOADABLE_SUFFIXES)}{hint}")
+        name, suffix, parts = uploaded_parts(file)
         folder = Path(scratch_folder("upload"))
         try:
             path = folder / f"upload{suffix}"
-            await _saved(file, path, name)
+            budget = limits.max_bytes
+            for part, part_suffix in parts:  # under server-chosen names: upload.shp, upload.shx, …
+                budget -= await _saved(part, folder / f"upload{part_suffix}", name, budget)
             upload = Upload(path, name, Options(**{p.name: fields[p.name] for p in DECLARATIONS}),
                             {p.name: fields[p.name] for p in READING if fields[p.name]}, lang, limits,
                             owner=user.name if user else None, previous=previous or None,
@@ -236,17 +234,19 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             body = body[:-1] + "," + compact_json({"key": access.link_key(json.loads(body)["id"])})[1:]
         return Response(body, status_code=201, media_type="application/json")
 
-    async def _saved(file: UploadFile, path: Path, name: str) -> None:
+    async def _saved(file: UploadFile, path: Path, name: str, budget: int) -> int:
         """The upload copied to ``path`` a megabyte at a time (the form parser keeps it on disk past one megabyte):
-        no body is ever held whole in the server, and past ``max_bytes`` it is 413."""
+        no body is ever held whole in the server, and past ``budget`` (what is left of ``max_bytes`` for the project's
+        files) it is 413; the bytes written."""
         written = 0
         with open(path, "wb") as out:
             while chunk := await file.read(UPLOAD_CHUNK):
                 written += len(chunk)
-                if written > limits.max_bytes:
+                if written > budget:
                     raise HTTPException(413, f"{name}: 超过上传大小限制 / over the {limits.max_bytes:,}-byte limit for "
                                              "one project")
                 out.write(chunk)
+        return written
 
     waiting = {"count": 0}
 
@@ -450,6 +450,39 @@ QUEUE_PER_PROCESS = 128
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+def uploaded_parts(files: list[UploadFile]) -> tuple[str, str, list[tuple[UploadFile, str]]]:
+    """The project's name (its main file's, cleaned), its suffix, and each uploaded file with the suffix it is kept
+    under: one file of a format that is one file, or a shapefile's parts (one name; .shp, .shx and .dbf at least).
+    415 for a format not read or not one file, 422 for files that are not one shapefile's parts."""
+    names = [UNSAFE.sub("", part.filename or "upload")[-200:] or "upload" for part in files]
+    suffixes = [Path(name).suffix.lower() for name in names]
+    main = next((index for index, suffix in enumerate(suffixes) if suffix in MULTIPART_FORMATS), 0)
+    name, suffix = names[main], suffixes[main]
+    if suffix in UNREAD_FORMATS:
+        raise HTTPException(415, f"{name}: {UNREAD_FORMATS[suffix][0]} / {UNREAD_FORMATS[suffix][1]}")
+    found = MULTIPART_FORMATS.get(suffix)
+    if found is None:
+        if len(files) == 1 and suffix in UPLOADABLE_SUFFIXES:
+            return name, suffix, [(files[0], suffix)]
+        if len(files) > 1:
+            raise HTTPException(422, f"{len(files)} 个文件 / {len(files)} files: 一次上传一个项目，多个文件只能是同一 "
+                                     "shapefile 的各部分 / one project per upload: several files must be one shapefile's "
+                                     "parts (.shp, .shx, .dbf, .prj, .cpg of one name); send each project on its own")
+        hint = "; send the .shp with its .shx, .dbf and .prj, or zip them" if suffix in (".shx", ".dbf", ".prj") else ""
+        raise HTTPException(415, f"{name}: 不支持的格式 / unknown format {suffix or '(no suffix)'}; send one of "
+                                 f"{', '.join(UPLOADABLE_SUFFIXES)}{hint}")
+    stem = Path(name).stem.lower()
+    strays = [n for n, s in zip(names, suffixes) if Path(n).stem.lower() != stem or s not in (suffix, *found.parts)]
+    missing = [part for part in found.parts[:found.needed] if part not in suffixes]
+    if strays or missing or len(set(suffixes)) != len(suffixes):
+        raise HTTPException(422, f"{name}: {found.name} 的文件不全或不属于它 / not one {found.name}'s parts: "
+                                 + "; ".join([*(f"缺 / lacks {part}" for part in missing),
+                                              *(f"{stray} 不是它的部分 / is not one of its parts" for stray in strays[:5]),
+                                              *(["重复的部分 / a part twice"] if len(set(suffixes)) != len(suffixes) else [])])
+                                 + f"; send {suffix} with {', '.join(found.parts)} of the same name, or zip them")
+    return name, suffix, list(zip(files, suffixes))
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEDGER_ROWS = 5000
 """At most this many checks in one ledger download (narrow the filters for more)."""
@@ -459,8 +492,11 @@ def listing_filters(verdict: Literal["pass", "review", "violation"] | None = Non
                     since: Annotated[str | None, Query(pattern=ISO_DATE, max_length=40,
                                                        description="only checks made at or after (ISO 8601)")] = None,
                     q: Annotated[str | None, Query(max_length=200, description="text in the project's name or file")] = None,
+                    id: Annotated[list[str] | None, Query(description="only these checks (at most 200)")] = None,
                     ) -> dict:
     """The filters of the listing and the ledger (``Store.find``): ``since`` as a UTC time; 422 if it is none."""
+    if id is not None and (len(id) > 200 or any(len(one) > 64 for one in id)):
+        raise HTTPException(422, "id: 至多 200 个检查编号 / at most 200 check ids of at most 64 characters")
     try:
         moment = None if since is None else datetime.fromisoformat(since.replace("Z", "+00:00"))
         if moment is not None and moment.tzinfo is None:
@@ -468,7 +504,7 @@ def listing_filters(verdict: Literal["pass", "review", "violation"] | None = Non
         moment = moment.astimezone(timezone.utc) if moment else None  # year 1 at +01:00 is before year 1 UTC
     except (ValueError, OverflowError):
         raise HTTPException(422, f"since={since!r}: 不是可用的 ISO 8601 时间 / not a usable ISO 8601 date or time") from None
-    return {"verdict": verdict, "since": moment.isoformat() if moment else None, "q": q}
+    return {"verdict": verdict, "since": moment.isoformat() if moment else None, "q": q, "ids": tuple(id or ())}
 
 
 def _row(store: Store, check_id: str) -> dict:

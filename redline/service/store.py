@@ -112,12 +112,14 @@ class Store:
                                    (json.dumps(review, ensure_ascii=False), check_id))
 
     def find(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
-             limit: int = 100, offset: int = 0, owner: str | None = None, full: bool = False) -> list[dict]:
+             ids: tuple[str, ...] = (), limit: int = 100, offset: int = 0, owner: str | None = None,
+             full: bool = False) -> list[dict]:
         """Past checks, newest first: those with ``verdict``, made at or after ``since`` (ISO 8601), whose project
-        name or file holds ``q``, from the ``offset``-th; with ``full`` each one's report and particulars as well."""
+        name or file holds ``q``, among ``ids`` if any are given, from the ``offset``-th; with ``full`` each one's
+        report and particulars as well."""
         db = self._connection()
         field = partial(_json_field, db)
-        where, parameters = self._where(verdict=verdict, since=since, q=q, owner=owner)
+        where, parameters = self._where(verdict=verdict, since=since, q=q, ids=ids, owner=owner)
         return db.all(
             f"SELECT id, created, previous, owner, {field('review', 'state')} AS state, "
             f"{field('report', 'verdict')} AS verdict, {field('report', 'project', 'name')} AS name, "
@@ -127,12 +129,12 @@ class Store:
             {**parameters, "limit": limit, "offset": offset})
 
     def count(self, *, verdict: str | None = None, since: str | None = None, q: str | None = None,
-              owner: str | None = None) -> int:
+              ids: tuple[str, ...] = (), owner: str | None = None) -> int:
         """How many checks ``find`` would list with these filters and no limit."""
-        where, parameters = self._where(verdict=verdict, since=since, q=q, owner=owner)
+        where, parameters = self._where(verdict=verdict, since=since, q=q, ids=ids, owner=owner)
         return self._connection().execute(f"SELECT count(*) FROM checks WHERE {where}", parameters).fetchone()[0]
 
-    def _where(self, *, verdict, since, q, owner) -> tuple[str, dict]:
+    def _where(self, *, verdict, since, q, ids, owner) -> tuple[str, dict]:
         """The filters of ``find`` and ``count`` as SQL and its parameters (``q`` is text, not a pattern)."""
         field = partial(_json_field, self._connection())
         pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
@@ -140,8 +142,10 @@ class Store:
                 "AND (CAST(:owner AS TEXT) IS NULL OR owner = :owner) "
                 "AND (CAST(:since AS TEXT) IS NULL OR created >= :since) "
                 f"AND (CAST(:q AS TEXT) IS NULL OR {field('report', 'project', 'name')} LIKE :q ESCAPE '\\' "
-                f"OR {field('report', 'project', 'file')} LIKE :q ESCAPE '\\')",
-                {"verdict": verdict, "since": since, "q": pattern, "owner": owner})
+                f"OR {field('report', 'project', 'file')} LIKE :q ESCAPE '\\')"
+                + (f" AND id IN ({', '.join(f':id{number}' for number in range(len(ids)))})" if ids else ""),
+                {"verdict": verdict, "since": since, "q": pattern, "owner": owner,
+                 **{f"id{number}": value for number, value in enumerate(ids)}})
 
     def get(self, check_id: str) -> dict | None:
         return self._connection().one("SELECT * FROM checks WHERE id = ?", (check_id,))
