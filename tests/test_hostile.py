@@ -21,7 +21,7 @@ from redline.layers import DEFAULT_MANIFEST
 from tests.common import alive, children_of, wait_until
 from tests.conftest import SAMPLES
 from tests.data.make_hostile import HOSTILE, SECRET, write_hostile
-from tests.test_service import Server, submit
+from tests.test_service import INPUTS, Server, submit
 
 GOOD = SAMPLES[0]
 
@@ -364,3 +364,54 @@ def test_scratch_folders_of_dead_processes_are_swept(tmp_path):
         assert sweep_scratch() >= 1 and not stale.exists() and mine.exists()
     finally:
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_200_concurrent_uploads_are_all_checked_within_the_stated_memory_bound(tmp_path):
+    """200 uploads of a small KML at once: every one answered 201; then 30 bodies of 19 MiB at once: none a 5xx. The
+    resident memory of the server and of every check process, sampled every 50 ms throughout, stays within what it
+    held at start plus ``Limits.growth_bytes``; each reader child within its check process's plus ``memory_bytes``."""
+    import asyncio
+    import threading
+
+    from redline.service.config import Limits as ServiceLimits
+
+    def resident(pid):
+        try:
+            return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return None
+
+    server = Server(tmp_path / "db.sqlite", workers=2)
+    try:
+        top = server.process.pid
+        started = {pid: resident(pid) for pid in (top, *children_of(top))}  # the server and its check processes
+        peaks, readers, stop = dict(started), {}, threading.Event()
+
+        def sample():
+            while not stop.wait(0.05):
+                for pid in (top, *children_of(top)):
+                    now = resident(pid)
+                    if now is not None:
+                        peaks[pid] = max(peaks.get(pid, 0), now)
+                    for child in children_of(pid) if pid != top else ():
+                        readers[child] = (pid, max(readers.get(child, (pid, 0))[1], resident(child) or 0))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        kml = (INPUTS / "good" / "google_earth.kml").read_bytes()
+        big = b'{"type":"FeatureCollection","features":[' + b" " * (19 * 1024 * 1024) + b"]}"
+
+        async def send(body, name, count):
+            async with httpx.AsyncClient(timeout=180, limits=httpx.Limits(max_connections=count)) as client:
+                return await asyncio.gather(*(client.post(f"{server.url}/v1/checks", files={"file": (name, body)})
+                                              for _ in range(count)))
+        small = asyncio.run(send(kml, "plot.kml", 200))
+        large = asyncio.run(send(big, "big.geojson", 30))
+        stop.set()
+        sampler.join()
+    finally:
+        server.stop()
+    assert [answer.status_code for answer in small] == [201] * 200
+    assert all(400 <= answer.status_code < 500 for answer in large), sorted({answer.status_code for answer in large})
+    growth = {pid: peaks[pid] - start for pid, start in started.items()}
+    assert all(grown <= ServiceLimits.growth_bytes for grown in growth.values()), {p: g >> 20 for p, g in growth.items()}
+    assert readers and all(peak <= peaks[parent] + ServiceLimits.memory_bytes for parent, peak in readers.values())

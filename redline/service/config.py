@@ -26,6 +26,11 @@ class Limits:
     body_grace_seconds: float = 10.0
     bodies_per_client: int = 32
     connections: int = 512
+    growth_bytes: int = 256 * 1024 ** 2
+    """The stated memory bound: the server process and each check process stay within their resident size when the
+    service started plus this, under any load (bodies are streamed to disk, heavy steps run in children); each child
+    that reads an upload or makes a document within its parent's plus ``memory_bytes`` (the kernel holds it there).
+    ``tests/test_hostile.py`` samples every process through 200 concurrent uploads and 30 bodies of 19 MiB at once."""
 
     @property
     def isolation(self) -> IsolationLimits:
