@@ -415,3 +415,36 @@ def test_200_concurrent_uploads_are_all_checked_within_the_stated_memory_bound(t
     growth = {pid: peaks[pid] - start for pid, start in started.items()}
     assert all(grown <= ServiceLimits.growth_bytes for grown in growth.values()), {p: g >> 20 for p, g in growth.items()}
     assert readers and all(peak <= peaks[parent] + ServiceLimits.memory_bytes for parent, peak in readers.values())
+
+
+def test_the_queue_serves_clients_in_turn():
+    """One slot; client A queues five jobs, then B one and C two: B and C run as soon as A's running job and the one
+    next in line are done, not after all of A's (FIFO would make them last); past the capacity (six waiting) C's second
+    is refused 503 at once."""
+    import asyncio
+
+    from fastapi import HTTPException
+
+    from redline.service.queue import FairQueue
+
+    async def scenario():
+        queue, order = FairQueue(1, capacity=6), []
+
+        async def job(client, number):
+            async with queue.turn(client):
+                order.append(f"{client}{number}")
+                await asyncio.sleep(0.01)
+
+        jobs = [asyncio.create_task(job("A", number)) for number in range(1, 6)]
+        await asyncio.sleep(0)  # A's five are in: one running, four waiting
+        jobs.append(asyncio.create_task(job("B", 1)))
+        await asyncio.sleep(0)
+        jobs += [asyncio.create_task(job("C", 1)), asyncio.create_task(job("C", 2))]
+        await asyncio.sleep(0)
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        refused = [result for result in results if isinstance(result, HTTPException)]
+        return order, refused, queue.free
+
+    order, refused, free = asyncio.run(scenario())
+    assert order == ["A1", "A2", "B1", "C1", "A3", "A4", "A5"] and free == 1
+    assert [error.status_code for error in refused] == [503]  # C's second: 6 already waiting

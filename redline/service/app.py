@@ -52,6 +52,7 @@ from redline.service.jobs import (
     rerun_stored,
     start_check_process,
 )
+from redline.service.queue import FairQueue
 from redline.service.store import Store
 
 PAGES = Path(__file__).parent.parent / "report"
@@ -158,7 +159,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         access.record(request, "decision", user, check_id, decision=decision.decision, opinion=decision.opinion[:500])
         for override in decision.overrides:
             access.record(request, "override", user, check_id, **override.model_dump())
-        review["documents"] = await in_pool(documents_of_record, check_id,  # the documents of record, kept
+        review["documents"] = await in_pool(documents_of_record, check_id, client=client_of(request),  # kept as issued
                                             doing=("存档文件生成", "issuing the documents of record"))
         store.set_review(check_id, review)
         return JSONResponse(review)
@@ -221,7 +222,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
                             {p.name: fields[p.name] for p in READING if fields[p.name]}, lang, limits,
                             owner=user.name if user else None, previous=previous or None,
                             particulars={p.name: UNSAFE.sub("", fields[p.name]) for p in PARTICULARS if fields[p.name]})
-            body = await _checked(upload)
+            body = await _checked(upload, client_of(request))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         access.record(request, "submit", user, json.loads(body)["id"], file=name)
@@ -248,30 +249,23 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
                 out.write(chunk)
         return written
 
-    waiting = {"count": 0}
+    queue = FairQueue(max(1, check_processes), QUEUE_PER_PROCESS * max(1, check_processes))
 
-    async def in_pool(function, *args, doing: tuple[str, str] = ("检查", "the check")):
-        """``function(*args, layers=…, store=…)`` in a check process: answered 503 with Retry-After at once when
-        ``QUEUE_PER_PROCESS`` jobs per process are already waiting; timed from when it starts, never while it waits,
-        and a ``TimeLimitError`` naming what it was ``doing`` (zh, en) past the time limit."""
-        if waiting["count"] >= QUEUE_PER_PROCESS * max(1, check_processes):
-            raise HTTPException(503, "服务繁忙，请稍后重试 / the service is busy; try again in a few seconds",
-                                headers={"Retry-After": "5"})
-        waiting["count"] += 1
-        try:
+    async def in_pool(function, *args, client: str, doing: tuple[str, str] = ("检查", "the check")):
+        """``function(*args, layers=…, store=…)`` in a check process, when ``client`` (an address) has its turn
+        (``redline.service.queue.FairQueue``: 503 with Retry-After at once when ``QUEUE_PER_PROCESS`` jobs per process
+        already wait); timed from when it starts, never while it waits, and a ``TimeLimitError`` naming what it was
+        ``doing`` (zh, en) past the time limit."""
+        async with queue.turn(client):
             job = pool["executor"].submit(in_check_process, function, *args)
-            while not (job.running() or job.done()):
-                await asyncio.sleep(0.02)
-        finally:
-            waiting["count"] -= 1
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
-        except asyncio.TimeoutError:
-            raise TimeLimitError(f"{doing[0]}超时 / {doing[1]} took over {limits.seconds:g} s") from None
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(job), timeout=limits.seconds + 10)
+            except asyncio.TimeoutError:
+                raise TimeLimitError(f"{doing[0]}超时 / {doing[1]} took over {limits.seconds:g} s") from None
 
-    async def _checked(upload: Upload) -> str:
+    async def _checked(upload: Upload, client: str) -> str:
         try:
-            return await in_pool(check_upload, upload, doing=(f"{upload.filename}: 检查", "the check"))
+            return await in_pool(check_upload, upload, client=client, doing=(f"{upload.filename}: 检查", "the check"))
         except BrokenProcessPool:  # a check process died: replace them all, so the next upload is checked
             pool["healthy"] = False
             stop_pool()
@@ -312,7 +306,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         workbook a reviewer files: each check's project particulars, submission time (Beijing), review state, verdict
         and every constraint's status and figure, and a sheet of the features hit."""
         filters = {**filters, "owner": user.name if user is not None and not user.sees_all else None}
-        book = await in_pool(ledger_of, {**filters, "limit": limit}, doing=("台账", "the ledger"))
+        book = await in_pool(ledger_of, {**filters, "limit": limit}, client=client_of(request), doing=("台账", "the ledger"))
         access.record(request, "download", user, part="ledger", count=min(store.count(**filters), limit))
         stamp = datetime.now(BEIJING).strftime("%Y%m%d-%H%M")
         return Response(book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="redline-{stamp}.xlsx"'})
@@ -328,7 +322,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         """Check a stored check's boundary again against the layers the service has now, with its declarations;
         the new result is stored beside the earlier one (``previous`` names it), which stays as it was."""
         _row(store, check_id)
-        body = await in_pool(rerun_stored, check_id, doing=("重新检查", "the re-check"))
+        body = await in_pool(rerun_stored, check_id, client=client_of(request), doing=("重新检查", "the re-check"))
         access.record(request, "rerun", user, check_id, new=json.loads(body)["id"])
         return created(body)
 
@@ -341,7 +335,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         the service has now; with ``review`` the review areas are left out too): a GeoJSON Feature whose properties
         give the area kept and lost per constraint and the verdict of the footprint checked again."""
         _row(store, check_id)
-        body = await in_pool(avoided_stored, check_id, review, doing=("避让计算", "avoiding"))
+        body = await in_pool(avoided_stored, check_id, review, client=client_of(request), doing=("避让计算", "avoiding"))
         access.record(request, "download", user, check_id, document="avoided.geojson", review=review)
         return Response(body, media_type="application/geo+json",
                         headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}-avoided.geojson"'})
@@ -390,7 +384,8 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             return Response(kept[0], media_type=DOCUMENTS[kind].media_type,
                             headers={"Content-Disposition": f'attachment; filename="{name}"',
                                      "X-Redline-Document": f"of-record; sha256={kept[1]}"})
-        document, changed = await in_pool(document_of, check_id, kind, lang, doing=("报告生成", "making the document"))
+        document, changed = await in_pool(document_of, check_id, kind, lang, client=client_of(request),
+                                          doing=("报告生成", "making the document"))
         access.record(request, "download", user, check_id, document=kind)
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
@@ -448,6 +443,11 @@ QUEUE_PER_PROCESS = 128
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def client_of(request: Request) -> str:
+    """The address a request comes from: whose turn a job takes in the queue."""
+    return request.client.host if request.client else ""
 
 
 def uploaded_parts(files: list[UploadFile]) -> tuple[str, str, list[tuple[UploadFile, str]]]:
