@@ -102,7 +102,9 @@ def test_batch_workbook_pdfs_and_maps(tmp_path):
     applications, features = book.worksheets
     table = rows(out / "results.csv")
     assert [row[0].value for row in applications.iter_rows(min_row=3)] == [row["id"] for row in table] + ["合计"]
-    assert applications.cell(row=2, column=2).value == "结论 / verdict"
+    assert [cell.value for cell in applications[2]][:7] == ["编号 / id", "项目名称 / project", "项目代码 / project code",
+                                                         "申请单位 / applicant", "文号 / reference", "坐落 / location",
+                                                         "结论 / verdict"]
     assert {row[0].value for row in features.iter_rows(min_row=3)} <= {row["id"] for row in table}
     assert sorted(p.name for p in (out / "pdf").iterdir()) == sorted(f"{s.stem}.pdf" for s in SAMPLES[:3])
     index = (out / "maps" / "index.html").read_text(encoding="utf-8")
@@ -230,23 +232,23 @@ def test_a_batch_reads_and_checks_each_application_once_however_much_it_draws(tm
         return check_each(projects, layers, **keywords)
 
     monkeypatch.setattr(run_module, "check_each", counted)
-    make_applications(6).to_parquet(tmp_path / "apps.parquet")
-    drawing = Drawing(maps=True, pdf_dir=tmp_path / "pdf")
-    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, drawing=drawing)
-    assert len(checked) == 6 and summary.maps == 6 and summary.pdfs == 6
-    assert len((tmp_path / "out" / "maps" / "index.jsonl").read_text().splitlines()) == 6
+    make_applications(3).to_parquet(tmp_path / "apps.parquet")
+    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
+                        drawing=Drawing(maps=True, pdf_dir=tmp_path / "pdf"))
+    assert len(checked) == 3 and summary.maps == 3 and summary.pdfs == 3
+    assert len((tmp_path / "out" / "maps" / "index.jsonl").read_text().splitlines()) == 3
 
     checked.clear()
     run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST)
-    assert len(checked) == 6 and not (tmp_path / "plain" / "maps").exists()
+    assert len(checked) == 3 and not (tmp_path / "plain" / "maps").exists()
     checked.clear()
-    later = run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=drawing)
-    assert len(checked) == 6 and later.resumed == 6 and later.maps == 6
+    later = run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=Drawing(maps=True))
+    assert len(checked) == 3 and later.resumed == 3 and later.maps == 3
     index = (tmp_path / "plain" / "maps" / "index.html").read_text(encoding="utf-8")
-    assert all(f"href='A{order:06d}.html'" in index for order in range(6))
+    assert all(f"href='A{order:06d}.html'" in index for order in range(3))
     checked.clear()
-    assert run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=drawing).maps == 6
-    assert checked == []
+    again = run_batch([tmp_path / "apps.parquet"], tmp_path / "plain", manifest=DEFAULT_MANIFEST, drawing=Drawing(maps=True))
+    assert again.maps == 3 and checked == []
 
 
 def test_declarations_apply_per_application(tmp_path, tianjin):
