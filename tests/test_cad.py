@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-from redline.errors import GeometryError, LimitError
+from redline.errors import Correction, GeometryError, LimitError
 from redline.io import read_project
 from redline.io.cad import MAX_SAGITTA_M
 
@@ -160,3 +160,36 @@ def test_an_arc_in_the_wrong_units_is_refused_not_densified_for_ever(tmp_path):
         space.add_circle(at(0, 0), 1e12, dxfattribs={"layer": "红线"})
     with pytest.raises(LimitError, match="over the 100,000 limit"):
         read_project(drawing(tmp_path, draw), **CRS)
+
+
+def test_a_binary_dxf_reads_as_its_text_twin(tmp_path):
+    document = ezdxf.new("R2018")
+    lwpolyline(document.modelspace())
+    document.saveas(tmp_path / "text.dxf")
+    document.saveas(tmp_path / "binary.dxf", fmt="bin")
+    assert (tmp_path / "binary.dxf").read_bytes().startswith(b"AutoCAD Binary DXF")
+    text, binary = (read_project(tmp_path / name, **CRS) for name in ("text.dxf", "binary.dxf"))
+    assert binary.name == text.name == "红线" and binary.geometry.equals_exact(text.geometry, 0)
+
+
+@pytest.mark.parametrize("declared", [b"ANSI_1252", None])
+def test_gbk_layer_names_under_a_western_code_page_are_read_as_chinese_with_a_correction(tmp_path, declared):
+    """Chinese CAD programs write GBK layer names in R12 DXF under ANSI_1252, or with no code page: read as 红线, said
+    in a correction, never shown as mojibake (ºìÏß); a Western name under ANSI_1252 stays as it is."""
+    document = ezdxf.new("R12")
+    r12_polyline(document.modelspace())
+    document.saveas(tmp_path / "gbk.dxf", encoding="gbk")  # ezdxf writes $DWGCODEPAGE ANSI_1252 beside GBK bytes
+    raw = (tmp_path / "gbk.dxf").read_bytes()
+    assert "红线".encode("gbk") in raw and b"ANSI_1252" in raw
+    if declared is None:
+        raw = raw.replace(b"  9\n$DWGCODEPAGE\n  3\nANSI_1252\n", b"")
+        assert b"DWGCODEPAGE" not in raw
+    (tmp_path / "gbk.dxf").write_bytes(raw)
+    with pytest.warns(Correction, match="read as GB18030") as caught:
+        project = read_project(tmp_path / "gbk.dxf", **CRS)
+    assert project.name == "红线" and any("红线" in str(warning.message) for warning in caught)
+    western = ezdxf.new("R12")
+    western.modelspace().add_polyline2d([(x, y, 0, 0, b) for x, y, b in FILLETED], format="xyseb", close=True,
+                                        dxfattribs={"layer": "Café"})
+    western.saveas(tmp_path / "western.dxf", encoding="cp1252")
+    assert read_project(tmp_path / "western.dxf", **CRS).name == "Café"

@@ -12,6 +12,10 @@ arc, and the area lost to the chords is at most 0.005 % of the outline's (the ch
 cut off about ⅔·s·L). Open LINE, ARC, polyline, elliptic arc and spline pieces whose ends meet within
 ``JOIN_TOLERANCE_M`` are joined into outlines, with a correction; pieces that close nothing are skipped,
 with a correction, when the layer has outlines, and refused naming the entity types otherwise.
+
+Text: ezdxf decodes a drawing by its ``$DWGCODEPAGE`` (ANSI_936 is GBK). Chinese CAD programs also write GBK
+layer names under ANSI_1252 or no code page at all; such names (every non-ASCII one GB18030 bytes that read as
+Chinese) are read as GB18030, with a correction, never shown as mojibake. Binary DXF is read as well.
 """
 
 from __future__ import annotations
@@ -61,20 +65,32 @@ class Run:
     handle: str
 
 
+BINARY_DXF = b"AutoCAD Binary DXF\r\n\x1a\x00"
+"""How a binary DXF begins."""
+
+
 def read_dxf(path: Path) -> dict[str, Features]:
     """CAD layer → its outlines: closed curves and the open pieces that join into closed ones."""
     try:
-        document, auditor = recover.readfile(str(path))
-    except (OSError, ezdxf.DXFStructureError) as error:
-        raise InputError(f"{path}: 不是可读的 DXF / not a readable DXF ({error}); save it again from the CAD program") from None
+        with open(path, "rb") as stream:
+            binary = stream.read(len(BINARY_DXF)) == BINARY_DXF
+        if binary:  # ezdxf's recovering loader reads text DXF only
+            document = ezdxf.readfile(str(path))
+            auditor = document.audit()
+        else:
+            document, auditor = recover.readfile(str(path))
+    except (OSError, ezdxf.DXFError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"{path}: 不是可读的 DXF / not a readable DXF ({str(error)[:200]}); save it again from the CAD "
+                         "program") from None
     if auditor.has_errors:
         raise InputError(f"{path}: DXF 结构有误 / the DXF has {len(auditor.errors)} structural errors; audit and save it again")
     space = document.modelspace()
-    layers = sorted({entity.dxf.layer for entity in space})
+    named = _layer_names(document, {entity.dxf.layer for entity in space}, path)
+    layers = sorted(named.values())
     runs: dict[str, list[Run]] = {}
     for entity in space.query(ENTITIES):
         for run in _runs(entity):
-            runs.setdefault(entity.dxf.layer, []).append(run)
+            runs.setdefault(named[entity.dxf.layer], []).append(run)
     try:
         outlines = {layer: _outlines(found) for layer, found in sorted(runs.items())}
     except (LimitError, GeometryError) as error:
@@ -86,6 +102,31 @@ def read_dxf(path: Path) -> dict[str, Features]:
                             f"(layers: {', '.join(layers) or 'none'}); pieces that close no outline: {found or 'none'}; "
                             "close the outline")
     return {layer: _reader(path, layer, *found) for layer, found in with_rings.items()}
+
+
+WESTERN_CODE_PAGES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "iso-8859-1", "latin-1")
+
+
+def _layer_names(document, names: set[str], path: Path) -> dict[str, str]:
+    """Each layer name as read → as the drawing meant it: as read, unless the drawing was decoded with a Western code
+    page and every non-ASCII name is GB18030 bytes that read as Chinese (then those, with a correction)."""
+    meant = {name: name for name in names}
+    foreign = [name for name in names if not name.isascii()]
+    if not foreign or document.encoding.lower() not in WESTERN_CODE_PAGES:
+        return meant
+    try:
+        again = {name: name.encode(document.encoding, errors="surrogateescape").decode("gb18030") for name in foreign}
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return meant  # Western text after all
+    if not all(any("\u4e00" <= c <= "\u9fff" for c in text) for text in again.values()):
+        return meant
+    declared = document.header.get("$DWGCODEPAGE") or "无 / none"
+    shown = "、".join(sorted(again.values())[:5])
+    correct("encoding_guessed", str(path), f"DXF 代码页为 {declared}，但图层名是中文 GB18030 编码，已按 GB18030 读出（{shown}）；"
+            "如有误请在 CAD 中另存为 DXF 2007 或更新版本",
+            f"the DXF's code page is {declared} but its layer names are Chinese GB18030 bytes: read as GB18030 ({shown}); "
+            "if that is wrong, save the drawing as DXF 2007 or later")
+    return {**meant, **again}
 
 
 def _outlines(runs: list[Run]):
