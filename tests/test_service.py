@@ -394,8 +394,18 @@ def test_reviewer_page_lists_filters_and_reruns(server):
         assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
         total = int(httpx.get(f"{server.url}/v1/checks").headers["x-total-count"])
         shown = min(total, 100)
-        assert browser.find_element(By.ID, "page").text == f"第 1–{shown} 条，共 {total} 条 / 1–{shown} of {total}"
+        assert browser.find_element(By.ID, "page").text == f"第 1–{shown} 条，共 {total} 条 1–{shown} of {total}"
         assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
+        road_verdict = f"tr[data-id='{road['id']}'] td.violation"
+        for language, shown_words, hidden in (("zh", "不符合", "violation"), ("en", "violation", "不符合")):
+            Select(browser.find_element(By.ID, "page-lang")).select_by_value(language)  # the whole page's language
+            assert browser.find_element(By.CSS_SELECTOR, road_verdict).text == shown_words
+            assert hidden not in browser.find_element(By.TAG_NAME, "h2").text + browser.find_element(By.ID, "page").text
+            assert Select(browser.find_element(By.ID, "verdict")).options[1].text == shown_words
+        browser.refresh()  # the choice is kept in the browser
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, road_verdict))
+        assert browser.find_element(By.CSS_SELECTOR, road_verdict).text == "violation"
+        assert browser.find_element(By.TAG_NAME, "h2").text == "past checks"
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 

@@ -3,8 +3,12 @@
    result stays); the 台账 of the filtered checks downloads as xlsx (GET v1/checks.xlsx). */
 (function () {
   "use strict";
-  var WORDS = {violation: "不符合 violation", review: "需补充论证 review", pass: "符合 pass"};
-  var STATES = {pending: "待审 pending", approved: "已通过 approved", returned: "退回补正 returned", rejected: "不予通过 rejected"};
+  var words = window.redlineWords;  // both languages, shown as the page's language switch says (lang.js)
+  var WORDS = {violation: ["不符合", "violation"], review: ["需补充论证", "review"], pass: ["符合", "pass"]};
+  var STATES = {pending: ["待审", "pending"], approved: ["已通过", "approved"], returned: ["退回补正", "returned"],
+                rejected: ["不予通过", "rejected"]};
+
+  function say(element, pair) { element.textContent = ""; element.appendChild(words(pair[0], pair[1])); return element; }
   var PAGE = 100;
   var rows = [], order = {key: "created", ascending: false}, offset = 0, total = 0;
 
@@ -39,8 +43,8 @@
 
   function pager() {
     var first = rows.length ? offset + 1 : 0, last = offset + rows.length;
-    document.getElementById("page").textContent = "第 " + first + "–" + last + " 条，共 " + total + " 条 / " + first + "–" +
-      last + " of " + total;
+    say(document.getElementById("page"), ["第 " + first + "–" + last + " 条，共 " + total + " 条",
+                                          first + "–" + last + " of " + total]);
     document.getElementById("prev").disabled = offset === 0;
     document.getElementById("next").disabled = last >= total;
   }
@@ -80,17 +84,26 @@
       row.setAttribute("data-verdict", check.verdict);
       row.insertCell().textContent = new Date(check.created).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
       var verdict = row.insertCell();
-      verdict.textContent = WORDS[check.verdict] || check.verdict; verdict.className = check.verdict;
-      row.insertCell().textContent = STATES[check.state] || check.state || "";
+      say(verdict, WORDS[check.verdict] || [check.verdict, check.verdict]); verdict.className = check.verdict;
+      say(row.insertCell(), STATES[check.state] || [check.state || "", check.state || ""]);
       var name = row.insertCell();
       name.className = "name";
-      name.textContent = (check.name || check.file) + (check.previous ? " (重新检查 re-run of " + check.previous.slice(0, 8) + ")" : "");
+      name.textContent = check.name || check.file;
+      if (check.previous) {
+        name.appendChild(document.createTextNode(" ("));
+        name.appendChild(words("重新检查 " + check.previous.slice(0, 8), "re-run of " + check.previous.slice(0, 8)));
+        name.appendChild(document.createTextNode(")"));
+      }
       row.insertCell().textContent = (check.area_m2 / 10000).toFixed(4);
       var open = row.insertCell();
-      [["地图 map", check.links.map], ["PDF", check.links.pdf], ["Word", check.links.docx], ["JSON", check.links.report]]
-        .forEach(function (item) { open.appendChild(link(item[0], item[1])); open.appendChild(document.createTextNode(" ")); });
+      [[["地图", "map"], check.links.map], ["PDF", check.links.pdf], ["Word", check.links.docx], ["JSON", check.links.report]]
+        .forEach(function (item) {
+          var anchor = link(typeof item[0] === "string" ? item[0] : "", item[1]);
+          if (typeof item[0] !== "string") { say(anchor, item[0]); }
+          open.appendChild(anchor); open.appendChild(document.createTextNode(" "));
+        });
       var button = document.createElement("button");
-      button.className = "rerun"; button.textContent = "按现行图层重新检查 re-run";
+      button.className = "rerun"; say(button, ["按现行图层重新检查", "re-run"]);
       button.addEventListener("click", function () { rerun(check.id, button); });
       row.insertCell().appendChild(button);
     });

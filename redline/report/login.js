@@ -5,11 +5,14 @@
   var session = {csrf: null};
   var byId = function (id) { return document.getElementById(id); };
   byId("account").innerHTML =  // one log-in box for every page that has an #account place
-    '<div id="login" hidden><label>用户名 name <input id="login-name" autocomplete="username"></label> ' +
-    '<label>密码 password <input id="login-password" type="password" autocomplete="current-password"></label> ' +
-    '<button id="login-button" type="button">登录 log in</button> <span id="login-error" role="alert"></span></div>' +
+    '<div id="login" hidden><label><span class="zh">用户名</span> <span class="en">name</span> ' +
+    '<input id="login-name" autocomplete="username"></label> ' +
+    '<label><span class="zh">密码</span> <span class="en">password</span> ' +
+    '<input id="login-password" type="password" autocomplete="current-password"></label> ' +
+    '<button id="login-button" type="button"><span class="zh">登录</span> <span class="en">log in</span></button> ' +
+    '<span id="login-error" role="alert"></span></div>' +
     '<p id="session" hidden><span id="session-user"></span> ' +
-    '<button id="logout-button" type="button">退出 log out</button></p>';
+    '<button id="logout-button" type="button"><span class="zh">退出</span> <span class="en">log out</span></button></p>';
 
   window.redlineHeaders = function () {
     var token = byId("token") ? byId("token").value : "", headers = {};
@@ -23,8 +26,9 @@
     var inOffice = body === null || (body && body.mode === "office");
     byId("login").hidden = !(inOffice && !(body && body.user));
     byId("session").hidden = !(body && body.user);
-    byId("session-user").textContent = body && body.user ?
-      "已登录 / logged in: " + (body.display_name || body.user) + " (" + body.role + ")" : "";
+    var who = body && body.user ? (body.display_name || body.user) + " (" + body.role + ")" : "";
+    byId("session-user").textContent = "";
+    if (who) { byId("session-user").appendChild(window.redlineWords("已登录：" + who, "logged in: " + who)); }
   }
 
   function refresh() {

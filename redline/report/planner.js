@@ -1,7 +1,12 @@
 (function () {
   "use strict";
   var drop = document.getElementById("drop"), input = document.getElementById("file");
-  var labels = {pass: "符合 PASS", review: "需补充论证 REVIEW", violation: "不符合 VIOLATION"};
+  var words = window.redlineWords;  // both languages, shown as the page's language switch says (lang.js)
+  var labels = {pass: ["符合", "PASS"], review: ["需补充论证", "REVIEW"], violation: ["不符合", "VIOLATION"]};
+  var STATUS = {clear: ["不涉及", "clear"], pass: ["符合", "pass"], review: ["需补充论证", "review"],
+                violation: ["不符合", "violation"], not_checked: ["未检查", "not checked"]};
+
+  function say(element, pair) { element.textContent = ""; element.appendChild(words(pair[0], pair[1])); }
   drop.addEventListener("click", function () { input.click(); });
   drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
@@ -36,13 +41,13 @@
     var table = document.getElementById("many");
     found.forEach(function (files) {
       var row = table.insertRow();
-      cell(row, files[0].name); cell(row, "等待 waiting…");
+      cell(row, files[0].name); say(row.insertCell(), ["等待", "waiting…"]);
     });
     function next(index) {
       if (mine !== current) return;
       if (index >= found.length) { ledger(ids); return; }
       var row = table.rows[index];
-      row.cells[1].textContent = "检查中 checking…";
+      say(row.cells[1], ["检查中", "checking…"]);
       send(found[index], lang).then(function (answer) {
         if (mine !== current) return;
         if (!answer.ok) {
@@ -51,7 +56,7 @@
           row.cells[1].className = "violation";
         } else {
           ids.push(answer.body.id);
-          row.cells[1].textContent = labels[answer.body.verdict]; row.cells[1].className = answer.body.verdict;
+          say(row.cells[1], labels[answer.body.verdict]); row.cells[1].className = answer.body.verdict;
           row.setAttribute("data-verdict", answer.body.verdict);
           row.addEventListener("click", function () {
             Array.prototype.forEach.call(table.rows, function (other) { other.classList.remove("shown"); });
@@ -69,7 +74,8 @@
     var query = new URLSearchParams();
     ids.forEach(function (id) { query.append("id", id); });
     var button = document.createElement("button");
-    button.type = "button"; button.textContent = "下载台账 download the ledger (xlsx)";
+    button.type = "button"; say(button, ["下载台账", "download the ledger"]);
+    button.appendChild(document.createTextNode(" (xlsx)"));
     button.addEventListener("click", function () {
       fetch("v1/checks.xlsx?" + query.toString(), {headers: headers()}).then(function (response) {
         if (!response.ok) { throw new Error(response.status + ""); }
@@ -102,7 +108,7 @@
   function submit(files) {
     var mine = ++current, lang = document.getElementById("lang").value;
     clear();
-    document.getElementById("verdict").textContent = "检查中… checking…";
+    say(document.getElementById("verdict"), ["检查中…", "checking…"]);
     send(files, lang).then(function (answer) {
       if (mine !== current) return;
       if (!answer.ok) { show_error(answer.status, answer.body); return; }
@@ -137,7 +143,7 @@
 
   function show(report, lang) {
     var verdict = document.getElementById("verdict");
-    verdict.textContent = labels[report.verdict];
+    say(verdict, labels[report.verdict]);
     verdict.className = report.verdict;
     verdict.setAttribute("data-verdict", report.verdict);
     var area = report.project.area_m2;
@@ -148,7 +154,7 @@
     report.findings.forEach(function (finding) {
       var row = table.insertRow();
       cell(row, lang === "zh" ? finding.title_zh : finding.title_en);
-      cell(row, finding.status, finding.status);
+      say(cell(row, "", finding.status), STATUS[finding.status] || [finding.status, finding.status]);
       cell(row, (lang === "zh" ? finding.reason_zh : finding.reason_en) + (finding.exemption ? " [" + finding.exemption + "]" : ""));
     });
     var warnings = document.getElementById("warnings");
@@ -165,17 +171,22 @@
     downloads.textContent = "";
     var langQuery = (key ? "&" : "?") + "lang=" + lang;
     [["report.json", base + key], ["intrusions.geojson", base + "/intrusions.geojson" + key],
-     ["map.html", base + "/map" + key], ["审查报告 report.pdf", base + "/report.pdf" + key + langQuery],
-     ["审查报告 report.docx", base + "/report.docx" + key + langQuery],
-     ["避让后用地 compliant footprint.geojson", base + "/avoided.geojson" + key]].forEach(function (item) {
-      var link = document.createElement("a"); link.href = item[1]; link.textContent = item[0]; link.download = item[0];
+     ["map.html", base + "/map" + key], [["审查报告", "report"], base + "/report.pdf" + key + langQuery, "report.pdf"],
+     [["审查报告", "report"], base + "/report.docx" + key + langQuery, "report.docx"],
+     [["避让后用地", "compliant footprint"], base + "/avoided.geojson" + key, "avoided.geojson"]].forEach(function (item) {
+      var link = document.createElement("a"); link.href = item[1];
+      if (typeof item[0] === "string") { link.textContent = item[0]; link.download = item[0]; } else {
+        say(link, item[0]); link.appendChild(document.createTextNode(" " + item[2])); link.download = item[2];
+      }
       downloads.appendChild(link); downloads.appendChild(document.createTextNode(" · "));
     });
     document.getElementById("map").src = base + "/map" + key;
     var review = report.review || {state: "pending", state_zh: "待审"};  // a new check waits for a reviewer
     var state = document.createElement("li");
-    state.textContent = "审查状态 / review: " + (review.state_zh || review.state) +
-      (review.opinion ? " — " + (review.reviewer_name || review.reviewer || "") + "：" + review.opinion : "");
+    say(state, ["审查状态：" + (review.state_zh || review.state), "review: " + review.state]);
+    if (review.opinion) {
+      state.appendChild(document.createTextNode(" — " + (review.reviewer_name || review.reviewer || "") + "：" + review.opinion));
+    }
     state.setAttribute("data-code", "review_state");
     document.getElementById("warnings").appendChild(state);
   }

@@ -57,6 +57,8 @@ from redline.service.store import Store
 
 PAGES = Path(__file__).parent.parent / "report"
 """The planner's and the reviewer's pages and their scripts."""
+PAGE_SCRIPTS = ("planner", "checks", "login", "lang")
+"""The scripts of the pages: the planner's, the reviewer's, the log-in box and the language switch."""
 UPLOAD_CHUNK = 1024 * 1024
 """Bytes of an upload copied at a time to its scratch folder."""
 
@@ -396,22 +398,15 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     def planner_page() -> HTMLResponse:
         return html_response(planner)
 
-    @app.get("/planner.js", include_in_schema=False)
-    def planner_script() -> Response:
-        return Response((PAGES / "planner.js").read_bytes(), media_type="text/javascript")
-
     @app.get("/checks", response_class=HTMLResponse, include_in_schema=False)
     def checks_page() -> HTMLResponse:
         """The reviewer's page: past checks, filtered and sorted, each linking to its map and report."""
         return html_response((PAGES / "checks.html").read_text(encoding="utf-8"))
 
-    @app.get("/login.js", include_in_schema=False)
-    def login_script() -> Response:
-        return Response((PAGES / "login.js").read_bytes(), media_type="text/javascript")
-
-    @app.get("/checks.js", include_in_schema=False)
-    def checks_script() -> Response:
-        return Response((PAGES / "checks.js").read_bytes(), media_type="text/javascript")
+    @app.get("/{name}.js", include_in_schema=False)
+    def page_script(name: Literal[PAGE_SCRIPTS]) -> Response:
+        """The pages' own scripts (the pages run no inline script)."""
+        return Response((PAGES / f"{name}.js").read_bytes(), media_type="text/javascript")
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -80,7 +80,8 @@ def form_html(parameters) -> str:
 
 
 def _field_html(parameter: Parameter) -> str:
-    label, title = html.escape(f"{parameter.zh} {parameter.en}"), html.escape(parameter.help, quote=True)
+    label = f'<span class="zh">{html.escape(parameter.zh)}</span> <span class="en">{html.escape(parameter.en)}</span>'
+    title = html.escape(parameter.help, quote=True)
     name = html.escape(parameter.name, quote=True)
     if parameter.kind is bool:
         return f' <label title="{title}"><input id="{name}" name="{name}" type="checkbox"> {label}</label>'
