@@ -142,15 +142,16 @@ def small_kml() -> bytes:
 def isolation_costs(kml: bytes, runs: int = 20) -> dict:
     """Mean milliseconds, in this process with the shipped layers loaded, of checking the KML in process, checking it
     in an isolated child (what the service does per upload), and an isolated child doing nothing."""
-    from redline.isolation import isolated
+    from redline.isolation import Limits, isolated
     from redline.layers import load_layers
-    from redline.pipeline import check, check_isolated
+    from redline.pipeline import check
 
     layers = load_layers()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plot.kml"
         path.write_bytes(kml)
-        jobs = {"check in process": lambda: check(path, layers), "check_isolated": lambda: check_isolated(path, layers),
+        jobs = {"check in process": lambda: check(path, layers),
+                "check in a child (limits=…)": lambda: check(path, layers, limits=Limits()),
                 "an empty isolated job": lambda: isolated(int, 1)}
         for job in jobs.values():
             job()  # what is made once (the layers' caches, the transformers) is made before timing

@@ -1,7 +1,9 @@
 """check(): read a project → overlay every layer → apply every rule → a report with its geometries.
 
-``check`` takes one project (a path or geometries in memory), ``check_many`` a GeoDataFrame of applications;
-both end in ``check_projects``, which queries each layer once for all the projects it is given.
+One verb per contract: ``check`` takes one project (a path or geometries in memory; with ``limits``, an untrusted
+file read and checked in a child process), ``check_many`` a GeoDataFrame of applications, ``check_projects``
+projects already read (each layer queried once for all of them; with ``each``, a project that fails is its own
+result), and ``with_geometry`` gives a report read back from JSON its geometries again.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from redline.rules.base import Context, not_checked, with_nearest
 log = logging.getLogger(__name__)
 
 def check(target, layers: LayerSet, *, crs=None, national_major: bool = False, activity: int | None = None,
-          setback_m: float = 200.0, options: Options | None = None, **read_options) -> Report:
+          setback_m: float = 200.0, options: Options | None = None, limits: Limits | None = None,
+          **read_options) -> Report:
     """Check one project against every rule.
 
     Parameters
@@ -38,10 +41,16 @@ def check(target, layers: LayerSet, *, crs=None, national_major: bool = False, a
     crs : CRS of a target without one, or to override a wrong one (a label, not a transform).
     national_major, activity, setback_m : the applicant's declarations (``Options``); ``options`` gives them all
         at once instead.
+    limits : for an untrusted file: read and check it in a child process held to these
+        (``redline.isolation.isolated``); a file that crashes the reader, runs too long or takes too much memory
+        raises that file's ``RedlineError`` and leaves this process as it was. Call it so from a single-threaded
+        process.
     read_options : ``read_project``'s (``layer``, ``encoding``, ``repair``, limits) for a path; ``repair`` and
         ``name`` for geometries.
     """
     options = options or Options(national_major=national_major, activity=activity, setback_m=setback_m)
+    if limits is not None:
+        return isolated(check, target, layers, crs=crs, options=options, limits=limits, label=str(target), **read_options)
     project = as_project(target, crs=crs, **read_options)
     ensure_in_region(project, layers.bounds)
     return check_projects([project], layers, options=options)[0]
@@ -72,42 +81,27 @@ def check_many(frame, layers: LayerSet, *, id_field: str = "id", crs=None, natio
     return check_projects(projects, layers, options=options)
 
 
-def check_isolated(path, layers: LayerSet, *, options: Options = Options(), limits: Limits = Limits(),
-                   **read_options) -> Report:
-    """``check`` of an untrusted file in a child process held to ``limits`` (``redline.isolation.isolated``).
-
-    A file that crashes the reader, runs too long or takes too much memory raises that file's ``RedlineError``
-    and leaves this process as it was. Call it from a single-threaded process.
-    """
-    return isolated(check, path, layers, options=options, limits=limits, label=str(path), **read_options)
-
-
-def check_each(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
-               with_geometry: bool = True) -> list[Report | Exception]:
-    """``check_projects``, but a project that makes it fail is that project's exception, never the others'.
-
-    The projects are checked together; if that fails, one by one (a failure here is a bug or a geometry
-    GEOS cannot handle, kept as the project's result so a batch or a server goes on).
-    """
-    try:
-        return list(check_projects(projects, layers, options=options, with_geometry=with_geometry))
-    except Exception as error:  # noqa: BLE001 - retried one by one just below
-        log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
-    results: list[Report | Exception] = []
-    for project in projects:
-        try:
-            results.append(check_projects([project], layers, options=options, with_geometry=with_geometry)[0])
-        except Exception as single:  # noqa: BLE001 - this project's result
-            results.append(single)
-    return results
-
-
 def check_projects(projects: list[Project], layers: LayerSet, *, options: Options = Options(),
-                   with_geometry: bool = True) -> list[Report]:
+                   with_geometry: bool = True, each: bool = False) -> list[Report | Exception]:
     """Check read, in-region projects against every rule, each layer queried once for all of them (vectorised).
 
-    ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports).
+    ``with_geometry=False`` skips dissolving the intrusion pieces (for batches that keep only the reports). With
+    ``each``, a project that makes the check fail is that project's exception, never the others': the projects are
+    checked together and, if that fails, one by one (a failure here is a bug or a geometry GEOS cannot handle, kept
+    as the project's result so a batch or a server goes on).
     """
+    if each:
+        try:
+            return check_projects(projects, layers, options=options, with_geometry=with_geometry)
+        except Exception as error:  # noqa: BLE001 - retried one by one just below
+            log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
+        results: list[Report | Exception] = []
+        for project in projects:
+            try:
+                results.append(check_projects([project], layers, options=options, with_geometry=with_geometry)[0])
+            except Exception as single:  # noqa: BLE001 - this project's result
+                results.append(single)
+        return results
     footprints = np.array([project.geometry for project in projects], dtype=object)
     areas = ellipsoidal_areas_m2(footprints)
     findings = [[] for _ in projects]
@@ -197,7 +191,7 @@ def with_geometry(saved: Report, layers: LayerSet, path, *, limits: Limits = Lim
     if changed:
         raise RedlineError(f"图层自检查以来已变化 / the layers changed since the check: {', '.join(changed)}; "
                            "check the project again instead")
-    again = check_isolated(path, layers, options=saved.options, limits=limits, **read_options)
+    again = check(path, layers, options=saved.options, limits=limits, **read_options)
     if again.project["sha256"] != saved.project["sha256"]:
         raise RedlineError(f"{path}: 不是所检查的文件 / is not the file checked (SHA-256 {again.project['sha256'][:12]}, "
                            f"the report's {saved.project['sha256'][:12]}); pass the file that was checked")

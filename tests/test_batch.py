@@ -18,7 +18,7 @@ from redline.batch import run_batch
 from redline.io import read_project
 from redline.layers import DEFAULT_MANIFEST
 from redline.model import Options
-from redline.pipeline import check, check_each
+from redline.pipeline import check, check_projects
 from tests.common import alive, children_of, wait_until
 from tests.conftest import SAMPLES
 
@@ -229,9 +229,9 @@ def test_a_batch_reads_and_checks_each_application_once_however_much_it_draws(tm
 
     def counted(projects, layers, **keywords):
         checked.extend(projects)
-        return check_each(projects, layers, **keywords)
+        return check_projects(projects, layers, **keywords)
 
-    monkeypatch.setattr(run_module, "check_each", counted)
+    monkeypatch.setattr(run_module, "check_projects", counted)
     make_applications(3).to_parquet(tmp_path / "apps.parquet")
     summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
                         drawing=Drawing(maps=True, pdf_dir=tmp_path / "pdf"))

@@ -2,7 +2,7 @@
 
 Input: a folder of files (one application each, id = file name without suffix), or one multi-feature
 file (one application per feature; id from ``id_field``). Applications are checked in chunks; each
-worker loads the layers once and checks a whole chunk with ``check_each`` (one bulk query per layer and
+worker loads the layers once and checks a whole chunk with ``check_projects(each=True)`` (one bulk query per layer and
 set of declarations). Workers die with the batch (``redline.batch.workers``).
 
 Nothing is lost: an application that cannot be checked becomes an error row and the batch goes on. The
@@ -34,7 +34,7 @@ from redline.io import FeatureTable
 from redline.isolation import sweep_scratch
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report
-from redline.pipeline import check_each
+from redline.pipeline import check_projects
 from redline.report.json import compact_json
 from redline.report.tables import layout, table_row
 
@@ -119,7 +119,7 @@ def checked_chunk(chunk: list[Application], layers: LayerSet, *, options: Option
             continue
         groups.setdefault(declared, []).append((application, project))
     for declared, ready in groups.items():
-        results = check_each([p for _, p in ready], layers, options=declared, with_geometry=with_geometry)
+        results = check_projects([p for _, p in ready], layers, options=declared, with_geometry=with_geometry, each=True)
         for (application, _), result in zip(ready, results):
             checked[application.order] = f"could not check: {result}" if isinstance(result, Exception) else result
     return checked, given

@@ -17,7 +17,7 @@ from redline.io.writers import LONLAT_ONLY, WITHOUT_CRS, write_boundary, writer_
 from redline.isolation import Limits, isolated
 from redline.layers import load_layers
 from redline.model import Verdict
-from redline.pipeline import check_isolated
+from redline.pipeline import check
 from redline.report.json import report_json
 from redline.report.text import avoid_table, compare_table
 
@@ -64,7 +64,7 @@ def avoid(ctx, project, output, manifest, avoid_review, min_part_m2, options, re
         frame = frame.set_geometry(gpd.GeoSeries([result.project.geometry], crs=CGCS2000))
     written = write_boundary(frame, output, overwrite=overwrite)
     stated = result.project.source_crs.to_wkt() if Path(output).suffix.lower() in WITHOUT_CRS else None
-    again = check_isolated(output, layers, options=options, crs=stated, limits=Limits(seconds=time_limit))
+    again = check(output, layers, options=options, crs=stated, limits=Limits(seconds=time_limit))
     left = still_failing(result.before, again, avoid_review=avoid_review)
     if left:
         for path in written:

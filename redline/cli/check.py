@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from redline import pipeline
 from redline.cli.common import (
     EXIT_FLAGGED,
     EXIT_PASS,
@@ -26,7 +27,6 @@ from redline.io.files import refuse_existing, write_atomic
 from redline.isolation import Limits, isolated
 from redline.layers import load_layers
 from redline.model import Verdict
-from redline.pipeline import check_isolated
 from redline.report.documents import DOCUMENTS, FORMATS
 from redline.report.json import intrusions_geojson, report_json
 from redline.report.text import summary
@@ -58,7 +58,7 @@ def check(ctx, project, manifest, output, geojson, map_path, documents, document
     if not overwrite:
         refuse_existing(output, geojson, map_path, *documents.values())
     layers = load_layers(manifest)
-    result = check_isolated(project, layers, options=options, **reading, limits=Limits(seconds=time_limit))
+    result = pipeline.check(project, layers, options=options, **reading, limits=Limits(seconds=time_limit))
     if output:
         write_atomic(output, report_json(result))
     if geojson:

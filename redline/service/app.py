@@ -68,7 +68,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
 
     Checks run in ``config.check_processes`` processes forked at start-up (they share the loaded layers); each
     upload is read and checked in a child of one of them, held to ``config.limits``
-    (``redline.pipeline.check_isolated``), so a hostile upload costs that upload only.
+    (``redline.pipeline.check`` with limits), so a hostile upload costs that upload only.
     """
     db, token, limits, cdn, check_processes = (config.db, config.token, config.limits, config.cdn,
                                                     config.check_processes)

@@ -21,7 +21,7 @@ from redline.isolation import die_with_parent, isolated
 from redline.layers import LayerSet
 from redline.model import Options, Report
 from redline.parameters import form_spelling, spelled
-from redline.pipeline import check, check_isolated
+from redline.pipeline import check
 from redline.report.documents import OF_RECORD
 from redline.report.html import map_html
 from redline.report.json import compact_json, intrusions_geojson, read_intrusions_geojson
@@ -163,7 +163,7 @@ def rerun_stored(check_id: str, *, layers: LayerSet, store: Store) -> str:
 
 def check_upload(upload: Upload, *, layers: LayerSet, store: Store) -> str:
     """Read and check one upload in an isolated child, store the result; the response body: the report with its id."""
-    result = check_isolated(upload.path, layers, options=upload.options, limits=upload.limits.isolation, **upload.reading,
+    result = check(upload.path, layers, options=upload.options, limits=upload.limits.isolation, **upload.reading,
                             max_bytes=upload.limits.max_bytes, max_vertices=upload.limits.max_vertices)
     report = result.to_dict()
     report["project"]["file"] = upload.filename
