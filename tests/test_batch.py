@@ -400,3 +400,30 @@ def test_error_texts_name_the_parameter_as_the_front_that_ran_the_batch(tmp_path
     assert "fix it or pass --repair" in said and "repair=True" not in said
     run_batch([folder], tmp_path / "python", manifest=DEFAULT_MANIFEST, workers=1)
     assert "fix it or pass repair=True" in (tmp_path / "python" / "errors.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_folder_batch_reads_each_file_once_and_tables_its_checked_footprint(tmp_path, monkeypatch, tianjin):
+    """Each file of a folder is read once (to check it); results.parquet holds the footprint that was checked, from
+    the journal, and nothing for the file that could not be read."""
+    from redline.batch import inputs
+
+    log = tmp_path / "reads.txt"
+
+    def counted(path, **keywords):  # runs in the reading child: its record goes to a file
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(Path(path).name + "\n")
+        return read_project(path, **keywords)
+
+    monkeypatch.setattr(inputs, "read_project", counted)
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    for sample in SAMPLES[:3]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    (folder / "broken.geojson").write_text("{", encoding="utf-8")
+    run_batch([folder], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    reads = log.read_text(encoding="utf-8").split()
+    assert sorted(reads) == sorted([*(sample.name for sample in SAMPLES[:3]), "broken.geojson"])
+    written = gpd.read_parquet(tmp_path / "out" / "results.parquet").set_index("id")
+    assert written.geometry["broken"] is None
+    for sample in SAMPLES[:3]:
+        assert shapely.equals_exact(written.geometry[sample.stem], check(sample, tianjin).footprint, tolerance=1e-9)

@@ -1,10 +1,11 @@
 """The batch's journal: ``journal.jsonl`` (one short line per application: what resuming and the tables need) and
 ``batch.json`` (what makes the batch: inputs, manifest, every layer's hash and the options, written once).
 
-A journal line holds the application's order, id, results row and the features it hit; with ``--reports`` its
-full report goes to ``reports.jsonl`` as well. Every finished chunk is appended and flushed before the next; a
-batch started again with the same arguments skips what the journal holds (a line cut by a kill is dropped and
-redone). A journal of another batch, or a damaged one, is refused with how to start over.
+A journal line holds the application's order, id, results row, the features it hit and its ledger identity; an
+application of a file of its own also its checked footprint (WKB, CGCS2000), so the result tables never read the
+file again. With ``--reports`` the full report goes to ``reports.jsonl`` as well. Every finished chunk is appended
+and flushed before the next; a batch started again with the same arguments skips what the journal holds (a line cut
+by a kill is dropped and redone). A journal of another batch, or a damaged one, is refused with how to start over.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from pathlib import Path
 
 import orjson
+import shapely
 
 from redline.batch.inputs import Application
 from redline.errors import RedlineError
@@ -89,13 +91,26 @@ def journal_line(application: Application, report: Report | None, row: tuple, pa
     """The journal line of one checked application: its order, id, results row, the features it hit and its
     ledger's identity (``redline.report.tables.identity`` of its report and ``particulars``)."""
     hits = [hit[1:] for hit in report_hits(application.id, report)] if report is not None else []
+    footprint = {"footprint": shapely.to_wkb(report.footprint, hex=True)} \
+        if application.row is None and report is not None and report.footprint is not None else {}
     return compact_json({"order": application.order, "id": application.id, "row": row, "hits": hits,
-                         "ledger": identity(report, particulars)})
+                         "ledger": identity(report, particulars), **footprint})
 
 
 def record_order(line: str) -> int:
     """The order of a journal line's application."""
     return orjson.loads(line)["order"]
+
+
+def footprints(outdir: Path) -> dict[int, bytes]:
+    """The checked footprint (WKB) of each application of a file of its own in the journal, by order."""
+    found = {}
+    with open(outdir / JOURNAL, "rb") as journal:
+        for line in journal:
+            if b'"footprint"' in line:
+                record = orjson.loads(line)
+                found[record["order"]] = bytes.fromhex(record["footprint"])
+    return found
 
 
 def table_rows(outdir: Path) -> dict[int, tuple]:

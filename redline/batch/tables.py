@@ -19,13 +19,10 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from redline.batch.inputs import FILE_LIMITS, GEOMETRY, Application, ReadOptions, table_of
-from redline.batch.journal import JOURNAL
+from redline.batch.inputs import GEOMETRY, Application, ReadOptions, table_of
+from redline.batch.journal import JOURNAL, footprints
 from redline.crs import CGCS2000
-from redline.errors import RedlineError
-from redline.io import read_project
 from redline.io.files import atomic_path, write_atomic
-from redline.isolation import isolated
 from redline.parameters import spelled
 from redline.report.tables import Layout, csv_text, identity, layout, workbook_xlsx
 
@@ -48,8 +45,7 @@ def write_tables(outdir: Path, applications: list[Application], rows: dict[int, 
     writers = [partial(write_atomic, outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))]
     if {"gpkg", "parquet"} & set(tables):
         values = list(zip(*ordered)) if ordered else [()] * len(columns.header)
-        failed = {application.order for application, row in zip(applications, ordered) if row[1] == "error"}
-        geometry = _footprints(applications, read, failed)
+        geometry = _footprints(applications, read, outdir)
         table = pa.table({**{name: _column(cells) for name, cells in zip(columns.header, values)}, GEOMETRY: geometry})
         if "gpkg" in tables:
             writers.append(partial(_write_geopackage, outdir / "results.gpkg", table, _geometry_type(geometry)))
@@ -84,10 +80,10 @@ def _column(cells) -> pa.Array:
     return array.cast(pa.string()) if pa.types.is_null(array.type) else array
 
 
-def _footprints(applications: list[Application], read: ReadOptions, failed: set[int]) -> pa.Array:
-    """Each application's boundary as drawn (not densified), in CGCS2000, as WKB, for the geometry tables; null if
-    unreadable. A file whose application ``failed`` (by order) is not read again: null (a file that ran out its time
-    limit once would take it again)."""
+def _footprints(applications: list[Application], read: ReadOptions, outdir: Path) -> pa.Array:
+    """Each application's boundary, in CGCS2000, as WKB, for the geometry tables: a table row's as drawn (its stored
+    WKB, never decoded when the input is CGCS2000 already), a file's as checked (from the journal: the file is never
+    read again); null when it could not be checked."""
     tables = {}
     for source in {a.source for a in applications if a.row is not None}:
         stored = table_of(source, read)
@@ -98,21 +94,9 @@ def _footprints(applications: list[Application], read: ReadOptions, failed: set[
         tables[source] = wkb
     if len(tables) == 1 and all(application.row == number for number, application in enumerate(applications)):
         return next(iter(tables.values()))  # one input file, every row in its order: the common batch
-    geometries = []
-    for application in applications:
-        if application.row is not None:
-            geometries.append(tables[application.source][application.row].as_py())
-            continue
-        if application.order in failed:
-            geometries.append(None)
-            continue
-        try:
-            project = isolated(read_project, application.source, crs=read.crs, encoding=read.encoding,
-                               repair=read.repair, limits=FILE_LIMITS, label=application.source)
-            geometries.append(shapely.to_wkb(shapely.union_all(project.source.to_frame().to_crs(4490).geometry.values)))
-        except RedlineError:
-            geometries.append(None)
-    return pa.array(geometries, type=pa.binary())
+    checked = footprints(outdir)
+    return pa.array([tables[application.source][application.row].as_py() if application.row is not None
+                     else checked.get(application.order) for application in applications], type=pa.binary())
 
 
 def _geometry_type(wkb: pa.Array) -> str:
