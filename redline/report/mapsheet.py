@@ -44,6 +44,8 @@ PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 MARGIN_SHARE = 0.12
 DPI = 150
 STATUS_COLOURS = {status: COLOURS[status.value] for status in Status}
+PROJECT_DASHES = (0, (4, 4))
+"""The project's outline, drawn over everything: long dashes, so what it encloses shows between them."""
 TEXT = {
     "zh": {"title": "建设项目用地红线审查图", "number": "图件编号", "crs": "坐标系", "scale": "比例尺", "date": "制图日期",
            "verdict": "结论", "project": "项目用地范围", "district": "行政区界", "north": "北", "legend": "图例",
@@ -121,7 +123,7 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
     to_lonlat = Transformer.from_crs(crs, CGCS2000, always_xy=True)
     view_lonlat = shapely.transform(shapely.segmentize(view, (east - west) / 20),
                                     lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1])))
-    legend = [Patch(facecolor="none", edgecolor=PROJECT_COLOUR, linewidth=2, label=text["project"])]
+    legend = [Line2D([], [], color=PROJECT_COLOUR, linewidth=1.2, linestyle=PROJECT_DASHES, label=text["project"])]
     regions = []
     for near in nearby(view_lonlat, margin_deg=0.0):
         spec = near.spec
@@ -181,8 +183,9 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
             label = f"{'占用' if lang == 'zh' else 'Intrusion'}: {STATUS_WORDS[lang][status.value]}"
             legend.append(Patch(facecolor=STATUS_COLOURS[status], alpha=0.55,
                                 hatch="///" if status is Status.VIOLATION else None, label=label))
-    # the project's outline under its intrusions: drawn on top, even thin, it hides a road's (measured at 40 dpi)
-    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, zorder=5)
+    # the project's outline drawn last, as 用地红线 are, dashed: a narrow road's intrusions show between the dashes
+    gpd.GeoSeries([footprint], crs=crs).boundary.plot(ax=axes, color=PROJECT_COLOUR, linewidth=1.2, linestyle=PROJECT_DASHES,
+                                                      zorder=7)
     _grid(axes, frame)
     _scale_bar(axes, frame, lang)
     _title_block(figure, report, frame, crs, legend, number=number, text=text, lang=lang, issuer=issuer)
