@@ -105,7 +105,8 @@ def test_sigkill_of_the_cli_kills_its_check_process(hostile):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("hostile-service") / "db.sqlite", workers=1)
+    """The hostile uploads' server: a runaway file is stopped after 8 s (its 504 comes sooner than at the default 30)."""
+    running = Server(tmp_path_factory.mktemp("hostile-service") / "db.sqlite", workers=1, options=("--time-limit", "8"))
     yield running
     running.stop()
 

@@ -34,11 +34,11 @@ def free_port() -> int:
 class Server:
     """``redline serve`` in a subprocess; stops on exit."""
 
-    def __init__(self, db: Path, *, workers: int = 1, **env):
+    def __init__(self, db: Path, *, workers: int = 1, options=(), **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "redline.cli", "serve", "--port", str(self.port), "--db", str(db),
-                   "--workers", str(workers)]
+                   "--workers", str(workers), *options]
         self.process = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -30,13 +30,15 @@ def database(db: str) -> str | Path:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @db_option
 @click.option("--max-bytes", default=20 * 1024 * 1024, show_default=True, help="Upload size limit.")
+@click.option("--time-limit", type=click.FloatRange(min=1), show_default="30 (the service's Limits.seconds)",
+              help="Seconds one upload may take to read and check; it is stopped after that (504).")
 @click.option("--cdn", is_flag=True, help="Maps link Leaflet from a CDN instead of inlining it.")
 @click.option("--workers", default=os.cpu_count() or 1, show_default="the cores", type=click.IntRange(1, 64),
               help="Check processes, forked with the layers loaded (use the number of cores).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A host name the service answers for besides 127.0.0.1, localhost and the bound address (repeat it; "
                    "other Host headers get 421, against DNS rebinding).")
-def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
+def serve(manifest, host, port, db, max_bytes, time_limit, cdn, workers, allowed_hosts):
     """Serve the planner's page and the HTTP API (FastAPI on uvicorn); REDLINE_TOKEN sets a bearer token.
 
     One event loop takes every request; with --workers N each check goes to the next free of N processes.
@@ -66,8 +68,8 @@ def serve(manifest, host, port, db, max_bytes, cdn, workers, allowed_hosts):
         if host not in LOOPBACK_HOSTS:
             fail(f"单人模式只能绑定本机 / single-person mode binds 127.0.0.1 only (asked for {host}): add users with "
                  "`redline users add NAME --role …` or set REDLINE_TOKEN first")
-    config = Config(db=database(db), token=token or None, limits=Limits(max_bytes=max_bytes), cdn=cdn,
-                    check_processes=workers,
+    limits = Limits(max_bytes=max_bytes, **({"seconds": time_limit} if time_limit else {}))
+    config = Config(db=database(db), token=token or None, limits=limits, cdn=cdn, check_processes=workers,
                     allowed_hosts=tuple(name for name in (host, *allowed_hosts) if name not in ("0.0.0.0", "::")))
     app = create_app(load_layers(manifest), config)  # fails here, once, with a clear message if the layers cannot load
     click.echo(f"redline: 监听 / listening on http://{host}:{port}/ · {mode}", err=True)
