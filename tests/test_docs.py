@@ -71,9 +71,12 @@ def _runnable(command: str, folder: Path) -> bool:
     return all((folder / word).exists() for word in inputs)
 
 
-def test_the_commands_in_the_docs_run_and_say_what_the_docs_show(tmp_path):
-    """Each doc's commands, in order, in a folder of their own beside the repository's data: exit 0 or 1 (2 only where
-    the doc shows the refusal), and every output line the doc shows (but "…") is in what the command printed."""
+def test_the_commands_in_the_docs_run_and_say_what_the_docs_show(tmp_path, monkeypatch):
+    """Each doc's commands, in order, in a folder of their own beside the repository's data (run in this process, as
+    ``redline`` would run them): exit 0 or 1 (2 only where the doc shows the refusal), no exception but the exit, and
+    every output line the doc shows (but "…") is in what the command printed."""
+    from click.testing import CliRunner
+
     ran, by_doc = [], {}
     for doc, command, shown in doc_commands():
         folder = by_doc.get(doc)
@@ -88,10 +91,11 @@ def test_the_commands_in_the_docs_run_and_say_what_the_docs_show(tmp_path):
             if not _runnable(part, folder):
                 continue
             words = shlex.split(part, comments=True)
-            done = subprocess.run([sys.executable, "-m", "redline.cli", *words[1:]], cwd=folder, capture_output=True,
-                                  text=True, timeout=300)
-            said += " " + " ".join((done.stdout + done.stderr).split())
-            assert done.returncode in ((0, 1, 2) if refused else (0, 1)), f"{doc}: {part}\n{done.stderr[-2000:]}"
+            monkeypatch.chdir(folder)
+            done = CliRunner().invoke(main, words[1:], prog_name="redline")
+            said += " " + " ".join(done.output.split())
+            assert done.exception is None or isinstance(done.exception, SystemExit), f"{doc}: {part}: {done.exception!r}"
+            assert done.exit_code in ((0, 1, 2) if refused else (0, 1)), f"{doc}: {part}\n{done.output[-2000:]}"
             ran.append(part)
         for line in shown if every else ():  # what a chain printed, when all of it ran; "…" stands for anything
             pieces = [re.escape(" ".join(piece.split())) for piece in line.split("…")]
