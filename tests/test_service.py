@@ -331,6 +331,7 @@ def test_the_planner_page_takes_a_shapefile_s_parts_and_several_projects(server)
         assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == "violation"
         assert "北大港湿地" in browser.find_element(By.ID, "findings").text
         assert browser.find_element(By.CSS_SELECTOR, "#ledger button").text == "下载台账 download the ledger (xlsx)"
+        assert [link.text for link in browser.find_elements(By.CSS_SELECTOR, "#many a")] == ["PDF", "PDF"]
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 

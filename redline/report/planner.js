@@ -58,6 +58,12 @@
           ids.push(answer.body.id);
           say(row.cells[1], labels[answer.body.verdict]); row.cells[1].className = answer.body.verdict;
           row.setAttribute("data-verdict", answer.body.verdict);
+          var key = answer.body.key ? "?key=" + encodeURIComponent(answer.body.key) + "&" : "?";
+          var pdf = document.createElement("a");  // each project's review report, beside its verdict
+          pdf.href = "v1/checks/" + encodeURIComponent(answer.body.id) + "/report.pdf" + key + "lang=" + lang;
+          pdf.textContent = "PDF"; pdf.download = found[index][0].name.replace(/\.[^.]*$/, "") + ".pdf";
+          pdf.addEventListener("click", function (event) { event.stopPropagation(); });
+          row.insertCell().appendChild(pdf);
           row.addEventListener("click", function () {
             Array.prototype.forEach.call(table.rows, function (other) { other.classList.remove("shown"); });
             row.classList.add("shown"); show(answer.body, lang);
