@@ -81,3 +81,15 @@ def postgres():
         subprocess.run(["bash", str(server), "stop", folder], check=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+LONGEST_FIRST = ("test_hostile.py", "test_batch.py", "test_service.py", "test_browser.py", "test_postgis.py",
+                 "test_office.py", "test_docs.py", "test_convert.py", "test_shared_office.py")
+"""The test files that take longest (``--durations=0``, summed per file), longest first."""
+
+
+def pytest_collection_modifyitems(items):
+    """Run the longest test files first: `--dist loadfile` hands files to the workers in this order, so the long ones
+    start at once and the short ones fill the gaps, instead of a long file starting last on one worker."""
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

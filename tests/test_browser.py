@@ -216,11 +216,13 @@ def test_a_printed_map_is_one_landscape_page_with_panel_and_legend(tmp_path):
 def test_a_printed_index_lists_every_row(tmp_path):
     from click.testing import CliRunner
 
-    reports = []
-    for number in range(30):
-        sample = SAMPLES[number % len(SAMPLES)]
-        report = tmp_path / f"r{number:02d}_{sample.stem}.json"
+    checked = [tmp_path / f"{sample.stem}.json" for sample in SAMPLES]  # each sample checked once …
+    for sample, report in zip(SAMPLES, checked):
         CliRunner().invoke(main, ["check", str(sample), "-o", str(report)])
+    reports = []
+    for number in range(30):  # … and listed under several names: 30 rows
+        report = tmp_path / f"r{number:02d}_{SAMPLES[number % len(SAMPLES)].stem}.json"
+        shutil.copyfile(checked[number % len(SAMPLES)], report)
         reports.append(str(report))
     page = tmp_path / "index.html"
     assert CliRunner().invoke(main, ["index", *reports, "-o", str(page)]).exit_code == 0
