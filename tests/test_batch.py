@@ -130,11 +130,21 @@ def test_parallel_workers_give_the_same_results(tmp_path):
     assert (tmp_path / "one" / "results.csv").read_text() == (tmp_path / "two" / "results.csv").read_text()
 
 
-def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path):
-    make_applications(3000, seed=7).to_parquet(tmp_path / "apps.parquet")
-    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"), "-j", "1"]
-    whole = subprocess.run(command + ["-o", str(tmp_path / "whole")], capture_output=True, text=True, timeout=600)
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """3,000 applications and their uninterrupted batch (the results a stopped and resumed batch must equal; the
+    number of workers changes nothing, ``test_parallel_workers_give_the_same_results``): (input, exit status, results.csv)."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    make_applications(3000, seed=7).to_parquet(folder / "apps.parquet")
+    whole = subprocess.run([sys.executable, "-m", "redline.cli", "-q", "batch", str(folder / "apps.parquet"), "-j", "2",
+                            "-o", str(folder / "whole")], capture_output=True, text=True, timeout=600)
     assert whole.returncode in (0, 1), whole.stderr
+    return folder / "apps.parquet", whole.returncode, (folder / "whole" / "results.csv").read_text()
+
+
+def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path, uninterrupted):
+    applications, _, results = uninterrupted
+    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(applications), "-j", "1"]
     journal = tmp_path / "killed" / "journal.jsonl"
     process = subprocess.Popen(command + ["-o", str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -150,16 +160,15 @@ def test_killed_batch_resumes_without_gaps_or_duplicates(tmp_path):
     resumed = subprocess.run(command + ["-o", str(tmp_path / "killed")], capture_output=True, text=True, timeout=600)
     assert resumed.returncode in (0, 1), resumed.stderr
     assert f"({lines_at_kill:,} from an earlier run)" in resumed.stdout
-    assert (tmp_path / "killed" / "results.csv").read_text() == (tmp_path / "whole" / "results.csv").read_text()
+    assert (tmp_path / "killed" / "results.csv").read_text() == results
     records = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["order"] for r in records) == list(range(3000))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_or_ctrl_c_stops_the_batch_cleanly_and_it_resumes(tmp_path, stop):
-    make_applications(3000, seed=7).to_parquet(tmp_path / "apps.parquet")
-    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(tmp_path / "apps.parquet"), "-j", "2"]
-    whole = subprocess.run(command + ["-o", str(tmp_path / "whole")], capture_output=True, text=True, timeout=600)
+def test_sigterm_or_ctrl_c_stops_the_batch_cleanly_and_it_resumes(tmp_path, stop, uninterrupted):
+    applications, status, results = uninterrupted
+    command = [sys.executable, "-m", "redline.cli", "-q", "batch", str(applications), "-j", "2"]
     journal = tmp_path / "stopped" / "journal.jsonl"
     process = subprocess.Popen(command + ["-o", str(tmp_path / "stopped")], stderr=subprocess.PIPE, text=True)
     assert wait_until(lambda: journal.exists() and journal.stat().st_size > 200_000 or process.poll() is not None, 300)
@@ -176,8 +185,8 @@ def test_sigterm_or_ctrl_c_stops_the_batch_cleanly_and_it_resumes(tmp_path, stop
     assert text.endswith("\n") and 0 < text.count("\n") < 3000  # whole chunks only
     assert not (tmp_path / "stopped" / "results.csv").exists()  # nothing half-written: the tables come at the end
     resumed = subprocess.run(command + ["-o", str(tmp_path / "stopped")], capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == whole.returncode and "from an earlier run" in resumed.stdout
-    assert (tmp_path / "stopped" / "results.csv").read_text() == (tmp_path / "whole" / "results.csv").read_text()
+    assert resumed.returncode == status and "from an earlier run" in resumed.stdout
+    assert (tmp_path / "stopped" / "results.csv").read_text() == results
 
 
 def test_a_different_batch_in_the_same_folder_is_refused(tmp_path):

@@ -43,13 +43,13 @@ def test_two_servers_on_one_postgresql_share_the_office(postgres):
         def one(number):  # both servers at once, each writing checks and audit rows
             return submit((first, second)[number % 2], tokens[("anna", "bo")[number % 2]]).json()["id"]
 
-        with ThreadPoolExecutor(6) as pool:
-            made = list(pool.map(one, range(12)))
-        assert len(set(made)) == 12
+        with ThreadPoolExecutor(4) as pool:
+            made = list(pool.map(one, range(8)))
+        assert len(set(made)) == 8
         listed = {row["id"] for row in httpx.get(f"{first.url}/v1/checks", headers=tokens["li"]).json()}
         assert set(made) | {check_id} <= listed
         events = httpx.get(f"{second.url}/v1/audit", params={"limit": 1000}, headers=tokens["admin"]).json()
-        assert sum(event["action"] == "submit" for event in events) == 13
+        assert sum(event["action"] == "submit" for event in events) == 9
         assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
     finally:
         first.stop()
@@ -63,8 +63,12 @@ def test_two_servers_on_one_postgresql_share_the_office(postgres):
 
 
 def test_a_database_that_cannot_be_reached_is_one_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from redline.cli import main
+
     unreachable = f"postgresql://nobody:secret@/none?host={tmp_path}"
     for command in (("users", "list"), ("audit", "verify"), ("serve",)):
-        done = redline(*command, "--db", unreachable)
-        assert done.returncode == 2 and "cannot connect to" in done.stderr and "secret" not in done.stderr, done.stderr
-        assert "Traceback" not in done.stderr
+        done = CliRunner().invoke(main, [*command, "--db", unreachable])
+        assert done.exit_code == 2 and "cannot connect to" in done.output and "secret" not in done.output, done.output
+        assert isinstance(done.exception, SystemExit)

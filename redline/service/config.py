@@ -30,7 +30,7 @@ class Limits:
     """The stated memory bound: the server process and each check process stay within their resident size when the
     service started plus this, under any load (bodies are streamed to disk, heavy steps run in children); each child
     that reads an upload or makes a document within its parent's plus ``memory_bytes`` (the kernel holds it there).
-    ``tests/test_hostile.py`` samples every process through 200 concurrent uploads and 12 bodies of 19 MiB at once."""
+    ``tests/test_hostile.py`` samples every process through 200 concurrent uploads and 16 bodies of 19 MiB at once."""
 
     @property
     def isolation(self) -> IsolationLimits:
