@@ -133,7 +133,8 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
 
     ``drawing`` (``redline.batch.drawn.Drawing``) draws a map and/or a review PDF of each application as it is
     checked. ``spelling`` names the library's parameters in the tables' error texts as the calling front does (the
-    CLI passes ``redline.parameters.cli_spelling``: ``--repair``); without it they read ``repair=True``.
+    CLI passes ``redline.parameters.cli_spelling``, which names them as its options); without it they read
+    ``repair=True``.
 
     ``dask_address`` runs the checks on a Dask distributed cluster (scheduler address, or a
     ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes (the drawings
