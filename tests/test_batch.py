@@ -243,8 +243,8 @@ def test_a_batch_reads_and_checks_each_application_once_however_much_it_draws(tm
     monkeypatch.setattr(run_module, "check_projects", counted)
     make_applications(3).to_parquet(tmp_path / "apps.parquet")
     summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
-                        drawing=Drawing(maps=True, pdf_dir=tmp_path / "pdf"))
-    assert len(checked) == 3 and summary.maps == 3 and summary.pdfs == 3
+                        drawing=Drawing(maps=True))  # review PDFs are drawn in the same place (the next test's batch)
+    assert len(checked) == 3 and summary.maps == 3
     assert len((tmp_path / "out" / "maps" / "index.jsonl").read_text().splitlines()) == 3
 
     checked.clear()
@@ -357,7 +357,7 @@ def test_a_folder_of_project_folders_is_read_and_what_is_skipped_is_named(tmp_pa
         read_inputs([tmp_path / "empty"])
 
 
-def test_each_application_s_particulars_reach_its_pdf_and_the_ledger(tmp_path):
+def test_each_application_s_particulars_reach_its_pdf_and_the_ledger(tmp_path, monkeypatch):
     """A table's applicant / reference / project_code columns, and a file's own attributes under their Chinese names
     (申请单位 / 文号 / 项目代码), reach that application's review PDF and its row of the 台账 workbook; a blank prints
     nothing."""
@@ -375,9 +375,14 @@ def test_each_application_s_particulars_reach_its_pdf_and_the_ledger(tmp_path):
     (tmp_path / "files").mkdir()
     gpd.GeoDataFrame({"项目名称": ["丙道路"], "申请单位": ["天津市丙建设单位"], "项目代码": ["2026-120111-48-01-000033"]},
                      geometry=footprints[:1], crs="EPSG:4490").to_file(tmp_path / "files" / "丙.geojson")
+    from redline.batch import run as run_module
+
+    checked = []
+    monkeypatch.setattr(run_module, "check_projects", lambda projects, layers, **keywords: checked.extend(projects)
+                        or check_projects(projects, layers, **keywords))
     summary = run_batch([tmp_path / "apps.parquet", tmp_path / "files"], tmp_path / "out", manifest=DEFAULT_MANIFEST,
                         workers=1, drawing=Drawing(pdf_dir=tmp_path / "pdf"))
-    assert summary.pdfs == 3
+    assert summary.pdfs == 3 and len(checked) == 3  # each PDF drawn from the check that made the results
     text = {stem: "".join(subprocess.run(["pdftotext", str(tmp_path / "pdf" / f"{stem}.pdf"), "-"], capture_output=True,
                                          text=True, check=True).stdout.split()) for stem in ("甲", "乙", "丙")}
     for given in ("天津市某某交通建设有限公司", "津规审〔2026〕17号", "2026-120116-48-01-000017"):

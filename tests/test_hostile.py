@@ -105,8 +105,9 @@ def test_sigkill_of_the_cli_kills_its_check_process(hostile):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The hostile uploads' server: a runaway file is stopped after 8 s (its 504 comes sooner than at the default 30)."""
-    running = Server(tmp_path_factory.mktemp("hostile-service") / "db.sqlite", workers=1, options=("--time-limit", "8"))
+    """The hostile uploads' server, with two check processes: a runaway file is stopped after 8 s (its 504 comes
+    sooner than at the default 30)."""
+    running = Server(tmp_path_factory.mktemp("hostile-service") / "db.sqlite", workers=2, options=("--time-limit", "8"))
     yield running
     running.stop()
 
@@ -367,7 +368,7 @@ def test_scratch_folders_of_dead_processes_are_swept(tmp_path):
         shutil.rmtree(mine, ignore_errors=True)
 
 
-def test_200_concurrent_uploads_are_all_checked_within_the_stated_memory_bound(tmp_path):
+def test_200_concurrent_uploads_are_all_checked_within_the_stated_memory_bound(server):
     """200 uploads of a small KML at once: every one answered 201; then 16 bodies of 19 MiB at once: none a 5xx. The
     resident memory of the server and of every check process, sampled every 50 ms throughout, stays within what it
     held at start plus ``Limits.growth_bytes``; each reader child within its check process's plus ``memory_bytes``."""
@@ -382,35 +383,34 @@ def test_200_concurrent_uploads_are_all_checked_within_the_stated_memory_bound(t
         except (FileNotFoundError, ProcessLookupError, IndexError):
             return None
 
-    server = Server(tmp_path / "db.sqlite", workers=2)
+    top = server.process.pid
+    started = {pid: resident(pid) for pid in (top, *children_of(top))}  # the server and its check processes
+    peaks, readers, stop = dict(started), {}, threading.Event()
+
+    def sample():
+        while not stop.wait(0.05):
+            for pid in (top, *children_of(top)):
+                now = resident(pid)
+                if now is not None:
+                    peaks[pid] = max(peaks.get(pid, 0), now)
+                for child in children_of(pid) if pid != top else ():
+                    readers[child] = (pid, max(readers.get(child, (pid, 0))[1], resident(child) or 0))
+
+    async def send(body, name, count):
+        async with httpx.AsyncClient(timeout=180, limits=httpx.Limits(max_connections=count)) as client:
+            return await asyncio.gather(*(client.post(f"{server.url}/v1/checks", files={"file": (name, body)})
+                                          for _ in range(count)))
+
+    kml = (INPUTS / "good" / "google_earth.kml").read_bytes()
+    big = b'{"type":"FeatureCollection","features":[' + b" " * (19 * 1024 * 1024) + b"]}"
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
-        top = server.process.pid
-        started = {pid: resident(pid) for pid in (top, *children_of(top))}  # the server and its check processes
-        peaks, readers, stop = dict(started), {}, threading.Event()
-
-        def sample():
-            while not stop.wait(0.05):
-                for pid in (top, *children_of(top)):
-                    now = resident(pid)
-                    if now is not None:
-                        peaks[pid] = max(peaks.get(pid, 0), now)
-                    for child in children_of(pid) if pid != top else ():
-                        readers[child] = (pid, max(readers.get(child, (pid, 0))[1], resident(child) or 0))
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        kml = (INPUTS / "good" / "google_earth.kml").read_bytes()
-        big = b'{"type":"FeatureCollection","features":[' + b" " * (19 * 1024 * 1024) + b"]}"
-
-        async def send(body, name, count):
-            async with httpx.AsyncClient(timeout=180, limits=httpx.Limits(max_connections=count)) as client:
-                return await asyncio.gather(*(client.post(f"{server.url}/v1/checks", files={"file": (name, body)})
-                                              for _ in range(count)))
         small = asyncio.run(send(kml, "plot.kml", 200))
         large = asyncio.run(send(big, "big.geojson", 16))  # 304 MiB if bodies were held whole: past the bound
+    finally:
         stop.set()
         sampler.join()
-    finally:
-        server.stop()
     assert [answer.status_code for answer in small] == [201] * 200
     assert all(400 <= answer.status_code < 500 for answer in large), sorted({answer.status_code for answer in large})
     growth = {pid: peaks[pid] - start for pid, start in started.items()}
