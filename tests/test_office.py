@@ -3,7 +3,7 @@ with an override (the generated finding kept), the document of a decided check, 
 
 import sqlite3
 import subprocess
-import sys
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,8 +16,16 @@ ROAD = next(p for p in SAMPLES if p.stem == "01_qilihai_road")
 
 
 def redline(*arguments):
-    return subprocess.run([sys.executable, "-m", "redline.cli", *map(str, arguments)], capture_output=True, text=True,
-                          timeout=120)
+    """``redline ARGUMENTS`` run in this process (click's runner): its exit status, stdout and stderr; an exception
+    other than the exit is raised."""
+    from click.testing import CliRunner
+
+    from redline.cli import main
+
+    done = CliRunner().invoke(main, [str(argument) for argument in arguments])
+    if done.exception is not None and not isinstance(done.exception, SystemExit):
+        raise done.exception
+    return SimpleNamespace(returncode=done.exit_code, stdout=done.stdout, stderr=done.stderr)
 
 
 @pytest.fixture(scope="module")
