@@ -1,8 +1,10 @@
 """The review office: users of three roles made with `redline users add`, who sees which check, a reviewer's decision
 with an override (the generated finding kept), the document of a decided check, and the hash-chained audit log."""
 
+import io
 import sqlite3
 import subprocess
+import zipfile
 from types import SimpleNamespace
 
 import httpx
@@ -181,6 +183,12 @@ def test_a_decided_check_keeps_its_documents_of_record(office):
     again = httpx.get(f"{url}/report.pdf", headers=as_user["li"], timeout=120)
     assert first.content == again.content and hashlib.sha256(first.content).hexdigest() == decided["documents"]["pdf"]
     assert first.headers["x-redline-document"] == f"of-record; sha256={decided['documents']['pdf']}"
+    bundle = httpx.get(f"{server.url}/v1/checks.zip", params={"id": [check_id, check_id]}, headers=as_user["anna"],
+                       timeout=120)  # several projects' review files in one zip: the one of record, once
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        assert [archive.read(name) for name in archive.namelist()] == [first.content]
+        assert archive.namelist()[0].endswith(".pdf") and "/" not in archive.namelist()[0]
+    assert httpx.get(f"{server.url}/v1/checks.zip", params={"id": check_id}, headers=as_user["bo"]).status_code == 404
     assert httpx.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "已通过"
 
 

@@ -330,7 +330,8 @@ def test_the_planner_page_takes_a_shapefile_s_parts_and_several_projects(server)
         browser.find_elements(By.CSS_SELECTOR, "#many tr")[1].click()
         assert browser.find_element(By.ID, "verdict").get_attribute("data-verdict") == "violation"
         assert "北大港湿地" in browser.find_element(By.ID, "findings").text
-        assert browser.find_element(By.CSS_SELECTOR, "#ledger button").text == "下载台账 download the ledger (xlsx)"
+        assert [button.text for button in browser.find_elements(By.CSS_SELECTOR, "#ledger button")] == [
+            "下载台账 download the ledger (xlsx)", "下载审查报告 download the review reports (zip)"]
         assert [link.text for link in browser.find_elements(By.CSS_SELECTOR, "#many a")] == ["PDF", "PDF"]
         assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 

@@ -11,7 +11,6 @@ OUTDIR/maps/index.jsonl, so the index of a resumed batch lists the maps of every
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import orjson
 import shapely
 
 from redline.batch.inputs import Application
-from redline.io.files import write_atomic
+from redline.io.files import UNSAFE_IN_NAMES, write_atomic
 from redline.isolation import Limits, isolated
 from redline.layers import LayerSet
 from redline.model import Report
@@ -153,10 +152,6 @@ def write_index(outdir: Path, applications: list[Application], rows: dict[int, t
     write_atomic(outdir / MAPS / "index.html", index_html(listed, overview=overview, lang=drawing.map_lang,
                                                           cdn=drawing.cdn, failed=failed, linked=drawing.linked))
     return len(listed)
-
-
-UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]|^\.+')
-"""Characters no file name may hold on the systems reviewers use (and a leading dot, which hides a file)."""
 
 
 def stem(application: Application) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from redline.errors import RedlineError
+
+UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]|^\.+')
+"""Characters no file name may hold on the systems reviewers use (and a leading dot, which hides a file)."""
 
 
 @contextmanager

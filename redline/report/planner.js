@@ -45,7 +45,7 @@
     });
     function next(index) {
       if (mine !== current) return;
-      if (index >= found.length) { ledger(ids); return; }
+      if (index >= found.length) { ledger(ids, lang); return; }
       var row = table.rows[index];
       say(row.cells[1], ["检查中", "checking…"]);
       send(found[index], lang).then(function (answer) {
@@ -75,24 +75,29 @@
     next(0);
   }
 
-  function ledger(ids) {  // the 台账 of the projects just checked
+  function ledger(ids, lang) {  // the 台账 and the review reports of the projects just checked
     if (!ids.length) return;
     var query = new URLSearchParams();
     ids.forEach(function (id) { query.append("id", id); });
-    var button = document.createElement("button");
-    button.type = "button"; say(button, ["下载台账", "download the ledger"]);
-    button.appendChild(document.createTextNode(" (xlsx)"));
-    button.addEventListener("click", function () {
-      fetch("v1/checks.xlsx?" + query.toString(), {headers: headers()}).then(function (response) {
-        if (!response.ok) { throw new Error(response.status + ""); }
-        return response.blob();
-      }).then(function (blob) {
-        var link = document.createElement("a");
-        link.href = URL.createObjectURL(blob); link.download = "redline-ledger.xlsx";
-        document.body.appendChild(link); link.click(); link.remove();
-      }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+    [[["下载台账", "download the ledger"], " (xlsx)", "v1/checks.xlsx?" + query, "redline-ledger.xlsx"],
+     [["下载审查报告", "download the review reports"], " (zip)", "v1/checks.zip?" + query + "&lang=" + lang,
+      "redline-reports.zip"]].forEach(function (item) {
+      var button = document.createElement("button");
+      button.type = "button"; say(button, item[0]);
+      button.appendChild(document.createTextNode(item[1]));
+      button.addEventListener("click", function () {
+        fetch(item[2], {headers: headers()}).then(function (response) {
+          if (!response.ok) { throw new Error(response.status + ""); }
+          return response.blob();
+        }).then(function (blob) {
+          var link = document.createElement("a");
+          link.href = URL.createObjectURL(blob); link.download = item[3];
+          document.body.appendChild(link); link.click(); link.remove();
+        }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+      });
+      document.getElementById("ledger").appendChild(button);
+      document.getElementById("ledger").appendChild(document.createTextNode(" "));
     });
-    document.getElementById("ledger").appendChild(button);
   }
 
   function send(files, lang) {  // one project's files, with the form's fields: {ok, status, body}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import multiprocessing
 import os
 import shutil
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -22,6 +24,7 @@ from redline import __version__
 from redline.compare import changes
 from redline.errors import RedlineError
 from redline.io.cleaning import UNSAFE
+from redline.io.files import UNSAFE_IN_NAMES
 from redline.io.formats import MULTIPART_FORMATS
 from redline.isolation import TimeLimitError, scratch_folder, sweep_scratch
 from redline.layers import DEFAULT_MANIFEST, LayerSet, load_layers
@@ -381,6 +384,20 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
             store.set_map(check_id, page)
         return html_response(page)
 
+    async def review_document(check_id: str, kind: str, lang: str, request: Request,
+                              user: users.User | None) -> tuple[bytes, dict]:
+        """A stored check's review file and the headers that say what it is: its document of record once decided (byte
+        for byte), else made now in a limited child from its stored figures (without the map sheet when the layers
+        changed since); the download recorded."""
+        kept = store.document(check_id, kind, lang)
+        if kept is not None:
+            access.record(request, "download", user, check_id, document=kind, of_record=kept[1])
+            return kept[0], {"X-Redline-Document": f"of-record; sha256={kept[1]}"}
+        document, changed = await in_pool(document_of, check_id, kind, lang, client=client_of(request),
+                                          doing=("报告生成", "making the document"))
+        access.record(request, "download", user, check_id, document=kind)
+        return document, ({"X-Redline-Layers": f"outdated: {', '.join(changed)}"} if changed else {})
+
     @app.get("/v1/checks/{check_id}/report.{kind}",
              responses={200: {"content": {media: {} for media in (DOCUMENTS[kind].media_type for kind in OF_RECORD)},
                               "description": "the review report (审查报告) as PDF or Word"}})
@@ -390,20 +407,34 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
         """The review report of a stored check: its documents of record once decided; else made now, in a limited
         child, from its stored figures (without the map sheet when the layers changed since)."""
         _row(store, check_id)
-        kept = store.document(check_id, kind, lang)
-        name = f"redline-{check_id[:8]}.{kind}"
-        if kept is not None:  # the document of record issued at the decision, byte for byte
-            access.record(request, "download", user, check_id, document=kind, of_record=kept[1])
-            return Response(kept[0], media_type=DOCUMENTS[kind].media_type,
-                            headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                     "X-Redline-Document": f"of-record; sha256={kept[1]}"})
-        document, changed = await in_pool(document_of, check_id, kind, lang, client=client_of(request),
-                                          doing=("报告生成", "making the document"))
-        access.record(request, "download", user, check_id, document=kind)
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if changed:  # its figures as stored; no map sheet drawn from layers other than those it was checked against
-            headers["X-Redline-Layers"] = f"outdated: {', '.join(changed)}"
-        return Response(document, media_type=DOCUMENTS[kind].media_type, headers=headers)
+        document, headers = await review_document(check_id, kind, lang, request, user)
+        return Response(document, media_type=DOCUMENTS[kind].media_type,
+                        headers={"Content-Disposition": f'attachment; filename="redline-{check_id[:8]}.{kind}"', **headers})
+
+    @app.get("/v1/checks.zip", responses={200: {"content": {"application/zip": {}},
+                                                "description": "the review reports of several checks"}})
+    async def export_documents(request: Request, id: Annotated[list[str], Query(description="the checks (at most 20)")],
+                               kind: Literal[OF_RECORD] = "pdf", lang: Literal["zh", "en"] = "zh",
+                               user: users.User | None = Depends(access.authorised)) -> Response:
+        """The review reports of several checks one may see (``id`` repeated, at most 20) in one zip, each named by its
+        project: the documents of record of decided ones, the others made now (a planner's several projects)."""
+        if not 1 <= len(id) <= ZIP_CHECKS or any(len(one) > 64 for one in id):
+            raise HTTPException(422, f"id: 1 至 {ZIP_CHECKS} 个检查编号 / 1 to {ZIP_CHECKS} check ids")
+        buffer, names = io.BytesIO(), set()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for check_id in dict.fromkeys(id):
+                access.authorised_for(check_id, request, request.headers.get("authorization"), None,
+                                      request.headers.get("x-csrf-token"))  # another planner's: 404, as if absent
+                row = _row(store, check_id)
+                document, _ = await review_document(check_id, kind, lang, request, user)
+                report = json.loads(row["report"])["project"]
+                stem = UNSAFE_IN_NAMES.sub("_", str(report.get("name") or Path(report["file"]).stem))[:80] or check_id[:8]
+                name = f"{stem}.{kind}" if f"{stem}.{kind}" not in names else f"{stem}-{check_id[:8]}.{kind}"
+                names.add(name)
+                archive.writestr(name, document)
+        stamp = datetime.now(BEIJING).strftime("%Y%m%d-%H%M")
+        return Response(buffer.getvalue(), media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="redline-{stamp}.zip"'})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def planner_page() -> HTMLResponse:
@@ -456,6 +487,8 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_CHECKS = 20
+"""At most this many checks' review files in one zip (each may have to be made, in turn)."""
 
 
 def _row(store: Store, check_id: str) -> dict:
