@@ -9,4 +9,7 @@ bash scripts/apt-needs.sh npm:nodejs,npm chromium:chromium chromedriver:chromium
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 bash scripts/setup-web.sh
+# the shipped layers prepared once (dissolved, cut into pieces, cached) for every test worker, instead of by each
+export REDLINE_TEST_CACHE_DIR="$PWD/build/test-cache"
+REDLINE_CACHE_DIR="$REDLINE_TEST_CACHE_DIR" .venv/bin/redline layers > /dev/null
 .venv/bin/python -m pytest -q -n auto --dist loadfile --durations=5 "$@"   # a file's tests in one worker (its fixtures made once)

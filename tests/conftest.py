@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,8 +16,10 @@ SAMPLES = sorted((ROOT / "data" / "samples").glob("*.*"))
 
 @pytest.fixture(scope="session", autouse=True)
 def layer_cache(tmp_path_factory):
-    """Prepared-layer caches go to a folder of this test session, never the user's cache."""
-    folder = tmp_path_factory.mktemp("cache")
+    """Prepared-layer caches go to the folder scripts/test.sh prepared the shipped layers in ($REDLINE_TEST_CACHE_DIR,
+    under build/), else to a folder of this test session; never the user's cache."""
+    folder = Path(os.environ["REDLINE_TEST_CACHE_DIR"]) if os.environ.get("REDLINE_TEST_CACHE_DIR") \
+        else tmp_path_factory.mktemp("cache")
     patch = pytest.MonkeyPatch()
     patch.setenv("REDLINE_CACHE_DIR", str(folder))
     yield folder
