@@ -53,13 +53,7 @@
     var button = document.getElementById("export");
     button.disabled = true;
     document.getElementById("error").textContent = "";
-    fetch("v1/checks.xlsx?" + filters().toString(), {headers: headers()}).then(function (response) {
-      return response.ok ? response.blob() : fail(response);
-    }).then(function (blob) {
-      var anchor = link("", URL.createObjectURL(blob));
-      anchor.download = "redline-ledger.xlsx";
-      document.body.appendChild(anchor); anchor.click(); anchor.remove();
-    }).catch(function (error) {
+    window.redlineDownload("v1/checks.xlsx?" + filters().toString(), "redline-ledger.xlsx").catch(function (error) {
       document.getElementById("error").textContent = error.message;
     }).then(function () { button.disabled = false; });
   }

@@ -21,6 +21,19 @@
     return headers;
   };
 
+  window.redlineDownload = function (url, name) {  // a file the API gives to this page's user, saved as name
+    return fetch(url, {headers: window.redlineHeaders()}).then(function (response) {
+      if (response.ok) { return response.blob(); }
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        throw new Error(response.status + ": " + (body.detail || response.statusText));
+      });
+    }).then(function (blob) {
+      var anchor = document.createElement("a");
+      anchor.href = URL.createObjectURL(blob); anchor.download = name;
+      document.body.appendChild(anchor); anchor.click(); anchor.remove();
+    });
+  };
+
   function show(body) {
     session.csrf = body && body.csrf;
     var inOffice = body === null || (body && body.mode === "office");

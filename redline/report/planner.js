@@ -86,14 +86,9 @@
       button.type = "button"; say(button, item[0]);
       button.appendChild(document.createTextNode(item[1]));
       button.addEventListener("click", function () {
-        fetch(item[2], {headers: headers()}).then(function (response) {
-          if (!response.ok) { throw new Error(response.status + ""); }
-          return response.blob();
-        }).then(function (blob) {
-          var link = document.createElement("a");
-          link.href = URL.createObjectURL(blob); link.download = item[3];
-          document.body.appendChild(link); link.click(); link.remove();
-        }).catch(function (error) { document.getElementById("error").textContent = String(error); });
+        window.redlineDownload(item[2], item[3]).catch(function (error) {
+          document.getElementById("error").textContent = error.message;
+        });
       });
       document.getElementById("ledger").appendChild(button);
       document.getElementById("ledger").appendChild(document.createTextNode(" "));
