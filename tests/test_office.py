@@ -15,6 +15,9 @@ from tests.conftest import SAMPLES
 from tests.test_service import Server
 
 ROAD = next(p for p in SAMPLES if p.stem == "01_qilihai_road")
+http = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+"""``httpx.get``/``post`` with a longer timeout: a decision makes the documents of record, seconds on a busy machine
+(more than httpx's default 5 s)."""
 
 
 def redline(*arguments):
@@ -46,7 +49,7 @@ def office(tmp_path_factory):
 
 def submit(server, headers):
     with open(ROAD, "rb") as stream:
-        return httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, headers=headers, timeout=120)
+        return http.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, headers=headers, timeout=120)
 
 
 def test_who_sees_and_who_decides(office, tmp_path):
@@ -59,41 +62,41 @@ def test_who_sees_and_who_decides(office, tmp_path):
     url = f"{server.url}/v1/checks/{check_id}"
 
     for path in ("", "/report.pdf", "/map", "/intrusions.geojson"):  # another planner: as if it did not exist
-        assert httpx.get(url + path, headers=as_user["bo"], timeout=60).status_code == 404
-    assert check_id not in [row["id"] for row in httpx.get(f"{server.url}/v1/checks", headers=as_user["bo"]).json()]
-    listed = httpx.get(f"{server.url}/v1/checks", headers=as_user["li"]).json()
+        assert http.get(url + path, headers=as_user["bo"], timeout=60).status_code == 404
+    assert check_id not in [row["id"] for row in http.get(f"{server.url}/v1/checks", headers=as_user["bo"]).json()]
+    listed = http.get(f"{server.url}/v1/checks", headers=as_user["li"]).json()
     assert [row["state"] for row in listed if row["id"] == check_id] == ["pending"]
-    assert httpx.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "待审"
+    assert http.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "待审"
 
     decision = {"decision": "return", "opinion": "请补充不可避让论证材料后重新提交。",
                 "overrides": [{"rule": "redline", "status": "review", "reason": "线性基础设施，拟申报有限人为活动第6类。"}]}
-    assert httpx.post(f"{url}/decision", json=decision, headers=as_user["anna"]).status_code == 403
+    assert http.post(f"{url}/decision", json=decision, headers=as_user["anna"]).status_code == 403
     without_reason = {**decision, "overrides": [{"rule": "redline", "status": "review", "reason": ""}]}
-    assert httpx.post(f"{url}/decision", json=without_reason, headers=as_user["li"]).status_code == 422
-    assert httpx.post(f"{url}/decision", json=decision, headers=as_user["li"]).status_code == 200
+    assert http.post(f"{url}/decision", json=without_reason, headers=as_user["li"]).status_code == 422
+    assert http.post(f"{url}/decision", json=decision, headers=as_user["li"]).status_code == 200
 
-    seen = httpx.get(url, headers=as_user["anna"]).json()
+    seen = http.get(url, headers=as_user["anna"]).json()
     review = seen["review"]
     assert (review["state"], review["state_zh"], review["reviewer_name"]) == ("returned", "退回补正", "李审查")
     assert review["overrides"][0]["reason"] == decision["overrides"][0]["reason"] and review["overrides"][0]["reviewer"] == "li"
     assert next(f for f in seen["findings"] if f["rule"] == "redline")["status"] == "violation"  # the generated finding
 
-    pdf = httpx.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
+    pdf = http.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
     assert pdf.status_code == 200
     (tmp_path / "r.pdf").write_bytes(pdf.content)
     text = "".join(subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout.split())
     assert "李审查" in text and "请补充不可避让论证材料后重新提交。" in text and "拟申报有限人为活动第6类" in text
     assert "退回补正" in text
 
-    assert httpx.get(f"{server.url}/v1/audit", headers=as_user["anna"]).status_code == 403
-    assert httpx.get(f"{server.url}/v1/audit", headers=as_user["li"]).status_code == 403
-    events = httpx.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
+    assert http.get(f"{server.url}/v1/audit", headers=as_user["anna"]).status_code == 403
+    assert http.get(f"{server.url}/v1/audit", headers=as_user["li"]).status_code == 403
+    events = http.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
     who = {(event["action"], event["user"]) for event in events}
     assert {("submit", "anna"), ("decision", "li"), ("override", "li"), ("download", "anna")} <= who
-    assert httpx.get(f"{url}/map", headers=as_user["li"], timeout=120).status_code == 200
-    events = httpx.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
+    assert http.get(f"{url}/map", headers=as_user["li"], timeout=120).status_code == 200
+    events = http.get(f"{server.url}/v1/audit", params={"check": check_id}, headers=as_user["admin"]).json()
     assert {"part": "map"} in [event["detail"] for event in events if event["action"] == "view" and event["user"] == "li"]
-    reads = httpx.get(f"{server.url}/v1/audit", params={"who": "admin"}, headers=as_user["admin"]).json()
+    reads = http.get(f"{server.url}/v1/audit", params={"who": "admin"}, headers=as_user["admin"]).json()
     assert "audit_read" in {event["action"] for event in reads}
     assert all(event["at"].endswith("+08:00") for event in events)
 
@@ -162,12 +165,12 @@ def test_pages_log_in_with_a_session_cookie_and_a_csrf_token(office):
         client.cookies.set("redline_session", session)  # the ended session's id opens nothing
         assert client.get("/v1/checks").status_code == 401
     for _ in range(5):
-        httpx.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
-    throttled = httpx.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
+        http.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
+    throttled = http.post(f"{server.url}/login", json={"name": "li", "password": "guess"})
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
-    page = httpx.get(f"{server.url}/").text
+    page = http.get(f"{server.url}/").text
     assert 'id="account"' in page and '<script src="login.js">' in page
-    assert 'id="login-password"' in httpx.get(f"{server.url}/login.js").text
+    assert 'id="login-password"' in http.get(f"{server.url}/login.js").text
 
 
 def test_a_decided_check_keeps_its_documents_of_record(office):
@@ -176,20 +179,20 @@ def test_a_decided_check_keeps_its_documents_of_record(office):
     server, _, as_user = office
     check_id = submit(server, as_user["anna"]).json()["id"]
     url = f"{server.url}/v1/checks/{check_id}"
-    decided = httpx.post(f"{url}/decision", json={"decision": "approve", "opinion": "同意。"}, headers=as_user["li"],
+    decided = http.post(f"{url}/decision", json={"decision": "approve", "opinion": "同意。"}, headers=as_user["li"],
                          timeout=120).json()
     assert set(decided["documents"]) == {"pdf", "docx"}
-    first = httpx.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
-    again = httpx.get(f"{url}/report.pdf", headers=as_user["li"], timeout=120)
+    first = http.get(f"{url}/report.pdf", headers=as_user["anna"], timeout=120)
+    again = http.get(f"{url}/report.pdf", headers=as_user["li"], timeout=120)
     assert first.content == again.content and hashlib.sha256(first.content).hexdigest() == decided["documents"]["pdf"]
     assert first.headers["x-redline-document"] == f"of-record; sha256={decided['documents']['pdf']}"
-    bundle = httpx.get(f"{server.url}/v1/checks.zip", params={"id": [check_id, check_id]}, headers=as_user["anna"],
+    bundle = http.get(f"{server.url}/v1/checks.zip", params={"id": [check_id, check_id]}, headers=as_user["anna"],
                        timeout=120)  # several projects' review files in one zip: the one of record, once
     with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
         assert [archive.read(name) for name in archive.namelist()] == [first.content]
         assert archive.namelist()[0].endswith(".pdf") and "/" not in archive.namelist()[0]
-    assert httpx.get(f"{server.url}/v1/checks.zip", params={"id": check_id}, headers=as_user["bo"]).status_code == 404
-    assert httpx.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "已通过"
+    assert http.get(f"{server.url}/v1/checks.zip", params={"id": check_id}, headers=as_user["bo"]).status_code == 404
+    assert http.get(url, headers=as_user["anna"]).json()["review"]["state_zh"] == "已通过"
 
 
 def test_a_check_on_outdated_layers_stays_downloadable(tmp_path):
@@ -203,15 +206,15 @@ def test_a_check_on_outdated_layers_stays_downloadable(tmp_path):
     server = Server(database)
     try:
         with open(ROAD, "rb") as stream:
-            check_id = httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120).json()["id"]
+            check_id = http.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120).json()["id"]
         with sqlite3.connect(database) as db:  # as if checked against another vintage of the red line
             report = json.loads(db.execute("SELECT report FROM checks WHERE id = ?", (check_id,)).fetchone()[0])
             report["manifest"]["sha256"] = "0" * 64
             next(layer for layer in report["manifest"]["layers"] if layer["id"] == "ecological_redline")["sha256"] = "0" * 64
             db.execute("UPDATE checks SET report = ? WHERE id = ?", (json.dumps(report, ensure_ascii=False), check_id))
-        pdf = httpx.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
+        pdf = http.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
         assert pdf.status_code == 200 and pdf.headers["x-redline-layers"] == "outdated: ecological_redline"
-        assert [row["outdated"] for row in httpx.get(f"{server.url}/v1/checks").json() if row["id"] == check_id] == [True]
+        assert [row["outdated"] for row in http.get(f"{server.url}/v1/checks").json() if row["id"] == check_id] == [True]
     finally:
         server.stop()
 
@@ -230,15 +233,15 @@ def test_a_resubmission_links_the_check_it_answers_and_says_what_changed(office,
     path = tmp_path / "01_qilihai_road_v2.geojson"
     path.write_text(json.dumps(smaller, ensure_ascii=False), encoding="utf-8")
     with open(path, "rb") as stream:
-        answer = httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
+        answer = http.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
                             headers=as_user["anna"], timeout=120)
     assert answer.status_code == 201
-    seen = httpx.get(f"{server.url}/v1/checks/{answer.json()['id']}", headers=as_user["anna"]).json()
+    seen = http.get(f"{server.url}/v1/checks/{answer.json()['id']}", headers=as_user["anna"]).json()
     assert seen["previous"] == first
     area = next(change for change in seen["changes"] if change["what"] == "area_m2")
     assert area["after"] < area["before"]
     with open(path, "rb") as stream:  # another planner cannot link to anna's check
-        assert httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
+        assert http.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data={"previous": first},
                           headers=as_user["bo"], timeout=120).status_code == 404
 
 
@@ -248,11 +251,11 @@ def test_the_form_s_particulars_reach_the_documents(tmp_path):
     server = Server(tmp_path / "db.sqlite")
     try:
         with open(ROAD, "rb") as stream:
-            check_id = httpx.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120,
+            check_id = http.post(f"{server.url}/v1/checks", files={"file": (ROAD.name, stream)}, timeout=120,
                                   data={"applicant": "天津市某建设单位", "reference": "津审〔2026〕8号",
                                         "project_code": "2026-120116-48-01-000003"}).json()["id"]
-        assert httpx.get(f"{server.url}/v1/checks/{check_id}").json()["particulars"]["reference"] == "津审〔2026〕8号"
-        pdf = httpx.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
+        assert http.get(f"{server.url}/v1/checks/{check_id}").json()["particulars"]["reference"] == "津审〔2026〕8号"
+        pdf = http.get(f"{server.url}/v1/checks/{check_id}/report.pdf", timeout=120)
         (tmp_path / "r.pdf").write_bytes(pdf.content)
         text = "".join(subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
                                       text=True).stdout.split())
@@ -277,26 +280,26 @@ def test_the_listing_comes_in_pages_and_the_ledger_downloads_what_it_lists(offic
 
     server, _, as_user = office
     mine = {submit(server, as_user["bo"]).json()["id"] for _ in range(3)}
-    everyone = httpx.get(f"{server.url}/v1/checks", params={"limit": 1000}, headers=as_user["li"])
+    everyone = http.get(f"{server.url}/v1/checks", params={"limit": 1000}, headers=as_user["li"])
     total = int(everyone.headers["x-total-count"])
     assert total == len(everyone.json()) >= 3
-    first = httpx.get(f"{server.url}/v1/checks", params={"limit": 2}, headers=as_user["li"])
+    first = http.get(f"{server.url}/v1/checks", params={"limit": 2}, headers=as_user["li"])
     assert len(first.json()) == 2 and first.headers["x-total-count"] == str(total)
     assert 'rel="next"' in first.headers["link"] and 'rel="prev"' not in first.headers["link"]
-    second = httpx.get(f"{server.url}/v1/checks", params={"limit": 2, "offset": 2}, headers=as_user["li"])
+    second = http.get(f"{server.url}/v1/checks", params={"limit": 2, "offset": 2}, headers=as_user["li"])
     assert 'rel="prev"' in second.headers["link"]
     assert [row["id"] for row in first.json() + second.json()] == [row["id"] for row in everyone.json()[:4]]
 
-    ledger = httpx.get(f"{server.url}/v1/checks.xlsx", headers=as_user["bo"], timeout=120)
+    ledger = http.get(f"{server.url}/v1/checks.xlsx", headers=as_user["bo"], timeout=120)
     assert ledger.status_code == 200 and ledger.headers["content-disposition"].endswith('.xlsx"')
     sheet = openpyxl.load_workbook(io.BytesIO(ledger.content)).worksheets[0]
     header = [cell.value for cell in sheet[2]]
     assert header[:9] == ["编号 / id", "项目名称 / project", "项目代码 / project code", "申请单位 / applicant",
                           "文号 / reference", "坐落 / location", "提交时间 / submitted", "审查状态 / review", "结论 / verdict"]
     rows = [row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] != "合计"]
-    own = {row["id"] for row in httpx.get(f"{server.url}/v1/checks", params={"limit": 1000}, headers=as_user["bo"]).json()}
+    own = {row["id"] for row in http.get(f"{server.url}/v1/checks", params={"limit": 1000}, headers=as_user["bo"]).json()}
     assert mine <= {row[0] for row in rows} == own  # bo's own, none of anna's
     assert {row[7] for row in rows} == {"待审"} and {row[8] for row in rows} == {"不符合"}
     assert all(row[5].endswith("区") and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", row[6]) for row in rows)
-    reviewer = httpx.get(f"{server.url}/v1/checks.xlsx", params={"verdict": "pass"}, headers=as_user["li"], timeout=120)
+    reviewer = http.get(f"{server.url}/v1/checks.xlsx", params={"verdict": "pass"}, headers=as_user["li"], timeout=120)
     assert reviewer.status_code == 200

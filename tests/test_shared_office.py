@@ -4,11 +4,10 @@ users, the checks, the decisions, the documents of record, the link secret and o
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import psycopg
 import pytest
 
-from tests.test_office import redline, submit
+from tests.test_office import http, redline, submit
 from tests.test_service import Server
 
 pytestmark = pytest.mark.slow  # a real PostgreSQL server
@@ -26,19 +25,19 @@ def test_two_servers_on_one_postgresql_share_the_office(postgres):
     try:
         check_id = submit(first, tokens["anna"]).json()["id"]  # submitted to one server …
         url = f"{second.url}/v1/checks/{check_id}"  # … read and decided on the other
-        assert httpx.get(url, headers=tokens["bo"]).status_code == 404
-        assert httpx.get(url, headers=tokens["li"]).json()["review"]["state"] == "pending"
+        assert http.get(url, headers=tokens["bo"]).status_code == 404
+        assert http.get(url, headers=tokens["li"]).json()["review"]["state"] == "pending"
         decision = {"decision": "return", "opinion": "请补充论证材料。",
                     "overrides": [{"rule": "redline", "status": "review", "reason": "线性工程，拟申报有限人为活动。"}]}
-        decided = httpx.post(f"{url}/decision", json=decision, headers=tokens["li"], timeout=120)
+        decided = http.post(f"{url}/decision", json=decision, headers=tokens["li"], timeout=120)
         assert decided.status_code == 200, decided.text
-        seen = httpx.get(f"{first.url}/v1/checks/{check_id}", headers=tokens["anna"]).json()
+        seen = http.get(f"{first.url}/v1/checks/{check_id}", headers=tokens["anna"]).json()
         assert (seen["review"]["state_zh"], seen["review"]["reviewer_name"]) == ("退回补正", "李审查")
         assert next(f for f in seen["findings"] if f["rule"] == "redline")["status"] == "violation"
-        pdf = httpx.get(f"{first.url}/v1/checks/{check_id}/report.pdf", headers=tokens["anna"], timeout=120)
+        pdf = http.get(f"{first.url}/v1/checks/{check_id}/report.pdf", headers=tokens["anna"], timeout=120)
         assert hashlib.sha256(pdf.content).hexdigest() == decided.json()["documents"]["pdf"]  # the one of record
-        key = httpx.get(f"{first.url}/v1/checks", headers=tokens["li"]).json()[0]["links"]["report"].split("?key=")[1]
-        assert httpx.get(f"{second.url}/v1/checks/{check_id}?key={key}").status_code == 200  # one link secret
+        key = http.get(f"{first.url}/v1/checks", headers=tokens["li"]).json()[0]["links"]["report"].split("?key=")[1]
+        assert http.get(f"{second.url}/v1/checks/{check_id}?key={key}").status_code == 200  # one link secret
 
         def one(number):  # both servers at once, each writing checks and audit rows
             return submit((first, second)[number % 2], tokens[("anna", "bo")[number % 2]]).json()["id"]
@@ -46,9 +45,9 @@ def test_two_servers_on_one_postgresql_share_the_office(postgres):
         with ThreadPoolExecutor(4) as pool:
             made = list(pool.map(one, range(8)))
         assert len(set(made)) == 8
-        listed = {row["id"] for row in httpx.get(f"{first.url}/v1/checks", headers=tokens["li"]).json()}
+        listed = {row["id"] for row in http.get(f"{first.url}/v1/checks", headers=tokens["li"]).json()}
         assert set(made) | {check_id} <= listed
-        events = httpx.get(f"{second.url}/v1/audit", params={"limit": 1000}, headers=tokens["admin"]).json()
+        events = http.get(f"{second.url}/v1/audit", params={"limit": 1000}, headers=tokens["admin"]).json()
         assert sum(event["action"] == "submit" for event in events) == 9
         assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
     finally:
