@@ -16,7 +16,6 @@ import shapely
 from pyproj import CRS
 
 from redline.errors import FormatError, GeometryError, InputError, LimitError
-from redline.io.cad import read_dxf
 from redline.io.encoding import DBF_SAMPLE_BYTES, dbf_encoding
 from redline.io.features import Features, choose_layer
 from redline.io.gdal import gdal_path, pyogrio, read_raw
@@ -76,9 +75,21 @@ FORMATS = [
     Format((".txt",), "部标 TXT (land-submission coordinates)",
            lambda path, **r: Features.of(read_txt(path, encoding=r["encoding"],
                                                   crs=None if r["crs"] in WEB_MAP_CRS else r["crs"]))),
-    Format((".dxf",), "DXF (AutoCAD, CASS)", lambda path, **r: choose_layer(path, read_dxf(path), r["layer"])),
+    Format((".dxf",), "DXF (AutoCAD, CASS)", lambda path, **r: choose_layer(path, _read_dxf(path), r["layer"])),
 ]
 """Every format a project file may be in, by suffix: adding one is a reader module and an entry here."""
+
+
+def _read_dxf(path: Path) -> Features:
+    from redline.io.cad import read_dxf  # ezdxf costs 0.2 s to import: only when a DXF is read (see ``preload``)
+
+    return read_dxf(path)
+
+
+def preload() -> None:
+    """Import the readers imported on first use (ezdxf), in a process that forks a child to read each file (a batch's
+    workers, the service's check processes): the children inherit them instead of importing them each time."""
+    import redline.io.cad  # noqa: F401 - imported for the children
 
 
 def format_of(suffix: str) -> Format | None:

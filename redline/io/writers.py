@@ -18,7 +18,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-import ezdxf
 import geopandas as gpd
 import shapely
 
@@ -103,6 +102,8 @@ def _named(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _dxf(frame: gpd.GeoDataFrame, path: Path) -> None:
     """A closed polyline per ring on layer 红线 (holes nested in their outer ring, as CAD red lines are drawn)."""
+    import ezdxf  # 0.2 s to import: only when a DXF is written
+
     document = ezdxf.new()
     document.layers.add(RED_LINE_LAYER, color=1)
     space = document.modelspace()

@@ -25,6 +25,8 @@ class _Pages(FPDF):
         for bold in (False, True):
             path, index = cjk_font(bold)
             self.add_font("cjk", "B" if bold else "", str(path), collection_font_number=index)
+        for font in self.fonts.values():  # the whole font's bounding box holds its subset's: not measured again from
+            font.ttfont.recalcBBoxes = False  # every glyph's outline when the subset is saved (0.3 s a document)
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
         self.set_title(f"{document.title} {document.number}")

@@ -10,10 +10,6 @@ import io
 from dataclasses import dataclass
 from functools import cached_property
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from redline.model import Report
 from redline.parameters import PARTICULARS
 from redline.report.review import measure_label
@@ -33,7 +29,7 @@ HIT_COLUMNS = ("id", "rule", "layer", "name", "feature_class", "area_m2", "lengt
 HIT_WORDS = {"id": ("编号", "id"), "rule": ("管控要求", "constraint"), "layer": ("图层", "layer"), "name": ("要素名称", "name"),
              "feature_class": ("类别", "class"), "area_m2": ("面积", "area"), "length_m": ("长度", "length"),
              "share": ("占项目比例", "share of project")}
-HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
+HEADER_FILL = "F2F2F2"
 
 
 RESULT_COLUMNS = ("id", "verdict", "area_m2", "error", "national_major", "activity")
@@ -131,6 +127,8 @@ def workbook_xlsx(header, rows, hits, rules: dict, *, identities=None, lang: str
     if identities is not None:
         header = (header[0], *LEDGER, *header[1:])
         rows = ((row[0], *given, *row[1:]) for row, given in zip(rows, identities, strict=True))
+    from openpyxl import Workbook  # 0.1 s to import: only when a workbook is made
+
     book = Workbook()
     sheet = book.active
     sheet.title = "申请项目 Applications"
@@ -174,12 +172,15 @@ def report_hits(identifier: str, report: Report) -> list[tuple]:
 
 def _fill(sheet, header, rows, columns, lang: str, *, total: bool = True) -> None:
     """A titled, filtered, printable sheet: the title in row 1, ``header`` in row 2, the rows, then a 合计 row."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     sheet.append([f"{LEDGER_TITLE[lang]} · {sheet.title}"])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(header), 1))
     sheet.append(header)
     for cell in sheet[2]:
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     widths = [min(max(len(str(title)), 8), 40) for title in header]
     count = 0
     for row in rows:

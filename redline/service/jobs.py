@@ -16,6 +16,7 @@ import shapely
 
 from redline.crs import regional_crss, warm_transformers
 from redline.io import as_project
+from redline.io.formats import preload
 from redline.isolation import Limits as IsolationLimits
 from redline.isolation import die_with_parent, isolated
 from redline.layers import LayerSet
@@ -64,10 +65,11 @@ CHECK_PROCESS: dict = {}
 
 def start_check_process() -> None:
     """A check process: niced, killed by the kernel if the server dies, with the CRS transformers of the region made
-    (the child reading each upload inherits them instead of asking PROJ again)."""
+    and every reader imported (the child reading each upload inherits them instead of asking PROJ again)."""
     die_with_parent()
     os.nice(CHECK_NICENESS)
     warm_transformers(regional_crss(CHECK_PROCESS["layers"].bounds))
+    preload()
 
 
 
