@@ -4,6 +4,7 @@ scripts/test.sh installs Debian postgresql and postgresql-15-postgis-3, so the s
 these tests fail, not skip, when it is missing.
 """
 
+import logging
 import shutil
 import sys
 import tomllib
@@ -68,6 +69,20 @@ def test_report_records_the_hash_of_the_rows_checked(published):
     recorded = tomllib.loads(published.read_text(encoding="utf-8"))["layers"]["farmland"]["sha256"]
     assert entry["file"] == "postgis:tianjin.farmland"
     assert entry["sha256"] == recorded
+
+
+def test_the_same_rows_in_another_schema_are_prepared_once(published, database, tmp_path, caplog):
+    """The prepared-layer cache is keyed by the rows and the CRS they come in, not by where they are kept."""
+    load_layers(published)
+    again = tmp_path / "again.toml"
+    publish_layers(DEFAULT_MANIFEST, database, again, schema="again")
+    with psycopg.connect(database) as connection:  # the same bytes, another CRS: prepared anew
+        connection.execute("ALTER TABLE again.sea ALTER COLUMN geom TYPE geometry(Geometry, 4326) "
+                           "USING ST_SetSRID(geom, 4326)")
+    with caplog.at_level(logging.INFO, logger="redline.layers.pieces"):
+        load_layers(again)
+    prepared = [record.args[0] for record in caplog.records if record.getMessage().startswith("preparing layer")]
+    assert prepared == ["sea"]
 
 
 def test_a_changed_table_is_refused(database, tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
+from pyproj import CRS
 
 from redline.crs import DENSIFY_M, ellipsoidal_areas_m2, geodesic_lengths_m, lon_scaled
 from redline.io.files import atomic_path
@@ -66,7 +67,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "redline"
 
 
-def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Pieces, Pieces, dict[str, float], bool]:
+def cached_pieces(spec: LayerSpec, sha256: str, source_crs: CRS, geometries,
+                  roles) -> tuple[Pieces, Pieces, dict[str, float], bool]:
     """Dissolved and per-feature pieces, the layer's total per class role (m² of polygons, geodesic m of lines) and
     whether no two features overlap (see ``is_disjoint``). Where none overlap the per-feature pieces are the dissolved
     ones too (the same object: they cover the same ground, and the layer is held once).
@@ -74,11 +76,14 @@ def cached_pieces(spec: LayerSpec, sha256: str, geometries, roles) -> tuple[Piec
     Totals are measured on the ellipsoid (``ellipsoidal_areas_m2``) from the dissolved pieces, so the figure does not
     depend on the other layers. They come from the cache when the layer file and the method are unchanged.
 
-    The key covers the data's SHA-256, the class order, the piece size, the densify step and the cache
-    format, so a stale cache is never read. A cache that cannot be read or written is rebuilt or skipped.
+    The key covers the data's SHA-256 (a file's, with the layer read from it; a PostGIS table's rows, wherever they
+    are: the same rows published to another schema are prepared once), the CRS the features came in
+    (``source_crs``), the class order, the piece size, the densify step and the cache format, so a stale cache is
+    never read. A cache that cannot be read or written is rebuilt or skipped.
     """
-    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, spec.table, list(spec.classes), spec.kind.value,
-                               MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
+    layer_in_file = spec.table if spec.database is None else None
+    key = hashlib.sha256(repr((CACHE_FORMAT, sha256, layer_in_file, source_crs.to_wkt(), list(spec.classes),
+                               spec.kind.value, MAX_PIECE_VERTICES, DENSIFY_M)).encode()).hexdigest()[:32]
     path = cache_dir() / f"{spec.id}-{key}.parquet"
     try:
         return _read_cache(path, roles)

@@ -80,11 +80,12 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     if frame.crs is None:
         raise InputError(f"{spec.source} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
     _validate(frame, spec)
-    geometries = to_cgcs2000(frame.geometry.values, frame.crs)
+    source_crs = frame.crs
+    geometries = to_cgcs2000(frame.geometry.values, source_crs)
     frame = frame.set_geometry(gpd.GeoSeries(geometries, crs=CGCS2000, index=frame.index))
     names = frame[spec.name_field].astype(str).to_numpy() if spec.name_field else frame.index.astype(str).to_numpy()
     roles = _roles(frame, spec)
-    class_pieces, feature_pieces, totals, disjoint = cached_pieces(spec, sha256, frame.geometry.values, roles)
+    class_pieces, feature_pieces, totals, disjoint = cached_pieces(spec, sha256, source_crs, frame.geometry.values, roles)
     return VectorLayer(spec, sha256, frame, names, roles, class_pieces, feature_pieces, totals, disjoint)
 
 
