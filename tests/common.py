@@ -1,4 +1,5 @@
-"""Tiny canonical geometries and a factory for synthetic layer manifests (all CGCS2000 lon/lat)."""
+"""Tiny canonical geometries and a factory for synthetic layer manifests (all CGCS2000 lon/lat); helpers the
+test modules share."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+import httpx
 import shapely
 
 CGCS2000 = "EPSG:4490"
+
+http = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+"""``httpx.get``/``post`` with a longer timeout: a service under test on a busy machine (a decision makes the documents
+of record, a map is drawn on request) may take more than httpx's default 5 s."""
 GRS80_A = 6_378_137.0
 GRS80_F = 1 / 298.257222101
 

@@ -18,7 +18,7 @@ import pytest
 from redline.batch import run_batch
 from redline.isolation import Limits
 from redline.layers import DEFAULT_MANIFEST
-from tests.common import alive, children_of, wait_until
+from tests.common import alive, children_of, http, wait_until
 from tests.conftest import SAMPLES
 from tests.data.make_hostile import HOSTILE, SECRET, write_hostile
 from tests.test_service import INPUTS, Server, submit
@@ -119,12 +119,12 @@ def test_service_answers_each_hostile_upload_4xx_and_then_checks_a_good_one(serv
     assert SECRET not in answer.text and "/tmp/" not in answer.text
     good = submit(server, GOOD)
     assert good.status_code == 201 and good.json()["verdict"] == "violation"
-    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+    assert http.get(f"{server.url}/healthz").json()["status"] == "ok"
 
 
 def test_service_body_limit_applies_while_receiving(server):
     big = b"0" * (25 * 1024 * 1024)
-    answer = httpx.post(f"{server.url}/v1/checks", files={"file": ("big.geojson", big)}, timeout=60)
+    answer = http.post(f"{server.url}/v1/checks", files={"file": ("big.geojson", big)}, timeout=60)
     assert answer.status_code == 413
 
     def chunks():  # no Content-Length: counted as it arrives
@@ -132,39 +132,39 @@ def test_service_body_limit_applies_while_receiving(server):
                b"Content-Type: application/octet-stream\r\n\r\n")
         for _ in range(30):
             yield b"0" * (1024 * 1024)
-    answer = httpx.post(f"{server.url}/v1/checks", content=chunks(), timeout=60,
+    answer = http.post(f"{server.url}/v1/checks", content=chunks(), timeout=60,
                         headers={"content-type": "multipart/form-data; boundary=x"})
     assert answer.status_code == 413
 
 
 def test_service_refuses_cross_site_uploads_and_bad_headers(server):
     with open(GOOD, "rb") as stream:
-        answer = httpx.post(f"{server.url}/v1/checks", files={"file": (GOOD.name, stream)},
+        answer = http.post(f"{server.url}/v1/checks", files={"file": (GOOD.name, stream)},
                             headers={"Origin": "https://evil.example"})
     assert answer.status_code == 403
-    answer = httpx.get(f"{server.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
+    answer = http.get(f"{server.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
     assert answer.status_code == 200  # no token set: the header is ignored, never a 500
 
 
 def test_token_with_non_ascii_header_is_401_and_links_carry_a_key(tmp_path):
     running = Server(tmp_path / "db.sqlite", REDLINE_TOKEN="s3cret")
     try:
-        answer = httpx.get(f"{running.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
+        answer = http.get(f"{running.url}/v1/layers", headers={"Authorization": "Bearer 令牌".encode()})
         assert answer.status_code == 401
         with open(GOOD, "rb") as stream:
-            created = httpx.post(f"{running.url}/v1/checks", files={"file": (GOOD.name, stream)},
+            created = http.post(f"{running.url}/v1/checks", files={"file": (GOOD.name, stream)},
                                  headers={"Authorization": "Bearer s3cret"}, timeout=60).json()
         base = f"{running.url}/v1/checks/{created['id']}"
-        assert httpx.get(f"{base}/map").status_code == 401
-        assert httpx.get(f"{base}/map", params={"key": created["key"]}).status_code == 200
-        assert httpx.get(f"{base}/map", params={"key": "0" * 32}).status_code == 401
+        assert http.get(f"{base}/map").status_code == 401
+        assert http.get(f"{base}/map", params={"key": created["key"]}).status_code == 200
+        assert http.get(f"{base}/map", params={"key": "0" * 32}).status_code == 401
     finally:
         running.stop()
 
 
 def test_html_pages_run_no_inline_script_but_their_own(server):
     for path in ("/", "/docs"):
-        answer = httpx.get(f"{server.url}{path}")
+        answer = http.get(f"{server.url}{path}")
         policy = answer.headers["content-security-policy"]
         assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
         assert "frame-ancestors 'self'" in policy and answer.headers["x-content-type-options"] == "nosniff"
@@ -177,7 +177,7 @@ def test_slow_connections_do_not_take_the_service_down(server):
             connection = socket.create_connection(("127.0.0.1", server.port))
             connection.sendall(b"POST /v1/checks HTTP/1.1\r\nHost: x\r\n")
             sockets.append(connection)
-        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        assert http.get(f"{server.url}/healthz", timeout=10).status_code == 200
         sockets[0].settimeout(20)
         assert sockets[0].recv(1) == b""  # closed by the server after the header deadline
     finally:
@@ -303,7 +303,7 @@ def test_a_dns_rebinding_page_gets_no_answer(server):
         answer = httpx.request(method, f"{server.url}{path}", headers={"Host": f"rebind.example:{server.port}"})
         assert answer.status_code == 421 and "--allowed-host" in answer.json()["detail"]
     for name in ("127.0.0.1", "localhost", "LOCALHOST"):
-        assert httpx.get(f"{server.url}/v1/layers", headers={"Host": f"{name}:{server.port}"}).status_code == 200
+        assert http.get(f"{server.url}/v1/layers", headers={"Host": f"{name}:{server.port}"}).status_code == 200
 
 
 def test_a_bare_carriage_return_cannot_smuggle_a_formula_into_a_csv():

@@ -11,13 +11,11 @@ import httpx
 import pytest
 
 from redline.office import audit, users
+from tests.common import http
 from tests.conftest import SAMPLES
 from tests.test_service import Server
 
 ROAD = next(p for p in SAMPLES if p.stem == "01_qilihai_road")
-http = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
-"""``httpx.get``/``post`` with a longer timeout: a decision makes the documents of record, seconds on a busy machine
-(more than httpx's default 5 s)."""
 
 
 def redline(*arguments):

@@ -18,7 +18,7 @@ import redline.avoid
 from redline.errors import Correction
 from redline.model import Options
 from redline.pipeline import check
-from tests.common import chrome
+from tests.common import chrome, http
 from tests.conftest import SAMPLES
 
 INPUTS = Path(__file__).resolve().parent / "data" / "inputs"
@@ -43,7 +43,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if http.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.2)
@@ -71,7 +71,7 @@ def server(database):
 
 def submit(server, path, **fields):
     with open(path, "rb") as stream:
-        return httpx.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data=fields, timeout=60)
+        return http.post(f"{server.url}/v1/checks", files={"file": (path.name, stream)}, data=fields, timeout=60)
 
 
 def comparable(report):
@@ -90,42 +90,42 @@ def test_every_sample_gives_the_cli_report(server, tianjin, sample):
                       activity=int(fields["activity"]) if "activity" in fields else None)
     assert comparable(body) == comparable(json.loads(json.dumps(check(sample, tianjin, options=options).to_dict())))
     assert len(body["id"]) >= 24
-    again = httpx.get(f"{server.url}/v1/checks/{body['id']}").json()
+    again = http.get(f"{server.url}/v1/checks/{body['id']}").json()
     assert comparable(again) == comparable(body)
 
 
 def test_map_and_intrusions_are_served(server):
     body = submit(server, next(p for p in SAMPLES if p.stem == "06_beidagang_solar")).json()
-    page = httpx.get(f"{server.url}/v1/checks/{body['id']}/map", timeout=60)
+    page = http.get(f"{server.url}/v1/checks/{body['id']}/map", timeout=60)
     assert page.status_code == 200 and "redline-summary" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
-    geojson = httpx.get(f"{server.url}/v1/checks/{body['id']}/intrusions.geojson").json()
+    geojson = http.get(f"{server.url}/v1/checks/{body['id']}/intrusions.geojson").json()
     assert {f["properties"]["rule"] for f in geojson["features"]} >= {"redline", "nature_reserves"}
 
 
 def test_review_report_downloads(server, tmp_path):
     body = submit(server, next(p for p in SAMPLES if p.stem == "06_beidagang_solar")).json()
-    pdf = httpx.get(f"{server.url}/v1/checks/{body['id']}/report.pdf", timeout=120)
+    pdf = http.get(f"{server.url}/v1/checks/{body['id']}/report.pdf", timeout=120)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith("attachment;") and pdf.content.startswith(b"%PDF-")
     (tmp_path / "r.pdf").write_bytes(pdf.content)
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert "审查结论：不符合" in text and "北大港湿地" in text and "06_beidagang_solar.geojson" in text
-    word = httpx.get(f"{server.url}/v1/checks/{body['id']}/report.docx", params={"lang": "en"}, timeout=120)
+    word = http.get(f"{server.url}/v1/checks/{body['id']}/report.docx", params={"lang": "en"}, timeout=120)
     assert word.status_code == 200 and word.content.startswith(b"PK")
     (tmp_path / "r.docx").write_bytes(word.content)
     assert "Verdict: violation" in "\n".join(p.text for p in docx.Document(str(tmp_path / "r.docx")).paragraphs)
-    assert httpx.get(f"{server.url}/v1/checks/{body['id']}/report.odt").status_code in (404, 422)
-    assert httpx.get(f"{server.url}/v1/checks/{'x' * 24}/report.pdf").status_code == 404
+    assert http.get(f"{server.url}/v1/checks/{body['id']}/report.odt").status_code in (404, 422)
+    assert http.get(f"{server.url}/v1/checks/{'x' * 24}/report.pdf").status_code == 404
 
 
 def test_layers_health_and_docs(server):
-    layers = httpx.get(f"{server.url}/v1/layers").json()
+    layers = http.get(f"{server.url}/v1/layers").json()
     redline = next(layer for layer in layers if layer["id"] == "ecological_redline")
     assert redline["totals"][""] / 1e6 == pytest.approx(1557.77, abs=0.01)
-    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
-    assert httpx.get(f"{server.url}/docs").status_code == 200
-    assert "/v1/checks" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert http.get(f"{server.url}/healthz").json()["status"] == "ok"
+    assert http.get(f"{server.url}/docs").status_code == 200
+    assert "/v1/checks" in http.get(f"{server.url}/openapi.json").json()["paths"]
 
 
 @pytest.mark.parametrize("path, fields, status, message", [
@@ -158,7 +158,7 @@ def test_a_shapefile_s_parts_upload_together_and_nothing_else_does(server, tianj
 
     def send(paths):
         files = [("file", (path.name, path.read_bytes())) for path in paths]
-        return httpx.post(f"{server.url}/v1/checks", files=files, timeout=60)
+        return http.post(f"{server.url}/v1/checks", files=files, timeout=60)
 
     answer = send(parts)
     assert answer.status_code == 201, answer.text
@@ -182,7 +182,7 @@ def test_the_layer_field_chooses_and_corrections_come_back(server):
     notes = answer.json()["project"]["warnings"]
     assert [note["code"] for note in notes] == ["axes_swapped"]
     assert notes[0]["where"].startswith("swapped_columns.txt line ")  # the client's name, not the server's file
-    page = httpx.get(f"{server.url}/v1/checks/{answer.json()['id']}/map", timeout=60).text
+    page = http.get(f"{server.url}/v1/checks/{answer.json()['id']}/map", timeout=60).text
     assert "id='redline-warnings'" in page and "X and Y look swapped" in page
 
 
@@ -194,7 +194,7 @@ def test_too_large_upload_is_413(server, tmp_path):
 
 
 def test_unknown_id_is_404(server):
-    assert httpx.get(f"{server.url}/v1/checks/not-an-id").status_code == 404
+    assert http.get(f"{server.url}/v1/checks/not-an-id").status_code == 404
 
 
 def test_restart_keeps_every_result(tmp_path):
@@ -205,7 +205,7 @@ def test_restart_keeps_every_result(tmp_path):
     second = Server(database)
     try:
         for check_id in ids:
-            assert httpx.get(f"{second.url}/v1/checks/{check_id}").status_code == 200
+            assert http.get(f"{second.url}/v1/checks/{check_id}").status_code == 200
     finally:
         second.stop()
 
@@ -216,16 +216,16 @@ def test_bearer_token(tmp_path):
         sample = SAMPLES[0]
         assert submit(guarded, sample).status_code == 401
         with open(sample, "rb") as stream:
-            answer = httpx.post(f"{guarded.url}/v1/checks", files={"file": (sample.name, stream)},
+            answer = http.post(f"{guarded.url}/v1/checks", files={"file": (sample.name, stream)},
                                 headers={"Authorization": "Bearer s3cret"}, timeout=60)
         assert answer.status_code == 201
-        assert httpx.get(f"{guarded.url}/healthz").status_code == 200
-        assert httpx.get(f"{guarded.url}/v1/checks").status_code == 401
-        listed = httpx.get(f"{guarded.url}/v1/checks", headers={"Authorization": "Bearer s3cret"}).json()
+        assert http.get(f"{guarded.url}/healthz").status_code == 200
+        assert http.get(f"{guarded.url}/v1/checks").status_code == 401
+        listed = http.get(f"{guarded.url}/v1/checks", headers={"Authorization": "Bearer s3cret"}).json()
         assert [row["id"] for row in listed] == [answer.json()["id"]]
         map_link = listed[0]["links"]["map"]
-        assert "?key=" in map_link and httpx.get(f"{guarded.url}/{map_link}", timeout=60).status_code == 200
-        assert httpx.post(f"{guarded.url}/v1/checks/{listed[0]['id']}/rerun").status_code in (401, 403)
+        assert "?key=" in map_link and http.get(f"{guarded.url}/{map_link}", timeout=60).status_code == 200
+        assert http.post(f"{guarded.url}/v1/checks/{listed[0]['id']}/rerun").status_code in (401, 403)
     finally:
         guarded.stop()
 
@@ -233,39 +233,39 @@ def test_bearer_token(tmp_path):
 def test_past_checks_are_listed_filtered_and_rerun(server):
     road = submit(server, next(p for p in SAMPLES if p.stem == "01_qilihai_road")).json()
     factory = submit(server, next(p for p in SAMPLES if p.stem == "05_factory_urban")).json()
-    listed = httpx.get(f"{server.url}/v1/checks").json()
+    listed = http.get(f"{server.url}/v1/checks").json()
     ids = [row["id"] for row in listed]
     assert ids.index(factory["id"]) < ids.index(road["id"]), "newest first"
-    violations = httpx.get(f"{server.url}/v1/checks", params={"verdict": "violation"}).json()
+    violations = http.get(f"{server.url}/v1/checks", params={"verdict": "violation"}).json()
     assert road["id"] in {r["id"] for r in violations} and all(r["verdict"] == "violation" for r in violations)
-    found = httpx.get(f"{server.url}/v1/checks", params={"q": "七里海"}).json()
+    found = http.get(f"{server.url}/v1/checks", params={"q": "七里海"}).json()
     assert road["id"] in {r["id"] for r in found} and factory["id"] not in {r["id"] for r in found}
-    assert httpx.get(f"{server.url}/v1/checks", params={"q": "%"}).json() == []  # LIKE wildcards are text
-    assert httpx.get(f"{server.url}/v1/checks", params={"since": "2999-01-01T00:00:00Z"}).json() == []
+    assert http.get(f"{server.url}/v1/checks", params={"q": "%"}).json() == []  # LIKE wildcards are text
+    assert http.get(f"{server.url}/v1/checks", params={"since": "2999-01-01T00:00:00Z"}).json() == []
     row = next(r for r in listed if r["id"] == road["id"])
     assert row["area_m2"] == pytest.approx(road["project"]["area_m2"]) and row["links"]["map"].endswith("/map")
-    assert httpx.get(f"{server.url}/{row['links']['map']}", timeout=60).status_code == 200
-    again = httpx.post(f"{server.url}/v1/checks/{road['id']}/rerun", timeout=120)
+    assert http.get(f"{server.url}/{row['links']['map']}", timeout=60).status_code == 200
+    again = http.post(f"{server.url}/v1/checks/{road['id']}/rerun", timeout=120)
     assert again.status_code == 201, again.text
     rerun = again.json()
     assert rerun["previous"] == road["id"] and rerun["id"] != road["id"]
     assert [(f["rule"], f["status"]) for f in rerun["findings"]] == [(f["rule"], f["status"]) for f in road["findings"]]
     for new, old in zip(rerun["findings"], road["findings"]):  # the stored footprint is the checked one
         assert new["measures"] == pytest.approx(old["measures"], rel=1e-9, abs=1e-6)
-    assert httpx.get(f"{server.url}/v1/checks/{road['id']}").json()["created"] == road["created"]  # kept as it was
-    newest = httpx.get(f"{server.url}/v1/checks").json()[0]
+    assert http.get(f"{server.url}/v1/checks/{road['id']}").json()["created"] == road["created"]  # kept as it was
+    newest = http.get(f"{server.url}/v1/checks").json()[0]
     assert newest["id"] == rerun["id"] and newest["previous"] == road["id"]
-    assert httpx.post(f"{server.url}/v1/checks/{'x' * 24}/rerun").status_code == 404
-    avoided = httpx.get(f"{server.url}/v1/checks/{road['id']}/avoided.geojson", timeout=120)
+    assert http.post(f"{server.url}/v1/checks/{'x' * 24}/rerun").status_code == 404
+    avoided = http.get(f"{server.url}/v1/checks/{road['id']}/avoided.geojson", timeout=120)
     assert avoided.status_code == 200 and avoided.headers["content-type"] == "application/geo+json"
     feature = avoided.json()
     alone = redline.avoid.avoid(redline.read_project(next(p for p in SAMPLES if p.stem == "01_qilihai_road")),
                                 redline.load_layers())
     assert feature["properties"]["kept_m2"] == pytest.approx(alone.after.project["area_m2"], rel=1e-9)
     assert feature["properties"]["verdict"] != "violation" and set(feature["properties"]["lost_m2"]) == set(alone.lost_m2)
-    page = httpx.get(f"{server.url}/checks")
+    page = http.get(f"{server.url}/checks")
     assert page.status_code == 200 and '<script src="checks.js">' in page.text
-    assert httpx.get(f"{server.url}/checks.js").status_code == 200
+    assert http.get(f"{server.url}/checks.js").status_code == 200
 
 
 def test_no_cors_by_default(server):
@@ -321,7 +321,7 @@ def test_the_planner_page_takes_a_shapefile_s_parts_and_several_projects(server)
         browser.get(f"{server.url}/")
         browser.find_element(By.ID, "file").send_keys(parts)
         WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "verdict").get_attribute("data-verdict"))
-        assert httpx.get(f"{server.url}/v1/checks", params={"limit": 1}).json()[0]["file"] == "gbk.shp"  # one check
+        assert http.get(f"{server.url}/v1/checks", params={"limit": 1}).json()[0]["file"] == "gbk.shp"  # one check
         assert browser.find_elements(By.CSS_SELECTOR, "#many tr") == []
         browser.get(f"{server.url}/")
         browser.find_element(By.ID, "file").send_keys(f"{road}\n{solar}")
@@ -344,7 +344,7 @@ def test_the_planner_form_is_the_declared_parameters_and_sends_them(server, tian
 
     from redline.parameters import DECLARATIONS, PARTICULARS, READING
 
-    page = httpx.get(f"{server.url}/").text
+    page = http.get(f"{server.url}/").text
     assert all(f'name="{p.name}"' in page for p in (*READING, *DECLARATIONS, *PARTICULARS))
     sample = next(p for p in SAMPLES if p.stem == "08_national_major_lng")
     expected = check(sample, tianjin, national_major=True).verdict.value
@@ -363,10 +363,10 @@ def test_docs_page_works_offline(server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = httpx.get(f"{server.url}/docs").text
+    page = http.get(f"{server.url}/docs").text
     assert "https://" not in page and 'src="docs/swagger-ui-bundle.js"' in page
-    assert httpx.get(f"{server.url}/docs/swagger-ui-bundle.js").status_code == 200
-    assert httpx.get(f"{server.url}/docs/package.json").status_code == 404
+    assert http.get(f"{server.url}/docs/swagger-ui-bundle.js").status_code == 200
+    assert http.get(f"{server.url}/docs/package.json").status_code == 404
     with chrome() as browser:
         browser.get(f"{server.url}/docs")
         WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
@@ -394,7 +394,7 @@ def test_reviewer_page_lists_filters_and_reruns(server):
         browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{road['id']}'] button.rerun").click()
         WebDriverWait(browser, 60).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tbody tr")) == before + 1)
         assert f"re-run of {road['id'][:8]}" in browser.find_element(By.CSS_SELECTOR, "tbody").text
-        total = int(httpx.get(f"{server.url}/v1/checks").headers["x-total-count"])
+        total = int(http.get(f"{server.url}/v1/checks").headers["x-total-count"])
         shown = min(total, 100)
         assert browser.find_element(By.ID, "page").text == f"第 1–{shown} 条，共 {total} 条 1–{shown} of {total}"
         assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
@@ -424,7 +424,7 @@ def test_link_keys_are_signed_apart_from_the_token_expire_and_can_be_revoked(tmp
     auth = {"Authorization": "Bearer s3cret"}
     try:
         with open(SAMPLES[0], "rb") as stream:
-            body = httpx.post(f"{guarded.url}/v1/checks", files={"file": (SAMPLES[0].name, stream)}, headers=auth,
+            body = http.post(f"{guarded.url}/v1/checks", files={"file": (SAMPLES[0].name, stream)}, headers=auth,
                               timeout=60).json()
         check_id, key = body["id"], body["key"]
         assert key != hmac.new(b"s3cret", check_id.encode(), hashlib.sha256).hexdigest()[:32]
@@ -432,19 +432,19 @@ def test_link_keys_are_signed_apart_from_the_token_expire_and_can_be_revoked(tmp
         assert len(secret.read_bytes()) >= 32 and stat.S_IMODE(secret.stat().st_mode) == 0o600
         assert stat.S_IMODE(database.stat().st_mode) == 0o600
         assert int(key.split(".")[0], 16) - time.time() == pytest.approx(LINK_DAYS * 86_400, abs=600)
-        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 200
+        assert http.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 200
         wrong = key[:-1] + ("1" if key.endswith("0") else "0")  # (a key ending in 0 once made this the key itself)
-        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={wrong}").status_code == 401
-        assert httpx.delete(f"{guarded.url}/v1/checks/{check_id}/key").status_code == 401
-        assert httpx.delete(f"{guarded.url}/v1/checks/{check_id}/key", headers=auth).status_code == 204
-        assert httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 401
-        fresh = httpx.get(f"{guarded.url}/v1/checks", headers=auth).json()[0]["links"]["report"].split("?key=")[1]
-        assert fresh != key and httpx.get(f"{guarded.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
+        assert http.get(f"{guarded.url}/v1/checks/{check_id}?key={wrong}").status_code == 401
+        assert http.delete(f"{guarded.url}/v1/checks/{check_id}/key").status_code == 401
+        assert http.delete(f"{guarded.url}/v1/checks/{check_id}/key", headers=auth).status_code == 204
+        assert http.get(f"{guarded.url}/v1/checks/{check_id}?key={key}").status_code == 401
+        fresh = http.get(f"{guarded.url}/v1/checks", headers=auth).json()[0]["links"]["report"].split("?key=")[1]
+        assert fresh != key and http.get(f"{guarded.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
     finally:
         guarded.stop()
     rotated = Server(database, REDLINE_TOKEN="another")  # a new API token leaves shared links working
     try:
-        assert httpx.get(f"{rotated.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
+        assert http.get(f"{rotated.url}/v1/checks/{check_id}?key={fresh}").status_code == 200
     finally:
         rotated.stop()
     store = Store(database)
@@ -454,5 +454,5 @@ def test_link_keys_are_signed_apart_from_the_token_expire_and_can_be_revoked(tmp
 
 
 def test_a_since_before_year_one_is_a_422_not_a_500(server):
-    answer = httpx.get(f"{server.url}/v1/checks", params={"since": "0001-01-01T00:00:00+01:00"})
+    answer = http.get(f"{server.url}/v1/checks", params={"since": "0001-01-01T00:00:00+01:00"})
     assert answer.status_code == 422 and "since=" in answer.json()["detail"]

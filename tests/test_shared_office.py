@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.test_office import http, redline, submit
+from tests.common import http
+from tests.test_office import redline, submit
 from tests.test_service import Server
 
 pytestmark = pytest.mark.slow  # a real PostgreSQL server

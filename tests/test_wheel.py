@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from redline.isolation import die_with_parent
+from tests.common import http
 from tests.conftest import ROOT
 from tests.test_service import free_port
 
@@ -54,15 +55,15 @@ def test_the_wheel_serves(installed, tmp_path):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if http.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.3)
         else:
             pytest.fail(server.stderr.read1().decode(errors="replace"))
-        assert httpx.get(f"http://127.0.0.1:{port}/planner.js").status_code == 200
+        assert http.get(f"http://127.0.0.1:{port}/planner.js").status_code == 200
         with open(ROOT / "data" / "samples" / "13_water_source_workshop.geojson", "rb") as stream:
-            answer = httpx.post(f"http://127.0.0.1:{port}/v1/checks", files={"file": ("s.geojson", stream)}, timeout=60)
+            answer = http.post(f"http://127.0.0.1:{port}/v1/checks", files={"file": ("s.geojson", stream)}, timeout=60)
         assert answer.status_code == 201 and answer.json()["verdict"] == "review"
     finally:
         server.terminate()
