@@ -193,3 +193,15 @@ def test_gbk_layer_names_under_a_western_code_page_are_read_as_chinese_with_a_co
                                         dxfattribs={"layer": "Café"})
     western.saveas(tmp_path / "western.dxf", encoding="cp1252")
     assert read_project(tmp_path / "western.dxf", **CRS).name == "Café"
+
+
+def test_ezdxf_and_openpyxl_are_imported_only_when_needed():
+    """The CLI starts without them (0.3 s of its start); ``preload`` imports a DXF's reader for the readers' children."""
+    import subprocess
+    import sys
+
+    code = ("import sys, redline.cli; from redline.io.formats import preload; seen = ['ezdxf' in sys.modules]; "
+            "preload(['a.parquet']); seen.append('ezdxf' in sys.modules); preload(['B.DXF']); "
+            "print(*seen, 'ezdxf' in sys.modules, 'openpyxl' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "True", "False"]

@@ -31,6 +31,7 @@ from redline.batch.workers import in_workers, release_memory
 from redline.errors import Interrupted, RedlineError
 from redline.footprint import ensure_in_region
 from redline.io import FeatureTable
+from redline.io.formats import preload
 from redline.isolation import sweep_scratch
 from redline.layers import LayerSet, load_layers
 from redline.model import Options, Report
@@ -152,6 +153,7 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     columns = layout(layers.rules)
     rows = table_rows(outdir) if done else {}
     todo = [a for a in applications if a.order not in done]
+    preload(a.source for a in applications if a.row is None)  # before the workers fork: their reader children inherit it
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     progress = progress or (lambda finished, total: None)
     finished = len(done)

@@ -21,7 +21,6 @@ from concurrent.futures import ProcessPoolExecutor
 import pyarrow as pa
 
 from redline.crs import regional_crss, warm_transformers
-from redline.io.formats import preload
 from redline.isolation import die_with_parent
 from redline.layers import LayerSet
 
@@ -47,7 +46,6 @@ def in_workers(task: Callable, chunks: list, layers: LayerSet, workers: int) -> 
     ``workers`` forked processes. Stopped early (a signal, an error), nothing more is started and the workers end."""
     global _WORKER_LAYERS
     warm_transformers(regional_crss(layers.bounds))  # inherited by the workers and by each file's reader child
-    preload()
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield _run(task, chunk, layers)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import glob
+import importlib
 import shutil
 import tempfile
 import warnings
@@ -81,15 +82,22 @@ FORMATS = [
 
 
 def _read_dxf(path: Path) -> Features:
-    from redline.io.cad import read_dxf  # ezdxf costs 0.2 s to import: only when a DXF is read (see ``preload``)
+    from redline.io.cad import read_dxf  # ezdxf costs 0.2 s to import: only when a DXF is read (``preload``)
 
     return read_dxf(path)
 
 
-def preload() -> None:
-    """Import the readers imported on first use (ezdxf), in a process that forks a child to read each file (a batch's
-    workers, the service's check processes): the children inherit them instead of importing them each time."""
-    import redline.io.cad  # noqa: F401 - imported for the children
+IMPORTED_ON_FIRST_USE = {".dxf": "redline.io.cad"}
+"""The readers imported only when a file of theirs is read (by suffix)."""
+
+
+def preload(paths=None) -> None:
+    """Import the readers imported on first use that files at ``paths`` need (every one when None), in a process that
+    forks a child to read each file (a batch's workers, the service's check processes): the children inherit them
+    instead of importing them each time."""
+    suffixes = set(IMPORTED_ON_FIRST_USE) if paths is None else {Path(path).suffix.lower() for path in paths}
+    for suffix in suffixes & set(IMPORTED_ON_FIRST_USE):
+        importlib.import_module(IMPORTED_ON_FIRST_USE[suffix])
 
 
 def format_of(suffix: str) -> Format | None:
