@@ -38,6 +38,7 @@ from redline.layers import DEFAULT_MANIFEST, load_layers
 from redline.pipeline import check
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "data" / "samples").glob("*.*"))
 REPEATS = 15
 
 
@@ -67,7 +68,7 @@ def documents(repeats: int = REPEATS) -> dict[str, float]:
     from redline.report.filing import review_files
 
     layers = load_layers(DEFAULT_MANIFEST)
-    report = check(sorted((ROOT / "data" / "samples").glob("*.*"))[0], layers)
+    report = check(SAMPLES[0], layers)
     templates = read_templates(layers.manifest.review)
     timings = {kind: timed(lambda kind=kind: review_files(report, layers.rules, layers.nearby, (kind,), templates=templates,
                                                           overview=layers.outline), repeats) for kind in DOCUMENTS}
@@ -123,10 +124,9 @@ def checks() -> None:
     frames = {layer_id: layer.frame.set_geometry(densify(layer.frame.geometry.values, CGCS2000))
               for layer_id, layer in layers.layers.items()
               if getattr(layer, "frame", None) is not None and layer.spec.kind == "polygon"}
-    samples = sorted((ROOT / "data" / "samples").glob("*.*"))
     print(f"{'sample':<32}{'redline ms':>12}{'naive ms':>12}{'ratio':>8}")
     ours, theirs = [], []
-    for path in samples:
+    for path in SAMPLES:
         project = read_project(path)
         project_frame = gpd.GeoDataFrame(geometry=densify([project.geometry], CGCS2000), crs=4490)
         t_ours = timed(lambda: check(project, layers))
@@ -137,7 +137,7 @@ def checks() -> None:
     print(f"{'median':<32}{statistics.median(ours) * 1000:>12.1f}{statistics.median(theirs) * 1000:>12.1f}"
           f"{statistics.median(theirs) / statistics.median(ours):>8.1f}")
 
-    command = [sys.executable, "-m", "redline.cli", "check", str(samples[0])]
+    command = [sys.executable, "-m", "redline.cli", "check", str(SAMPLES[0])]
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "REDLINE_CACHE_DIR": cache}
         cold = timed(lambda: subprocess.run(command, env=env, capture_output=True), repeats=1)

@@ -95,7 +95,8 @@ def _footprints(applications: list[Application], read: ReadOptions, outdir: Path
     if len(tables) == 1 and all(application.row == number for number, application in enumerate(applications)):
         return next(iter(tables.values()))  # one input file, every row in its order: the common batch
     checked = footprints(outdir) if any(application.row is None for application in applications) else {}
-    return pa.chunked_array([pa.array([tables[application.source][application.row].as_py() if application.row is not None
+    rows = {source: wkb.combine_chunks() for source, wkb in tables.items()}  # a row by its number, not chunk by chunk
+    return pa.chunked_array([pa.array([rows[application.source][application.row].as_py() if application.row is not None
                                        else checked.get(application.order) for application in applications],
                                       type=pa.binary())])
 

@@ -65,7 +65,8 @@ CHECK_PROCESS: dict = {}
 
 def start_check_process() -> None:
     """A check process: niced, killed by the kernel if the server dies, with the CRS transformers of the region made
-    and every reader imported (the child reading each upload inherits them instead of asking PROJ again)."""
+    and every reader imported (the child reading each upload inherits them instead of asking PROJ again and importing
+    them)."""
     die_with_parent()
     os.nice(CHECK_NICENESS)
     warm_transformers(regional_crss(CHECK_PROCESS["layers"].bounds))
