@@ -50,10 +50,13 @@ class CrashError(InputError):
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def die_with_parent() -> None:
-    """Have the kernel kill this process when the one that started it dies (Linux; elsewhere nothing)."""
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent``, the process that forked it, dies (Linux); if ``parent``
+    died before this call took effect (the window between the fork and here), exit now."""
     if _LIBC is not None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def isolated(function, *args, limits: Limits = Limits(), label: str = "the input", **kwargs):
@@ -140,9 +143,7 @@ _TMP = tempfile.gettempdir()
 def _run_child(writer: int, parent: int, limits: Limits, function, args, kwargs) -> None:
     status = 0
     try:
-        die_with_parent()
-        if os.getppid() != parent:  # the parent died before the line above took effect
-            os._exit(1)
+        die_with_parent(parent)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -297,6 +297,26 @@ def test_sigkill_of_a_batch_kills_its_workers(tmp_path):
     assert wait_until(lambda: not any(alive(worker) for worker in workers), 5), "a worker outlived its batch"
 
 
+def test_a_child_whose_parent_died_before_it_asked_to_die_with_it_exits(tmp_path):
+    """The window a SIGKILL of a batch can fall in: a worker forked, its parent killed before the worker's first line."""
+    script = (
+        "import os, sys, time\n"
+        "from redline.isolation import die_with_parent\n"
+        "parent = os.getpid()\n"
+        "if os.fork() == 0:\n"
+        "    sys.stdout.write(f'{os.getpid()}\\n'); sys.stdout.flush()\n"
+        "    while os.getppid() == parent: time.sleep(0.01)\n"
+        "    die_with_parent(parent)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as middle:
+        child = int(middle.stdout.readline())
+        middle.kill()
+    assert wait_until(lambda: not alive(child), 5), "the child outlived its parent"
+
+
 def test_a_dns_rebinding_page_gets_no_answer(server):
     """A page on rebind.example whose name resolves to 127.0.0.1 sends its own name as Host: refused before routing."""
     for method, path in (("GET", "/v1/checks"), ("GET", "/v1/layers"), ("POST", "/v1/checks")):

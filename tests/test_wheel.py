@@ -1,10 +1,12 @@
 """A built wheel works on its own: installed (not editable) into a clean venv, `redline check --map` and `serve` use
 the demo layers and the map assets packaged in it, from a folder far from the source tree."""
 
+import os
 import subprocess
 import sys
 import sysconfig
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -50,7 +52,8 @@ def test_the_wheel_checks_and_maps_a_sample_with_its_own_layers(installed, tmp_p
 def test_the_wheel_serves(installed, tmp_path):
     port = free_port()
     server = subprocess.Popen([str(installed / "bin" / "redline"), "serve", "--port", str(port), "--db", "r.sqlite"],
-                              cwd=tmp_path, stderr=subprocess.PIPE, preexec_fn=die_with_parent)  # never outlives the tests
+                              cwd=tmp_path, stderr=subprocess.PIPE,
+                              preexec_fn=partial(die_with_parent, os.getpid()))  # never outlives the tests
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing
+import os
 import resource
 import signal
 import sys
@@ -53,7 +54,8 @@ def in_workers(task: Callable, chunks: list, layers: LayerSet, workers: int) -> 
     _WORKER_LAYERS = layers
     release_memory()  # what loading took and freed is not copied into every worker
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start,
+                                   initargs=(os.getpid(),))
         try:
             pending: deque = deque()
             for chunk in chunks:
@@ -96,7 +98,8 @@ def _resident() -> int | None:
         return None
 
 
-def _worker_start() -> None:
-    """A worker dies with the batch, and leaves Ctrl-C (sent to the whole process group) to the batch process."""
-    die_with_parent()
+def _worker_start(batch: int) -> None:
+    """A worker dies with the batch (process ``batch``), and leaves Ctrl-C (sent to the whole process group) to the
+    batch process."""
+    die_with_parent(batch)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

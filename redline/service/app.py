@@ -99,7 +99,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     def start_pool():
         CHECK_PROCESS.update(layers=layers, db=db)
         pool["executor"] = ProcessPoolExecutor(max(1, check_processes), mp_context=multiprocessing.get_context("fork"),
-                                               initializer=start_check_process)
+                                               initializer=start_check_process, initargs=(os.getpid(),))
         pool["healthy"] = True
 
     def stop_pool():

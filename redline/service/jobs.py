@@ -63,11 +63,11 @@ CHECK_PROCESS: dict = {}
 """The layers and the database path the check processes inherit when forked; each opens its own store."""
 
 
-def start_check_process() -> None:
+def start_check_process(server: int) -> None:
     """A check process: niced, killed by the kernel if the server dies, with the CRS transformers of the region made
     and every reader imported (the child reading each upload inherits them instead of asking PROJ again and importing
-    them)."""
-    die_with_parent()
+    them). ``server`` is the process that forked it."""
+    die_with_parent(server)
     os.nice(CHECK_NICENESS)
     warm_transformers(regional_crss(CHECK_PROCESS["layers"].bounds))
     preload()
