@@ -135,6 +135,7 @@ def describe_batch(label: str, count: int, timing) -> float:
     print(f"{label}, {count:,} applications, {WORKERS} workers: median {median:.1f} s of "
           f"{', '.join(f'{s:.1f}' for s in seconds)} end to end, {count / median:,.0f} applications/s; peak memory "
           f"{peak:,.0f} MiB; verdicts {summary.verdicts}, errors {summary.errors}")
+    print(f"    the last run by phase: {', '.join(f'{name} {spent:.1f} s' for name, spent in summary.phases.items())}")
     return median
 
 
@@ -421,7 +422,7 @@ def maps(count: int, runs: int = RUNS) -> None:
               f"{MAPS_TARGET:g} maps/s); {size / 2**20:,.0f} MiB")
         layers = load_layers(DEFAULT_MANIFEST)
         read = ReadOptions("id", None, None, False)
-        chunk = read_inputs([path], read)[:BASELINE_MAPS]
+        chunk = read_inputs([path], read)[0][:BASELINE_MAPS]
         reports = [r for r in checked_chunk(chunk, layers, options=Options(), read=read, with_geometry=True)[0].values()
                    if not isinstance(r, str)]
         start = time.perf_counter()
@@ -466,7 +467,7 @@ def steps(count: int) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         read = ReadOptions()
-        applications = read_inputs([write_applications(count, Path(folder))], read)
+        applications, _ = read_inputs([write_applications(count, Path(folder))], read)
         layers = load_layers(region_only(Path(folder)))
         region, _ = layers.for_rule(REGION)
         columns = layout(layers.rules)

@@ -1,13 +1,12 @@
 """Run untrusted work in a child process that a crash, a runaway query or a memory blow-up costs alone.
 
-``isolated(function, *args, limits=…)`` forks a child that inherits everything loaded (layers, caches), caps
-its address space (``RLIMIT_AS``: what it may allocate beyond what it inherited), asks the kernel to kill it
-when its parent dies (``PR_SET_PDEATHSIG``), runs the function and hands back its result or its exception
-through a pipe. The parent waits at most ``limits.seconds`` and then kills the child: a GeoPackage whose layer
-is an endless SQL view, or a WKB that overflows GEOS's stack, ends as that input's ``RedlineError``, and the
-next input is checked as if nothing had happened. Fork only from a single-threaded process (the CLI, a batch
-worker, a service check process): a thread holding a lock at fork time would leave the child stuck.
-"""
+``isolated(function, *args, limits=…)`` (or ``started(…)``, then ``.result()`` when the answer is needed) forks a
+child that inherits everything loaded (layers, caches), caps its address space (``RLIMIT_AS``: what it may allocate
+beyond what it inherited), asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), runs the function
+and hands back its result or its exception through a pipe. The parent waits at most ``limits.seconds`` and then kills
+the child: a GeoPackage whose layer is an endless SQL view, or a WKB that overflows GEOS's stack, ends as that input's
+``RedlineError``, and the next input is checked as if nothing had happened. Fork only from a single-threaded process
+(the CLI, a batch worker, a service check process): a thread holding a lock at fork time would leave the child stuck."""
 
 from __future__ import annotations
 
@@ -66,6 +65,12 @@ def isolated(function, *args, limits: Limits = Limits(), label: str = "the input
     that is not a ``RedlineError`` comes back as ``CrashError`` with its first line (a bug, or an input no
     library should have accepted).
     """
+    return started(function, *args, limits=limits, label=label, **kwargs).result()
+
+
+def started(function, *args, limits: Limits = Limits(), label: str = "the input", **kwargs) -> Child:
+    """``isolated``, with this process free to work until it asks for the ``Child``'s result (its time limit runs
+    from now)."""
     parent = os.getpid()
     scratch = scratch_folder("child")
     reader, writer = os.pipe()
@@ -76,33 +81,57 @@ def isolated(function, *args, limits: Limits = Limits(), label: str = "the input
         os.environ["TMPDIR"] = os.environ["CPL_TMPDIR"] = scratch
         _run_child(writer, parent, limits, function, args, kwargs)
     os.close(writer)
-    try:
+    return Child(pid, reader, scratch, time.monotonic() + limits.seconds, limits, label)
+
+
+@dataclass
+class Child:
+    """A child process started by ``started``: ``result()`` waits for its answer (until its deadline)."""
+
+    pid: int
+    reader: int
+    scratch: str
+    deadline: float
+    limits: Limits
+    label: str
+
+    def result(self):
+        """The function's result, or its exception raised here (see ``isolated``); called once."""
+        limits, label = self.limits, self.label
         try:
-            data = _read_until(reader, time.monotonic() + limits.seconds)
+            try:
+                data = _read_until(self.reader, self.deadline)
+            finally:
+                os.close(self.reader)
+            if data is None:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                raise TimeLimitError(f"{label}: 检查超过 {limits.seconds:g} 秒，已终止 / took over {limits.seconds:g} s to "
+                                     "read and check; the work was stopped")
+            _, status = os.waitpid(self.pid, 0)
         finally:
-            os.close(reader)
-        if data is None:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise TimeLimitError(f"{label}: 检查超过 {limits.seconds:g} 秒，已终止 / took over {limits.seconds:g} s to read "
-                                 "and check; the work was stopped")
-        _, status = os.waitpid(pid, 0)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)  # the child's files, whatever its fate
-    if not data:
-        cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
-                 else f"exit status {os.WEXITSTATUS(status)}")
-        raise CrashError(f"{label}: 读取该文件时进程崩溃，未能检查 / the reader crashed on this file ({cause}; a damaged "
-                         f"or hostile file, or over the {limits.memory_bytes / 1024 ** 3:g} GiB memory limit); "
-                         "nothing was checked")
-    try:
-        ok, value = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the child died while writing its answer
-        raise CrashError(f"{label}: 检查进程中途退出 / the check process died while answering; nothing was "
-                         "checked") from None
-    if ok:
-        return value
-    raise value
+            shutil.rmtree(self.scratch, ignore_errors=True)  # the child's files, whatever its fate
+        if not data:
+            cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+                     else f"exit status {os.WEXITSTATUS(status)}")
+            raise CrashError(f"{label}: 读取该文件时进程崩溃，未能检查 / the reader crashed on this file ({cause}; a "
+                             f"damaged or hostile file, or over the {limits.memory_bytes / 1024 ** 3:g} GiB memory "
+                             "limit); nothing was checked")
+        try:
+            ok, value = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - the child died while writing its answer
+            raise CrashError(f"{label}: 检查进程中途退出 / the check process died while answering; nothing was "
+                             "checked") from None
+        if ok:
+            return value
+        raise value
+
+    def stop(self) -> None:
+        """Kill the child and forget its answer (when what it was started for is abandoned)."""
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.reader)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 SCRATCH = re.compile(r"^redline-(child|upload|inputs)-(\d+)-")

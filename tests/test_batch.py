@@ -351,7 +351,7 @@ def test_a_folder_of_project_folders_is_read_and_what_is_skipped_is_named(tmp_pa
         (folder / sample.name).write_bytes(sample.read_bytes())
         (folder / "说明.docx").write_bytes(b"not a boundary")
     with caplog.at_level("WARNING"):
-        applications = read_inputs([tmp_path / "projects"])
+        applications, _ = read_inputs([tmp_path / "projects"])
     assert [a.id for a in applications] == [f"{s.stem}/{s.stem}" for s in SAMPLES[:2]]
     assert "skipped 2 file(s)" in caplog.text and "说明.docx" in caplog.text
     (tmp_path / "empty").mkdir()

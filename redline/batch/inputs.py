@@ -29,7 +29,7 @@ from redline.errors import InputError, RedlineError
 from redline.io import FeatureTable, Project, applications_of, read_feature_table, read_project
 from redline.io.cleaning import cleaned
 from redline.io.formats import READABLE_SUFFIXES
-from redline.isolation import Limits, isolated
+from redline.isolation import Child, Limits, isolated, started
 from redline.model import Options
 from redline.parameters import DECLARATIONS, PARAMETERS, PARTICULARS
 
@@ -67,26 +67,37 @@ class ReadOptions:
 
 
 
-def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions()) -> list[Application]:
-    """Every application of the inputs, in a deterministic order (folders sorted by file name)."""
+def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions(), *, meanwhile=lambda: None) -> tuple[list[Application],
+                                                                                                           object]:
+    """Every application of the inputs, in a deterministic order (folders sorted by file name); and what
+    ``meanwhile()`` returned, run in this process while the first multi-feature input is read in its child (a batch
+    loads its layers so)."""
     applications: list[Application] = []
+    waiting = True
     for source in inputs:
         source = Path(source)
         if source.is_dir():
             for path in _folder_files(source):
                 name = path.relative_to(source).with_suffix("").as_posix()
                 applications.append(Application(len(applications), name, str(path)))
-        else:
-            table = table_of(str(source), read, again=True)
-            applications += [Application(len(applications) + row, application_id, str(source), row)
-                             for row, application_id in enumerate(table.ids)]
+            continue
+        reading = _start_table(str(source), read)
+        if waiting:
+            try:
+                done, waiting = meanwhile(), False
+            except BaseException:
+                reading.stop()
+                raise
+        table = _keep_table(str(source), read, reading.result())
+        applications += [Application(len(applications) + row, application_id, str(source), row)
+                         for row, application_id in enumerate(table.ids)]
     if not applications:
         raise InputError(f"无可检查的申请 / no applications in {', '.join(str(s) for s in inputs)}: no file with one of the "
                          f"suffixes {', '.join(READABLE_SUFFIXES)} (sub-folders included)")
     ids = [a.id for a in applications]
     if len(set(ids)) < len(ids):
         raise InputError("application ids repeat across the inputs; give every application a unique id")
-    return applications
+    return applications, (meanwhile() if waiting else done)
 
 
 SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd", ".fix", ".aux", ".xml")
@@ -179,20 +190,33 @@ _STORE: list[tempfile.TemporaryDirectory] = []
 _NUMBERS = itertools.count()
 
 
-def table_of(path: str, read: ReadOptions, *, again: bool = False) -> StoredTable:
-    """A multi-feature input, read and stored once per process; with ``again`` read anew (every batch reads its
-    inputs so, and its workers then take that table: a file written again at the same path is never answered from
-    an earlier read)."""
-    key = (path, read.id_field, read.crs, read.encoding, read.degrees)
-    if again or key not in _TABLES:
-        if not _STORE:
-            _STORE.append(tempfile.TemporaryDirectory(prefix=f"redline-inputs-{os.getpid()}-"))
-        stored = Path(_STORE[0].name) / f"{next(_NUMBERS)}.parquet"
-        earlier = _TABLES.get(key)
-        _TABLES[key] = isolated(_stored_table, path, stored, read, limits=TABLE_LIMITS, label=path)
-        if earlier is not None:  # what an earlier batch read of it
-            earlier.stored.unlink(missing_ok=True)
-    return _TABLES[key]
+def table_of(path: str, read: ReadOptions) -> StoredTable:
+    """A multi-feature input, read and stored once per process (a batch reads each of its inputs anew, in
+    ``read_inputs``, and its workers then take that table: a file written again at the same path is never answered
+    from an earlier read)."""
+    stored = _TABLES.get(_table_key(path, read))
+    return stored if stored is not None else _keep_table(path, read, _start_table(path, read).result())
+
+
+def _table_key(path: str, read: ReadOptions) -> tuple:
+    return path, read.id_field, read.crs, read.encoding, read.degrees
+
+
+def _start_table(path: str, read: ReadOptions) -> Child:
+    """The child that reads and stores a multi-feature input (``_stored_table``), started."""
+    if not _STORE:
+        _STORE.append(tempfile.TemporaryDirectory(prefix=f"redline-inputs-{os.getpid()}-"))
+    stored = Path(_STORE[0].name) / f"{next(_NUMBERS)}.parquet"
+    return started(_stored_table, path, stored, read, limits=TABLE_LIMITS, label=path)
+
+
+def _keep_table(path: str, read: ReadOptions, table: StoredTable) -> StoredTable:
+    """``table`` as this process's read of ``path``, in place of an earlier one (whose stored file goes)."""
+    earlier = _TABLES.get(_table_key(path, read))
+    _TABLES[_table_key(path, read)] = table
+    if earlier is not None and earlier.stored != table.stored:
+        earlier.stored.unlink(missing_ok=True)
+    return table
 
 
 def _stored_table(path: str, stored: Path, read: ReadOptions) -> StoredTable:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -52,6 +52,10 @@ class Summary:
     seconds: float
     maps: int = 0
     pdfs: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds by phase, in order: loading the ``layers`` (while the first multi-feature input is read in its child),
+    ``reading`` the inputs (what it took beyond the layers), ``checking`` (with the drawing), ``tables`` (the index
+    page and the result tables)."""
 
 
 class Record(NamedTuple):
@@ -141,13 +145,13 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
     ``distributed.LocalCluster``) through dask-geopandas partitions instead of local worker processes (the drawings
     are then made here afterwards).
     """
-    started = time.monotonic()
+    phases = Phases()
     sweep_scratch()  # what killed readers and batches of an earlier run left behind
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     read = ReadOptions(id_field=id_field, crs=crs, encoding=encoding, repair=repair, degrees=degrees)
-    applications = read_inputs(inputs, read)
-    layers = load_layers(manifest)
+    applications, layers = read_inputs(inputs, read, meanwhile=partial(_loaded, manifest, phases))
+    phases.end("reading")
     done = resume(outdir, fingerprint(inputs, layers, options, id_field, crs, reports), applications)
     drawing = prepared(drawing, outdir)
     columns = layout(layers.rules)
@@ -187,16 +191,38 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
             with stop.deferred():
                 _keep_entries(mapped, list(drawn.values()))
             progress(min(number * CHUNK, len(again)), len(again))
+    phases.end("checking")
     maps = write_index(outdir, applications, rows, drawing, layers.outline) if drawing.maps else 0
     pdfs = sum((Path(drawing.pdf_dir) / f"{stem(a)}.pdf").exists() for a in applications) if drawing.pdf_dir else 0
     del layers  # what writing the tables takes is not added to the layers
     write_tables(outdir, applications, rows, read, columns, tables, spelling)
     release_memory()  # what writing the tables took goes back to the OS, not into the next batch of this process
+    phases.end("tables")
     verdicts: dict[str, int] = {}
     for values in rows.values():
         verdicts[values[1]] = verdicts.get(values[1], 0) + 1
     return Summary(len(applications), verdicts, verdicts.pop("error", 0), len(applications) - len(todo),
-                   time.monotonic() - started, maps, pdfs)
+                   sum(phases.seconds.values()), maps, pdfs, phases.seconds)
+
+
+def _loaded(manifest, phases: Phases) -> LayerSet:
+    """The layers of ``manifest``, loaded while the inputs are read (``read_inputs``' ``meanwhile``)."""
+    layers = load_layers(manifest)
+    phases.end("layers")
+    return layers
+
+
+class Phases:
+    """Seconds by phase: ``end(name)`` closes the phase that began where the last one ended."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def end(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._last
+        self._last = now
 
 
 def _keep_entries(mapped, entries: list[bytes | None]) -> None:
