@@ -134,7 +134,8 @@ CHUNK = 256
 class StoredTable:
     """A multi-feature input as read and checked in a child process, kept in a Parquet file of its own with row
     groups of ``CHUNK`` rows: the parent holds only the ids, a worker reads the rows of its chunk, and the result
-    tables take the geometry bytes as they are."""
+    tables take the geometry bytes as they are. Read memory-mapped in the reading thread: Arrow's reader threads cost
+    more than they save when the batch's workers already keep every core busy (``benchmarks/README.md``)."""
 
     path: Path
     """The input, as reports name it."""
@@ -147,21 +148,21 @@ class StoredTable:
 
     def rows(self, numbers) -> FeatureTable:
         """The features at row ``numbers`` (in that order) as a ``FeatureTable``."""
-        stored = pq.ParquetFile(self.stored, metadata=_metadata(self.stored))
+        stored = pq.ParquetFile(self.stored, metadata=_metadata(self.stored), memory_map=True)
         starts = np.cumsum([0] + [stored.metadata.row_group(g).num_rows for g in range(stored.num_row_groups)])
         numbers = np.asarray(numbers, dtype=np.int64)
         group_of = np.searchsorted(starts, numbers, side="right") - 1
         groups, inverse = np.unique(group_of, return_inverse=True)
         first = np.cumsum(np.r_[0, starts[groups + 1] - starts[groups]])[:-1]  # where each group starts when read
         positions = first[inverse] + numbers - starts[group_of]
-        table = stored.read_row_groups(groups.tolist()).take(positions)
+        table = stored.read_row_groups(groups.tolist(), use_threads=False).take(positions)
         geometries = shapely.from_wkb(table.column(GEOMETRY).to_numpy(zero_copy_only=False))
         frame = gpd.GeoDataFrame(table.drop_columns([GEOMETRY]).to_pandas(), geometry=geometries, crs=_crs(self.crs))
         return FeatureTable(self.path, frame, [self.ids[n] for n in numbers.tolist()], self.conversion, self.warnings)
 
     def wkb(self) -> pa.ChunkedArray:
         """The geometry of every row, as WKB in the features' CRS."""
-        return pq.read_table(self.stored, columns=[GEOMETRY]).column(GEOMETRY)
+        return pq.read_table(self.stored, columns=[GEOMETRY], memory_map=True, use_threads=False).column(GEOMETRY)
 
 
 @functools.cache
