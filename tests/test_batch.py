@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,6 +75,39 @@ def test_a_file_written_again_at_the_same_path_is_read_again(tmp_path):
     parquet = gpd.read_parquet(tmp_path / "second" / "results.parquet")
     assert list(parquet["id"]) == list(now["id"]) and len(rows(tmp_path / "second" / "results.csv")) == 30
     assert shapely.equals_exact(parquet.geometry.values, now.geometry.values, tolerance=1e-9).all()
+
+
+def test_the_layers_load_while_the_input_is_read_and_the_phases_add_up(tmp_path, monkeypatch):
+    """The first multi-feature input is read in its child while this process loads the layers; ``Summary.phases``
+    accounts for the whole batch."""
+    import redline.batch.run as batch_run
+
+    make_applications(300, seed=4).to_parquet(tmp_path / "apps.parquet")
+    loading, original = [], batch_run.load_layers
+
+    def load(manifest):
+        loading.append(children_of(os.getpid()))  # the reader child, running meanwhile
+        return original(manifest)
+    monkeypatch.setattr(batch_run, "load_layers", load)
+    summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    assert summary.total == 300 and len(loading) == 1 and len(loading[0]) == 1
+    assert list(summary.phases) == ["layers", "reading", "checking", "tables"]
+    assert all(spent >= 0 for spent in summary.phases.values())
+    assert sum(summary.phases.values()) == pytest.approx(summary.seconds)
+
+
+def test_a_manifest_that_fails_to_load_leaves_no_reader_running(tmp_path):
+    from redline.errors import RedlineError
+    from redline.isolation import SCRATCH
+
+    make_applications(50, seed=5).to_parquet(tmp_path / "apps.parquet")
+    (tmp_path / "layers.toml").write_text("[layers.nothing]\nfile = 'missing.gpkg'\n", encoding="utf-8")
+    before = {entry.name for entry in Path(tempfile.gettempdir()).iterdir() if SCRATCH.match(entry.name)}
+    with pytest.raises(RedlineError):
+        run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=tmp_path / "layers.toml", workers=1)
+    assert children_of(os.getpid()) == []
+    after = {entry.name for entry in Path(tempfile.gettempdir()).iterdir() if SCRATCH.match(entry.name)}
+    assert not {name for name in after - before if name.startswith(f"redline-child-{os.getpid()}-")}
 
 
 def test_tables_can_be_left_out(tmp_path):

@@ -6,7 +6,6 @@ One row per application in input order, laid out by ``redline.report.tables``.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,17 +41,18 @@ def write_tables(outdir: Path, applications: list[Application], rows: dict[int, 
     if spelling is not None:  # the error texts name the library's keywords (crs=…) as the front that ran the batch does
         ordered = [(*row[:3], spelled(row[3], spelling), *row[4:]) if row[1] == "error" else row for row in ordered]
     errors = [(row[0], row[3]) for row in ordered if row[1] == "error"]  # id, error (``RESULT_COLUMNS``)
-    writers = [partial(write_atomic, outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))]
-    if {"gpkg", "parquet"} & set(tables):
-        values = list(zip(*ordered)) if ordered else [()] * len(columns.header)
-        geometry = _footprints(applications, read, outdir)
-        table = pa.table({**{name: _column(cells) for name, cells in zip(columns.header, values)}, GEOMETRY: geometry})
-        if "gpkg" in tables:
-            writers.append(partial(_write_geopackage, outdir / "results.gpkg", table, _geometry_type(geometry)))
-        if "parquet" in tables:
-            writers.append(partial(_write_geoparquet, outdir / "results.parquet", table))
-    with ThreadPoolExecutor(len(writers)) as pool:
-        written = [pool.submit(writer) for writer in writers]
+    with ThreadPoolExecutor(4) as pool:
+        written = [pool.submit(write_atomic, outdir / "errors.csv", csv_text(["id", "error"], errors, free=FREE_TEXT))]
+        if {"gpkg", "parquet"} & set(tables):
+            geometry = pool.submit(_footprints, applications, read, outdir)  # read from disk while the columns are made
+            values = list(zip(*ordered)) if ordered else [()] * len(columns.header)
+            cells = {name: _column(column) for name, column in zip(columns.header, values)}
+            table = pa.table({**cells, GEOMETRY: geometry.result()})
+            if "gpkg" in tables:
+                written.append(pool.submit(_write_geopackage, outdir / "results.gpkg", table,
+                                           _geometry_type(table.column(GEOMETRY))))
+            if "parquet" in tables:
+                written.append(pool.submit(_write_geoparquet, outdir / "results.parquet", table))
         if "csv" in tables:
             write_atomic(outdir / "results.csv", csv_text(columns.header, ordered, free=FREE_TEXT))
         for future in written:
