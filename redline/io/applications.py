@@ -78,14 +78,12 @@ def _feature_table(features: Features, path: Path, id_field: str, conversion, co
     return FeatureTable(path, frame, ids, conversion, corrections)
 
 
-def applications_of(table: FeatureTable, rows=None, *, repair: bool = False, max_vertices: int = MAX_VERTICES):
-    """(id, Project or InputError) for the table's ``rows`` (all by default), in order.
+def applications_of(table: FeatureTable, *, repair: bool = False, max_vertices: int = MAX_VERTICES):
+    """(id, Project or InputError) for each of the table's features, in order.
 
     A bad feature is an error of its own, never the whole file's.
     """
-    rows = np.arange(len(table.frame)) if rows is None else np.asarray(rows)
-    frame, path = table.frame.iloc[rows], table.path
-    ids = [table.ids[row] for row in rows]
+    frame, path, ids = table.frame, table.path, table.ids
     source_crs = CRS.from_user_input(frame.crs)
     geometries = shapely.force_2d(frame.geometry.values)
     sound = plainly_valid(geometries)
