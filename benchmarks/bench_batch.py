@@ -24,10 +24,11 @@ Each per-layer timing in (b) and (c) is the fastest of repeated runs totalling â
 every engine alike.
 (d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``);
 (e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``);
-(f) with ``--steps``, instead: where a worker's time goes, step by step, on N applications (see ``steps``).
+(f) with ``--steps``, instead: where a worker's time goes, step by step, on N applications (see ``steps``);
+(g) with ``--dense --against REV``, instead: the dense batch of today's code beside REV's (see ``dense_against``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense | --maps | --steps]   (default N = 100,000; 2 worker
-processes)
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense [--against REV [--rounds R]] | --maps | --steps]
+(default N = 100,000; 2 worker processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
 postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
 ``--postgis URL``.
@@ -36,7 +37,9 @@ postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +66,7 @@ SUBSET = 2_000
 RUNS = 3
 """Batches timed per workload; the median is printed."""
 WORKERS = int(os.environ.get("REDLINE_BENCH_WORKERS", "2"))
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class PeakMemory(threading.Thread):
@@ -144,7 +148,7 @@ def write_applications(count: int, folder: Path) -> Path:
     holds none of them while the batches run)."""
     path = folder / f"apps-{count}.parquet"
     subprocess.run([sys.executable, "-m", "benchmarks.applications", str(count), str(path)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
+                   cwd=ROOT)
     return path
 
 
@@ -243,7 +247,7 @@ def postgis_server(address: str | None):
     if address != "start":
         yield address
         return
-    script = Path(__file__).resolve().parents[1] / "scripts" / "postgis-server.sh"
+    script = ROOT / "scripts" / "postgis-server.sh"
     folder = tempfile.mkdtemp(prefix="redline-pg-")
     started = subprocess.run(["bash", str(script), "start", folder], capture_output=True, text=True, check=True)
     try:
@@ -298,7 +302,7 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
     from redline.crs import ellipsoidal_areas_m2
 
     subprocess.run([sys.executable, "-m", "benchmarks.dense", str(count)], check=True, stdout=subprocess.DEVNULL,
-                   cwd=Path(__file__).resolve().parents[1])  # made apart, so this process holds none of it
+                   cwd=ROOT)  # made apart, so this process holds none of it
     manifest, path = workload(count)
     searching, not_searching = batch_pair(path, manifest, runs)
     end_to_end = describe_batch("(d) dense layer: redline batch", count, searching)
@@ -383,6 +387,42 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
               f"(ST_DWithin + <->) of the untouched {nearest_query_s:.1f} s, {len(found):,} found; redline end to end is "
               f"{(query_s + nearest_query_s) / end_to_end:.1f}x faster than the two queries alone (target â‰¥ 2.5); max rel. "
               f"area difference {relative_difference(ours, theirs):.2e}")
+
+
+def dense_against(count: int, revision: str, rounds: int) -> None:
+    """(g): the dense batch of ``count`` applications (default options, one run per process) with today's code and
+    with ``revision``'s (in a ``git worktree``, first on ``PYTHONPATH``), alternating round by round; each one's runs,
+    median and phases, and the ratio of the medians."""
+    from benchmarks.bench_service import checked_out
+
+    def measured(code: Path) -> dict:
+        done = subprocess.run([sys.executable, __file__, str(count), "--dense", "--json"], capture_output=True, check=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(code)}, cwd=code)
+        return json.loads(done.stdout.splitlines()[-1])
+
+    subprocess.run([sys.executable, "-m", "benchmarks.dense", str(count)], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    with checked_out(revision) as older:
+        codes = {revision: Path(older), "today": ROOT}
+        runs: dict[str, list[dict]] = {label: [] for label in codes}
+        for _ in range(rounds):
+            for label, code in codes.items():
+                runs[label].append(measured(code))
+    medians = {label: statistics.median(run["seconds"] for run in done) for label, done in runs.items()}
+    for label, done in runs.items():
+        seconds = ", ".join(f"{run['seconds']:.1f}" for run in done)
+        phases = ", ".join(f"{name} {spent:.1f} s" for name, spent in done[-1]["phases"].items())
+        print(f"(g) dense layer, {count:,} applications, {WORKERS} workers, the code of {label}: median {medians[label]:.1f} s "
+              f"of {seconds}" + (f"; its last run by phase: {phases}" if phases else ""))
+    print(f"    today's batch takes {medians['today'] / medians[revision]:.2f}x the time of {revision}'s")
+
+
+def dense_once(count: int) -> None:
+    """One dense batch of ``count`` applications with the code on ``PYTHONPATH``, as JSON (for ``dense_against``)."""
+    from benchmarks.dense import workload
+
+    manifest, path = workload(count)
+    median, _, _, summary = batch_median(path, manifest, 1)
+    print(json.dumps({"seconds": median, "phases": getattr(summary, "phases", {})}))
 
 
 MAPS_TARGET = 50.0
@@ -505,8 +545,17 @@ def main() -> None:
     parser.add_argument("--dense", action="store_true", help="run only (d), the dense official-size layer")
     parser.add_argument("--maps", action="store_true", help="run only (e), the maps of a batch of N applications")
     parser.add_argument("--steps", action="store_true", help="run only (f), where a worker's time goes")
+    parser.add_argument("--against", metavar="REV", help="with --dense: only the dense batch, today's beside REV's (g)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: rounds, alternating (default 3)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one dense batch, for --against
     arguments = parser.parse_args()
     count = arguments.count
+    if arguments.dense and arguments.json:
+        dense_once(count)
+        return
+    if arguments.dense and arguments.against:
+        dense_against(count, arguments.against, arguments.rounds)
+        return
     if arguments.steps:
         steps(count)
         return
