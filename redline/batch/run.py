@@ -53,9 +53,9 @@ class Summary:
     maps: int = 0
     pdfs: int = 0
     phases: dict[str, float] = field(default_factory=dict)
-    """Seconds by phase, in order: loading the ``layers`` (while the first multi-feature input is read in its child),
-    ``reading`` the inputs (what it took beyond the layers), ``checking`` (with the drawing), ``tables`` (the index
-    page and the result tables)."""
+    """Seconds by phase, in order: loading the ``layers`` (while the first multi-feature input is read in its child;
+    after the folders are listed when there is none), ``reading`` the inputs (what it took beyond the layers),
+    ``checking`` (with the drawing), ``tables`` (the index page and the result tables)."""
 
 
 class Record(NamedTuple):
