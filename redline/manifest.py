@@ -94,18 +94,21 @@ def read_manifest(path: str | Path = DEFAULT_MANIFEST, *, verify: bool = True) -
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ManifestError(f"{path}: cannot read the layer manifest ({error}); pass -l with a valid layers.toml") from None
+        raise ManifestError(f"{path}: 无法读取图层清单 / cannot read the layer manifest ({error}); give a valid "
+                            "layers.toml") from None
     head, entries = data.get("manifest", {}), data.get("layers")
     if not isinstance(entries, dict) or not entries:
-        raise ManifestError(f"{path}: no [layers.*] tables; every layer needs one (see data/tianjin/layers.toml)")
+        raise ManifestError(f"{path}: 清单中无图层 / no [layers.*] tables; every layer needs one (see "
+                            "data/tianjin/layers.toml)")
     specs = {layer_id: _spec(path, layer_id, entry) for layer_id, entry in entries.items()}
     _check_rules(path, specs)
     if verify:
         for spec in specs.values():
             if spec.path is not None and spec.path.exists() and sha256_file(spec.path) != spec.sha256:
                 raise ManifestError(
-                    f"{spec.path} (layer {spec.id!r}) changed since {path.name} was written: its SHA-256 no longer "
-                    f"matches. Restore the file, or record the new hash in {path.name} if the change is intended")
+                    f"{spec.path}: 图层 {spec.id} 的文件在清单写成后已改变 / the file of layer {spec.id!r} changed since "
+                    f"{path.name} was written: its SHA-256 no longer matches. Restore the file, or record the new hash in "
+                    f"{path.name} if the change is intended")
     return Manifest(path=path, sha256=sha256_file(path), name=head.get("name", path.stem),
                     title_zh=head.get("title_zh", ""), title_en=head.get("title_en", ""),
                     region_layer=head.get("region_layer"), disclaimer=head.get("disclaimer", ""), layers=specs,
@@ -119,12 +122,14 @@ def _spec(path: Path, layer_id: str, entry: dict, data: gpd.GeoDataFrame | None 
     where = ("table",) if in_database else () if in_memory else ("file", "sha256")
     missing = [k for k in ("title_zh", "title_en", "kind", "rule", "vintage") + where if k not in entry]
     if missing:
-        raise ManifestError(f"{path}: layer {layer_id!r} lacks {', '.join(missing)}")
+        raise ManifestError(f"{path}: 图层 {layer_id} 缺少 {'、'.join(missing)} / layer {layer_id!r} lacks {', '.join(missing)}")
     if not in_memory and in_database == ("file" in entry):
-        raise ManifestError(f"{path}: layer {layer_id!r} needs either 'file' or 'database' (PostGIS), not both or neither")
+        raise ManifestError(f"{path}: 图层 {layer_id} 须且只须给出 file 或 database 之一 / layer {layer_id!r} needs either "
+                            "'file' or 'database' (PostGIS), not both or neither")
     if entry["kind"] not in {kind.value for kind in Kind} or ((in_database or in_memory) and entry["kind"] == Kind.RASTER):
         kinds = [kind.value for kind in Kind if not ((in_database or in_memory) and kind is Kind.RASTER)]
-        raise ManifestError(f"{path}: layer {layer_id!r} has kind {entry['kind']!r}; use one of {', '.join(kinds)}")
+        raise ManifestError(f"{path}: 图层 {layer_id} 的类型 {entry['kind']!r} 无效 / layer {layer_id!r} has kind "
+                            f"{entry['kind']!r}; use one of {', '.join(kinds)}")
     known = {k: entry[k] for k in ("table", "database", "name_field", "class_field", "classes", "style", "provenance",
                                    "constraint") if k in entry}
     on_disk = not in_database and not in_memory

@@ -115,7 +115,8 @@ def load_layers(manifest: str | Path | Manifest | dict = DEFAULT_MANIFEST) -> La
             problems[spec.id] = str(error)
     extents = [tuple(layer.frame.total_bounds) for layer in layers.values() if isinstance(layer, VectorLayer)]
     if not extents:
-        raise ManifestError(f"{manifest.path}: no vector layer could be loaded: " + "; ".join(problems.values()))
+        raise ManifestError(f"{manifest.path}: 没有可加载的矢量图层 / no vector layer could be loaded: "
+                            + "; ".join(problems.values()))
     west, south, east, north = np.array(extents).T
     bounds = (west.min(), south.min(), east.max(), north.max())
     return LayerSet(manifest, layers, problems, bounds, EqualArea(bounds))

@@ -96,9 +96,9 @@ def read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
 
         frame, sha256 = read_table(spec.database, spec.table, [f for f in (spec.name_field, spec.class_field) if f])
         if spec.sha256 is not None and sha256 != spec.sha256:
-            raise ManifestError(f"{spec.source} (layer {spec.id!r}) changed since the manifest was written: the SHA-256 "
-                                f"of its rows is {sha256}, the manifest records {spec.sha256}. Restore the table, or "
-                                "record the new hash if the change is intended")
+            raise ManifestError(f"{spec.source}: 图层 {spec.id} 的数据在清单写成后已改变 / the rows of layer {spec.id!r} changed "
+                                f"since the manifest was written: the SHA-256 of its rows is {sha256}, the manifest records "
+                                f"{spec.sha256}. Restore the table, or record the new hash if the change is intended")
         return frame, sha256
     if spec.data is not None:
         return spec.data, spec.sha256
