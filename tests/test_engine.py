@@ -275,7 +275,7 @@ def test_changed_layer_file_is_refused(tmp_path):
     manifest = make_manifest(tmp_path / "layers", synthetic_layers())
     with open(tmp_path / "layers" / "sea.gpkg", "ab") as stream:
         stream.write(b"\0")
-    with pytest.raises(ManifestError, match=r"sea\.gpkg \(layer 'sea'\) changed"):
+    with pytest.raises(ManifestError, match=r"sea\.gpkg: 图层 sea .* the file of layer 'sea' changed"):
         read_manifest(manifest)
 
 

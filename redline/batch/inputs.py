@@ -96,7 +96,8 @@ def read_inputs(inputs: list[Path], read: ReadOptions = ReadOptions(), *, meanwh
                          f"suffixes {', '.join(READABLE_SUFFIXES)} (sub-folders included)")
     ids = [a.id for a in applications]
     if len(set(ids)) < len(ids):
-        raise InputError("application ids repeat across the inputs; give every application a unique id")
+        raise InputError("各输入间申请编号重复 / application ids repeat across the inputs; give every application a "
+                         "unique id")
     return applications, (meanwhile() if waiting else done)
 
 

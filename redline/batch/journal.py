@@ -61,8 +61,8 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
         except (ValueError, UnicodeDecodeError) as error:
             raise RedlineError(f"{state} 已损坏 / is damaged ({error}); {start_over}") from None
         if recorded != fingerprint:
-            raise RedlineError(f"{outdir} holds the results of a different batch (other inputs, layers or options); "
-                               "write to another folder")
+            raise RedlineError(f"{outdir}: 该文件夹存有另一批次的结果 / holds the results of a different batch (other "
+                               "inputs, layers or options); write to another folder")
     else:
         write_atomic(state, json.dumps(fingerprint, indent=2))
         journal.unlink(missing_ok=True)

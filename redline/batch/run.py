@@ -287,7 +287,8 @@ def _dask_chunks(todo: list[Application], manifest, options: Options, read: Read
         return
     sources = {a.source for a in todo}
     if len(sources) != 1 or any(a.row is None for a in todo):
-        raise RedlineError("--dask takes one multi-feature input file (GeoPackage, GeoParquet, …), not folders")
+        raise RedlineError("Dask 集群只接受一个多要素输入文件 / a Dask cluster takes one multi-feature input file "
+                           "(GeoPackage, GeoParquet, …), not folders")
     table = table_of(sources.pop(), read)
     frame = table.rows([a.row for a in todo]).frame
     frame["_order"], frame["_id"] = [a.order for a in todo], [a.id for a in todo]

@@ -23,7 +23,8 @@ def _psycopg():
     try:
         import psycopg
     except ImportError:
-        raise InputError("a layer is in PostGIS but psycopg is not installed; pip install 'redline[postgis]'") from None
+        raise InputError("未安装 psycopg，无法读取 PostGIS 图层 / a layer is in PostGIS but psycopg is not installed; "
+                         "pip install 'redline[postgis]'") from None
     return psycopg
 
 
@@ -70,8 +71,8 @@ def connect(database: str):
         return psycopg.connect(database, connect_timeout=10)
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot connect to {describe_database(database)}: {redact(reason, database)}; check 'database' "
-                         "in the manifest, the server, and ~/.pgpass or PGPASSWORD for the password") from None
+        raise InputError(f"无法连接数据库 / cannot connect to {describe_database(database)}: {redact(reason, database)}; "
+                         "check 'database' in the manifest, the server, and ~/.pgpass or PGPASSWORD for the password") from None
 
 
 def _identifier(table: str):
@@ -96,12 +97,13 @@ def read_table(database: str, table: str, columns: list[str]) -> tuple[gpd.GeoDa
         found = connection.execute("SELECT f_geometry_column, srid FROM geometry_columns "
                                    "WHERE f_table_schema = %s AND f_table_name = %s", (schema, name)).fetchall()
         if len(found) != 1:
-            raise InputError(f"{where}: {'no' if not found else 'more than one'} PostGIS geometry column; "
-                             "name a table with exactly one geometry column in 'table'")
+            raise InputError(f"{where}: 须有且只有一个几何列 / {'no' if not found else 'more than one'} PostGIS geometry "
+                             "column; name a table with exactly one geometry column in 'table'")
         geometry_column, srid = found[0]
         authority = connection.execute("SELECT auth_name, auth_srid FROM spatial_ref_sys WHERE srid = %s", (srid,)).fetchone()
         if not srid or authority is None:
-            raise CRSError(f"{where}: the geometry column has SRID {srid}, which names no CRS; "
+            raise CRSError(f"{where}: 几何列的 SRID {srid} 不对应坐标系 / the geometry column has SRID {srid}, which names "
+                           "no CRS; "
                            f"set one, e.g. SELECT UpdateGeometrySRID('{schema}', '{name}', '{geometry_column}', 4490)")
         keys = [row[0] for row in connection.execute(
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
@@ -115,8 +117,8 @@ def read_table(database: str, table: str, columns: list[str]) -> tuple[gpd.GeoDa
             rows = connection.execute(query).fetchall()
         except _psycopg().Error as error:
             reason = redact(str(error).strip().splitlines()[0], database)
-            raise InputError(f"{where} cannot be read: {reason}; check 'table', 'name_field' and 'class_field' in the "
-                             "manifest") from None
+            raise InputError(f"{where}: 无法读取 / cannot be read: {reason}; check 'table', 'name_field' and "
+                             "'class_field' in the manifest") from None
     digest = hashlib.sha256()
     for row in rows:
         digest.update(repr(row[:-1]).encode() + b"\0" + (row[-1] or b"") + b"\0")
@@ -135,7 +137,8 @@ def write_table(database: str, table: str, frame: gpd.GeoDataFrame, columns: lis
 
     epsg = frame.crs.to_epsg() if frame.crs is not None else None
     if epsg is None:
-        raise CRSError(f"cannot publish {table}: its CRS {frame.crs} has no EPSG code; reproject it to EPSG:4490")
+        raise CRSError(f"{table}: 坐标系无 EPSG 代码，无法发布 / cannot publish {table}: its CRS {frame.crs} has no EPSG "
+                       "code; reproject it to EPSG:4490")
     (schema, name), identifier = _identifier(table)
     fields = [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
     with connect(database) as connection:

@@ -78,7 +78,8 @@ def read_vector(spec: LayerSpec) -> VectorLayer:
     """Read one vector layer (pyogrio, or PostGIS), validate it, bring it to lon/lat (``to_cgcs2000``), build its pieces."""
     frame, sha256 = read_frame(spec)
     if frame.crs is None:
-        raise InputError(f"{spec.source} (layer {spec.id!r}) has no CRS; store it in EPSG:4490 (CGCS2000)")
+        raise InputError(f"{spec.source}: 图层 {spec.id} 无坐标系 / layer {spec.id!r} has no CRS; store it in EPSG:4490 "
+                         "(CGCS2000)")
     _validate(frame, spec)
     source_crs = frame.crs
     geometries = to_cgcs2000(frame.geometry.values, source_crs)
@@ -103,32 +104,41 @@ def read_frame(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
     if spec.data is not None:
         return spec.data, spec.sha256
     if not spec.path.exists():
-        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
+        raise InputError(_missing(spec))
     try:
         return gpd.read_file(spec.path, layer=spec.table, engine="pyogrio"), spec.sha256
     except Exception as error:  # pyogrio raises several unrelated types for unreadable files
-        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
+        raise InputError(_unreadable(spec, error)) from None
+
+
+def _missing(spec: LayerSpec) -> str:
+    return (f"{spec.path}: 图层 {spec.id} 的文件不存在 / the file of layer {spec.id!r} does not exist; restore it or fix "
+            "'file' in the manifest")
+
+
+def _unreadable(spec: LayerSpec, error) -> str:
+    return f"{spec.path}: 图层 {spec.id} 无法读取 / layer {spec.id!r} cannot be read: {error}"
 
 
 def _validate(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
     problems = []
     if frame.empty:
-        problems.append("it has no features")
+        problems.append("无要素 / it has no features")
     for field_name in (spec.name_field, spec.class_field):
         if field_name and field_name not in frame.columns:
-            problems.append(f"attribute {field_name!r} named in the manifest is missing")
+            problems.append(f"缺少清单所列属性 {field_name} / attribute {field_name!r} named in the manifest is missing")
     geometries = frame.geometry.values
     for row in np.flatnonzero(shapely.is_missing(geometries) | shapely.is_empty(geometries))[:5]:
-        problems.append(f"feature {row} has no geometry")
+        problems.append(f"要素 {row} 无几何 / feature {row} has no geometry")
     present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
     wrong = present & ~np.isin(shapely.get_type_id(geometries), [_TYPE_IDS[t] for t in spec.kind.geometry_types])
     for row in np.flatnonzero(wrong)[:5]:
-        problems.append(f"feature {row} is a {geometries[row].geom_type}, expected {spec.kind}")
+        problems.append(f"要素 {row} 的几何类型不符 / feature {row} is a {geometries[row].geom_type}, expected {spec.kind}")
     invalid = present & ~wrong & ~shapely.is_valid(geometries)
     for row in np.flatnonzero(invalid)[:5]:
-        problems.append(f"feature {row} is invalid ({shapely.is_valid_reason(geometries[row])})")
+        problems.append(f"要素 {row} 几何无效 / feature {row} is invalid ({shapely.is_valid_reason(geometries[row])})")
     if problems:
-        raise InputError(f"{spec.source} (layer {spec.id!r}): " + "; ".join(problems)
+        raise InputError(f"{spec.source}: 图层 {spec.id} 有误 / layer {spec.id!r}: " + "; ".join(problems)
                          + ". Fix the layer (e.g. make_valid in QGIS/GDAL) and update its sha256")
 
 
@@ -143,22 +153,24 @@ def _roles(frame: gpd.GeoDataFrame, spec: LayerSpec) -> np.ndarray:
     values = frame[spec.class_field].astype(str)
     unknown = sorted(set(values) - set(role_of))
     if unknown:
-        raise InputError(f"{spec.source} (layer {spec.id!r}): {spec.class_field} has values {unknown} not in the "
-                         f"manifest's classes {list(role_of)}; add them to [layers.{spec.id}.classes]")
+        raise InputError(f"{spec.source}: 图层 {spec.id} 的 {spec.class_field} 有清单未列的类别 / layer {spec.id!r}: "
+                         f"{spec.class_field} has values {unknown} not in the manifest's classes {list(role_of)}; add them "
+                         f"to [layers.{spec.id}.classes]")
     return values.map(role_of).to_numpy(dtype=object)
 
 
 def read_raster(spec: LayerSpec) -> RasterLayer:
     """Read a categorical raster layer (whole band 1) with rasterio; it must be in geographic CGCS2000."""
     if not spec.path.exists():
-        raise InputError(f"{spec.path} (layer {spec.id!r}) does not exist; restore it or fix 'file' in the manifest")
+        raise InputError(_missing(spec))
     try:
         with rasterio.open(spec.path) as dataset:
             if dataset.crs is None:
-                raise InputError(f"{spec.path} (layer {spec.id!r}) has no CRS; store it in EPSG:4490")
+                raise InputError(f"{spec.path}: 图层 {spec.id} 无坐标系 / layer {spec.id!r} has no CRS; store it in "
+                                 "EPSG:4490")
             if not CRS.from_user_input(dataset.crs).equals(CGCS2000):
-                raise InputError(f"{spec.path} (layer {spec.id!r}) is in {dataset.crs}, not EPSG:4490; "
-                                 "warp it with gdalwarp -t_srs EPSG:4490")
+                raise InputError(f"{spec.path}: 图层 {spec.id} 须为 EPSG:4490 / layer {spec.id!r} is in {dataset.crs}, "
+                                 "not EPSG:4490; warp it with gdalwarp -t_srs EPSG:4490")
             return RasterLayer(spec, dataset.read(1), dataset.transform, dataset.nodata)
     except rasterio.RasterioIOError as error:
-        raise InputError(f"{spec.path} (layer {spec.id!r}) cannot be read: {error}") from None
+        raise InputError(_unreadable(spec, error)) from None

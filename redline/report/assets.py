@@ -96,8 +96,8 @@ def _read(package: str, file: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
-        raise RedlineError(f"map assets are not installed ({path} is missing): run scripts/setup-web.sh "
-                           "(npm ci), or pass --cdn to load Leaflet from the network") from None
+        raise RedlineError(f"未安装地图资源 / map assets are not installed ({path} is missing): run scripts/setup-web.sh "
+                           "(npm ci), or load Leaflet from the network (cdn=True; the CLI's --cdn)") from None
 
 
 def _inline_css(package: str, file: str) -> str:
@@ -125,5 +125,6 @@ def docs_asset(name: str) -> bytes:
         raise KeyError(name)
     path = modules_dir() / "swagger-ui-dist" / name
     if not path.is_file():
-        raise RedlineError(f"{path} is missing: run scripts/setup-web.sh (npm) to install Swagger UI for /docs")
+        raise RedlineError(f"{path}: 未安装 Swagger UI / is missing: run scripts/setup-web.sh (npm) to install Swagger UI "
+                           "for /docs")
     return path.read_bytes()
