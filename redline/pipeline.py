@@ -94,7 +94,8 @@ def check_projects(projects: list[Project], layers: LayerSet, *, options: Option
         try:
             return check_projects(projects, layers, options=options, with_geometry=with_geometry)
         except Exception as error:  # noqa: BLE001 - retried one by one just below
-            log.warning("checking %d projects together failed (%s); checking them one by one", len(projects), error)
+            log.warning("%d 个项目合并检查失败（%s），逐个检查 / checking %d projects together failed; checking them one by one",
+                        len(projects), error, len(projects))
         results: list[Report | Exception] = []
         for project in projects:
             try:

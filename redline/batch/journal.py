@@ -71,7 +71,7 @@ def resume(outdir: Path, fingerprint: dict, applications: list[Application]) -> 
     data = journal.read_bytes()
     keep = data.rfind(b"\n") + 1
     if keep < len(data):
-        log.warning("%s: dropping a line cut short by an interrupted run", journal)
+        log.warning("%s: 丢弃中断运行留下的残行 / dropping a line cut short by an interrupted run", journal)
         with open(journal, "r+b") as stream:
             stream.truncate(keep)
     ids = {a.order: a.id for a in applications}

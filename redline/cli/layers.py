@@ -58,7 +58,7 @@ def layers(ctx, manifest, database, schema, diff, lang, output, overwrite):
         click.echo(diff_table(changes, lang=lang))
         return
     if database and not output:
-        fail(click.UsageError("--publish needs -o NEW_MANIFEST.toml"))
+        fail(click.UsageError("--publish 须同时给出 -o 新清单 / --publish needs -o NEW_MANIFEST.toml"))
     if database:
         manifest = publish_layers(manifest, database, output, schema=schema, overwrite=overwrite)
         click.echo(f"矢量图层已发布到 {describe_database(database)} 的 {schema} 模式，清单 {output} / published the "

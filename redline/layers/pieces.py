@@ -88,7 +88,7 @@ def cached_pieces(spec: LayerSpec, sha256: str, source_crs: CRS, geometries,
     try:
         return _read_cache(path, roles)
     except (OSError, KeyError, ValueError, pa.ArrowException):
-        log.info("preparing layer %s (no usable cache at %s)", spec.id, path)
+        log.info("正在准备图层 %s（%s 无可用缓存） / preparing layer %s (no usable cache at %s)", spec.id, path, spec.id, path)
     class_pieces = _class_pieces(geometries, roles, spec)
     feature_pieces = _feature_pieces(geometries, roles)
     amounts = (geodesic_lengths_m if spec.kind == Kind.LINE else ellipsoidal_areas_m2)(class_pieces.geometries)
@@ -107,7 +107,7 @@ def cached_pieces(spec: LayerSpec, sha256: str, source_crs: CRS, geometries,
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)
     except OSError as error:
-        log.warning("cannot cache prepared layer %s at %s: %s", spec.id, path, error)
+        log.warning("图层 %s 无法缓存于 %s / cannot cache prepared layer %s there: %s", spec.id, path, spec.id, error)
     return class_pieces, feature_pieces, totals, disjoint
 
 

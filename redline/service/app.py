@@ -462,7 +462,7 @@ def create_app(layers: LayerSet, config: Config) -> FastAPI:
     @app.get("/docs/{name}", include_in_schema=False)
     def docs_file(name: str) -> Response:
         if name not in DOCS_ASSETS:
-            raise HTTPException(404, "no such file")
+            raise HTTPException(404, "无此文件 / no such file")
         return Response(docs_asset(name), media_type=DOCS_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
 
     return app
@@ -494,7 +494,7 @@ ZIP_CHECKS = 20
 def _row(store: Store, check_id: str) -> dict:
     row = store.get(check_id) if len(check_id) < 64 else None
     if row is None:
-        raise HTTPException(404, "no check with that id")
+        raise HTTPException(404, "无此检查 / no check with that id")
     return row
 
 
