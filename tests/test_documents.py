@@ -282,6 +282,22 @@ def test_the_map_sheet_has_a_location_inset_of_the_region(tianjin):
     assert red(located[block]) > red(plain[block]) + 20 and (located[block] != plain[block]).any(axis=2).mean() > 0.02
 
 
+def test_a_name_in_a_script_the_font_lacks_draws_without_a_warning_a_glyph(tianjin):
+    """A project named in Thai or with emoji (the CJK font has neither): the sheet is drawn, stderr stays quiet."""
+    import dataclasses
+    import warnings
+
+    from redline.pipeline import check
+    from redline.report.mapsheet import map_sheet_png
+
+    report = check(sample("05_factory_urban"), tianjin)
+    named = dataclasses.replace(report, project={**report.project, "name": "โรงงาน 🚀 工厂"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = map_sheet_png(named, tianjin.nearby, number="X-02")
+    assert png.startswith(b"\x89PNG") and not [w for w in caught if "missing from font" in str(w.message)]
+
+
 def test_the_map_sheet_legend_names_each_class_in_its_own_colour(tianjin):
     """永久基本农田 / 一般耕地, 一级 / 二级 / 准保护区: each class with a colour of its own in the layer's style is drawn
     and listed under its title; a layer without class colours stays one entry."""

@@ -10,6 +10,7 @@ north; the meridian convergence is stated), the legend, and the title block with
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
@@ -192,7 +193,9 @@ def map_sheet_png(report: Report, nearby, *, number: str, lang: str = "zh", dpi:
     if overview is not None:
         _location(figure, report, frame, overview, text)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    with warnings.catch_warnings():  # text in a script the CJK font lacks (Thai, emoji) shows as boxes, not one warning a glyph
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
