@@ -89,11 +89,13 @@ def test_the_layers_load_while_the_input_is_read_and_the_phases_add_up(tmp_path,
         loading.append(children_of(os.getpid()))  # the reader child, running meanwhile
         return original(manifest)
     monkeypatch.setattr(batch_run, "load_layers", load)
+    start = time.monotonic()
     summary = run_batch([tmp_path / "apps.parquet"], tmp_path / "out", manifest=DEFAULT_MANIFEST, workers=1)
+    outside = time.monotonic() - start
     assert summary.total == 300 and len(loading) == 1 and len(loading[0]) == 1
     assert list(summary.phases) == ["layers", "reading", "checking", "tables"]
-    assert all(spent >= 0 for spent in summary.phases.values())
-    assert sum(summary.phases.values()) == pytest.approx(summary.seconds)
+    assert all(spent > 0 for spent in summary.phases.values())
+    assert outside - 0.5 < sum(summary.phases.values()) <= outside  # the phases cover the batch, timed from outside
 
 
 def test_a_manifest_that_fails_to_load_leaves_no_reader_running(tmp_path):

@@ -135,8 +135,8 @@ CHUNK = 256
 class StoredTable:
     """A multi-feature input as read and checked in a child process, kept in a Parquet file of its own with row
     groups of ``CHUNK`` rows: the parent holds only the ids, a worker reads the rows of its chunk, and the result
-    tables take the geometry bytes as they are. Read memory-mapped in the reading thread: Arrow's reader threads cost
-    more than they save when the batch's workers already keep every core busy (``benchmarks/README.md``)."""
+    tables take the geometry bytes as they are. Read memory-mapped in the reading thread: the batch's workers already
+    keep every core busy, so Arrow's reader threads would only compete with them."""
 
     path: Path
     """The input, as reports name it."""

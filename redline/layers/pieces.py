@@ -112,7 +112,7 @@ def cached_pieces(spec: LayerSpec, sha256: str, source_crs: CRS, geometries,
 
 
 def _read_cache(path: Path, roles) -> tuple[Pieces, Pieces, dict[str, float], bool]:
-    table = pq.read_table(path, use_threads=False)  # Arrow's threads cost more than they save (benchmarks/README.md)
+    table = pq.read_table(path, use_threads=False)  # a batch loads layers while its input is read: no extra threads
     metadata = table.schema.metadata or {}
     totals, disjoint = json.loads(metadata[b"totals"]), metadata[b"disjoint"] == b"1"
     which = table["set"].to_numpy()
