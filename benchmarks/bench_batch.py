@@ -25,9 +25,11 @@ every engine alike.
 (d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``);
 (e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``);
 (f) with ``--steps``, instead: where a worker's time goes, step by step, on N applications (see ``steps``);
-(g) with ``--dense --against REV``, instead: the dense batch of today's code beside REV's (see ``dense_against``).
+(g) with ``--dense --against REV``, instead: the dense batch of today's code beside REV's (see ``dense_against``);
+(h) with ``--areas``, instead: ellipsoidal areas of N applications in one call, in blocks and in one (see ``areas``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense [--against REV [--rounds R]] | --maps | --steps]
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense [--against REV [--rounds R]] | --maps | --steps
+     | --areas]
 (default N = 100,000; 2 worker processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
 postgresql-15-postgis-3, which scripts/test.sh installs); REDLINE_BENCH_POSTGIS=URL does the same as
@@ -47,6 +49,7 @@ import threading
 import time
 import tomllib
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -57,6 +60,7 @@ import tomli_w
 from benchmarks.applications import make_applications
 from redline import engine
 from redline.batch import run_batch
+from redline.batch.inputs import CHUNK
 from redline.crs import CGCS2000, densify
 from redline.io.postgis import connect, write_table
 from redline.layers import DEFAULT_MANIFEST, load_layers, publish_layers
@@ -311,20 +315,21 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
     layers = load_layers(manifest)
     layer = layers.layers["dense_redline"]
     geometries = gpd.read_parquet(path).geometry.values
-    validity_s, valid = best_of(lambda: shapely.is_valid(geometries))
-    geometries = geometries[valid]  # what the batch checks: the invalid few are its errors
+    validity_s, valid = fastest(shapely.is_valid, geometries)
+    geometries = geometries[np.array(valid)]  # what the batch checks: the invalid few are its errors
     count = len(geometries)
     print(f"    the engine and the baselines below take the {count:,} valid applications")
-    engine_s, overlaps = best_of(lambda: engine.overlay_polygons(geometries, layer))
+    engine_s, overlaps = fastest(partial(engine.overlay_polygons, layer=layer), geometries)
     ours = np.array([o.total for o in overlaps])
     print(f"    redline engine alone: {engine_s:.1f} s, {count / engine_s:,.0f}/s")
     absent = geometries[ours == 0]
     radius = Options().search_m
-    nearest_s, nearest = best_of(lambda: engine.nearest_features(absent, layer, radius, layers.equal_area))
+    nearest_s, nearest = fastest(partial(engine.nearest_features, layer=layer, radius_m=radius,
+                                         equal_area=layers.equal_area), absent)
     print(f"    its nearest-feature search (within {radius:,.0f} m) of the {len(absent):,} applications that "
           f"touch nothing: {nearest_s:.1f} s, {sum(n is not None for n in nearest):,} found")
     floor = (validity_s + engine_s + nearest_s) / WORKERS
-    print(f"    CPU floor: validity {validity_s:.1f} s + overlay {engine_s:.1f} s + nearest {nearest_s:.1f} s, measured alone, "
+    print(f"    CPU floor: validity {validity_s:.1f} s + overlay {engine_s:.1f} s + nearest {nearest_s:.1f} s, each alone, "
           f"over {WORKERS} cores = {floor:.1f} s; the batch is {end_to_end / floor:.2f}x the floor (target ≤ 1.5)")
     frame = gpd.GeoDataFrame({"row": np.arange(count)}, geometry=geometries, crs=4490)
     overlay_s, overlay_area = overlay_areas(densified(frame), densified(layer.frame[["geometry"]]), layers.equal_area)
@@ -389,6 +394,17 @@ def dense(count: int, address: str | None, runs: int = RUNS) -> None:
               f"area difference {relative_difference(ours, theirs):.2e}")
 
 
+def fastest(function, geometries: np.ndarray) -> tuple[float, list]:
+    """(seconds, answers) of ``function`` of all ``geometries``, the faster of one call and calls on ``CHUNK`` at a time
+    (as a batch's workers call the engine), each the best of repeated runs (``best_of``); both printed."""
+    whole_s, whole = best_of(lambda: list(function(geometries)))
+    chunks_s, chunked = best_of(lambda: [answer for first in range(0, len(geometries), CHUNK)
+                                         for answer in function(geometries[first:first + CHUNK])])
+    print(f"    {getattr(function, 'func', function).__name__}: {whole_s:.2f} s in one call, {chunks_s:.2f} s in calls on "
+          f"{CHUNK} applications at a time")
+    return (whole_s, whole) if whole_s <= chunks_s else (chunks_s, chunked)
+
+
 def dense_against(count: int, revision: str, rounds: int) -> None:
     """(g): the dense batch of ``count`` applications (default options, one run per process) with today's code and
     with ``revision``'s (in a ``git worktree``, first on ``PYTHONPATH``), alternating round by round; each one's runs,
@@ -423,6 +439,26 @@ def dense_once(count: int) -> None:
     manifest, path = workload(count)
     median, _, _, summary = batch_median(path, manifest, 1)
     print(json.dumps({"seconds": median, "phases": getattr(summary, "phases", {})}))
+
+
+def areas(count: int) -> None:
+    """(h): ``redline.crs.ellipsoidal_areas_m2`` of ``count`` applications of ``benchmarks.applications`` in one call,
+    as it measures them (``AREA_BLOCK`` vertices at a time) and with every vertex in one block (as before the
+    blocks), fastest of repeated runs each, on the same geometries in this process; and how far the two differ."""
+    import redline.crs
+
+    geometries = make_applications(count).geometry.values
+    vertices = int(shapely.get_num_coordinates(geometries).sum())
+    blocks_s, in_blocks = best_of(lambda: redline.crs.ellipsoidal_areas_m2(geometries))
+    block = redline.crs.AREA_BLOCK
+    redline.crs.AREA_BLOCK = vertices + 1
+    try:
+        whole_s, whole = best_of(lambda: redline.crs.ellipsoidal_areas_m2(geometries))
+    finally:
+        redline.crs.AREA_BLOCK = block
+    print(f"(h) ellipsoidal areas of {count:,} applications ({vertices:,} vertices) in one call: {blocks_s:.2f} s in blocks "
+          f"of {block:,} vertices, {whole_s:.2f} s in one block: {whole_s / blocks_s:.1f}x the time; largest relative "
+          f"difference {relative_difference(in_blocks, whole):.1e}")
 
 
 MAPS_TARGET = 50.0
@@ -488,7 +524,7 @@ def steps(count: int) -> None:
     worker does), each step timed apart: reading the chunk's rows, GEOS validity, the rest of making the projects,
     checking (its ellipsoidal areas and districts touched also timed alone), and the results rows with their journal
     lines."""
-    from redline.batch.inputs import CHUNK, ReadOptions, chunk_tables, projects, read_inputs
+    from redline.batch.inputs import ReadOptions, chunk_tables, projects, read_inputs
     from redline.batch.journal import journal_line
     from redline.crs import ellipsoidal_areas_m2
     from redline.footprint import plainly_valid
@@ -547,6 +583,7 @@ def main() -> None:
     parser.add_argument("--steps", action="store_true", help="run only (f), where a worker's time goes")
     parser.add_argument("--against", metavar="REV", help="with --dense: only the dense batch, today's beside REV's (g)")
     parser.add_argument("--rounds", type=int, default=3, help="with --against: rounds, alternating (default 3)")
+    parser.add_argument("--areas", action="store_true", help="run only (h), ellipsoidal areas in blocks and in one")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one dense batch, for --against
     arguments = parser.parse_args()
     count = arguments.count
@@ -555,6 +592,9 @@ def main() -> None:
         return
     if arguments.dense and arguments.against:
         dense_against(count, arguments.against, arguments.rounds)
+        return
+    if arguments.areas:
+        areas(count)
         return
     if arguments.steps:
         steps(count)

@@ -178,9 +178,23 @@ def ellipsoidal_areas_m2(geometries) -> np.ndarray:
     ellipsoid's area element (the authalic function: G(φ) = a²(1−e²)/2 · q(φ)); along an edge straight
     in lon/lat, φ is linear in λ and Simpson's rule is exact to ~1e-15 for edges up to a degree. A
     polygon's area is its outer ring's less its holes'. No densifying, no projection. Lines and points
-    measure 0.
+    measure 0. Measured ``AREA_BLOCK`` vertices at a time.
     """
-    polygons, owner = _polygons(np.asarray(geometries, dtype=object))
+    geometries = np.asarray(geometries, dtype=object)
+    ends = np.cumsum(shapely.get_num_coordinates(geometries))
+    cuts = np.unique(np.searchsorted(ends, np.arange(AREA_BLOCK, ends[-1] if len(ends) else 0, AREA_BLOCK), side="right"))
+    cuts = cuts[cuts > 0]  # a first geometry of more than a block is a block of its own
+    return np.concatenate([_areas_m2(block) for block in np.split(geometries, cuts)]) if len(geometries) else np.zeros(0)
+
+
+AREA_BLOCK = 65_536
+"""Vertices ``ellipsoidal_areas_m2`` measures at once (a geometry with more is measured alone): its arrays stay in the
+processor's caches (100,000 applications measured in one go took several times as long as in blocks:
+``python -m benchmarks.bench_batch 100000 --areas``, figures in benchmarks/README.md)."""
+
+
+def _areas_m2(geometries: np.ndarray) -> np.ndarray:
+    polygons, owner = _polygons(geometries)
     rings, ring_owner = shapely.get_rings(polygons, return_index=True)
     lonlat, ring = shapely.get_coordinates(rings, return_index=True)
     lon, lat = np.radians(lonlat).T

@@ -77,3 +77,18 @@ def test_cached_transformers_give_what_a_fresh_one_gives_in_every_thread():
         in_threads = list(ThreadPoolExecutor(3).map(lambda _: to_cgcs2000([shapely.Point(x, y)], crs)[0].coords[0],
                                                     range(6)))
         assert all(point == pytest.approx(fresh, abs=1e-12) for point in in_threads)
+
+
+def test_many_geometries_are_measured_in_blocks_as_each_alone(monkeypatch):
+    """``AREA_BLOCK`` vertices at a time: blocks that end inside a run of geometries, a geometry larger than a block
+    (first, in the middle, last), empties and multi-parts keep every area with its own geometry."""
+    import redline.crs
+
+    polygons = list(make_applications(60, seed=11).geometry.values)
+    large = shapely.segmentize(shapely.box(117.0, 39.0, 117.2, 39.1), 0.0005)  # about 1,200 vertices
+    parts = shapely.MultiPolygon([shapely.box(117.3, 39.0, 117.31, 39.01), shapely.box(117.32, 39.0, 117.33, 39.01)])
+    geometries = [large, *polygons[:25], None, large, parts, shapely.Polygon(), *polygons[25:], large]
+    alone = np.array([ellipsoidal_areas_m2([geometry])[0] for geometry in geometries])
+    monkeypatch.setattr(redline.crs, "AREA_BLOCK", 300)
+    blocks = ellipsoidal_areas_m2(geometries)
+    assert len(blocks) == len(geometries) and blocks == pytest.approx(alone, rel=1e-12, abs=1e-6)
