@@ -24,11 +24,11 @@ Each per-layer timing in (b) and (c) is the fastest of repeated runs totalling â
 every engine alike.
 (d) with ``--dense``, instead: the official-size dense layer of ``benchmarks.dense`` (see ``dense``);
 (e) with ``--maps``, instead: the HTML maps of a batch of N applications over every Tianjin layer (see ``maps``);
-(f) with ``--steps``, instead: where a worker's time goes, step by step, on N applications (see ``steps``);
+(f) with ``--steps [--dense]``, instead: where a worker's time goes, step by step, on N applications (see ``steps``);
 (g) with ``--dense --against REV``, instead: the dense batch of today's code beside REV's (see ``dense_against``);
 (h) with ``--areas``, instead: ellipsoidal areas of N applications in one call, in blocks and in one (see ``areas``).
 
-Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense [--against REV [--rounds R]] | --maps | --steps
+Run: python -m benchmarks.bench_batch [N] [--postgis URL|start] [--dense [--against REV [--rounds R]] | --maps | --steps [--dense]
      | --areas]
 (default N = 100,000; 2 worker processes)
 ``--postgis start`` runs a throwaway server with scripts/postgis-server.sh (Debian postgresql and
@@ -519,16 +519,17 @@ def maps(count: int, runs: int = RUNS) -> None:
               f"{ours / baseline:.1f}x that with {WORKERS} workers, {ours / baseline / WORKERS:.1f}x per worker")
 
 
-def steps(count: int) -> None:
-    """(f): ``count`` applications checked chunk by chunk in this process against the region-only manifest (what a
-    worker does), each step timed apart: reading the chunk's rows, GEOS validity, the rest of making the projects,
-    checking (its ellipsoidal areas and districts touched also timed alone), and the results rows with their journal
-    lines."""
+def steps(count: int, dense: bool = False) -> None:
+    """(f): ``count`` applications checked chunk by chunk in this process (what a worker does), each step timed apart:
+    reading the chunk's rows, GEOS validity, the rest of making the projects, checking (its ellipsoidal areas and the
+    districts touched also timed alone; with ``dense``, the dense layer's overlay and the nearest-feature search of the
+    applications that touch nothing as well), and the results rows with their journal lines. Against the region-only
+    manifest, or with ``dense`` the first ``count`` applications of the dense workload (``benchmarks.dense``)."""
+    from benchmarks.dense import workload
     from redline.batch.inputs import ReadOptions, chunk_tables, projects, read_inputs
     from redline.batch.journal import journal_line
     from redline.crs import ellipsoidal_areas_m2
     from redline.footprint import plainly_valid
-    from redline.model import Options
     from redline.pipeline import check_projects
     from redline.report.tables import layout, table_row
     from redline.rules import REGION
@@ -543,9 +544,12 @@ def steps(count: int) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         read = ReadOptions()
-        applications, _ = read_inputs([write_applications(count, Path(folder))], read)
-        layers = load_layers(region_only(Path(folder)))
+        manifest, path = workload(100_000) if dense else (region_only(Path(folder)), write_applications(count, Path(folder)))
+        applications, _ = read_inputs([path], read)
+        applications = applications[:count]
+        layers = load_layers(manifest)
         region, _ = layers.for_rule(REGION)
+        layer = layers.layers.get("dense_redline")
         columns = layout(layers.rules)
         for first in range(0, len(applications), CHUNK):
             chunk = applications[first:first + CHUNK]
@@ -556,22 +560,28 @@ def steps(count: int) -> None:
             ready = [(application, found[application.order][0]) for application in chunk
                      if not isinstance(found[application.order], str)]
             footprints = np.array([project.geometry for _, project in ready], dtype=object)
-            timed("ellipsoidal areas", lambda: ellipsoidal_areas_m2(footprints))
+            areas_m2 = timed("ellipsoidal areas", lambda: ellipsoidal_areas_m2(footprints))
             timed("districts touched", lambda: engine.features_touched(footprints, region))
+            if dense:
+                overlaps = timed("the dense layer's overlay",
+                                 lambda: engine.overlay_polygons(footprints, layer, areas_m2=areas_m2))
+                absent = footprints[[overlap.total == 0 for overlap in overlaps]]
+                timed("the nearest-feature search", lambda: engine.nearest_features(absent, layer, Options().search_m,
+                                                                                     layers.equal_area))
             reports = timed("checking", lambda: check_projects([p for _, p in ready], layers, with_geometry=False))
             timed("results rows and journal lines", lambda: [journal_line(a, r, table_row(a.id, r, columns), {})
                                                             for (a, _), r in zip(ready, reports)])
     seconds["projects"] -= seconds["GEOS validity"]  # projects() checks validity itself: its rest
-    within = {step: seconds.pop(step) for step in ("ellipsoidal areas", "districts touched")}  # checking does them again
-    total = sum(seconds.values())
-    print(f"(f) where a worker's time goes, {count:,} applications against the region layer alone, one process: "
-          f"{total:.2f} s")
-    for step, spent in seconds.items():
-        label = {"projects": "the rest of making the projects", "checking": "checking, of which:"}.get(step, step)
-        print(f"    {label:34s} {spent:6.2f} s  {spent / total:5.1%}")
-        if step == "checking":
-            for part, alone in within.items():
-                print(f"      {part} (timed alone)  {alone:6.2f} s")
+    within = {step: seconds.pop(step) for step in ("ellipsoidal areas", "districts touched", "the dense layer's overlay",
+                                                   "the nearest-feature search") if step in seconds}  # checking does them again
+    seconds["checking"] -= sum(within.values())
+    total = sum(seconds.values()) + sum(within.values())
+    print(f"(f) where a worker's time goes, {count:,} applications against "
+          f"{'the dense layer' if dense else 'the region layer alone'}, one process: {total:.2f} s")
+    for step, spent in [*seconds.items(), *within.items()]:
+        label = {"projects": "the rest of making the projects",
+                 "checking": "checking: rules, findings and reports"}.get(step, step)
+        print(f"    {label:38s} {spent:6.2f} s  {spent / total:5.1%}")
 
 
 def main() -> None:
@@ -580,7 +590,8 @@ def main() -> None:
     parser.add_argument("--postgis", default=os.environ.get("REDLINE_BENCH_POSTGIS"), metavar="URL|start")
     parser.add_argument("--dense", action="store_true", help="run only (d), the dense official-size layer")
     parser.add_argument("--maps", action="store_true", help="run only (e), the maps of a batch of N applications")
-    parser.add_argument("--steps", action="store_true", help="run only (f), where a worker's time goes")
+    parser.add_argument("--steps", action="store_true", help="run only (f), where a worker's time goes (with --dense: on "
+                        "the dense workload)")
     parser.add_argument("--against", metavar="REV", help="with --dense: only the dense batch, today's beside REV's (g)")
     parser.add_argument("--rounds", type=int, default=3, help="with --against: rounds, alternating (default 3)")
     parser.add_argument("--areas", action="store_true", help="run only (h), ellipsoidal areas in blocks and in one")
@@ -597,7 +608,7 @@ def main() -> None:
         areas(count)
         return
     if arguments.steps:
-        steps(count)
+        steps(count, arguments.dense)
         return
     if arguments.maps:
         maps(count)
