@@ -105,15 +105,17 @@ def warm_transformers(crss) -> None:
             _to_cgcs2000(crs.srs, threading.get_ident())
 
 
-def regional_crss(bounds) -> list[CRS]:
+@lru_cache(maxsize=16)
+def regional_crss(bounds: tuple[float, float, float, float]) -> tuple[CRS, ...]:
     """The CRSs planners' files in a region (west, south, east, north in degrees) are likely in: WGS84 lon/lat, Web
-    Mercator, and the Gauss-Krüger zones (3- and 6-degree, with and without zone prefix) of each datum there."""
+    Mercator, and the Gauss-Krüger zones (3- and 6-degree, with and without zone prefix) of each datum there (worked
+    out once per region)."""
     west, _, east, _ = bounds
     zones = {(3, zone) for zone in range(round(west / 3), round(east / 3) + 1)}
     zones |= {(6, zone) for zone in range(int(west // 6) + 1, int(east // 6) + 2)}
     found = [gauss_kruger_crs(datum, width, zone, prefixed=prefixed) for datum in DATUM_NAMES for width, zone in sorted(zones)
              for prefixed in (True, False)]
-    return [WGS84, CRS.from_epsg(3857), *(crs for crs in found if crs is not None)]
+    return (WGS84, CRS.from_epsg(3857), *(crs for crs in found if crs is not None))
 
 
 @lru_cache(maxsize=128)

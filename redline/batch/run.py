@@ -28,6 +28,7 @@ from redline.batch.inputs import CHUNK, Application, ReadOptions, chunk_tables, 
 from redline.batch.journal import JOURNAL, REPORTS, fingerprint, journal_line, record_order, resume, table_rows
 from redline.batch.tables import TABLES, write_tables
 from redline.batch.workers import in_workers, release_memory
+from redline.crs import regional_crss, warm_transformers
 from redline.errors import Interrupted, RedlineError
 from redline.footprint import ensure_in_region
 from redline.io import FeatureTable
@@ -53,9 +54,10 @@ class Summary:
     maps: int = 0
     pdfs: int = 0
     phases: dict[str, float] = field(default_factory=dict)
-    """Seconds by phase, in order: loading the ``layers`` (while the first multi-feature input is read in its child;
-    after the folders are listed when there is none), ``reading`` the inputs (what it took beyond the layers),
-    ``checking`` (with the drawing), ``tables`` (the index page and the result tables)."""
+    """Seconds by phase, in order: loading the ``layers`` and making the transformers the workers inherit (while the
+    first multi-feature input is read in its child; after the folders are listed when there is none), ``reading`` the
+    inputs (what it took beyond the layers), ``checking`` (with the drawing), ``tables`` (the index page and the result
+    tables)."""
 
 
 class Record(NamedTuple):
@@ -206,8 +208,10 @@ def run_batch(inputs: list[Path], outdir: Path, *, manifest, options: Options = 
 
 
 def _loaded(manifest, phases: Phases) -> LayerSet:
-    """The layers of ``manifest``, loaded while the inputs are read (``read_inputs``' ``meanwhile``)."""
+    """The layers of ``manifest``, loaded while the inputs are read (``read_inputs``' ``meanwhile``), and the
+    transformers the workers inherit made then too (``in_workers`` finds them made)."""
     layers = load_layers(manifest)
+    warm_transformers(regional_crss(layers.bounds))
     phases.end("layers")
     return layers
 
