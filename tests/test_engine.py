@@ -402,18 +402,21 @@ def test_nearest_features_match_an_azimuthal_equidistant_projection(tianjin):
             assert nearest.distance_m == pytest.approx(metres.min(), rel=5e-3, abs=1.0)
 
 
-def test_cutting_the_nearest_pairs_changes_no_distance(tianjin):
+@pytest.mark.parametrize("block", [1024, 7])
+def test_cutting_the_nearest_pairs_changes_no_distance(tianjin, block, monkeypatch):
     """``nearest_features`` measures each (footprint, piece) pair cut to what can hold the nearest points
     (``engine._nearest_parts``); measuring every candidate pair whole instead, in the same local metric, with the
     same geodesic length of the ends, gives the same nearest feature and distance (to 1e-6 m) for 400 synthetic
-    applications."""
+    applications, searched for in one block or in blocks of 7 (``engine.NEAREST_BLOCK``)."""
     from benchmarks.applications import make_applications
     from redline import engine
     from redline.crs import GEOD, lon_scaled
 
+    monkeypatch.setattr(engine, "NEAREST_BLOCK", block)
     layer = tianjin.layers["ecological_redline"]
     footprints = make_applications(400, seed=12).geometry.values
     found = engine.nearest_features(footprints, layer, 2000.0, tianjin.equal_area)
+    assert len(found) == len(footprints)
     factors, scaled = layer.feature_pieces.local
     for footprint, nearest in zip(footprints, found):
         pieces = np.flatnonzero(shapely.dwithin(layer.feature_pieces.geometries, footprint, 0.04))
